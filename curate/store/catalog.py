@@ -1,0 +1,124 @@
+"""Datasets, sources, label sets and runs: the small tables that describe what a workspace holds."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+import duckdb
+
+from curate.errors import NotFound
+
+
+def first(cur: duckdb.DuckDBPyConnection) -> tuple | None:
+    """The first row of a result, reading it to the end (DuckDB refuses new work on an unfinished one)."""
+    rows = cur.fetchall()
+    return rows[0] if rows else None
+
+
+def scalar(cur: duckdb.DuckDBPyConnection) -> Any:
+    """The single value of a one-row, one-column result."""
+    return cur.fetchall()[0][0]
+
+
+def _rows(cur: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row)) for row in cur.fetchall()]
+
+
+def find_dataset(con: duckdb.DuckDBPyConnection, name: str) -> dict[str, Any] | None:
+    rows = _rows(con.execute("SELECT * FROM datasets WHERE name = ?", [name]))
+    return rows[0] if rows else None
+
+
+def get_dataset(con: duckdb.DuckDBPyConnection, name: str) -> dict[str, Any]:
+    found = find_dataset(con, name)
+    if found is None:
+        names = [r[0] for r in con.execute("SELECT name FROM datasets ORDER BY name").fetchall()]
+        known = ", ".join(names) if names else "none yet; create one with `curate ingest FILE --dataset NAME`"
+        raise NotFound(f"no dataset named {name!r} in this workspace (datasets: {known})")
+    return found
+
+
+def create_dataset(con: duckdb.DuckDBPyConnection, name: str, task: str) -> dict[str, Any]:
+    con.execute("INSERT INTO datasets (name, task) VALUES (?, ?)", [name, task])
+    return get_dataset(con, name)
+
+
+def set_label_type(con: duckdb.DuckDBPyConnection, dataset_id: int, label_type: str) -> None:
+    con.execute("UPDATE datasets SET label_type = ? WHERE id = ?", [label_type, dataset_id])
+
+
+def list_datasets(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    """Every dataset with its task, example/source/labelled counts and label set."""
+    rows = _rows(con.execute("""
+        SELECT d.id, d.name, d.task, d.label_type, d.created_at,
+               coalesce(e.n, 0) AS examples, coalesce(e.labelled, 0) AS labelled,
+               (SELECT count(*) FROM sources s WHERE s.dataset_id = d.id) AS sources
+        FROM datasets d
+        LEFT JOIN (SELECT dataset_id, count(*) AS n, count(label) AS labelled
+                   FROM examples GROUP BY dataset_id) e ON e.dataset_id = d.id
+        ORDER BY d.name"""))
+    for row in rows:
+        row["labels"] = label_set(con, row["id"], row["label_type"])
+    return rows
+
+
+def label_set(con: duckdb.DuckDBPyConnection, dataset_id: int, label_type: str | None) -> list[str]:
+    """The dataset's classes, integers in numeric order, strings alphabetically."""
+    order = "TRY_CAST(label AS BIGINT), label" if label_type == "int" else "label"
+    return [r[0] for r in con.execute(
+        f"SELECT label FROM labels WHERE dataset_id = ? ORDER BY {order}", [dataset_id]).fetchall()]
+
+
+def record_labels(con: duckdb.DuckDBPyConnection, dataset_id: int, source_id: int) -> None:
+    """Add the labels seen in one source to its dataset's label set."""
+    con.execute("""
+        INSERT INTO labels (dataset_id, label)
+        SELECT DISTINCT dataset_id, label FROM examples
+        WHERE source_id = ? AND label IS NOT NULL
+        ON CONFLICT DO NOTHING""", [source_id])
+
+
+def find_source(con: duckdb.DuckDBPyConnection, dataset_id: int, sha256: str) -> dict[str, Any] | None:
+    rows = _rows(con.execute("SELECT * FROM sources WHERE dataset_id = ? AND sha256 = ?", [dataset_id, sha256]))
+    return rows[0] if rows else None
+
+
+def add_source(con: duckdb.DuckDBPyConnection, dataset_id: int, uri: str, fmt: str, sha256: str,
+               mapping: dict[str, str], run_id: int | None) -> int:
+    """Insert a source with zero rows; ``finish_source`` sets its row count."""
+    return scalar(con.execute("""
+        INSERT INTO sources (dataset_id, uri, format, sha256, n_rows, mapping, run_id)
+        VALUES (?, ?, ?, ?, 0, ?, ?) RETURNING id""",
+                       [dataset_id, uri, fmt, sha256, json.dumps(mapping), run_id]))
+
+
+def finish_source(con: duckdb.DuckDBPyConnection, source_id: int, n_rows: int) -> None:
+    con.execute("UPDATE sources SET n_rows = ? WHERE id = ?", [n_rows, source_id])
+
+
+def list_sources(con: duckdb.DuckDBPyConnection, dataset_id: int) -> list[dict[str, Any]]:
+    return _rows(con.execute("SELECT * FROM sources WHERE dataset_id = ? ORDER BY id", [dataset_id]))
+
+
+def start_run(con: duckdb.DuckDBPyConnection, kind: str, dataset_id: int | None, params: dict[str, Any],
+              libraries: dict[str, str]) -> int:
+    return scalar(con.execute("""
+        INSERT INTO runs (kind, dataset_id, params, libraries, status, started_at)
+        VALUES (?, ?, ?, ?, 'running', ?) RETURNING id""",
+                       [kind, dataset_id, json.dumps(params), json.dumps(libraries), datetime.now()]))
+
+
+def finish_run(con: duckdb.DuckDBPyConnection, run_id: int, counters: dict[str, Any], *,
+               status: str = "done", message: str | None = None, dataset_id: int | None = None) -> None:
+    con.execute("""
+        UPDATE runs SET counters = ?, status = ?, message = ?, finished_at = ?,
+                        dataset_id = coalesce(?, dataset_id)
+        WHERE id = ?""", [json.dumps(counters), status, message, datetime.now(), dataset_id, run_id])
+
+
+def list_runs(con: duckdb.DuckDBPyConnection, kind: str | None = None) -> list[dict[str, Any]]:
+    where, params = ("WHERE kind = ?", [kind]) if kind else ("", [])
+    return _rows(con.execute(f"SELECT * FROM runs {where} ORDER BY id", params))

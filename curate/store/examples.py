@@ -1,0 +1,150 @@
+"""The examples table: bulk insert from Arrow batches of raw records, and reads for browsing.
+
+Field extraction and validation run inside DuckDB over the raw JSON text (yyjson), so ingest never
+parses records one by one in Python. JSON paths are bound parameters; identifiers come from here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from curate.store.catalog import _rows, first, scalar
+
+FIELDS = ("text", "label", "instruction", "input", "response", "messages")
+# Which fields a task's records must have (``input`` of sft may be absent: it becomes "").
+REQUIRED = {"classification": ("text",), "sft": ("instruction", "response"), "chat": ()}
+SCALAR_TYPES = ("VARCHAR", "BIGINT", "UBIGINT", "DOUBLE", "BOOLEAN")
+LABEL_TYPES = {"VARCHAR": "str", "BIGINT": "int", "UBIGINT": "int"}
+
+
+def json_path(key: str) -> str:
+    """The JSON path of a top-level key, quoted so any column name works."""
+    return '$."' + key.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def first_problem(con: duckdb.DuckDBPyConnection, batch: pa.Table, task: str,
+                  paths: dict[str, str]) -> tuple[int, str, str] | None:
+    """The first record of a batch that cannot be ingested: ``(row_num, problem, detail)``, else None.
+
+    Problems: ``invalid_json``, ``not_object``, ``missing`` (a required field), ``type`` (a field
+    holding an array or object, or a label that is not a string or an integer).
+    """
+    checks = ["WHEN NOT json_valid(raw) THEN 'invalid_json'", "WHEN json_type(raw) <> 'OBJECT' THEN 'not_object'"]
+    params: list[Any] = []
+    for field in REQUIRED[task]:
+        checks.append("WHEN coalesce(json_type(raw, ?), 'NULL') = 'NULL' THEN 'missing'")
+        params.append(paths[field])
+        checks.append(f"WHEN json_type(raw, ?) NOT IN {SCALAR_TYPES} THEN 'type'")
+        params.append(paths[field])
+    for field in ("input",) if task == "sft" else ():
+        checks.append(f"WHEN coalesce(json_type(raw, ?), 'NULL') NOT IN {SCALAR_TYPES + ('NULL',)} THEN 'type'")
+        params.append(paths[field])
+    if task == "classification" and "label" in paths:
+        checks.append("WHEN coalesce(json_type(raw, ?), 'NULL') NOT IN ('VARCHAR', 'BIGINT', 'UBIGINT', 'NULL') "
+                      "THEN 'type'")
+        params.append(paths["label"])
+    sql = f"""
+        SELECT row_num, problem FROM (
+            SELECT row_num, CASE {' '.join(checks)} END AS problem FROM batch)
+        WHERE problem IS NOT NULL ORDER BY row_num LIMIT 1"""
+    con.register("batch", batch)
+    try:
+        found = first(con.execute(sql, params))
+    finally:
+        con.unregister("batch")
+    return (found[0], found[1], "") if found else None
+
+
+def label_types(con: duckdb.DuckDBPyConnection, batch: pa.Table, path: str) -> dict[str, int]:
+    """Label types in a batch (``int``/``str``) with the first row holding each."""
+    con.register("batch", batch)
+    try:
+        rows = con.execute("""
+            SELECT json_type(raw, ?) AS t, min(row_num) FROM batch
+            WHERE coalesce(json_type(raw, ?), 'NULL') <> 'NULL' GROUP BY t""", [path, path]).fetchall()
+    finally:
+        con.unregister("batch")
+    return {LABEL_TYPES[t]: row for t, row in rows}
+
+
+def insert_batch(con: duckdb.DuckDBPyConnection, batch: pa.Table, *, dataset_id: int, source_id: int,
+                 task: str, paths: dict[str, str]) -> int:
+    """Insert validated records; ``batch`` has ``id``, ``row_num``, ``raw``, ``split`` and, for
+    chat, the normalised ``messages``. Returns the number of rows inserted."""
+    select, params = [], []
+    for field in FIELDS:
+        if field == "messages":
+            select.append("messages" if task == "chat" else "NULL")
+        elif field in paths:
+            expr = "json_extract_string(raw, ?)"
+            select.append(f"coalesce({expr}, '')" if field == "input" else expr)
+            params.append(paths[field])
+        else:
+            select.append("NULL")
+    sql = f"""
+        INSERT INTO examples (id, dataset_id, source_id, row_num, split, raw, content_hash, {', '.join(FIELDS)})
+        SELECT id, {int(dataset_id)}, {int(source_id)}, row_num, split, raw,
+               md5(concat_ws(chr(31), {', '.join(f"coalesce({f}, '')" for f in FIELDS if f != 'label')})),
+               {', '.join(FIELDS)}
+        FROM (SELECT id, row_num, split, raw, {', '.join(f'{e} AS {f}' for e, f in zip(select, FIELDS))} FROM batch)"""
+    con.register("batch", batch)
+    try:
+        con.execute(sql, params)
+    finally:
+        con.unregister("batch")
+    return batch.num_rows
+
+
+def next_id(con: duckdb.DuckDBPyConnection) -> int:
+    return scalar(con.execute("SELECT coalesce(max(id), 0) + 1 FROM examples"))
+
+
+def raw_to_json(con: duckdb.DuckDBPyConnection, table: pa.Table) -> pa.Array:
+    """Each row of a columnar batch (CSV, Parquet, Arrow) as one JSON object, columns in order."""
+    con.register("cols", table)
+    try:
+        return con.execute("SELECT to_json(cols)::VARCHAR AS raw FROM cols").to_arrow_table().column("raw")
+    finally:
+        con.unregister("cols")
+
+
+def _filter_sql(query: str | None) -> tuple[str, list[Any]]:
+    if not query:
+        return "", []
+    return (" AND (text ILIKE ? OR instruction ILIKE ? OR input ILIKE ? OR response ILIKE ? "
+            "OR messages ILIKE ? OR label ILIKE ?)", [f"%{query}%"] * 6)
+
+
+def count_examples(con: duckdb.DuckDBPyConnection, dataset_id: int, query: str | None = None) -> int:
+    where, params = _filter_sql(query)
+    return scalar(con.execute(f"SELECT count(*) FROM examples WHERE dataset_id = ?{where}",
+                       [dataset_id, *params]))
+
+
+def page_examples(con: duckdb.DuckDBPyConnection, dataset_id: int, *, offset: int = 0, limit: int = 50,
+                  query: str | None = None, columns: tuple[str, ...] = FIELDS) -> list[dict[str, Any]]:
+    """One page of a dataset's examples in id order, optionally filtered by a substring of any field."""
+    where, params = _filter_sql(query)
+    cols = ", ".join(c for c in ("id", "split", *columns) if c in ("id", "split") + FIELDS)
+    return _rows(con.execute(
+        f"SELECT {cols} FROM examples WHERE dataset_id = ?{where} ORDER BY id LIMIT ? OFFSET ?",
+        [dataset_id, *params, int(limit), int(offset)]))
+
+
+def get_example(con: duckdb.DuckDBPyConnection, example_id: int) -> dict[str, Any] | None:
+    """One example with its raw record and provenance (dataset, source file, row, sha256)."""
+    rows = _rows(con.execute("""
+        SELECT e.*, d.name AS dataset, d.task, s.uri AS source_uri, s.format AS source_format,
+               s.sha256 AS source_sha256, s.ingested_at
+        FROM examples e JOIN datasets d ON d.id = e.dataset_id JOIN sources s ON s.id = e.source_id
+        WHERE e.id = ?""", [int(example_id)]))
+    return rows[0] if rows else None
+
+
+def raw_records(con: duckdb.DuckDBPyConnection, source_id: int) -> list[str]:
+    """The raw records of one source in row order (for round-trip checks and export)."""
+    return [r[0] for r in con.execute("SELECT raw FROM examples WHERE source_id = ? ORDER BY row_num",
+                                      [source_id]).fetchall()]

@@ -1,0 +1,59 @@
+"""DuckDB's own readers for the columnar and array formats, streamed as Arrow batches of raw JSON.
+
+Each scan runs on a private in-memory connection, so it never holds the workspace's lock and its
+stream is not disturbed by the inserts that consume it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator
+
+import duckdb
+import pyarrow as pa
+
+BATCH_ROWS = 50_000
+
+
+def _stream(sql: str, params: list, batch_rows: int) -> Iterator[pa.RecordBatch]:
+    con = duckdb.connect()
+    try:
+        yield from con.sql(sql, params=params).to_arrow_reader(batch_rows)
+    finally:
+        con.close()
+
+
+def csv_raw(path: Path, columns: list[str], delim: str, *, batch_rows: int = BATCH_ROWS) -> Iterator[pa.RecordBatch]:
+    """Rows of a CSV/TSV (header first) as JSON objects of strings; empty cells stay ``""``.
+
+    Strict: a row with too many or too few cells raises DuckDB's error, which names the line.
+    """
+    spec = "{" + ", ".join(f"'{c.replace(chr(39), chr(39) * 2)}': 'VARCHAR'" for c in columns) + "}"
+    sql = f"""SELECT to_json(t)::VARCHAR AS raw FROM read_csv(?, header = true, columns = {spec},
+                  auto_detect = false, delim = ?, quote = '"', escape = '"', strict_mode = true,
+                  null_padding = false, nullstr = chr(1), max_line_size = 100000000) t"""
+    return _stream(sql, [str(path), delim], batch_rows)
+
+
+def json_array_raw(path: Path, *, batch_rows: int = BATCH_ROWS) -> Iterator[pa.RecordBatch]:
+    """Elements of a JSON array file, each as its own JSON text."""
+    sql = "SELECT json::VARCHAR AS raw FROM read_json_objects(?, format = 'array', maximum_object_size = 1000000000)"
+    return _stream(sql, [str(path)], batch_rows)
+
+
+def parquet_raw(path: Path, *, batch_rows: int = BATCH_ROWS) -> Iterator[pa.RecordBatch]:
+    """Rows of a Parquet file as JSON objects, columns in file order."""
+    sql = "SELECT to_json(t)::VARCHAR AS raw FROM read_parquet(?) t"
+    return _stream(sql, [str(path)], batch_rows)
+
+
+def arrow_raw(batches: Iterator[pa.RecordBatch], *, batch_rows: int = BATCH_ROWS) -> Iterator[pa.RecordBatch]:
+    """Rows of in-memory Arrow batches (an HF ``save_to_disk`` file) as JSON objects."""
+    con = duckdb.connect()
+    try:
+        for batch in batches:
+            con.register("cols", pa.Table.from_batches([batch]))
+            yield from con.sql("SELECT to_json(cols)::VARCHAR AS raw FROM cols").to_arrow_reader(batch_rows)
+            con.unregister("cols")
+    finally:
+        con.close()
