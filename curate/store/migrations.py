@@ -73,6 +73,35 @@ MIGRATIONS: list[Migration] = [
             messages      VARCHAR,
             content_hash  VARCHAR NOT NULL
         );
+        -- Side tables shared by the stages. Nothing here changes an example: the current value of a
+        -- field is its latest edit (highest id), else the raw field.
+        CREATE SEQUENCE edit_ids START 1;
+        CREATE TABLE edits (
+            id          BIGINT PRIMARY KEY DEFAULT nextval('edit_ids'),
+            example_id  BIGINT NOT NULL,
+            field       VARCHAR NOT NULL,
+            value       VARCHAR,
+            author      VARCHAR NOT NULL,   -- 'op:<operator>' or 'human:<annotator>'
+            run_id      INTEGER,
+            created_at  TIMESTAMP NOT NULL DEFAULT current_timestamp
+        );
+        -- One number per example per run, in [0, 1] where 1 means good.
+        CREATE TABLE signals (
+            run_id      INTEGER NOT NULL,
+            example_id  BIGINT NOT NULL,
+            name        VARCHAR NOT NULL,
+            value       DOUBLE
+        );
+        -- Flags that exclude an example from a version (is_dup, lang_mismatch, too_short, label_suspect);
+        -- the current issues of a kind in a dataset are those of the latest run that produced that kind.
+        CREATE TABLE issues (
+            run_id      INTEGER NOT NULL,
+            example_id  BIGINT NOT NULL,
+            kind        VARCHAR NOT NULL,
+            reason      VARCHAR,
+            score       DOUBLE,
+            created_at  TIMESTAMP NOT NULL DEFAULT current_timestamp
+        );
         -- The label set of a dataset (classes seen at ingest or declared later).
         CREATE TABLE labels (
             dataset_id  INTEGER NOT NULL,

@@ -1,0 +1,65 @@
+"""Read-only views of a workspace for the Data page and ``curate datasets`` / ``curate show``."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from curate.errors import NotFound
+from curate.ingest.tasks import TASK_FIELDS
+from curate.store import catalog, examples
+from curate.store.workspace import Workspace
+
+
+@dataclass
+class Page:
+    dataset: str
+    task: str
+    columns: list[str]
+    rows: list[dict[str, Any]]
+    total: int
+    offset: int
+
+
+def datasets(workspace: Workspace) -> list[dict[str, Any]]:
+    """Every dataset with task, counts and label set (empty when the workspace has no store yet)."""
+    if not workspace.exists():
+        return []
+    with workspace.connect() as con:
+        return catalog.list_datasets(con)
+
+
+def page(workspace: Workspace, dataset: str, *, offset: int = 0, limit: int = 50,
+         query: str | None = None) -> Page:
+    """One page of a dataset's examples (the task's fields), optionally filtered by substring."""
+    with workspace.connect() as con:
+        ds = catalog.get_dataset(con, dataset)
+        columns = list(TASK_FIELDS[ds["task"]])
+        if ds["task"] == "classification" and not ds["label_type"]:
+            columns.remove("label")
+        total = examples.count_examples(con, ds["id"], query)
+        rows = examples.page_examples(con, ds["id"], offset=offset, limit=limit, query=query, columns=tuple(columns))
+    if any(r["split"] for r in rows):
+        columns.insert(0, "split")
+    for r in rows:
+        r.pop("split", None) if "split" not in columns else None
+    return Page(dataset, ds["task"], columns, rows, total, offset)
+
+
+def example(workspace: Workspace, example_id: int, *, dataset: str | None = None) -> dict[str, Any]:
+    """One example: fields, raw record (parsed) and provenance."""
+    with workspace.connect() as con:
+        row = examples.get_example(con, example_id)
+    if row is None or (dataset and row["dataset"] != dataset):
+        raise NotFound(f"no example {example_id}" + (f" in dataset {dataset!r}" if dataset else "")
+                       + "; fix: pick an id shown by `curate show`")
+    fields = {f: row[f] for f in TASK_FIELDS[row["task"]] if row[f] is not None}
+    if "messages" in fields:
+        fields["messages"] = json.loads(fields["messages"])
+    return {
+        "id": row["id"], "dataset": row["dataset"], "task": row["task"], "fields": fields,
+        "raw": json.loads(row["raw"]),
+        "provenance": {"source": row["source_uri"], "format": row["source_format"], "row": row["row_num"],
+                       "split": row["split"], "sha256": row["source_sha256"], "ingested_at": str(row["ingested_at"])},
+    }

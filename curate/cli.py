@@ -1,0 +1,158 @@
+"""The ``curate`` command: a thin shell that parses arguments, makes one library call and prints.
+
+Every ``CurateError`` becomes one line on stderr and exit code 1.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Callable, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from curate import browse
+from curate.errors import CurateError
+from curate.ingest import ingest as run_ingest, parse_map
+from curate.store.workspace import ENV_VAR, Workspace, resolve_workspace
+
+app = typer.Typer(help="curate: build, clean, label, version and evaluate fine-tuning datasets.",
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+out = Console()
+err = Console(stderr=True)
+_state: dict[str, Optional[str]] = {"workspace": None}
+
+
+def _fail(message: str) -> None:
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(1)
+
+
+def command(fn: Callable) -> Callable:
+    """Register a CLI command that turns curate's errors into one line and exit 1."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except CurateError as exc:
+            _fail(str(exc))
+    return app.command()(wrapper)
+
+
+def _workspace() -> Workspace:
+    return resolve_workspace(_state["workspace"])
+
+
+@app.callback()
+def _main(workspace: Optional[Path] = typer.Option(
+        None, "--workspace", "-w", help=f"Workspace folder (default: ${ENV_VAR}, else the current folder).")) -> None:
+    _state["workspace"] = str(workspace) if workspace else None
+
+
+@command
+def ingest(
+    files: list[Path] = typer.Argument(..., help="JSONL, JSON, CSV/TSV (.gz/.zst too), Parquet or HF save_to_disk folders."),
+    dataset: str = typer.Option(..., "--dataset", "-d", help="Dataset to add to (created if new)."),
+    task: Optional[str] = typer.Option(None, "--task", help="classification | sft | chat (default: detected)."),
+    map_: Optional[str] = typer.Option(None, "--map", help="Field=column pairs, e.g. text=review,label=stars."),
+) -> None:
+    """Ingest files into a dataset, keeping every raw record; all files or none."""
+    mapping = parse_map(map_)
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                  console=err, transient=True) as bar:
+        job = bar.add_task("reading", total=None)
+        report = run_ingest(_workspace(), files, dataset, task=task, mapping=mapping,
+                            progress=lambda f, n: bar.update(job, description=f"{Path(f).name}: {n:,} rows"))
+    for f in report.files:
+        if f.skipped:
+            out.print(f"{f.path}: already ingested into {dataset}; nothing added")
+        else:
+            cols = ",".join(f"{k}={v}" for k, v in f.mapping.items())
+            out.print(f"{f.path}: {f.rows:,} rows ({f.format}, {cols})")
+    if report.rows:
+        out.print(f"ingested {report.rows:,} rows into {dataset} ({report.task}) in {report.seconds:.2f}s")
+
+
+@command
+def datasets() -> None:
+    """List the workspace's datasets with their counts."""
+    rows = browse.datasets(_workspace())
+    if not rows:
+        out.print("no datasets yet; add one with: curate ingest FILE --dataset NAME")
+        return
+    table = Table("dataset", "task", "examples", "labelled", "sources", "labels")
+    for r in rows:
+        labels = ", ".join(r["labels"][:8]) + (" …" if len(r["labels"]) > 8 else "")
+        table.add_row(r["name"], r["task"], f"{r['examples']:,}", f"{r['labelled']:,}", str(r["sources"]), labels)
+    out.print(table)
+
+
+@command
+def show(
+    dataset: str = typer.Argument(..., help="Dataset name."),
+    limit: int = typer.Option(10, "--limit", "-n", min=1, help="Rows to show."),
+    offset: int = typer.Option(0, "--offset", min=0, help="Rows to skip."),
+    query: Optional[str] = typer.Option(None, "--filter", "-f", help="Only rows containing this text."),
+    example: Optional[int] = typer.Option(None, "--id", help="Show one example whole: raw record and provenance."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON lines instead of a table."),
+) -> None:
+    """Show a dataset's examples, or one example with its raw record and provenance."""
+    ws = _workspace()
+    if example is not None:
+        out.print_json(json.dumps(browse.example(ws, example, dataset=dataset), default=str))
+        return
+    page = browse.page(ws, dataset, offset=offset, limit=limit, query=query)
+    if as_json:
+        for row in page.rows:
+            print(json.dumps(row, ensure_ascii=False, default=str))
+        return
+    table = Table("id", *page.columns, title=f"{dataset} ({page.task}): rows {offset + 1}–{offset + len(page.rows)} "
+                  f"of {page.total:,}", show_lines=False)
+    for row in page.rows:
+        table.add_row(str(row["id"]), *[_short(row[c]) for c in page.columns])
+    out.print(table)
+
+
+def _short(value: object, width: int = 80) -> str:
+    text = "" if value is None else str(value).replace("\n", " ⏎ ")
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
+@command
+def demo(path: Path = typer.Argument(Path("curate-demo"), help="Folder for the demo workspace.")) -> None:
+    """Build a demo workspace from sample_data/ (re-running adds nothing)."""
+    from curate.demo import build_demo
+
+    reports = build_demo(path)
+    for r in reports:
+        out.print(f"{r.dataset}: {r.rows:,} rows ({r.task})" if r.rows else f"{r.dataset}: up to date")
+    out.print(f"demo workspace ready: {Path(path).resolve()}\nopen it with: curate ui {path}")
+
+
+@command
+def ui(path: Optional[Path] = typer.Argument(None, help="Workspace folder (default: --workspace / $CURATE_WORKSPACE / here)."),
+       port: int = typer.Option(8501, "--port", help="Port to serve on."),
+       headless: bool = typer.Option(True, help="Do not try to open a browser.")) -> None:
+    """Open the curate UI in the browser on a workspace."""
+    ws = resolve_workspace(path or _state["workspace"])
+    script = Path(__file__).resolve().parent / "ui" / "main.py"
+    env = {**os.environ, ENV_VAR: str(ws.root)}
+    out.print(f"curate UI on http://localhost:{port} (workspace {ws.root})")
+    cmd = [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port),
+           "--server.headless", str(headless).lower(), "--browser.gatherUsageStats", "false"]
+    raise typer.Exit(subprocess.call(cmd, env=env))
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,24 @@
+"""The Streamlit router: sections Data · Curate · Label · Versions · Train, and a workspace sidebar."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from curate.ui import state
+from curate.ui.pages import curate_page, data, label, train, versions
+
+
+def pages() -> dict[str, list[st.Page]]:
+    return {
+        "Data": [st.Page(data.render, title="Data", icon=":material/table_view:", url_path="data", default=True)],
+        "Curate": [st.Page(curate_page.render, title="Curate", icon=":material/cleaning_services:", url_path="curate")],
+        "Label": [st.Page(label.render, title="Label", icon=":material/label:", url_path="label")],
+        "Versions": [st.Page(versions.render, title="Versions", icon=":material/history:", url_path="versions")],
+        "Train": [st.Page(train.render, title="Train", icon=":material/model_training:", url_path="train")],
+    }
+
+
+def run() -> None:
+    st.set_page_config(page_title="curate", page_icon=":material/dataset:", layout="wide")
+    state.workspace_sidebar()
+    st.navigation(pages()).run()

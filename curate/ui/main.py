@@ -1,0 +1,5 @@
+"""Entry script for ``streamlit run`` (used by ``curate ui``)."""
+
+from curate.ui.app import run
+
+run()

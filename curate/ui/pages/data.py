@@ -1,0 +1,137 @@
+"""Data: the workspace's datasets, upload with preview and column mapping, and a paged browser."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from curate import browse
+from curate.errors import CurateError
+from curate.ingest import TASK_FIELDS, ingest, preview
+from curate.ingest.tasks import REQUIRED
+from curate.ingest.uploads import save_upload
+from curate.ui import state
+
+PAGE_SIZE = 50
+NONE = "—"
+UPLOAD_TYPES = ["jsonl", "ndjson", "json", "csv", "tsv", "parquet", "gz", "zst"]
+
+
+def render() -> None:
+    st.header("Data")
+    ws = state.workspace()
+    if flash := st.session_state.pop("data_flash", None):
+        st.success(flash)
+    with state.user_errors():
+        sets = browse.datasets(ws)
+        _datasets_table(sets)
+        _upload(ws, [d["name"] for d in sets])
+        if sets:
+            _browser(ws, sets)
+
+
+def _datasets_table(sets: list[dict]) -> None:
+    if not sets:
+        st.info("No datasets yet. Upload a file below, or run `curate demo` for a demo workspace.")
+        return
+    frame = pd.DataFrame([{
+        "dataset": d["name"], "task": d["task"], "examples": d["examples"], "labelled": d["labelled"],
+        "sources": d["sources"], "labels": ", ".join(d["labels"])} for d in sets])
+    st.dataframe(frame, hide_index=True, key="datasets_table")
+
+
+def _upload(ws, names: list[str]) -> None:
+    with st.expander("Add data: upload a file", expanded=not names):
+        upload = st.file_uploader("JSONL, JSON, CSV/TSV, Parquet (.gz/.zst too)", type=UPLOAD_TYPES,
+                                  key="upload_file")
+        if upload is None:
+            return
+        path = save_upload(ws, upload.name, upload.getvalue())
+        try:
+            view = preview(path)
+        except CurateError as exc:
+            st.error(str(exc))
+            return
+        st.caption(f"{len(view.columns)} columns: {', '.join(view.columns)}")
+        st.dataframe(pd.DataFrame(view.records).astype(str), hide_index=True, height=220, key="upload_preview")
+        tasks = list(TASK_FIELDS)
+        task = st.selectbox("Task", tasks, index=tasks.index(view.task) if view.task else 0, key="upload_task",
+                            help="Detected from the columns; change it if the guess is wrong.")
+        st.markdown("**Map columns to fields**")
+        mapping: dict[str, str] = {}
+        cells = st.columns(len(TASK_FIELDS[task]))
+        for cell, field in zip(cells, TASK_FIELDS[task]):
+            options = [NONE, *view.columns]
+            guess = view.suggested[task].get(field)
+            label = field + (" (required)" if field in REQUIRED[task] else " (optional)")
+            choice = cell.selectbox(label, options, index=options.index(guess) if guess in options else 0,
+                                    key=f"map_{task}_{field}")
+            if choice != NONE:
+                mapping[field] = choice
+        default_name = re.sub(r"[^A-Za-z0-9_.-]+", "-", Path(upload.name).name.split(".")[0]).strip("-") or "dataset"
+        name = st.text_input("Dataset (new or existing)", value=default_name, key="upload_dataset")
+        if st.button("Ingest", type="primary", key="upload_ingest"):
+            try:
+                report = ingest(ws, [path], name.strip(), task=task, mapping=mapping)
+            except CurateError as exc:
+                st.error(str(exc))
+                return
+            if report.rows:
+                st.session_state["data_flash"] = f"Ingested {report.rows:,} rows into {name} ({report.task})."
+            else:
+                st.session_state["data_flash"] = f"{upload.name} was already ingested into {name}; nothing added."
+            st.session_state["browse_next"] = name.strip()
+            st.rerun()
+
+
+def _browser(ws, sets: list[dict]) -> None:
+    st.subheader("Browse")
+    names = [d["name"] for d in sets]
+    if (nxt := st.session_state.pop("browse_next", None)) in names:
+        st.session_state["browse_dataset"] = nxt
+        st.session_state["browse_page"] = 1
+    left, mid, right = st.columns([2, 3, 1])
+    dataset = left.selectbox("Dataset", names, key="browse_dataset", on_change=_reset_page)
+    query = mid.text_input("Filter (text contains)", key="browse_query", on_change=_reset_page).strip() or None
+    total = browse.page(ws, dataset, limit=0, query=query).total
+    pages = max(1, -(-total // PAGE_SIZE))
+    number = right.number_input(f"Page (of {pages:,})", min_value=1, max_value=pages, step=1, key="browse_page")
+    page = browse.page(ws, dataset, offset=(int(number) - 1) * PAGE_SIZE, limit=PAGE_SIZE, query=query)
+    shown = f"rows {page.offset + 1:,}–{page.offset + len(page.rows):,} of " if page.rows else ""
+    st.caption(f"{dataset} · {page.task} · {shown}{total:,} examples" + (f" containing “{query}”" if query else ""))
+    if not page.rows:
+        st.info("No examples match.")
+        return
+    frame = pd.DataFrame(page.rows, columns=["id", *page.columns])
+    st.dataframe(frame, hide_index=True, key="browse_rows", column_config={"id": st.column_config.NumberColumn(format="%d")})
+    ids = [r["id"] for r in page.rows]
+    chosen = st.selectbox("Show example", ids, key="browse_example")
+    _example(ws, int(chosen))
+
+
+def _reset_page() -> None:
+    st.session_state["browse_page"] = 1
+
+
+def _example(ws, example_id: int) -> None:
+    detail = browse.example(ws, example_id)
+    fields, raw, prov = st.columns(3)
+    with fields:
+        st.markdown("**Fields**")
+        for key, value in detail["fields"].items():
+            if key == "messages":
+                for turn in value:
+                    st.markdown(f"*{turn['role']}*")
+                    st.text(turn["content"])
+            else:
+                st.markdown(f"*{key}*")
+                st.text(value)
+    with raw:
+        st.markdown("**Raw record** (as ingested)")
+        st.json(detail["raw"])
+    with prov:
+        st.markdown("**Provenance**")
+        st.json(detail["provenance"])
