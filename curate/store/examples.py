@@ -102,15 +102,6 @@ def next_id(con: duckdb.DuckDBPyConnection) -> int:
     return scalar(con.execute("SELECT coalesce(max(id), 0) + 1 FROM examples"))
 
 
-def raw_to_json(con: duckdb.DuckDBPyConnection, table: pa.Table) -> pa.Array:
-    """Each row of a columnar batch (CSV, Parquet, Arrow) as one JSON object, columns in order."""
-    con.register("cols", table)
-    try:
-        return con.execute("SELECT to_json(cols)::VARCHAR AS raw FROM cols").to_arrow_table().column("raw")
-    finally:
-        con.unregister("cols")
-
-
 def _filter_sql(query: str | None) -> tuple[str, list[Any]]:
     if not query:
         return "", []

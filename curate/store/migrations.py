@@ -102,6 +102,13 @@ MIGRATIONS: list[Migration] = [
             score       DOUBLE,
             created_at  TIMESTAMP NOT NULL DEFAULT current_timestamp
         );
+        -- Embedding cache shared by every stage (see curate/embed.py).
+        CREATE TABLE embeddings (
+            model     VARCHAR NOT NULL,
+            text_key  VARCHAR NOT NULL,
+            vector    FLOAT[] NOT NULL,
+            PRIMARY KEY (model, text_key)
+        );
         -- The label set of a dataset (classes seen at ingest or declared later).
         CREATE TABLE labels (
             dataset_id  INTEGER NOT NULL,
