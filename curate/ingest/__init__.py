@@ -20,7 +20,7 @@ from curate import __version__
 from curate.errors import InputError
 from curate.ingest import chat, readers
 from curate.ingest.readers import Source, detect, peek
-from curate.ingest.tasks import Mapping, columns_of, parse_map, resolve, suggest_map, TASK_FIELDS
+from curate.ingest.tasks import TASK_FIELDS, Mapping, columns_of, detect_task, parse_map, resolve, suggest_map
 from curate.store import catalog, examples
 from curate.store.workspace import Workspace
 
@@ -176,12 +176,12 @@ def ingest(workspace: Workspace, paths: list[str | Path], dataset: str, *, task:
             records = peek(source, 200)
             if not records:
                 raise InputError(source.path, "file is empty (no records)", fix="export the data again")
-            plan = resolve(source.path, columns_of(records), task=task or (existing or {}).get("task"),
-                           mapping=mapping)
-            if existing and plan.task != existing["task"]:
-                raise InputError(source.path, f"holds {plan.task} records but dataset {dataset!r} is {existing['task']}",
+            columns = columns_of(records)
+            detected = task or detect_task(columns, mapping or {})
+            if existing and detected and detected != existing["task"]:
+                raise InputError(source.path, f"holds {detected} records but dataset {dataset!r} is {existing['task']}",
                                  fix="ingest it into another dataset with --dataset NAME")
-            plans.append(plan)
+            plans.append(resolve(source.path, columns, task=task or (existing or {}).get("task"), mapping=mapping))
         task_name = plans[0].task
         if any(p.task != task_name for p in plans):
             odd = next(s for s, p in zip(sources, plans) if p.task != task_name)

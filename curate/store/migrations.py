@@ -116,6 +116,97 @@ MIGRATIONS: list[Migration] = [
             PRIMARY KEY (dataset_id, label)
         );
     """),
+    Migration("0004_label", """
+        -- What annotators are asked about a dataset's examples (see curate/label/questions.py).
+        CREATE SEQUENCE question_ids START 1;
+        CREATE TABLE questions (
+            id          INTEGER PRIMARY KEY DEFAULT nextval('question_ids'),
+            dataset_id  INTEGER NOT NULL,
+            name        VARCHAR NOT NULL,
+            kind        VARCHAR NOT NULL CHECK (kind IN ('label', 'labels', 'rating', 'text', 'response')),
+            options     JSON,                        -- classes of label/labels questions
+            overlap     INTEGER NOT NULL DEFAULT 1,  -- answers wanted per example, from different annotators
+            created_at  TIMESTAMP NOT NULL DEFAULT current_timestamp,
+            UNIQUE (dataset_id, name)
+        );
+        -- People who label; only a sha256 of their sign-in token is kept.
+        CREATE SEQUENCE annotator_ids START 1;
+        CREATE TABLE annotators (
+            id          INTEGER PRIMARY KEY DEFAULT nextval('annotator_ids'),
+            name        VARCHAR NOT NULL UNIQUE,
+            token_hash  VARCHAR NOT NULL UNIQUE,
+            created_at  TIMESTAMP NOT NULL DEFAULT current_timestamp
+        );
+        -- Append-only answers: the latest (highest id) per (example, annotator, question) is current.
+        -- value: the class, "3" for ratings, the text, or a JSON array of classes for multi-label.
+        CREATE SEQUENCE annotation_ids START 1;
+        CREATE TABLE annotations (
+            id           BIGINT PRIMARY KEY DEFAULT nextval('annotation_ids'),
+            example_id   BIGINT NOT NULL,
+            dataset_id   INTEGER NOT NULL,
+            question_id  INTEGER NOT NULL,
+            annotator    VARCHAR NOT NULL,
+            value        VARCHAR,
+            origin       VARCHAR NOT NULL DEFAULT 'ui',  -- ui | cli | import | prelabel | suspects | demo
+            run_id       INTEGER,
+            created_at   TIMESTAMP NOT NULL DEFAULT current_timestamp
+        );
+        -- Model suggestions of one pre-label run (classifier on frozen embeddings).
+        CREATE TABLE prelabels (
+            run_id       INTEGER NOT NULL,
+            question_id  INTEGER NOT NULL,
+            example_id   BIGINT NOT NULL,
+            label        VARCHAR NOT NULL,
+            confidence   DOUBLE NOT NULL,   -- probability of the suggested class
+            margin       DOUBLE NOT NULL    -- top-1 minus top-2 probability: small = uncertain
+        );
+        -- The suggested label behind each label_suspect issue of a run.
+        CREATE TABLE suspect_labels (
+            run_id       INTEGER NOT NULL,
+            example_id   BIGINT NOT NULL,
+            given        VARCHAR,
+            suggested    VARCHAR NOT NULL
+        );
+    """),
+    Migration("0002_dedup", """
+        -- One duplicate cluster of one dedup run (the run's params and counters are in `runs`).
+        -- status: 'dup' (non-canonical members flagged), 'keep_all' (nobody flagged), 'split'
+        -- (dissolved by a decision). decision_id is the decision re-applied to it, if any.
+        CREATE TABLE dup_clusters (
+            run_id        INTEGER NOT NULL,
+            cluster_id    INTEGER NOT NULL,
+            dataset_id    INTEGER NOT NULL,
+            size          INTEGER NOT NULL,
+            canonical_id  BIGINT,
+            status        VARCHAR NOT NULL CHECK (status IN ('dup', 'keep_all', 'split')),
+            decision_id   BIGINT,
+            PRIMARY KEY (run_id, cluster_id)
+        );
+        -- Members of a cluster; role: 'canonical', 'dup', 'kept' (keep all) or 'split' (split out).
+        -- similarity: to the canonical row (Jaccard for exact/minhash, cosine for semantic).
+        CREATE TABLE dup_members (
+            run_id      INTEGER NOT NULL,
+            cluster_id  INTEGER NOT NULL,
+            example_id  BIGINT NOT NULL,
+            role        VARCHAR NOT NULL,
+            similarity  DOUBLE,
+            PRIMARY KEY (run_id, example_id)
+        );
+        -- A person's decision on a cluster, kept across runs and re-applied to the cluster of a later
+        -- run that shares the most members with it. action: 'canonical', 'keep_all' or 'split'.
+        CREATE SEQUENCE dup_decision_ids START 1;
+        CREATE TABLE dup_decisions (
+            id            BIGINT PRIMARY KEY DEFAULT nextval('dup_decision_ids'),
+            dataset_id    INTEGER NOT NULL,
+            run_id        INTEGER,
+            action        VARCHAR NOT NULL CHECK (action IN ('canonical', 'keep_all', 'split')),
+            canonical_id  BIGINT,
+            members       BIGINT[] NOT NULL,
+            split_out     BIGINT[],
+            author        VARCHAR NOT NULL,
+            created_at    TIMESTAMP NOT NULL DEFAULT current_timestamp
+        );
+    """),
 ]
 
 

@@ -1,0 +1,95 @@
+"""Questions per dataset: single label, multi-label, rating 1–5, free text, or an editable response."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from typing import Any, Sequence
+
+from curate.errors import InputError, NotFound
+from curate.store import catalog, label as store
+from curate.store.workspace import Workspace
+
+KINDS: dict[str, str] = {
+    "label": "one class from a list",
+    "labels": "any number of classes from a list (multi-label)",
+    "rating": "a rating from 1 to 5",
+    "text": "free text",
+    "response": "an edited response (sft/chat); stored as a human edit, the original is kept",
+}
+RATINGS = ["1", "2", "3", "4", "5"]
+DEFAULT_NAME = "label"
+_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+
+
+def options_of(question: dict[str, Any]) -> list[str]:
+    """The choices a digit key picks from: classes, or 1–5 for ratings, else none."""
+    return RATINGS if question["kind"] == "rating" else list(question["options"] or [])
+
+
+def add_question(workspace: Workspace, dataset: str, name: str, kind: str, *,
+                 options: Sequence[str] | None = None, overlap: int = 1) -> dict[str, Any]:
+    """Add a question to a dataset; label/labels questions default to the dataset's label set."""
+    if kind not in KINDS:
+        close = difflib.get_close_matches(kind, KINDS, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise InputError("--kind", f"unknown question kind {kind!r}{hint}", fix=f"use one of {', '.join(KINDS)}")
+    if not _NAME.match(name):
+        raise InputError("question", f"invalid name {name!r}", fix="use 1–64 letters, digits, '_', '.', '-'")
+    if not 1 <= overlap <= 50:
+        raise InputError("--overlap", f"{overlap} is out of range", fix="ask for 1 to 50 answers per example")
+    with workspace.transaction() as con:
+        ds = catalog.get_dataset(con, dataset)
+        if store.find_question(con, ds["id"], name):
+            raise InputError("question", f"dataset {dataset!r} already has a question {name!r}",
+                             fix="pick another name")
+        if kind == "response" and ds["task"] == "classification":
+            raise InputError("--kind", "response questions need an sft or chat dataset",
+                             fix="use label, labels, rating or text for classification data")
+        opts = [str(o).strip() for o in (options or []) if str(o).strip()]
+        if kind in ("label", "labels"):
+            opts = opts or catalog.label_set(con, ds["id"], ds["label_type"])
+            if len(opts) < 2:
+                raise InputError("--options", f"a {kind} question needs at least two classes",
+                                 fix="pass --options a,b,c (the dataset has no label set to copy)")
+            if len(set(opts)) != len(opts):
+                raise InputError("--options", "classes repeat", fix="list each class once")
+        elif opts:
+            raise InputError("--options", f"{kind} questions take no options", fix="drop --options")
+        return store.add_question(con, ds["id"], name, kind, opts, overlap)
+
+
+def list_questions(workspace: Workspace, dataset: str) -> list[dict[str, Any]]:
+    with workspace.connect() as con:
+        ds = catalog.get_dataset(con, dataset)
+        return store.list_questions(con, ds["id"])
+
+
+def get_question(workspace: Workspace, dataset: str, name: str | None = None) -> dict[str, Any]:
+    """A dataset's question by name; without a name its first question, creating the default
+    ``label`` question (the dataset's classes) for a classification dataset that has none."""
+    with workspace.connect() as con:
+        ds = catalog.get_dataset(con, dataset)
+        found = store.list_questions(con, ds["id"])
+        labels = catalog.label_set(con, ds["id"], ds["label_type"])
+    if name is not None:
+        for q in found:
+            if q["name"] == name:
+                return q
+        known = ", ".join(q["name"] for q in found) or "none yet"
+        raise NotFound(f"dataset {dataset!r} has no question {name!r} (questions: {known}); "
+                       f"fix: add it with `curate questions add {dataset} {name} --kind label`")
+    if found:
+        return found[0]
+    if ds["task"] == "classification" and len(labels) >= 2:
+        return add_question(workspace, dataset, DEFAULT_NAME, "label")
+    raise NotFound(f"dataset {dataset!r} has no questions yet; fix: add one with "
+                   f"`curate questions add {dataset} NAME --kind {'response' if ds['task'] != 'classification' else 'label'}`")
+
+
+def set_overlap(workspace: Workspace, dataset: str, name: str, overlap: int) -> None:
+    if not 1 <= overlap <= 50:
+        raise InputError("--overlap", f"{overlap} is out of range", fix="ask for 1 to 50 answers per example")
+    question = get_question(workspace, dataset, name)
+    with workspace.transaction() as con:
+        store.set_overlap(con, question["id"], overlap)

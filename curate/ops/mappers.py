@@ -1,0 +1,160 @@
+"""Mappers: a cleaned copy of a text column. The runner stores changed values as edits.
+
+Each function takes a ``pa.StringArray`` and returns one of the same length. Rows that cannot
+need the fix are found with one vectorised pyarrow test and passed through untouched; only the rest
+go through the (per-string) library call.
+"""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+from typing import Callable, Literal
+
+import ftfy
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from pydantic import Field
+
+from curate.ops.registry import Operator, Params, register
+from curate.ops.text import EditableField
+
+
+class MapperParams(Params):
+    fields: list[EditableField] | None = Field(
+        None, min_length=1, max_length=5,
+        description="Fields to clean; default: the task's text fields (text; instruction, input, "
+                    "response; or every chat turn's content).")
+
+
+def only_where(values: pa.Array, mask: pa.Array | np.ndarray, fn: Callable[[str], str]) -> pa.Array:
+    """Apply ``fn`` to the rows where ``mask`` is true; the other rows pass through as they are."""
+    mask = np.asarray(pc.fill_null(mask, False) if isinstance(mask, (pa.Array, pa.ChunkedArray)) else mask,
+                      dtype=bool)
+    if not mask.any():
+        return values
+    out = values.to_pylist()
+    for i in np.flatnonzero(mask):
+        if out[i] is not None:
+            out[i] = fn(out[i])
+    return pa.array(out, pa.string())
+
+
+# --- unicode repair ---------------------------------------------------------------------------
+
+class UnicodeParams(MapperParams):
+    normalization: Literal["NFC", "NFKC", "none"] = Field(
+        "NFC", description="Unicode normal form applied after repair (NFKC also folds width and ligatures).")
+    uncurl_quotes: bool = Field(False, description="Turn curly quotes into straight ones.")
+
+
+_CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+
+
+def fix_unicode(values: pa.Array, p: UnicodeParams) -> pa.Array:
+    """Repair mojibake (``nâ€™t`` → ``n’t``) and other unicode damage with ftfy."""
+    config = ftfy.TextFixerConfig(unescape_html=False, uncurl_quotes=p.uncurl_quotes,
+                                  normalization=None if p.normalization == "none" else p.normalization)
+    suspect = pc.or_(pc.invert(pc.string_is_ascii(values)), pc.match_substring_regex(values, _CONTROL))
+    return only_where(values, suspect, lambda s: ftfy.fix_text(s, config=config))
+
+
+register(Operator("clean.unicode", "mapper", UnicodeParams, fix_unicode,
+                  "Repair mojibake and broken unicode (ftfy), then normalise to NFC."))
+
+
+# --- HTML to text -----------------------------------------------------------------------------
+
+class HtmlParams(MapperParams):
+    keep_line_breaks: bool = Field(True, description="Turn block elements and <br> into line breaks "
+                                                     "(else into spaces).")
+
+
+_BLOCK = {"p", "div", "br", "li", "ul", "ol", "tr", "table", "h1", "h2", "h3", "h4", "h5", "h6",
+          "blockquote", "pre", "section", "article", "header", "footer", "hr", "dd", "dt"}
+_SKIP = {"script", "style", "head", "title", "noscript", "template"}
+_HTML_HINT = r"<[A-Za-z/!?]|&(?:#[0-9]+|#[xX][0-9A-Fa-f]+|[A-Za-z][A-Za-z0-9]*);"
+
+
+class _TextOf(HTMLParser):
+    """Text content of an HTML fragment: entities decoded, scripts and styles dropped."""
+
+    def __init__(self, newline: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.newline = newline
+        self.skipping = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in _SKIP:
+            self.skipping += 1
+        elif tag in _BLOCK:
+            self.parts.append(self.newline)
+
+    def handle_startendtag(self, tag, attrs):
+        if tag in _BLOCK:
+            self.parts.append(self.newline)
+
+    def handle_endtag(self, tag):
+        if tag in _SKIP:
+            self.skipping = max(0, self.skipping - 1)
+        elif tag in _BLOCK:
+            self.parts.append(self.newline)
+
+    def handle_data(self, data):
+        if not self.skipping:
+            self.parts.append(data)
+
+
+def html_to_text(text: str, *, keep_line_breaks: bool = True) -> str:
+    """The visible text of an HTML fragment (parsed with the standard library's HTML parser)."""
+    parser = _TextOf("\n" if keep_line_breaks else " ")
+    parser.feed(text)
+    parser.close()
+    out = "".join(parser.parts).replace("\xa0", " ")
+    lines = [" ".join(line.split()) for line in out.split("\n")]
+    return "\n".join(line for line in lines if line) if keep_line_breaks else " ".join(out.split())
+
+
+def strip_html(values: pa.Array, p: HtmlParams) -> pa.Array:
+    """HTML markup to plain text, only in rows that hold a tag or an entity."""
+    return only_where(values, pc.match_substring_regex(values, _HTML_HINT),
+                      lambda s: html_to_text(s, keep_line_breaks=p.keep_line_breaks))
+
+
+register(Operator("clean.html", "mapper", HtmlParams, strip_html,
+                  "HTML to text with a real HTML parser: tags removed, entities decoded, scripts dropped."))
+
+
+# --- whitespace and punctuation ---------------------------------------------------------------
+
+class WhitespaceParams(MapperParams):
+    max_blank_lines: int = Field(1, ge=0, le=10, description="Longest run of blank lines kept.")
+    normalize_punctuation: bool = Field(
+        True, description="Curly quotes to straight, '…' to '...', and runs of !, ? or . capped.")
+    max_repeat_punct: int = Field(3, ge=1, le=20, description="Longest run of one of ! ? . kept.")
+
+
+_SPACES = "[\\t\\f\\v \\x{00A0}\\x{1680}\\x{2000}-\\x{200A}\\x{202F}\\x{205F}\\x{3000}]+"
+
+
+def normalize_whitespace(values: pa.Array, p: WhitespaceParams) -> pa.Array:
+    """Collapse runs of spaces and tabs, trim lines and ends, cap blank lines; optionally tidy punctuation."""
+    out = pc.replace_substring_regex(values, "\\r\\n?", "\n")
+    out = pc.replace_substring_regex(out, _SPACES, " ")
+    out = pc.replace_substring_regex(out, " ?\\n ?", "\n")
+    out = pc.replace_substring_regex(out, "\\n{%d,}" % (p.max_blank_lines + 2), "\n" * (p.max_blank_lines + 1))
+    out = pc.utf8_trim(out, " \n")
+    if p.normalize_punctuation:
+        out = pc.replace_substring_regex(out, "[\\x{2018}\\x{2019}\\x{201B}\\x{2032}]", "'")
+        out = pc.replace_substring_regex(out, "[\\x{201C}\\x{201D}\\x{201F}\\x{2033}]", '"')
+        out = pc.replace_substring(out, "\u2026", "...")
+        for mark in ("!", "\\?", "\\."):
+            plain = mark.lstrip("\\")
+            out = pc.replace_substring_regex(out, f"{mark}{{{p.max_repeat_punct + 1},}}", plain * p.max_repeat_punct)
+    return out
+
+
+register(Operator("clean.whitespace", "mapper", WhitespaceParams, normalize_whitespace,
+                  "Whitespace and punctuation normalisation: spaces/tabs collapsed, ends trimmed, "
+                  "quotes straightened, punctuation runs capped."))

@@ -1,0 +1,90 @@
+"""The store: migrations, transactions and the busy-lock behaviour on a real DuckDB file."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import duckdb
+import pytest
+
+from curate.errors import MigrationError, StoreBusy
+from curate.store.migrations import MIGRATIONS, Migration, applied, migrate, schema
+from curate.store.workspace import Workspace
+
+
+def test_fresh_store_has_every_migration(workspace: Workspace) -> None:
+    with workspace.connect() as con:
+        assert applied(con) == sorted(m.name for m in MIGRATIONS)
+        tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    assert {"datasets", "sources", "examples", "edits", "signals", "issues", "runs", "labels"} <= tables
+    assert workspace.db_path.exists() and workspace.artifacts.is_dir()
+
+
+def test_migrated_store_equals_fresh_store(tmp_path) -> None:
+    old = duckdb.connect(str(tmp_path / "old.duckdb"))
+    assert migrate(old, MIGRATIONS[:1]) == [MIGRATIONS[0].name]
+    assert migrate(old) == [m.name for m in MIGRATIONS[1:]]
+    fresh = duckdb.connect(str(tmp_path / "fresh.duckdb"))
+    migrate(fresh)
+    assert schema(old) == schema(fresh)
+    assert migrate(old) == []  # nothing pending: re-running is a no-op
+
+
+def test_failing_migration_leaves_store_as_it_was(tmp_path) -> None:
+    path = str(tmp_path / "s.duckdb")
+    con = duckdb.connect(path)
+    migrate(con)
+    before = schema(con)
+    bad = Migration("9999_broken", "CREATE TABLE half_done (x INTEGER); SELECT * FROM no_such_table")
+    with pytest.raises(MigrationError, match="9999_broken failed and was rolled back"):
+        migrate(con, [*MIGRATIONS, bad])
+    con.close()
+    con = duckdb.connect(path)
+    assert schema(con) == before
+    assert "9999_broken" not in applied(con)
+    assert not con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'half_done'").fetchall()[0][0]
+
+
+def test_transaction_rolls_back_every_statement(workspace: Workspace) -> None:
+    with pytest.raises(RuntimeError):
+        with workspace.transaction() as con:
+            con.execute("INSERT INTO datasets (name, task) VALUES ('a', 'classification')")
+            raise RuntimeError("boom")
+    with workspace.connect() as con:
+        assert con.execute("SELECT count(*) FROM datasets").fetchall()[0][0] == 0
+
+
+HOLD = "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held', flush=True); time.sleep(float(sys.argv[2]))"
+
+
+def _hold(workspace: Workspace, seconds: float) -> subprocess.Popen:
+    proc = subprocess.Popen([sys.executable, "-c", HOLD, str(workspace.db_path), str(seconds)],
+                            stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "held"
+    return proc
+
+
+def test_busy_workspace_is_reported_in_one_line(workspace: Workspace) -> None:
+    with workspace.connect():
+        pass
+    holder = _hold(workspace, 30)
+    try:
+        with pytest.raises(StoreBusy) as info:
+            with Workspace(workspace.root, busy_timeout=0.3).connect():
+                pass
+        message = str(info.value)
+        assert "\n" not in message and "busy" in message and f"process {holder.pid}" in message
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_busy_lock_is_retried_until_released(workspace: Workspace) -> None:
+    with workspace.connect():
+        pass
+    holder = _hold(workspace, 1.0)
+    with Workspace(workspace.root, busy_timeout=20).connect() as con:
+        assert con.execute("SELECT count(*) FROM datasets").fetchall()[0][0] == 0
+    holder.wait()
+    assert holder.returncode == 0  # we got in after the holder finished, not by breaking its lock
