@@ -25,8 +25,8 @@ from curate.store.workspace import ENV_VAR, Workspace, resolve_workspace
 
 app = typer.Typer(help="curate: build, clean, label, version and evaluate fine-tuning datasets.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
-out = Console()
-err = Console(stderr=True)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 _state: dict[str, Optional[str]] = {"workspace": None}
 
 
@@ -113,8 +113,8 @@ def show(
         for row in page.rows:
             print(json.dumps(row, ensure_ascii=False, default=str))
         return
-    table = Table("id", *page.columns, title=f"{dataset} ({page.task}): rows {offset + 1}–{offset + len(page.rows)} "
-                  f"of {page.total:,}", show_lines=False)
+    out.print(f"{dataset} ({page.task}): rows {offset + 1}–{offset + len(page.rows)} of {page.total:,}")
+    table = Table("id", *page.columns)
     for row in page.rows:
         table.add_row(str(row["id"]), *[_short(row[c]) for c in page.columns])
     out.print(table)
@@ -156,3 +156,6 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+from curate import cli_label  # noqa: E402,F401  registers labelling commands
+from curate import cli_dedup  # noqa: E402,F401  registers dedup commands

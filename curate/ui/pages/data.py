@@ -40,7 +40,8 @@ def _datasets_table(sets: list[dict]) -> None:
     frame = pd.DataFrame([{
         "dataset": d["name"], "task": d["task"], "examples": d["examples"], "labelled": d["labelled"],
         "sources": d["sources"], "labels": ", ".join(d["labels"])} for d in sets])
-    st.dataframe(frame, hide_index=True, key="datasets_table")
+    with st.container(key="datasets_table"):
+        st.dataframe(frame, hide_index=True)
 
 
 def _upload(ws, names: list[str]) -> None:
@@ -56,7 +57,8 @@ def _upload(ws, names: list[str]) -> None:
             st.error(str(exc))
             return
         st.caption(f"{len(view.columns)} columns: {', '.join(view.columns)}")
-        st.dataframe(pd.DataFrame(view.records).astype(str), hide_index=True, height=220, key="upload_preview")
+        with st.container(key="upload_preview"):
+            st.dataframe(pd.DataFrame(view.records).astype(str), hide_index=True, height=220)
         tasks = list(TASK_FIELDS)
         task = st.selectbox("Task", tasks, index=tasks.index(view.task) if view.task else 0, key="upload_task",
                             help="Detected from the columns; change it if the guess is wrong.")
@@ -106,7 +108,8 @@ def _browser(ws, sets: list[dict]) -> None:
         st.info("No examples match.")
         return
     frame = pd.DataFrame(page.rows, columns=["id", *page.columns])
-    st.dataframe(frame, hide_index=True, key="browse_rows", column_config={"id": st.column_config.NumberColumn(format="%d")})
+    with st.container(key="browse_rows"):
+        st.dataframe(frame, hide_index=True, column_config={"id": st.column_config.NumberColumn(format="%d")})
     ids = [r["id"] for r in page.rows]
     chosen = st.selectbox("Show example", ids, key="browse_example")
     _example(ws, int(chosen))
