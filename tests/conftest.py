@@ -128,3 +128,10 @@ def wait_for_app(page) -> None:
     """Wait until Streamlit finished running the script (never sleep)."""
     page.wait_for_selector("[data-testid='stApp'][data-test-connection-state='CONNECTED']"
                            "[data-test-script-state='notRunning']", timeout=60_000)
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Run fast tests first, then browser tests, then slow ones."""
+    def rank(item) -> int:
+        return 2 if item.get_closest_marker("slow") else 1 if item.get_closest_marker("browser") else 0
+    items.sort(key=rank)
