@@ -52,3 +52,24 @@ def test_upload_map_columns_and_browse(workspace, ui_server, page, tmp_path) -> 
     detail = browse.example(workspace, stored.rows[0]["id"])
     assert detail["raw"] == {"summary": "Loved it", "body": "the plot and the cast were great", "grade": "A"}
     assert detail["provenance"]["source"].endswith("artifacts/uploads/reviews.csv")
+
+
+def test_cli_writes_while_the_ui_is_open(demo_workspace, ui_server, page, tmp_path) -> None:
+    """The UI holds no connection between runs, so the CLI can ingest while a browser is on the page."""
+    import subprocess
+    import sys
+
+    server = ui_server(demo_workspace)
+    page.goto(server.url)
+    wait_for_app(page)
+    page.get_by_text("Browse").wait_for()
+    extra = tmp_path / "late.jsonl"
+    extra.write_text('{"text": "arrived while the UI was open", "label": "pos"}\n')
+    result = subprocess.run([sys.executable, "-m", "curate.cli", "-w", str(demo_workspace.root), "ingest",
+                             str(extra), "-d", "late"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    page.reload()
+    wait_for_app(page)
+    table = page.locator(".st-key-datasets_table [data-testid='stDataFrame'] td")
+    table.filter(has_text="late").first.wait_for(state="attached")
+    assert "late" in [c.strip() for c in table.all_text_contents()]
