@@ -101,38 +101,63 @@ def _problem_message(problem: str, mapping: Mapping, record: str | None) -> tupl
             "labels must be strings or integers; map the right column with --map")
 
 
+def _label_type_of(records: list[dict], column: str) -> str | None:
+    """``int`` or ``str`` from the first sampled record whose label is one of those."""
+    for record in records:
+        value = record.get(column)
+        if isinstance(value, str):
+            return "str"
+        if isinstance(value, int) and not isinstance(value, bool):
+            return "int"
+    return None
+
+
+def _explain(source: Source, table: pa.Table, mapping: Mapping, paths: dict[str, str], label_type: str | None,
+             cause: Exception) -> InputError:
+    """Turn a failed batch into one line naming the first bad record (checked on a scratch connection)."""
+    scratch = duckdb.connect()
+    try:
+        bad = examples.first_problem(scratch, table.select(["row_num", "raw"]), mapping.task, paths, label_type)
+    finally:
+        scratch.close()
+    if bad is None:
+        return InputError(source.path, f"could not ingest: {str(cause).splitlines()[0][:200]}",
+                          fix="check the file's format")
+    row_num, problem = bad
+    if problem == "label_mixed":
+        kind = "an integer" if label_type == "str" else "a string"
+        return InputError(source.path, f"label is {kind} but earlier labels are "
+                          f"{'strings' if label_type == 'str' else 'integers'}", **source.where(row_num),
+                          fix="make every label a string, or every label an integer")
+    idx = int(table.column("row_num").to_numpy().searchsorted(row_num))
+    message, fix = _problem_message(problem, mapping, table.column("raw")[idx].as_py())
+    return InputError(source.path, message, **source.where(row_num), fix=fix)
+
+
 def _ingest_one(con: duckdb.DuckDBPyConnection, source: Source, sha: str, dataset: dict, mapping: Mapping,
-                run_id: int, progress: Progress | None) -> FileResult:
+                sample: list[dict], run_id: int, progress: Progress | None) -> FileResult:
     result = FileResult(str(source.path), source.format, 0, mapping=mapping.columns)
     source_id = catalog.add_source(con, dataset["id"], str(source.path), source.format, sha, mapping.columns, run_id)
     paths = {f: examples.json_path(c) for f, c in mapping.columns.items()}
-    label_type = dataset["label_type"]
-    first_label_row: dict[str, int] = {}
+    labelled = mapping.task == "classification" and "label" in paths
+    label_type = dataset["label_type"] or (_label_type_of(sample, mapping.columns["label"]) if labelled else None)
     next_id = examples.next_id(con)
     for table in readers.batches(source):
-        bad = examples.first_problem(con, table, mapping.task, paths)
-        if bad:
-            row_num = bad[0]
-            idx = table.column("row_num").to_numpy().searchsorted(row_num)
-            problem, fix = _problem_message(bad[1], mapping, table.column("raw")[int(idx)].as_py())
-            raise InputError(source.path, problem, **source.where(row_num), fix=fix)
-        if mapping.task == "classification" and "label" in paths:
-            for kind, row in examples.label_types(con, table, paths["label"]).items():
-                first_label_row.setdefault(kind, row)
-                if label_type is None:
-                    label_type = kind
-                elif kind != label_type:
-                    other = "integer" if kind == "int" else "string"
-                    raise InputError(source.path, f"label is a {other} but earlier labels are "
-                                     f"{'integers' if label_type == 'int' else 'strings'}",
-                                     **source.where(first_label_row[kind]),
-                                     fix="make every label a string, or every label an integer")
-        if mapping.task == "chat":
-            table = _with_messages(source, table, mapping.columns["messages"])
-        n = table.num_rows
-        table = table.append_column("id", pa.array(np.arange(next_id, next_id + n, dtype=np.int64)))
-        examples.insert_batch(con, table, dataset_id=dataset["id"], source_id=source_id, task=mapping.task,
-                              paths=paths)
+        if labelled and label_type is None:
+            scratch = duckdb.connect()
+            label_type = examples.first_label_type(scratch, table, paths["label"])
+            scratch.close()
+        try:
+            if mapping.task == "chat":
+                table = _with_messages(source, table, mapping.columns["messages"])
+            n = table.num_rows
+            table = table.append_column("id", pa.array(np.arange(next_id, next_id + n, dtype=np.int64)))
+            examples.insert_batch(con, table, dataset_id=dataset["id"], source_id=source_id, task=mapping.task,
+                                  paths=paths, label_type=label_type)
+        except (duckdb.Error, ValueError) as exc:
+            if isinstance(exc, InputError):
+                raise
+            raise _explain(source, table, mapping, paths, label_type, exc) from None
         next_id += n
         result.rows += n
         if progress:
@@ -171,7 +196,7 @@ def ingest(workspace: Workspace, paths: list[str | Path], dataset: str, *, task:
     sources = [detect(p) for p in paths]
     with workspace.transaction() as con:
         existing = catalog.find_dataset(con, dataset)
-        plans = []
+        plans, samples = [], []
         for source in sources:
             records = peek(source, 200)
             if not records:
@@ -182,6 +207,7 @@ def ingest(workspace: Workspace, paths: list[str | Path], dataset: str, *, task:
                 raise InputError(source.path, f"holds {detected} records but dataset {dataset!r} is {existing['task']}",
                                  fix="ingest it into another dataset with --dataset NAME")
             plans.append(resolve(source.path, columns, task=task or (existing or {}).get("task"), mapping=mapping))
+            samples.append(records)
         task_name = plans[0].task
         if any(p.task != task_name for p in plans):
             odd = next(s for s, p in zip(sources, plans) if p.task != task_name)
@@ -198,7 +224,7 @@ def ingest(workspace: Workspace, paths: list[str | Path], dataset: str, *, task:
             "files": [str(s.path) for s in sources], "task": task_name,
             "mapping": [p.columns for p in plans]}, _libraries())
         for i in todo:
-            results[i] = _ingest_one(con, sources[i], shas[i], ds, plans[i], run_id, progress)
+            results[i] = _ingest_one(con, sources[i], shas[i], ds, plans[i], samples[i], run_id, progress)
         seconds = time.monotonic() - started
         catalog.finish_run(con, run_id, {
             "files": len(results), "rows": sum(r.rows for r in results),

@@ -37,4 +37,7 @@ def normalise(value: Any) -> list[dict[str, str]]:
 
 def normalise_raw(raw: str, column: str) -> str:
     """The normalised conversation of one raw record, as JSON text."""
-    return json.dumps(normalise(json.loads(raw).get(column)), ensure_ascii=False)
+    record = json.loads(raw)
+    if not isinstance(record, dict):
+        raise ChatProblem("record is not a JSON object")
+    return json.dumps(normalise(record.get(column)), ensure_ascii=False)

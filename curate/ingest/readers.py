@@ -275,20 +275,49 @@ def batches(source: Source) -> Iterator[pa.Table]:
         yield table
 
 
+def _jsonl_head(source: Source, n: int) -> Iterator[tuple[int, str]]:
+    """The first ``n`` non-blank lines of a JSONL file, read line by line (cheap for any file size)."""
+    with _open_binary(source) as fh:
+        reader = io.BufferedReader(fh) if not hasattr(fh, "peek") else fh
+        _check_encoding_start(source, reader.peek(4)[:4])
+        for line_no, line in enumerate(reader, 1):
+            if line_no == 1 and line.startswith(b"\xef\xbb\xbf"):
+                line = line[3:]
+            line = line.rstrip(b"\r\n")
+            if not line:
+                continue
+            try:
+                yield line_no, line.decode("utf-8")
+            except UnicodeDecodeError:
+                _bad_utf8_line(source, line, line_no)
+            n -= 1
+            if n <= 0:
+                return
+
+
+def _head(source: Source, n: int) -> Iterator[tuple[int, str]]:
+    if source.format == "jsonl":
+        yield from _jsonl_head(source, n)
+        return
+    for table in batches(source):
+        head = table.slice(0, n)
+        yield from zip(head.column("row_num").to_pylist(), head.column("raw").to_pylist())
+        n -= head.num_rows
+        if n <= 0:
+            return
+
+
 def peek(source: Source, n: int = 200) -> list[dict]:
     """The first ``n`` records, parsed, for task detection and the upload preview."""
     out: list[dict] = []
-    for table in batches(source):
-        for row_num, raw in zip(table.column("row_num").to_pylist(), table.column("raw").to_pylist()):
-            try:
-                record = json.loads(raw)
-            except json.JSONDecodeError as exc:
-                raise InputError(source.path, f"malformed JSON ({exc.msg} at column {exc.colno})",
-                                 **source.where(row_num), fix="fix or remove this line") from None
-            if not isinstance(record, dict):
-                raise InputError(source.path, f"record is a JSON {type(record).__name__}, not an object",
-                                 **source.where(row_num), fix="each record must be an object like {\"text\": ...}")
-            out.append(record)
-            if len(out) >= n:
-                return out
+    for row_num, raw in _head(source, n):
+        try:
+            record = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise InputError(source.path, f"malformed JSON ({exc.msg} at column {exc.colno})",
+                             **source.where(row_num), fix="fix or remove this line") from None
+        if not isinstance(record, dict):
+            raise InputError(source.path, f"record is a JSON {type(record).__name__}, not an object",
+                             **source.where(row_num), fix="each record must be an object like {\"text\": ...}")
+        out.append(record)
     return out

@@ -25,74 +25,98 @@ def json_path(key: str) -> str:
     return '$."' + key.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def first_problem(con: duckdb.DuckDBPyConnection, batch: pa.Table, task: str,
-                  paths: dict[str, str]) -> tuple[int, str, str] | None:
-    """The first record of a batch that cannot be ingested: ``(row_num, problem, detail)``, else None.
+LABEL_JSON_TYPES = {"int": ("BIGINT", "UBIGINT"), "str": ("VARCHAR",)}
+
+
+def _types(kinds: tuple[str, ...]) -> str:
+    return "(" + ", ".join(f"'{k}'" for k in kinds) + ")"
+
+
+def first_problem(con: duckdb.DuckDBPyConnection, batch: pa.Table, task: str, paths: dict[str, str],
+                  label_type: str | None = None) -> tuple[int, str] | None:
+    """The first record of a batch that cannot be ingested: ``(row_num, problem)``, else None.
 
     Problems: ``invalid_json``, ``not_object``, ``missing`` (a required field), ``type`` (a field
-    holding an array or object, or a label that is not a string or an integer).
+    holding an array or object, or a label that is not a string or an integer) and ``label_mixed``
+    (an int label among str labels or the reverse). Slow (it parses each record several times): it
+    runs only to explain a failed insert.
     """
     checks = ["WHEN NOT json_valid(raw) THEN 'invalid_json'", "WHEN json_type(raw) <> 'OBJECT' THEN 'not_object'"]
     params: list[Any] = []
     for field in REQUIRED[task]:
         checks.append("WHEN coalesce(json_type(raw, ?), 'NULL') = 'NULL' THEN 'missing'")
-        params.append(paths[field])
-        checks.append(f"WHEN json_type(raw, ?) NOT IN {SCALAR_TYPES} THEN 'type'")
-        params.append(paths[field])
-    for field in ("input",) if task == "sft" else ():
-        checks.append(f"WHEN coalesce(json_type(raw, ?), 'NULL') NOT IN {SCALAR_TYPES + ('NULL',)} THEN 'type'")
-        params.append(paths[field])
+        checks.append(f"WHEN json_type(raw, ?) NOT IN {_types(SCALAR_TYPES)} THEN 'type'")
+        params += [paths[field], paths[field]]
+    if task == "sft" and "input" in paths:
+        checks.append(f"WHEN coalesce(json_type(raw, ?), 'NULL') NOT IN {_types(SCALAR_TYPES + ('NULL',))} THEN 'type'")
+        params.append(paths["input"])
     if task == "classification" and "label" in paths:
         checks.append("WHEN coalesce(json_type(raw, ?), 'NULL') NOT IN ('VARCHAR', 'BIGINT', 'UBIGINT', 'NULL') "
                       "THEN 'type'")
         params.append(paths["label"])
+        if label_type:
+            allowed = _types(LABEL_JSON_TYPES[label_type] + ("NULL",))
+            checks.append(f"WHEN coalesce(json_type(raw, ?), 'NULL') NOT IN {allowed} THEN 'label_mixed'")
+            params.append(paths["label"])
     sql = f"""
         SELECT row_num, problem FROM (
             SELECT row_num, CASE {' '.join(checks)} END AS problem FROM batch)
         WHERE problem IS NOT NULL ORDER BY row_num LIMIT 1"""
     con.register("batch", batch)
     try:
-        found = first(con.execute(sql, params))
+        return first(con.execute(sql, params))
     finally:
         con.unregister("batch")
-    return (found[0], found[1], "") if found else None
 
 
-def label_types(con: duckdb.DuckDBPyConnection, batch: pa.Table, path: str) -> dict[str, int]:
-    """Label types in a batch (``int``/``str``) with the first row holding each."""
+def first_label_type(con: duckdb.DuckDBPyConnection, batch: pa.Table, path: str) -> str | None:
+    """``int`` or ``str``: the JSON type of the first label in a batch (None if it has no labels)."""
     con.register("batch", batch)
     try:
-        rows = con.execute("""
-            SELECT json_type(raw, ?) AS t, min(row_num) FROM batch
-            WHERE coalesce(json_type(raw, ?), 'NULL') <> 'NULL' GROUP BY t""", [path, path]).fetchall()
+        found = first(con.execute("""
+            SELECT json_type(raw, ?) FROM batch WHERE json_valid(raw)
+              AND coalesce(json_type(raw, ?), 'NULL') IN ('VARCHAR', 'BIGINT', 'UBIGINT')
+            ORDER BY row_num LIMIT 1""", [path, path]))
     finally:
         con.unregister("batch")
-    return {LABEL_TYPES[t]: row for t, row in rows}
+    return LABEL_TYPES[found[0]] if found else None
 
 
 def insert_batch(con: duckdb.DuckDBPyConnection, batch: pa.Table, *, dataset_id: int, source_id: int,
-                 task: str, paths: dict[str, str]) -> int:
-    """Insert validated records; ``batch`` has ``id``, ``row_num``, ``raw``, ``split`` and, for
-    chat, the normalised ``messages``. Returns the number of rows inserted."""
-    select, params = [], []
-    for field in FIELDS:
-        if field == "messages":
-            select.append("messages" if task == "chat" else "NULL")
-        elif field in paths:
-            expr = "json_extract_string(raw, ?)"
-            select.append(f"coalesce({expr}, '')" if field == "input" else expr)
-            params.append(paths[field])
+                 task: str, paths: dict[str, str], label_type: str | None = None) -> int:
+    """Insert one batch of records, parsing each raw record once; returns the rows inserted.
+
+    ``batch`` has ``id``, ``row_num``, ``raw``, ``split`` and, for chat, the normalised ``messages``.
+    Records that break the task's rules (see ``first_problem``) make DuckDB raise inside the insert,
+    so a bad batch is never half-inserted; the caller rolls back and explains with ``first_problem``.
+    """
+    fields = [f for f in FIELDS if f in paths and f != "messages"]
+    exprs: dict[str, str] = {}
+    for i, field in enumerate(fields, 1):
+        value, kind = f"v[{i}]", f"coalesce(json_type(v[{i}]), 'NULL')"
+        if field in REQUIRED[task]:
+            allowed = SCALAR_TYPES
+        elif field == "label":
+            allowed = LABEL_JSON_TYPES[label_type] + ("NULL",) if label_type else ("VARCHAR", "BIGINT", "UBIGINT", "NULL")
         else:
-            select.append("NULL")
+            allowed = SCALAR_TYPES + ("NULL",)
+        text = f"({value} ->> '$')"
+        if field == "input":
+            text = f"coalesce({text}, '')"
+        exprs[field] = f"CASE WHEN {kind} NOT IN {_types(allowed)} THEN error('bad {field} in row ' || row_num) ELSE {text} END"
+    for field in FIELDS:
+        exprs.setdefault(field, "messages" if field == "messages" and task == "chat" else "NULL")
+    extract = f"json_extract(raw, [{', '.join('?' for _ in fields)}])" if fields else "NULL::JSON[]"
+    hashed = ", ".join(f"coalesce({f}, '')" for f in FIELDS if f != "label")
     sql = f"""
         INSERT INTO examples (id, dataset_id, source_id, row_num, split, raw, content_hash, {', '.join(FIELDS)})
-        SELECT id, {int(dataset_id)}, {int(source_id)}, row_num, split, raw,
-               md5(concat_ws(chr(31), {', '.join(f"coalesce({f}, '')" for f in FIELDS if f != 'label')})),
+        SELECT id, {int(dataset_id)}, {int(source_id)}, row_num, split, raw, md5(concat_ws(chr(31), {hashed})),
                {', '.join(FIELDS)}
-        FROM (SELECT id, row_num, split, raw, {', '.join(f'{e} AS {f}' for e, f in zip(select, FIELDS))} FROM batch)"""
+        FROM (SELECT id, row_num, split, raw, {', '.join(f'{exprs[f]} AS {f}' for f in FIELDS)}
+              FROM (SELECT *, {extract} AS v FROM batch))"""
     con.register("batch", batch)
     try:
-        con.execute(sql, params)
+        con.execute(sql, [paths[f] for f in fields])
     finally:
         con.unregister("batch")
     return batch.num_rows
