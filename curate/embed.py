@@ -33,7 +33,10 @@ def _load(model_dir: str):
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     import torch
     from transformers import AutoModel, AutoTokenizer
+    from transformers.utils import logging as hf_logging
 
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
     path = Path(model_dir)
     if not (path / "config.json").exists():
         raise CurateError(f"{path}: not a model folder (no config.json); fix: point at a local transformers model folder")
