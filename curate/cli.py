@@ -159,3 +159,6 @@ if __name__ == "__main__":
 
 from curate import cli_label  # noqa: E402,F401  registers labelling commands
 from curate import cli_dedup  # noqa: E402,F401  registers dedup commands
+from curate import cli_ops  # noqa: E402,F401  registers clean/score commands
+from curate import cli_train  # noqa: E402,F401  registers training commands
+from curate import cli_versions  # noqa: E402,F401  registers version commands

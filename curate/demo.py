@@ -31,4 +31,21 @@ def build_demo(root: str | Path, sample_data: Path = SAMPLE_DATA) -> list[Ingest
     if not sample_data.is_dir():
         raise CurateError(f"{sample_data}: sample data not found; fix: run from a clone of the curate repository")
     workspace = Workspace(root)
-    return [ingest(workspace, [sample_data / f for f in files], name) for name, files in DEMO_DATASETS.items()]
+    reports = [ingest(workspace, [sample_data / f for f in files], name) for name, files in DEMO_DATASETS.items()]
+    from curate.dedup import dedup_demo
+
+    dedup_demo(workspace, ["messy", "gpteacher"])  # MinHash clusters for the Dedup page (<1 s)
+    from curate.label.demo import add_label_demo
+
+    add_label_demo(workspace)  # annotators alice/bob (tokens demo-alice, demo-bob), answers, pre-labels, suspects
+    from curate.ops import RECIPES_DIR, run_recipe
+
+    run_recipe(workspace, RECIPES_DIR / "classification.yaml", "messy")  # filtering report (<2 s; skipped
+    run_recipe(workspace, RECIPES_DIR / "sft.yaml", "gsm8k")             # when re-run on the same data)
+    from curate.versions.demo import add_versions_demo
+
+    add_versions_demo(workspace)  # sst2-dev pinned whole as an eval set; sst2:v1 (as ingested) → sst2:v2 (curated)
+    from curate.train.demo import add_train_demo
+
+    add_train_demo(workspace)  # keep last: quick baseline on every sst2 version, for the Compare page (~10 s)
+    return reports

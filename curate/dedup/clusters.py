@@ -65,48 +65,49 @@ class Resolved:
     decision_id: int | None = None
 
 
-def resolve(members: list[int], decision: Decision | None, default_canonical: int | None = None) -> Resolved:
-    """Roles of a cluster's members given the decision that applies to it (or none).
+def resolve(members: list[int], decisions: list[Decision] | None = None) -> Resolved:
+    """Roles of a cluster's members after the decisions that apply to it, oldest first.
 
-    Without a decision the canonical row is ``default_canonical`` (else the smallest id, i.e. the
-    first ingested) and the others are dups. ``canonical`` moves it (when the chosen row is still a
-    member); ``keep_all`` keeps everyone; ``split`` takes ``split_out`` members out of the cluster
-    (all of them when empty), and a cluster left with fewer than two members is dissolved.
+    Without decisions the canonical row is the smallest id (the first ingested) and the others are
+    dups. ``canonical`` makes its row the canonical one (when still a member) and the cluster a
+    duplicate cluster again; ``keep_all`` keeps everyone; ``split`` takes ``split_out`` members out
+    of the cluster (all of them when empty). A cluster left with fewer than two members is dissolved.
     """
     members = sorted(members)
-    canonical = default_canonical if default_canonical in members else members[0]
-    if decision is None:
-        return Resolved(members, "dup", canonical, {m: "canonical" if m == canonical else "dup" for m in members})
-    if decision.action == "keep_all":
-        return Resolved(members, "keep_all", None, {m: "kept" for m in members}, decision.id)
-    if decision.action == "split":
-        out = set(decision.split_out) & set(members) if decision.split_out else set(members)
-        rest = [m for m in members if m not in out]
-        if len(rest) < 2:
-            return Resolved(members, "split", None, {m: "split" for m in members}, decision.id)
-        if canonical not in rest:
-            canonical = rest[0]
-        roles = {m: "split" for m in out}
-        roles.update({m: "canonical" if m == canonical else "dup" for m in rest})
-        return Resolved(members, "dup", canonical, roles, decision.id)
-    if decision.canonical_id in members:
-        canonical = decision.canonical_id
-    roles = {m: "canonical" if m == canonical else "dup" for m in members}
-    return Resolved(members, "dup", canonical, roles, decision.id)
+    canonical, status, out, last = members[0], "dup", set(), None
+    for d in decisions or []:
+        last = d.id
+        if d.action == "canonical":
+            if d.canonical_id in members and d.canonical_id not in out:
+                canonical, status = d.canonical_id, "dup"
+        elif d.action == "keep_all":
+            status = "keep_all"
+        elif d.action == "split":
+            out |= (set(d.split_out) & set(members)) if d.split_out else set(members)
+    rest = [m for m in members if m not in out]
+    if len(rest) < 2:
+        return Resolved(members, "split", None, {m: "split" for m in members}, last)
+    if canonical not in rest:
+        canonical = rest[0]
+    roles = {m: "split" for m in out}
+    if status == "keep_all":
+        roles.update({m: "kept" for m in rest})
+        return Resolved(members, "keep_all", None, roles, last)
+    roles.update({m: "canonical" if m == canonical else "dup" for m in rest})
+    return Resolved(members, "dup", canonical, roles, last)
 
 
-def match_decisions(clusters: list[list[int]], decisions: list[Decision]) -> list[Decision | None]:
-    """The decision that applies to each cluster of a new run, matched by member overlap.
+def match_decisions(clusters: list[list[int]], decisions: list[Decision]) -> list[list[Decision]]:
+    """The decisions that apply to each cluster of a new run (oldest first), matched by overlap.
 
-    Each decision goes to the cluster sharing the most members with it (at least two, or its
-    chosen canonical row); a cluster matched by several decisions takes the newest (highest id).
-    A ``canonical`` decision applies only if its canonical row is in the cluster.
+    Each decision goes to the one cluster sharing the most of its members, if it shares at least two
+    (a decision is about members being duplicates of one another, so one shared row says nothing).
     """
     where: dict[int, int] = {}
     for ci, members in enumerate(clusters):
         for m in members:
             where[m] = ci
-    chosen: list[Decision | None] = [None] * len(clusters)
+    chosen: list[list[Decision]] = [[] for _ in clusters]
     for d in sorted(decisions, key=lambda d: d.id):
         overlap: dict[int, int] = {}
         for m in d.members:
@@ -115,9 +116,6 @@ def match_decisions(clusters: list[list[int]], decisions: list[Decision]) -> lis
         if not overlap:
             continue
         ci = max(overlap, key=lambda c: (overlap[c], -c))
-        if overlap[ci] < 2:
-            continue
-        if d.action == "canonical" and d.canonical_id not in clusters[ci]:
-            continue
-        chosen[ci] = d  # later decisions override earlier ones
+        if overlap[ci] >= 2:
+            chosen[ci].append(d)
     return chosen

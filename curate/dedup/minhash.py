@@ -2,9 +2,9 @@
 
 Signatures use ``num_perm`` multiply-shift hash functions ``(a * x + b) >> 32`` over the 64-bit
 shingle hashes, and ``np.minimum.reduceat`` takes each document's minimum: one pass over the
-shingles per permutation, no Python loop over documents. (Measured on 10k SFT docs of ~40 words,
-128 permutations, 2 cores: ~0.25 s here against ~9 s for datasketch's ``MinHash.generator`` over the
-same shingles; see bench/dedup.py.)
+shingles per permutation, no Python loop over documents. Measured on 12k SFT docs (406k shingles,
+128 permutations, 2 cores): 0.05 s here against ~0.45 s for datasketch's bulk MinHash over the same
+shingles; bench/dedup.py times the whole pipeline against datasketch and rensa.
 
 Banding: each band's rows are folded into one 64-bit key; documents sharing a key in any band are
 candidates. Each bucket contributes star edges (first member, other member) rather than all pairs,

@@ -5,7 +5,7 @@ space and trimmed. ``shingles`` turns normalised texts into a flat ``uint64`` ar
 hashes plus per-document offsets (CSR layout), without a Python loop over documents:
 
 - word shingles: texts are split on runs of non-letters/digits; each distinct token is hashed once
-  (xxh64 via DuckDB's ``hash`` on the dictionary), and a word n-gram's hash is a polynomial of its
+  (DuckDB's 64-bit ``hash`` on the dictionary), and a word n-gram's hash is a polynomial of its
   tokens' hashes finished with the splitmix64 avalanche;
 - char shingles: DuckDB hashes every ``n``-character substring of each text.
 
@@ -16,10 +16,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from curate.store.dedup import char_ngram_hashes, hash_strings
 
 _C = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -63,29 +64,22 @@ class Shingles:
         return np.unique(self.hashes[self.offsets[d]:self.offsets[d + 1]])
 
 
-def _hash_strings(values: pa.Array) -> np.ndarray:
-    con = duckdb.connect()
-    try:
-        con.register("v", pa.table({"s": values}))
-        out = con.sql("SELECT hash(s) AS h FROM v").to_arrow_table().column("h")
-    finally:
-        con.close()
-    return out.to_numpy().astype(np.uint64, copy=False)
-
-
 def word_shingles(norm: pa.Array, n: int) -> Shingles:
     """Word n-gram hashes of normalised texts (tokens: runs of letters and digits)."""
-    words = pc.utf8_trim_whitespace(pc.replace_substring_regex(norm, r"[^\p{L}\p{N}]+", " "))
-    lists = pc.split_pattern(words, " ")
+    lists = pc.split_pattern_regex(norm, r"[^\p{L}\p{N}]+")
     if isinstance(lists, pa.ChunkedArray):
         lists = lists.combine_chunks()
-    tok_off = lists.offsets.to_numpy().astype(np.int64) - lists.offsets[0].as_py()
+    # Leading/trailing separators leave empty tokens: drop them, then rebuild the offsets.
     flat = lists.flatten()
+    nonempty = pc.greater(pc.binary_length(flat), 0).to_numpy(zero_copy_only=False)
+    raw_off = lists.offsets.to_numpy().astype(np.int64) - lists.offsets[0].as_py()
+    kept = np.concatenate([[0], np.cumsum(nonempty)])
+    tok_off = kept[raw_off]
+    flat = flat.filter(pa.array(nonempty))
     lengths = np.diff(tok_off)
-    # An empty text splits into one empty token: give it no tokens.
-    empty = pc.equal(words, "").to_numpy(zero_copy_only=False)
+    empty = lengths == 0
     encoded = pc.dictionary_encode(flat)
-    vocab_hash = _hash_strings(encoded.dictionary)
+    vocab_hash = hash_strings(encoded.dictionary)
     th = vocab_hash[encoded.indices.to_numpy()]
     n_docs = len(lengths)
     doc_of = np.repeat(np.arange(n_docs), lengths)
@@ -110,17 +104,7 @@ def word_shingles(norm: pa.Array, n: int) -> Shingles:
 
 def char_shingles(norm: pa.Array, n: int) -> Shingles:
     """Character n-gram hashes of normalised texts (computed in DuckDB)."""
-    con = duckdb.connect()
-    try:
-        con.register("v", pa.table({"s": norm, "d": pa.array(np.arange(len(norm)))}))
-        table = con.sql(f"""
-            SELECT d, CASE WHEN length(s) = 0 THEN []::UBIGINT[]
-                           WHEN length(s) < {int(n)} THEN [hash(s)]
-                           ELSE list_transform(range(1, length(s) - {int(n)} + 2),
-                                               i -> hash(substr(s, i, {int(n)}))) END AS h
-            FROM v ORDER BY d""").to_arrow_table()
-    finally:
-        con.close()
+    table = char_ngram_hashes(norm, n)
     col = table.column("h").combine_chunks()
     offsets = col.offsets.to_numpy().astype(np.int64) - col.offsets[0].as_py()
     return Shingles(col.flatten().to_numpy().astype(np.uint64, copy=False), offsets)
@@ -129,9 +113,18 @@ def char_shingles(norm: pa.Array, n: int) -> Shingles:
 SHINGLERS = {"word": word_shingles, "char": char_shingles}
 
 
-def shingles(norm: pa.Array, *, ngram: int, kind: str = "word") -> Shingles:
-    """Shingle hashes of normalised texts; ``kind`` is ``word`` or ``char``."""
-    return SHINGLERS[kind](norm, ngram)
+def shingles(norm: pa.Array, *, ngram: int, kind: str = "word", chunk: int = 100_000) -> Shingles:
+    """Shingle hashes of normalised texts; ``kind`` is ``word`` or ``char``. Works through ``chunk``
+    documents at a time so the temporaries stay bounded on large datasets."""
+    if len(norm) <= chunk:
+        return SHINGLERS[kind](norm, ngram)
+    parts = [SHINGLERS[kind](norm.slice(i, chunk), ngram) for i in range(0, len(norm), chunk)]
+    offsets = [np.zeros(1, np.int64)]
+    base = 0
+    for part in parts:
+        offsets.append(part.offsets[1:] + base)
+        base += len(part.hashes)
+    return Shingles(np.concatenate([p.hashes for p in parts]), np.concatenate(offsets))
 
 
 def jaccard(a: np.ndarray, b: np.ndarray) -> float:

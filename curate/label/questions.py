@@ -93,3 +93,14 @@ def set_overlap(workspace: Workspace, dataset: str, name: str, overlap: int) -> 
     question = get_question(workspace, dataset, name)
     with workspace.transaction() as con:
         store.set_overlap(con, question["id"], overlap)
+
+
+def labelling_order(workspace: Workspace) -> list[str]:
+    """Dataset names, those with questions first (classification before sft/chat), then by name."""
+    if not workspace.exists():
+        return []
+    with workspace.connect() as con:
+        counts = store.question_counts(con)
+        sets = catalog.list_datasets(con)
+    return [d["name"] for d in sorted(sets, key=lambda d: (counts.get(d["name"], 0) == 0,
+                                                          d["task"] != "classification", d["name"]))]

@@ -130,6 +130,8 @@ register(Operator("clean.html", "mapper", HtmlParams, strip_html,
 
 class WhitespaceParams(MapperParams):
     max_blank_lines: int = Field(1, ge=0, le=10, description="Longest run of blank lines kept.")
+    keep_indentation: bool = Field(True, description="Keep the spaces and tabs that start a line (code), "
+                                                     "collapsing only runs after a visible character.")
     normalize_punctuation: bool = Field(
         True, description="Curly quotes to straight, '…' to '...', and runs of !, ? or . capped.")
     max_repeat_punct: int = Field(3, ge=1, le=20, description="Longest run of one of ! ? . kept.")
@@ -141,10 +143,14 @@ _SPACES = "[\\t\\f\\v \\x{00A0}\\x{1680}\\x{2000}-\\x{200A}\\x{202F}\\x{205F}\\x
 def normalize_whitespace(values: pa.Array, p: WhitespaceParams) -> pa.Array:
     """Collapse runs of spaces and tabs, trim lines and ends, cap blank lines; optionally tidy punctuation."""
     out = pc.replace_substring_regex(values, "\\r\\n?", "\n")
-    out = pc.replace_substring_regex(out, _SPACES, " ")
-    out = pc.replace_substring_regex(out, " ?\\n ?", "\n")
+    if p.keep_indentation:
+        # Only runs after a visible character: the spaces that indent a line (code) stay.
+        out = pc.replace_substring_regex(out, "([^\\s\\x{00A0}])" + _SPACES, "\\1 ")
+    else:
+        out = pc.replace_substring_regex(out, _SPACES, " ")
+    out = pc.replace_substring_regex(out, _SPACES + "\\n", "\n")
     out = pc.replace_substring_regex(out, "\\n{%d,}" % (p.max_blank_lines + 2), "\n" * (p.max_blank_lines + 1))
-    out = pc.utf8_trim(out, " \n")
+    out = pc.utf8_trim(out, " \t\n\u00a0")
     if p.normalize_punctuation:
         out = pc.replace_substring_regex(out, "[\\x{2018}\\x{2019}\\x{201B}\\x{2032}]", "'")
         out = pc.replace_substring_regex(out, "[\\x{201C}\\x{201D}\\x{201F}\\x{2033}]", '"')

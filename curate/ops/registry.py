@@ -63,7 +63,7 @@ def get(name: str) -> Operator:
     try:
         return REGISTRY[name]
     except KeyError:
-        close = difflib.get_close_matches(name, list(REGISTRY), n=3, cutoff=0.5)
+        close = difflib.get_close_matches(name, list(REGISTRY), n=3, cutoff=0.75)
         hint = f"did you mean {' or '.join(close)}?" if close else "see `curate ops` for the list"
         raise UnknownOperator(f"unknown operator {name!r}; {hint}") from None
 

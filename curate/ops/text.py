@@ -72,10 +72,13 @@ def field_values(batch: pd.DataFrame, field: str) -> pa.Array:
 
 def words(values: pa.Array) -> tuple[pa.Array, np.ndarray, np.ndarray]:
     """Whitespace-split words of every row: ``(flat_words, parent_row_of_each_word, words_per_row)``."""
-    lists = pc.utf8_split_whitespace(pc.fill_null(values, ""))
+    lists = pc.utf8_split_whitespace(pc.utf8_trim_whitespace(pc.fill_null(values, "")))
     flat = pc.list_flatten(lists)
     parents = pc.list_parent_indices(lists).to_numpy(zero_copy_only=False)
-    counts = pc.list_value_length(lists).fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
+    nonempty = pc.greater(pc.utf8_length(flat), 0)      # "" splits into one empty word
+    flat = flat.filter(nonempty)
+    parents = parents[nonempty.to_numpy(zero_copy_only=False)]
+    counts = np.bincount(parents, minlength=len(values)).astype(np.int64)
     return flat, parents, counts
 
 

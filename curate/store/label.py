@@ -176,7 +176,8 @@ def current_labels(con: duckdb.DuckDBPyConnection, dataset_id: int, question_id:
         ed AS (SELECT example_id, value FROM edits WHERE field = 'text'
                AND example_id IN (SELECT id FROM examples WHERE dataset_id = ?)
                QUALIFY row_number() OVER (PARTITION BY example_id ORDER BY id DESC) = 1)
-        SELECT e.id AS example_id, coalesce(ed.value, e.text) AS text, e.label AS given,
+        SELECT e.id AS example_id, coalesce(ed.value, e.text, concat_ws(chr(10), e.instruction, e.input, e.response),
+                        e.messages) AS text, e.label AS given,
                coalesce(m.value, e.label) AS label, coalesce(a.n_answers, 0) AS n_answers
         FROM examples e LEFT JOIN major m ON m.example_id = e.id LEFT JOIN answered a ON a.example_id = e.id
         LEFT JOIN ed ON ed.example_id = e.id
@@ -315,3 +316,15 @@ def suspects(con: duckdb.DuckDBPyConnection, dataset_id: int, question_id: int,
         JOIN examples e ON e.id = i.example_id
         WHERE i.kind = 'label_suspect' {where}
         ORDER BY i.score DESC, i.example_id""", [dataset_id, question_id, *params]))
+
+
+def question_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Dataset name → number of questions."""
+    return dict(con.execute("""SELECT d.name, count(q.id) FROM datasets d LEFT JOIN questions q ON q.dataset_id = d.id
+                               GROUP BY d.name""").fetchall())
+
+
+def first_examples(con: duckdb.DuckDBPyConnection, dataset_id: int, n: int) -> list[dict[str, Any]]:
+    """The first ``n`` examples of a dataset (id, label, response), for the demo."""
+    return _rows(con.execute("SELECT id, label, response FROM examples WHERE dataset_id = ? ORDER BY id LIMIT ?",
+                             [dataset_id, n]))

@@ -207,6 +207,144 @@ MIGRATIONS: list[Migration] = [
             created_at    TIMESTAMP NOT NULL DEFAULT current_timestamp
         );
     """),
+    Migration("0003_ops", """
+        -- Examples a person marked good or bad, the training data of the quality classifier
+        -- (score.quality_model). Append-only: the latest mark (highest id) per example is current;
+        -- mark NULL clears it.
+        CREATE SEQUENCE quality_mark_ids START 1;
+        CREATE TABLE quality_marks (
+            id          BIGINT PRIMARY KEY DEFAULT nextval('quality_mark_ids'),
+            dataset_id  INTEGER NOT NULL,
+            example_id  BIGINT NOT NULL,
+            mark        VARCHAR CHECK (mark IN ('good', 'bad')),
+            author      VARCHAR NOT NULL,
+            created_at  TIMESTAMP NOT NULL DEFAULT current_timestamp
+        );
+    """),
+    Migration("0006_train", """
+        -- A model run: one training (fine-tune or quick baseline) on one version. Its id is the id of
+        -- its row in `runs` (kind 'train'), which holds params, status and timing. Progress columns
+        -- are rewritten by the training worker in short transactions; cancel is a flag it polls.
+        CREATE TABLE model_runs (
+            run_id            INTEGER PRIMARY KEY,
+            dataset_id        INTEGER NOT NULL,
+            version           VARCHAR NOT NULL,   -- version name within the dataset
+            kind              VARCHAR NOT NULL CHECK (kind IN ('baseline', 'finetune')),
+            task              VARCHAR NOT NULL,
+            model             VARCHAR,            -- model folder started from
+            device            VARCHAR,
+            pid               INTEGER,            -- worker process while it runs
+            cancel_requested  BOOLEAN NOT NULL DEFAULT false,
+            step              INTEGER NOT NULL DEFAULT 0,
+            total_steps       INTEGER,
+            epoch             DOUBLE,
+            loss              DOUBLE,
+            eta_seconds       DOUBLE,
+            phase             VARCHAR,            -- queued | loading | training | evaluating | saving | done
+            artifact          VARCHAR,            -- folder of the saved model, under artifacts/
+            updated_at        TIMESTAMP
+        );
+        -- The loss curve: one point per reported step (training loss; validation when evaluated).
+        CREATE TABLE train_progress (
+            run_id      INTEGER NOT NULL,
+            step        INTEGER NOT NULL,
+            epoch       DOUBLE,
+            loss        DOUBLE,
+            lr          DOUBLE,
+            val_loss    DOUBLE,
+            val_score   DOUBLE
+        );
+        -- Scores of a model run on an eval set, one row per metric ('accuracy', 'macro_f1',
+        -- 'precision:<class>', 'loss', 'perplexity', 'exact_match', ...); detail holds the confusion matrix.
+        CREATE TABLE eval_results (
+            run_id      INTEGER NOT NULL,
+            eval_set    VARCHAR NOT NULL,
+            metric      VARCHAR NOT NULL,
+            value       DOUBLE,
+            detail      JSON,
+            PRIMARY KEY (run_id, eval_set, metric)
+        );
+        -- Per eval item predictions, so two runs can be compared item by item (flips).
+        CREATE TABLE eval_predictions (
+            run_id      INTEGER NOT NULL,
+            eval_set    VARCHAR NOT NULL,
+            example_id  BIGINT NOT NULL,
+            reference   VARCHAR,
+            prediction  VARCHAR,
+            correct     BOOLEAN,
+            score       DOUBLE,     -- probability of the prediction (classification) or item loss (sft)
+            PRIMARY KEY (run_id, eval_set, example_id)
+        );
+    """),
+    Migration("0005_versions", """
+        -- An immutable, named snapshot of a dataset (see curate/versions). params: exclude, label rule,
+        -- split ratios, seed, group column, near-dup settings; source_runs: the recipe/dedup/suspects
+        -- runs whose issues were applied; counters: total, kept, dropped_<reason>, per split and label.
+        CREATE SEQUENCE version_ids START 1;
+        CREATE TABLE versions (
+            id           INTEGER PRIMARY KEY DEFAULT nextval('version_ids'),
+            dataset_id   INTEGER NOT NULL,
+            name         VARCHAR NOT NULL,
+            parent_id    INTEGER,
+            note         VARCHAR,
+            task         VARCHAR NOT NULL,
+            params       JSON NOT NULL,
+            source_runs  JSON NOT NULL,
+            counters     JSON NOT NULL,
+            n_rows       BIGINT NOT NULL,
+            created_at   TIMESTAMP NOT NULL DEFAULT current_timestamp,
+            UNIQUE (dataset_id, name)
+        );
+        -- The rows of a version as they were: fields, final label and split; never updated.
+        -- label_source: how the label was decided; edits: field -> author of the edit in force;
+        -- dup: {cluster, role, decision} from the dedup run applied; grp: the split group.
+        CREATE TABLE version_rows (
+            version_id    INTEGER NOT NULL,
+            example_id    BIGINT NOT NULL,
+            split         VARCHAR NOT NULL CHECK (split IN ('train', 'validation', 'test')),
+            grp           BIGINT NOT NULL,
+            text          VARCHAR,
+            label         VARCHAR,
+            instruction   VARCHAR,
+            input         VARCHAR,
+            response      VARCHAR,
+            messages      VARCHAR,
+            label_source  VARCHAR,
+            edits         JSON,
+            dup           JSON,
+            PRIMARY KEY (version_id, example_id)
+        );
+        -- Examples of the dataset left out of a version, with the first reason: 'issue:<kind>',
+        -- 'dup_decision:<action>', 'unlabelled' or 'decontaminated' (detail names the eval item).
+        CREATE TABLE version_dropped (
+            version_id  INTEGER NOT NULL,
+            example_id  BIGINT NOT NULL,
+            reason      VARCHAR NOT NULL,
+            detail      VARCHAR,
+            PRIMARY KEY (version_id, example_id)
+        );
+        -- A pinned split of a version (split 'all': every row) used to score models.
+        CREATE SEQUENCE eval_set_ids START 1;
+        CREATE TABLE eval_sets (
+            id          INTEGER PRIMARY KEY DEFAULT nextval('eval_set_ids'),
+            name        VARCHAR NOT NULL UNIQUE,
+            version_id  INTEGER NOT NULL,
+            split       VARCHAR NOT NULL CHECK (split IN ('train', 'validation', 'test', 'all')),
+            n_rows      BIGINT NOT NULL,
+            created_at  TIMESTAMP NOT NULL DEFAULT current_timestamp
+        );
+        -- Every export written, with the version it came from.
+        CREATE SEQUENCE export_ids START 1;
+        CREATE TABLE exports (
+            id          INTEGER PRIMARY KEY DEFAULT nextval('export_ids'),
+            version_id  INTEGER NOT NULL,
+            format      VARCHAR NOT NULL,
+            path        VARCHAR NOT NULL,
+            n_rows      BIGINT NOT NULL,
+            bytes       BIGINT,
+            created_at  TIMESTAMP NOT NULL DEFAULT current_timestamp
+        );
+    """),
 ]
 
 

@@ -6,15 +6,19 @@ import streamlit as st
 
 from curate.ui import state
 from curate.ui.pages import curate_page, data, label, train, versions
+from curate.ui.pages import dedup
+from curate.ui.pages import compare
 
 
 def pages() -> dict[str, list[st.Page]]:
     return {
         "Data": [st.Page(data.render, title="Data", icon=":material/table_view:", url_path="data", default=True)],
-        "Curate": [st.Page(curate_page.render, title="Curate", icon=":material/cleaning_services:", url_path="curate")],
+        "Curate": [st.Page(curate_page.render, title="Curate", icon=":material/cleaning_services:", url_path="curate"),
+                   st.Page(dedup.render, title="Dedup", icon=":material/content_copy:", url_path="dedup")],
         "Label": [st.Page(label.render, title="Label", icon=":material/label:", url_path="label")],
         "Versions": [st.Page(versions.render, title="Versions", icon=":material/history:", url_path="versions")],
-        "Train": [st.Page(train.render, title="Train", icon=":material/model_training:", url_path="train")],
+        "Train": [st.Page(train.render, title="Train", icon=":material/model_training:", url_path="train"),
+                  st.Page(compare.render, title="Compare", icon=":material/leaderboard:", url_path="compare")],
     }
 
 

@@ -9,9 +9,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from curate import browse
 from curate.errors import CurateError, NotFound
-from curate.label import agreement, annotations, annotators, prelabel, queues, questions, suspects
+from curate.label import agreement, annotators, prelabel, queues, questions, suspects
 from curate.label.questions import KINDS, options_of
 from curate.ui import state
 
@@ -27,12 +26,11 @@ def render() -> None:
         who = _annotator(ws)
         if who is None:
             return
-        sets = browse.datasets(ws)
-        if not sets:
+        names = questions.labelling_order(ws)
+        if not names:
             st.info("No datasets yet: ingest one on the Data page, or run `curate demo`.")
             return
         top = st.columns([2, 2, 3])
-        names = [d["name"] for d in sets]
         dataset = top[0].selectbox("Dataset", names, key="lbl_dataset", on_change=_reset)
         question = _question(ws, dataset, top[1])
         view = top[2].segmented_control("View", VIEWS, default="Label", key="lbl_view") or "Label"
@@ -243,9 +241,9 @@ def _submit(ws, question: dict, who: str, item: dict, following: list[int]) -> N
     else:
         value = st.session_state.get(f"lbl_response_{ex_id}", "")
     try:
-        annotations.record(ws, question, ex_id, value, who, example=item["example"])
-        nxt = queues.next_after(ws, question, who, st.session_state.get("lbl_queue") or "unlabelled", following,
-                                exclude=st.session_state.get("lbl_skip", []))
+        _, nxt = queues.submit(ws, question, ex_id, value, who, queue=st.session_state.get("lbl_queue") or "unlabelled",
+                               following=following, exclude=st.session_state.get("lbl_skip", []),
+                               example=item["example"])
         retrained = prelabel.maybe_retrain(ws, question, every=int(st.session_state.get("lbl_every", 20))) \
             if kind == "label" else None
     except CurateError as exc:

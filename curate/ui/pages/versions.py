@@ -1,11 +1,230 @@
-"""Versions: immutable snapshots, diffs, leak-free splits and exports (built by the versions stage)."""
+"""Versions: snapshot a dataset as an immutable version, diff two versions row by row, pin eval sets
+and export with a download button."""
 
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from curate import browse, versions
+from curate.label import annotators
 from curate.ui import state
+from curate.versions.export import download
+
+VIEWS = ("Versions", "Create", "Diff")
+CHANGE_ICON = {"added": "➕ added", "removed": "➖ removed", "changed": "✎ changed"}
 
 
 def render() -> None:
-    state.coming("Versions", [
-        "snapshot a dataset as an immutable version and diff any two versions",
-        "split train/validation/test without a near-duplicate across splits",
-        "pin eval sets and export to JSONL, Parquet, HF DatasetDict, alpaca and sharegpt",
-    ])
+    st.header("Versions")
+    ws = state.workspace()
+    if flash := st.session_state.pop("ver_flash", None):
+        st.success(flash)
+    with state.user_errors():
+        sets = browse.datasets(ws)
+        if not sets:
+            st.info("No datasets yet. Add one on the Data page, or run `curate demo` for a demo workspace.")
+            return
+        names = [d["name"] for d in sets]
+        top = st.columns([2, 3])
+        dataset = top[0].selectbox("Dataset", names, key="ver_dataset",
+                                   index=names.index("sst2") if "sst2" in names else 0)
+        view = top[1].radio("View", VIEWS, horizontal=True, key="ver_view")
+        found = versions.list_versions(ws, dataset)
+        if view == "Create":
+            _create(ws, dataset, found)
+        elif view == "Diff":
+            _diff(ws, found)
+        else:
+            _overview(ws, dataset, found)
+
+
+# --- list and detail -------------------------------------------------------------------------------
+
+def _overview(ws, dataset: str, found: list[dict]) -> None:
+    if not found:
+        st.info(f"{dataset} has no versions yet: open **Create** to snapshot it.")
+    else:
+        table = pd.DataFrame([{
+            "version": v["ref"], "parent": v["parent"] or "", "rows": v["n_rows"],
+            "train": v["counters"]["splits"]["train"], "validation": v["counters"]["splits"]["validation"],
+            "test": v["counters"]["splits"]["test"], "left out": v["counters"]["total"] - v["counters"]["kept"],
+            "decontaminated": v["counters"].get("decontaminated", 0), "note": v["note"] or "",
+            "created": v["created_at"]} for v in reversed(found)])
+        with st.container(key="ver_list"):
+            st.dataframe(table, hide_index=True, width="stretch")
+        refs = [v["ref"] for v in reversed(found)]
+        ref = st.selectbox("Version", refs, key="ver_pick")
+        _detail(ws, ref)
+    evals = versions.list_eval_sets(ws)
+    st.subheader("Pinned eval sets")
+    if evals:
+        st.dataframe(pd.DataFrame(evals)[["name", "ref", "split", "task", "n_rows", "created_at"]],
+                     hide_index=True, width="stretch", key="ver_evals")
+        st.caption("Every later version of a dataset of the same task keeps these examples and their "
+                   "near-duplicates out of its splits.")
+    else:
+        st.caption("None yet: pin a split of a version below its details.")
+
+
+def _detail(ws, ref: str) -> None:
+    v = versions.get_version(ws, ref)
+    c = v["counters"]
+    cols = st.columns(5)
+    cols[0].metric("Rows", f"{v['n_rows']:,}", help=f"of {c['total']:,} examples in the dataset")
+    for col, s in zip(cols[1:4], versions.SPLITS):
+        col.metric(s.capitalize(), f"{c['splits'][s]:,}")
+    cols[4].metric("Left out", f"{c['total'] - c['kept']:,}", help="by issue, dup decision, missing label or "
+                   "decontamination (below)")
+    st.caption(f"Parent: {v['parent'] or '—'} · label rule: {v['params']['label_rule']} · split "
+               f"{'/'.join(f'{r:.2f}' for r in v['params']['split'])}, seed {v['params']['seed']}"
+               + (f" · grouped by {v['params']['group_column']}" if v["params"]["group_column"] else "")
+               + (f" · note: {v['note']}" if v["note"] else ""))
+    if c["leak_pairs"] == 0:
+        st.success(f"No near-duplicate pair crosses splits ({c['near_dup_pairs']:,} near-duplicate pairs kept "
+                   f"together; {c['rows_in_groups']:,} rows in multi-row groups).", icon=":material/verified:")
+    else:
+        st.error(f"{c['leak_pairs']} near-duplicate pairs cross splits.")
+    left, right = st.columns(2)
+    with left:
+        st.markdown("**Left out, and why**")
+        if v["dropped_counts"]:
+            st.dataframe(pd.DataFrame([{"reason": r, "rows": n} for r, n in sorted(v["dropped_counts"].items())]),
+                         hide_index=True, width="stretch", key="ver_dropped")
+        else:
+            st.caption("Nothing: every example of the dataset is in this version.")
+        if c.get("decontaminated"):
+            st.warning(f"Decontamination removed {c['decontaminated']:,} rows: "
+                       + ", ".join(f"{n} for {name}" for name, n in c["decontaminated_by"].items()),
+                       icon=":material/shield:")
+        elif v["params"]["eval_sets"]:
+            st.caption(f"Decontaminated against {', '.join(v['params']['eval_sets'])}: nothing to remove.")
+    with right:
+        st.markdown("**Rows per split and label**")
+        counts = pd.DataFrame(v["split_counts"])
+        if not counts.empty:
+            counts["label"] = counts["label"].fillna("—")
+            st.dataframe(counts.pivot(index="label", columns="split", values="n").fillna(0).astype(int)
+                         .reindex(columns=[s for s in versions.SPLITS if s in set(counts["split"])]),
+                         width="stretch", key="ver_counts")
+    with st.expander("Rows left out"):
+        if v["dropped"]:
+            st.dataframe(pd.DataFrame(v["dropped"]), hide_index=True, width="stretch", key="ver_dropped_rows")
+    _pin(ws, ref)
+    _export(ws, ref, v)
+
+
+def _pin(ws, ref: str) -> None:
+    st.markdown("**Pin an eval set**")
+    a, b, c = st.columns([1, 2, 1])
+    split = a.selectbox("Split", ("test", "validation", "train", "all"), key="ver_pin_split")
+    name = b.text_input("Eval set name", value=f"{ref.replace(':', '-')}-{split}", key=f"ver_pin_name_{ref}_{split}")
+    c.markdown("&nbsp;")
+    if c.button("Pin eval set", key="ver_pin"):
+        e = versions.pin_eval_set(ws, ref, split, name)
+        st.session_state["ver_flash"] = f"Pinned {e['ref']} {e['split']} as eval set {e['name']} ({e['n_rows']:,} rows)."
+        st.rerun()
+
+
+def _export(ws, ref: str, v: dict) -> None:
+    st.markdown("**Export**")
+    a, b = st.columns([1, 3])
+    fmt = a.selectbox("Format", versions.FORMATS, key="ver_export_format",
+                      help="jsonl · parquet · hf (DatasetDict.save_to_disk, zipped) · alpaca / sharegpt "
+                           "(LLaMA-Factory, with dataset_info.json, zipped) · csv (formulas neutralised)")
+    key = f"ver_export_{ref}_{fmt}"
+    if b.button("Prepare export", key="ver_export_go"):
+        st.session_state[key] = versions.export_version(ws, ref, fmt)
+    result = st.session_state.get(key)
+    if result:
+        name, data, mime = download(result)
+        b.download_button(f"Download {name}", data, file_name=name, mime=mime, key="ver_download")
+        b.caption(f"{result['n_rows']:,} rows written to {result['path']}"
+                  + (f" ({result['skipped']} conversations alpaca cannot hold were skipped)" if result["skipped"] else ""))
+    if v["exports"]:
+        st.caption(f"{len(v['exports'])} earlier exports of this version; the latest: "
+                   f"{v['exports'][-1]['format']} → {v['exports'][-1]['path']}")
+
+
+# --- create ----------------------------------------------------------------------------------------
+
+def _create(ws, dataset: str, found: list[dict]) -> None:
+    kinds = versions.issue_kinds(ws, dataset)
+    taken = {v["name"] for v in found}
+    n = len(found) + 1
+    while f"v{n}" in taken:
+        n += 1
+    with st.form("ver_create_form"):
+        a, b = st.columns([1, 3])
+        name = a.text_input("Name", value=f"v{n}", key=f"ver_new_name_{dataset}_{n}")
+        note = b.text_input("Note", key="ver_new_note", placeholder="what changed since the last version")
+        exclude = st.multiselect("Issue kinds that leave a row out", list(kinds), default=list(kinds),
+                                 format_func=lambda k: f"{k} ({kinds[k]:,} rows)", key=f"ver_exclude_{dataset}")
+        rules = ["majority", "adjudicated", "ingested"] + [f"annotator:{a['name']}" for a in annotators.list_annotators(ws)]
+        c1, c2, c3, c4, c5 = st.columns(5)
+        rule = c1.selectbox("Label rule", rules, key="ver_label_rule",
+                            help="majority of the current answers (ties: latest) · adjudicated: the latest answer · "
+                                 "one annotator's answers · ingested; unanswered rows keep their current label")
+        train = c2.number_input("Train", 0.0, 1.0, 0.8, 0.05, key="ver_train")
+        val = c3.number_input("Validation", 0.0, 1.0, 0.1, 0.05, key="ver_val")
+        test = c4.number_input("Test", 0.0, 1.0, 0.1, 0.05, key="ver_test")
+        seed = c5.number_input("Seed", 0, 1_000_000, 0, key="ver_seed")
+        group = st.text_input("Group column (optional)", key="ver_group",
+                              help="a key of the raw records whose rows must share a split, e.g. sent_id")
+        submitted = st.form_submit_button("Create version", type="primary")
+    if submitted:
+        with st.spinner(f"Materialising {dataset}:{name}…"):
+            v = versions.create_version(ws, dataset, name.strip(), note=note or None, exclude=tuple(exclude),
+                                        label_rule=rule, split=(train, val, test), seed=int(seed),
+                                        group_column=group.strip() or None)
+        st.session_state["ver_created"] = v["ref"]
+        st.session_state["ver_created_parent"] = v["parent"]
+        c = v["counters"]
+        st.success(f"Created {v['ref']}: {c['kept']:,} rows (train {c['splits']['train']:,} · validation "
+                   f"{c['splits']['validation']:,} · test {c['splits']['test']:,}); {c['total'] - c['kept']:,} left out.")
+    created = st.session_state.get("ver_created")
+    parent = st.session_state.get("ver_created_parent")
+    if created and parent and created.startswith(f"{dataset}:"):
+        st.button(f"Open the diff {parent} → {created}", key="ver_open_diff", on_click=_open_diff,
+                  args=(parent, created))
+
+
+def _open_diff(a: str, b: str) -> None:
+    st.session_state["ver_view"] = "Diff"
+    st.session_state["ver_diff_a"] = a
+    st.session_state["ver_diff_b"] = b
+
+
+# --- diff ------------------------------------------------------------------------------------------
+
+def _diff(ws, found: list[dict]) -> None:
+    refs = [v["ref"] for v in found]
+    if len(refs) < 2:
+        st.info("A diff needs two versions of this dataset: create another one.")
+        return
+    for key, default in (("ver_diff_a", refs[-2]), ("ver_diff_b", refs[-1])):
+        if st.session_state.get(key) not in refs:
+            st.session_state[key] = default
+    a_col, b_col = st.columns(2)
+    a = a_col.selectbox("From", refs, key="ver_diff_a")
+    b = b_col.selectbox("To", refs, key="ver_diff_b")
+    d = versions.diff(ws, a, b)
+    cols = st.columns(3)
+    for col, change in zip(cols, ("added", "removed", "changed")):
+        col.metric(change.capitalize(), f"{d['counts'][change]:,}")
+    if not d["rows"]:
+        st.info(f"{a} and {b} hold the same rows.")
+        return
+    with st.container(key="ver_diff_reasons"):
+        st.dataframe(pd.DataFrame(d["reasons"]).rename(columns={"n": "rows"}), hide_index=True,
+                     width="stretch")
+    shown = st.multiselect("Show", ["added", "removed", "changed"], default=["added", "removed", "changed"],
+                           key="ver_diff_show")
+    reasons = sorted({r["reason"] for r in d["rows"]})
+    pick = st.selectbox("Reason", ["any", *reasons], key="ver_diff_reason")
+    rows = [r for r in d["rows"] if r["change"] in shown and (pick == "any" or r["reason"] == pick)]
+    frame = pd.DataFrame([{"example": r["example_id"], "change": CHANGE_ICON[r["change"]], "reasons": r["reasons"],
+                           "split": r["split"], "before": r["before"], "after": r["after"]} for r in rows[:2000]])
+    st.caption(f"{len(rows):,} rows" + (" (first 2,000 shown)" if len(rows) > 2000 else ""))
+    with st.container(key="ver_diff_rows"):
+        st.dataframe(frame, hide_index=True, width="stretch")

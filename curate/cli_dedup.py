@@ -1,0 +1,72 @@
+"""``curate dedup DATASET [options]`` and ``curate dedup export DATASET --out FILE.jsonl``.
+
+One command with an optional leading action word: typer cannot give a group both a positional
+dataset and subcommands, so ``export`` is read as an action when a dataset name follows it (a
+dataset literally named ``export`` is still deduped by ``curate dedup export``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from curate import dedup as lib
+from curate.cli import _workspace, command, err, out
+
+ACTIONS = ("export",)
+
+
+@command
+def dedup(
+    target: str = typer.Argument(..., metavar="[export] DATASET", help="Dataset to dedup, or `export DATASET`."),
+    dataset_arg: Optional[str] = typer.Argument(None, metavar="", show_default=False, hidden=True),
+    method: str = typer.Option("minhash", "--method", "-m", help="exact | minhash | semantic."),
+    threshold: Optional[float] = typer.Option(None, "--threshold", "-t", min=0.0, max=1.0,
+                                              help="Jaccard (minhash, default 0.8) or cosine (semantic, default 0.9)."),
+    ngram: int = typer.Option(5, "--ngram", min=1, max=50, help="Shingle length (minhash)."),
+    shingle: str = typer.Option("word", "--shingle", help="word | char n-grams (minhash)."),
+    num_perm: int = typer.Option(128, "--num-perm", min=16, max=1024, help="MinHash permutations."),
+    fields: Optional[str] = typer.Option(None, "--fields", help="Fields compared, e.g. instruction,response "
+                                         "(default: text; instruction,input; chat user turns)."),
+    out_file: Optional[Path] = typer.Option(None, "--out", "-o", help="export: the JSONL file to write."),
+) -> None:
+    """Find exact, near (MinHash) or semantic duplicates and flag them (nothing is deleted);
+    `curate dedup export DATASET --out FILE.jsonl` writes id, cluster and canonical per example."""
+    ws = _workspace()
+    if target in ACTIONS and dataset_arg is not None:
+        if out_file is None:
+            raise lib.DedupError(f"dedup export {dataset_arg}: no output file; fix: add --out FILE.jsonl")
+        n = lib.export(ws, dataset_arg, out_file)
+        out.print(f"wrote {n:,} lines to {out_file} (id, cluster, canonical) from the latest dedup of {dataset_arg}")
+        return
+    if dataset_arg is not None:
+        raise lib.DedupError(f"dedup: unexpected argument {dataset_arg!r}; fix: `curate dedup DATASET` or "
+                             f"`curate dedup export DATASET --out FILE.jsonl`")
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+                  console=err, transient=True) as bar:
+        job = bar.add_task("dedup", total=None)
+
+        def progress(stage: str, done: int, total: int) -> None:
+            bar.update(job, description=f"{target}: {stage}", completed=done, total=total or None)
+
+        report = lib.run_dedup(ws, target, method=method, threshold=threshold, ngram=ngram, shingle=shingle,
+                               num_perm=num_perm, fields=fields, progress=progress)
+    p = report.params
+    how = {"exact": "normalised hash", "minhash": f"Jaccard ≥ {p['threshold']}, {p['ngram']}-{p['shingle']} "
+           f"shingles, {p['num_perm']} perms", "semantic": f"cosine ≥ {p['threshold']}"}[report.method]
+    out.print(f"dedup run {report.run_id} of {target} ({report.method}: {how}; fields {','.join(p['fields'])}) "
+              f"in {report.seconds:.2f}s: {report.candidates:,} candidate pairs, {report.verified:,} verified")
+    table = Table("method", "run", "rows in", "clusters", "in clusters", "flagged is_dup", "decisions",
+                  title=f"dedup report: {target} (latest run per method)")
+    for r in lib.report(ws, target):
+        table.add_row(r["method"], str(r["run_id"]), f"{r['rows']:,}", f"{r['clusters']:,}", f"{r['in_clusters']:,}",
+                      f"{r['flagged']:,}", str(r["decisions_applied"]))
+    out.print(table)
+    if report.sizes:
+        top = ", ".join(map(str, report.sizes[:10])) + (" …" if len(report.sizes) > 10 else "")
+        out.print(f"largest clusters: {top}; review them on the Dedup page (curate ui) or export with "
+                  f"`curate dedup export {target} --out dups.jsonl`")

@@ -1,0 +1,210 @@
+"""Labelling commands: ``questions``, ``annotators``, ``labels``, ``agreement`` and ``suspects``.
+
+Registered on ``curate.cli.app`` by the import at the bottom of ``curate/cli.py``.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.table import Table
+
+from curate.cli import _fail, _workspace, app, command, err, out
+from curate.errors import CurateError
+from curate.label import agreement as agreement_lib, annotations, annotators as annotators_lib
+from curate.label import prelabel as prelabel_lib, questions as questions_lib, suspects as suspects_lib
+from curate.label.questions import KINDS
+
+
+def _group(name: str, help_text: str) -> tuple[typer.Typer, callable]:
+    group = typer.Typer(help=help_text, no_args_is_help=True)
+    app.add_typer(group, name=name)
+
+    def sub(cmd_name: str):
+        def register(fn):
+            @functools.wraps(fn)
+            def wrapper(*args, **kwargs):
+                try:
+                    return fn(*args, **kwargs)
+                except CurateError as exc:
+                    _fail(str(exc))
+            return group.command(cmd_name)(wrapper)
+        return register
+    return group, sub
+
+
+_questions, _q = _group("questions", "Questions annotators answer about a dataset's examples.")
+_annotators, _a = _group("annotators", "People who label, each with a sign-in token.")
+_labels, _l = _group("labels", "Import, export and pre-label answers.")
+
+
+@_q("add")
+def add_question(dataset: str = typer.Argument(..., help="Dataset name."),
+        name: str = typer.Argument(..., help="Question name, e.g. sentiment."),
+        kind: str = typer.Option("label", "--kind", "-k", help=f"One of: {', '.join(KINDS)}."),
+        options: Optional[str] = typer.Option(None, "--options", help="Classes, comma-separated (default: the dataset's label set)."),
+        overlap: int = typer.Option(1, "--overlap", help="Answers wanted per example, from different annotators.")) -> None:
+    """Add a question to a dataset."""
+    opts = [o for o in options.split(",")] if options else None
+    q = questions_lib.add_question(_workspace(), dataset, name, kind, options=opts, overlap=overlap)
+    extra = f" ({', '.join(q['options'])})" if q["options"] else ""
+    out.print(f"{dataset}: question {q['name']} ({q['kind']}{extra}, overlap {q['overlap']})")
+
+
+@_q("list")
+def list_questions(dataset: str = typer.Argument(..., help="Dataset name.")) -> None:
+    """List a dataset's questions."""
+    rows = questions_lib.list_questions(_workspace(), dataset)
+    if not rows:
+        out.print(f"{dataset} has no questions yet; add one with: curate questions add {dataset} NAME --kind label")
+        return
+    table = Table("question", "kind", "options", "overlap")
+    for q in rows:
+        table.add_row(q["name"], q["kind"], ", ".join(q["options"]), str(q["overlap"]))
+    out.print(table)
+
+
+@_a("add")
+def add_annotator(name: str = typer.Argument(..., help="Annotator name.")) -> None:
+    """Add an annotator and print their sign-in token (shown once; only its hash is stored)."""
+    token = annotators_lib.add_annotator(_workspace(), name)
+    out.print(f"annotator {name} added; sign-in token (shown once):")
+    print(token)
+
+
+@_a("token")
+def token(name: str = typer.Argument(..., help="Annotator name.")) -> None:
+    """Issue a new sign-in token for an annotator (the old one stops working)."""
+    print(annotators_lib.new_token(_workspace(), name))
+
+
+@_a("list")
+def list_annotators() -> None:
+    """List annotators and how many answers each gave."""
+    rows = annotators_lib.list_annotators(_workspace())
+    if not rows:
+        out.print("no annotators yet; add one with: curate annotators add NAME")
+        return
+    table = Table("annotator", "answers", "since")
+    for r in rows:
+        table.add_row(r["name"], f"{r['annotations']:,}", str(r["created_at"])[:19])
+    out.print(table)
+
+
+@_l("import")
+def import_(file: Path = typer.Argument(..., help="JSONL of {\"id\": record id or row number, \"value\": answer}."),
+            dataset: str = typer.Option(..., "--dataset", "-d", help="Dataset name."),
+            annotator: str = typer.Option(..., "--annotator", "-a", help="Whose answers these are."),
+            question: Optional[str] = typer.Option(None, "--question", "-q", help="Question (default: the first).")) -> None:
+    """Import labels from another tool as one annotator's answers (all lines or none)."""
+    report = annotations.import_labels(_workspace(), file, dataset, annotator, question=question)
+    out.print(f"imported {report.recorded:,} answers to {dataset}/{report.question} as {report.annotator}")
+
+
+@_l("export")
+def export(dataset: str = typer.Option(..., "--dataset", "-d", help="Dataset name."),
+           question: Optional[str] = typer.Option(None, "--question", "-q", help="Question (default: the first)."),
+           out_file: Optional[Path] = typer.Option(None, "--out", "-o", help="Write JSONL here instead of stdout.")) -> None:
+    """Export every current answer as JSONL (id, annotator, value, ...), importable again."""
+    rows = annotations.export_labels(_workspace(), dataset, question=question)
+    _write_jsonl(rows, out_file)
+    if out_file:
+        out.print(f"wrote {len(rows):,} answers to {out_file}")
+
+
+@_l("prelabel")
+def prelabel(dataset: str = typer.Argument(..., help="Dataset name."),
+             question: Optional[str] = typer.Option(None, "--question", "-q", help="Question (default: the first)."),
+             accept_above: Optional[float] = typer.Option(None, "--accept-above", help="Also accept suggestions with confidence ≥ this."),
+             annotator: Optional[str] = typer.Option(None, "--annotator", "-a", help="Who accepts (with --accept-above).")) -> None:
+    """Train the pre-label model on the current labels and store suggestions for every example."""
+    ws = _workspace()
+    q = questions_lib.get_question(ws, dataset, question)
+    report = prelabel_lib.train(ws, q)
+    out.print(f"{dataset}/{q['name']}: trained on {report.trained_on:,} labels, suggested {report.predicted:,} "
+              f"({report.seconds:.1f}s, run {report.run_id})")
+    if accept_above is not None:
+        if not annotator:
+            _fail("--accept-above needs --annotator NAME (whose labels they become)")
+        annotators_lib.check_annotator(ws, annotator)
+        n = prelabel_lib.accept_above(ws, q, accept_above, annotator)
+        out.print(f"accepted {n:,} suggestions with confidence ≥ {accept_above} as {annotator}")
+
+
+def _write_jsonl(rows: list[dict], path: Optional[Path]) -> None:
+    lines = [json.dumps(r, ensure_ascii=False, default=str) for r in rows]
+    if path:
+        path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    else:
+        for line in lines:
+            print(line)
+
+
+def _fmt(x: Optional[float]) -> str:
+    return "—" if x is None else f"{x:.3f}"
+
+
+@command
+def agreement(dataset: str = typer.Argument(..., help="Dataset name."),
+              question: Optional[str] = typer.Option(None, "--question", "-q", help="Only this question."),
+              as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Inter-annotator agreement: Cohen's κ per pair, Fleiss' κ and Krippendorff's α per question."""
+    results = agreement_lib.agreement(_workspace(), dataset, question)
+    if as_json:
+        print(json.dumps(results, indent=2))
+        return
+    if not results:
+        out.print(f"{dataset} has no questions yet")
+    for r in results:
+        out.print(f"[bold]{dataset}/{r['question']}[/] ({r['kind']}): {r['answers']:,} answers on {r['examples']:,} "
+                  f"examples by {len(r['annotators'])} annotators; {r['overlapping']:,} with ≥ 2 answers, "
+                  f"{r['disagreements']:,} disagreements")
+        out.print(f"  Fleiss' κ {_fmt(r['fleiss'])} ({r['fleiss_examples']:,} examples × {r['fleiss_raters']} raters)"
+                  f"   Krippendorff's α {_fmt(r['alpha'])}")
+        if r["cohen"]:
+            table = Table("annotator A", "annotator B", "shared", "observed", "Cohen's κ")
+            for p in r["cohen"]:
+                table.add_row(p["a"], p["b"], f"{p['n']:,}", _fmt(p["observed"]), _fmt(p["kappa"]))
+            out.print(table)
+
+
+@command
+def suspects(dataset: str = typer.Argument(..., help="Dataset name."),
+             question: Optional[str] = typer.Option(None, "--question", "-q", help="Question (default: the first)."),
+             out_file: Optional[Path] = typer.Option(None, "--out", "-o", help="Write the ranked suspects as JSONL."),
+             accept_above: Optional[float] = typer.Option(None, "--accept-above", help="Take the suggested label of suspects scoring ≥ this."),
+             annotator: Optional[str] = typer.Option(None, "--annotator", "-a", help="Who takes them (with --accept-above)."),
+             limit: int = typer.Option(20, "--limit", "-n", min=0, help="Rows to print.")) -> None:
+    """Find likely label errors (cleanlab over cross-validated probabilities), ranked; score 1 = surely wrong.
+
+    With --accept-above, the latest stored suspects (found now if there are none) are taken as that
+    annotator's answers."""
+    ws = _workspace()
+    q = questions_lib.get_question(ws, dataset, question)
+    if accept_above is not None:
+        if not annotator:
+            _fail("--accept-above needs --annotator NAME (whose labels they become)")
+        annotators_lib.check_annotator(ws, annotator)
+        if not suspects_lib.list_suspects(ws, q):
+            suspects_lib.find_suspects(ws, q)
+        n = suspects_lib.accept_above(ws, q, accept_above, annotator)
+        out.print(f"{dataset}/{q['name']}: took the suggested label of {n:,} suspects scoring ≥ {accept_above} as {annotator}")
+        return
+    with err.status("embedding and cross-validating"):
+        report = suspects_lib.find_suspects(ws, q)
+    rows = [{k: r[k] for k in ("id", "example_id", "score", "given", "suggested")}
+            for r in suspects_lib.list_suspects(ws, q)]
+    err.print(f"{dataset}/{q['name']}: {report.flagged:,} suspects among {report.checked:,} labels "
+              f"({report.seconds:.1f}s, run {report.run_id})")
+    if out_file:
+        _write_jsonl(rows, out_file)
+        out.print(f"wrote {len(rows):,} suspects to {out_file}")
+        return
+    table = Table("id", "score", "given", "suggested")
+    for r in rows[:limit]:
+        table.add_row(str(r["id"]), f"{r['score']:.3f}", str(r["given"]), str(r["suggested"]))
+    out.print(table)

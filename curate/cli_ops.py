@@ -1,0 +1,122 @@
+"""Clean-and-score commands: ``curate run RECIPE --dataset D``, ``curate report D``, ``curate ops``,
+``curate mark D --good IDS --bad IDS``. Each parses, makes one library call and prints with rich."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from curate import ops as library
+from curate.cli import _workspace, command, err, out
+from curate.errors import InputError
+from curate.ops.report import Report, mark as mark_examples
+
+
+@command
+def run(recipe: Path = typer.Argument(..., help="Recipe file, e.g. pipelines/classification.yaml."),
+        dataset: str = typer.Option(..., "--dataset", "-d", help="Dataset to clean and score."),
+        force: bool = typer.Option(False, "--force", help="Run even when an identical run exists."),
+        samples: int = typer.Option(3, "--samples", min=0, max=50, help="Dropped rows shown per reason.")) -> None:
+    """Run a recipe on a dataset: edits, signals and issues, with a filtering report."""
+    ws = _workspace()
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err, transient=True) as bar:
+        job = bar.add_task("starting", total=None)
+        result = library.run_recipe(ws, recipe, dataset, force=force,
+                                progress=lambda label, done, total: bar.update(job, description=label,
+                                                                               completed=done, total=total))
+    if result.skipped:
+        out.print(f"{dataset}: identical run #{result.run_id} of {result.recipe} already done "
+                  f"(same params, same input); skipped. Use --force to run again.")
+    else:
+        out.print(f"{dataset}: ran {result.recipe} as run #{result.run_id} in {result.seconds:.2f}s")
+    _print_report(library.report(ws, dataset, run_id=result.run_id, samples=samples), samples)
+
+
+@command
+def report(dataset: str = typer.Argument(..., help="Dataset name."),
+           run_id: Optional[int] = typer.Option(None, "--run", help="Run id (default: the latest recipe run)."),
+           samples: int = typer.Option(3, "--samples", min=0, max=50, help="Dropped rows shown per reason."),
+           as_json: bool = typer.Option(False, "--json", help="Print the counters as JSON.")) -> None:
+    """The filtering report of a recipe run: kept and dropped per step and reason, samples, edits."""
+    rep = library.report(_workspace(), dataset, run_id=run_id, samples=samples)
+    if as_json:
+        print(json.dumps({"run": rep.run["id"], "recipe": rep.recipe, **rep.counters}, default=str))
+        return
+    _print_report(rep, samples)
+
+
+@command
+def ops(kind: Optional[str] = typer.Option(None, "--kind", help="mapper | scorer | filter")) -> None:
+    """List the operators a recipe can use, with their parameters."""
+    table = Table("operator", "kind", "what it does", "parameters")
+    for op in library.operators():
+        if kind and op.kind != kind:
+            continue
+        params = ", ".join(f"{n}={f.default!r}" if not f.is_required() else n for n, f in op.params.model_fields.items())
+        table.add_row(op.name, op.kind, op.doc, params)
+    out.print(table)
+
+
+@command
+def mark(dataset: str = typer.Argument(..., help="Dataset name."),
+         good: Optional[str] = typer.Option(None, "--good", help="Example ids to mark good, e.g. 12,15,40."),
+         bad: Optional[str] = typer.Option(None, "--bad", help="Example ids to mark bad."),
+         clear: Optional[str] = typer.Option(None, "--clear", help="Example ids to unmark.")) -> None:
+    """Mark examples good or bad: the training data of the quality classifier (score.quality_model)."""
+    if not (good or bad or clear):
+        raise InputError("mark", "no ids given", fix="e.g. curate mark sst2 --good 12,15 --bad 40")
+    for option, value, label in (("--good", good, "good"), ("--bad", bad, "bad"), ("--clear", clear, None)):
+        if value:
+            try:
+                ids = [int(x) for x in value.split(",") if x.strip()]
+            except ValueError:
+                raise InputError(option, f"{value!r} is not a comma-separated list of ids",
+                                 fix="e.g. --good 12,15,40") from None
+            n = mark_examples(_workspace(), dataset, ids, label)
+            out.print(f"{dataset}: {n} example(s) " + (f"marked {label}" if label else "unmarked"))
+
+
+def _print_report(rep: Report, samples: int) -> None:
+    c = rep.counters
+    out.print(f"[bold]{rep.dataset}[/] · recipe {rep.recipe} · run #{rep.run['id']}: "
+              f"{c.get('total', 0):,} rows, {c.get('kept', 0):,} kept, "
+              f"{c.get('total', 0) - c.get('kept', 0):,} dropped, {c.get('edits', 0):,} edits", highlight=False)
+    table = Table("step", "operator", "rows in", "kept", "dropped (reason)", "edited", "note")
+    for s in rep.steps:
+        dropped = ", ".join(f"{n} {r}" for r, n in s.get("dropped", {}).items())
+        table.add_row(str(s["step"]), s["op"], _n(s.get("rows_in")), _n(s.get("kept")), dropped,
+                      _n(s.get("edited")), s.get("skipped", ""))
+    out.print(table)
+    for reason, rows in rep.samples.items():
+        out.print(f"[bold]dropped: {reason}[/] ({rep.dropped.get(reason, 0)} rows), e.g.:", highlight=False)
+        for r in rows[:samples]:
+            out.print(f"  #{r['id']}: {_short(r['text'])}  [dim]{r['detail']}[/]", highlight=False)
+    for author, pairs in rep.diffs.items():
+        out.print(f"[bold]{author}[/]: {rep.edits.get(author, 0)} edits, e.g.:", highlight=False)
+        for d in pairs[:samples]:
+            before, after = _window(d["before"] or "", d["after"] or "")
+            out.print(f"  #{d['example_id']} {d['field']}: {before!r}", highlight=False, markup=False)
+            out.print(f"  {' ' * len(str(d['example_id']))}  → {after!r}", highlight=False, markup=False)
+
+
+def _window(before: str, after: str, width: int = 90) -> tuple[str, str]:
+    """Both texts cut to the region where they start to differ."""
+    common = next((i for i, (a, b) in enumerate(zip(before, after)) if a != b), min(len(before), len(after)))
+    start = max(0, common - 30)
+    cut = (lambda t: ("…" if start else "") + _short(t[start:], width))
+    return cut(before), cut(after)
+
+
+def _n(value) -> str:
+    return "" if value is None else f"{value:,}"
+
+
+def _short(text: str | None, width: int = 100) -> str:
+    text = (text or "").replace("\n", " ⏎ ")
+    return text if len(text) <= width else text[: width - 1] + "…"

@@ -1,0 +1,180 @@
+"""``curate version create|list|show|diff|pin|check`` and ``curate export``: thin shells over curate.versions."""
+
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+from typing import Callable, Optional
+
+import typer
+from rich.table import Table
+
+from curate import versions
+from curate.cli import _fail, _workspace, app, command, err, out
+from curate.errors import CurateError
+
+version_app = typer.Typer(help="Immutable versions of a dataset: create, list, show, diff, pin eval sets, check.",
+                          no_args_is_help=True)
+app.add_typer(version_app, name="version")
+
+
+def _version_command(fn: Callable | None = None, *, name: str | None = None) -> Callable:
+    """Register a ``curate version`` subcommand that turns curate's errors into one line and exit 1."""
+    def register(fn: Callable) -> Callable:
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            try:
+                return fn(*args, **kwargs)
+            except CurateError as exc:
+                _fail(str(exc))
+        return version_app.command(name)(wrapper)
+    return register(fn) if fn is not None else register
+
+
+def _counts_line(counters: dict) -> str:
+    s = counters["splits"]
+    return (f"{counters['kept']:,} of {counters['total']:,} rows: train {s['train']:,} · validation "
+            f"{s['validation']:,} · test {s['test']:,}")
+
+
+@_version_command
+def create(
+    dataset: str = typer.Argument(..., help="Dataset to snapshot."),
+    name: str = typer.Option(..., "--name", "-n", help="Version name, e.g. v3 (refer to it as DATASET:NAME)."),
+    note: Optional[str] = typer.Option(None, "--note", help="What changed, in a sentence."),
+    split: str = typer.Option("0.8,0.1,0.1", "--split", help="train,validation,test ratios."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the split assignment."),
+    exclude: Optional[str] = typer.Option(None, "--exclude", help="Issue kinds that leave a row out, comma-separated "
+                                          "(default: every current kind; 'none' for none)."),
+    labels: str = typer.Option("majority", "--labels", help="Label rule: majority | adjudicated | ingested | annotator:NAME."),
+    group: Optional[str] = typer.Option(None, "--group", help="Raw-record key whose rows stay in one split (e.g. sent_id)."),
+    decontaminate: Optional[Path] = typer.Option(None, "--decontaminate", help="Also keep near-duplicates of this "
+                                                 "file's items (e.g. a benchmark's test set) out of the version."),
+    resplit: bool = typer.Option(False, "--resplit", help="Do not keep the parent version's split of its rows."),
+) -> None:
+    """Snapshot a dataset as an immutable version with leak-free train/validation/test splits."""
+    kinds = None if exclude is None else () if exclude.strip().lower() == "none" else \
+        tuple(k.strip() for k in exclude.split(",") if k.strip())
+    v = versions.create_version(_workspace(), dataset, name, note=note, exclude=kinds, label_rule=labels,
+                                split=split, seed=seed, group_column=group, decontaminate=decontaminate,
+                                inherit_splits=not resplit)
+    c = v["counters"]
+    out.print(f"created {v['ref']}: {_counts_line(c)}")
+    for reason, n in sorted(v["dropped_counts"].items()):
+        out.print(f"  left out {n:,}: {reason}")
+    if c["decontaminated"]:
+        out.print(f"  decontaminated {c['decontaminated']:,} rows against: "
+                  + ", ".join(f"{k} ({n})" for k, n in c["decontaminated_by"].items()))
+    out.print(f"  near-duplicate pairs across splits: {c['leak_pairs']} · groups kept whole: "
+              f"{c['rows_in_groups']:,} rows · worst label-count deviation: {c['max_deviation']}")
+
+
+@_version_command(name="list")
+def list_(dataset: str = typer.Argument(..., help="Dataset name.")) -> None:
+    """List a dataset's versions."""
+    rows = versions.list_versions(_workspace(), dataset)
+    if not rows:
+        out.print(f"{dataset} has no versions yet; create one with: curate version create {dataset} --name v1")
+        return
+    table = Table("version", "parent", "rows", "train/val/test", "left out", "note")
+    table.columns[0].no_wrap = True
+    for v in rows:
+        c, s = v["counters"], v["counters"]["splits"]
+        table.add_row(v["ref"], v["parent"] or "", f"{v['n_rows']:,}", f"{s['train']}/{s['validation']}/{s['test']}",
+                      f"{c['total'] - c['kept']:,}", v["note"] or "")
+    out.print(table)
+
+
+@_version_command
+def show(ref: str = typer.Argument(..., help="Version as DATASET:NAME.")) -> None:
+    """Show a version: parameters, counts per split and label, rows left out and why, exports."""
+    v = versions.get_version(_workspace(), ref)
+    out.print(f"{v['ref']} (parent {v['parent'] or '—'}, {v['task']}, created {str(v['created_at'])[:19]})")
+    if v["note"]:
+        out.print(f"note: {v['note']}")
+    out.print(_counts_line(v["counters"]))
+    out.print("params: " + json.dumps({k: v["params"][k] for k in ("exclude", "label_rule", "split", "seed",
+                                                                    "group_column", "eval_sets")}))
+    table = Table("split", "label", "rows")
+    for r in v["split_counts"]:
+        table.add_row(r["split"], "" if r["label"] is None else str(r["label"]), f"{r['n']:,}")
+    out.print(table)
+    for reason, n in sorted(v["dropped_counts"].items()):
+        out.print(f"left out {n:,}: {reason}")
+    for e in v["exports"]:
+        out.print(f"export {e['format']}: {e['path']} ({e['n_rows']:,} rows)")
+
+
+@_version_command
+def diff(a: str = typer.Argument(..., help="Older version, DATASET:NAME."),
+         b: str = typer.Argument(..., help="Newer version, DATASET:NAME."),
+         rows: int = typer.Option(20, "--rows", "-n", min=0, help="Changed rows to list."),
+         as_json: bool = typer.Option(False, "--json", help="Print the whole diff as JSON.")) -> None:
+    """Added, removed and changed rows between two versions, with the reason for each."""
+    d = versions.diff(_workspace(), a, b)
+    if as_json:
+        print(json.dumps(d, ensure_ascii=False, default=str))
+        return
+    c = d["counts"]
+    out.print(f"{d['a']} → {d['b']}: {c['added']:,} added · {c['removed']:,} removed · {c['changed']:,} changed")
+    table = Table("change", "reason", "rows")
+    for r in d["reasons"]:
+        table.add_row(r["change"], r["reason"], f"{r['n']:,}")
+    out.print(table)
+    if rows and d["rows"]:
+        detail = Table("example", "change", "reasons", "before", "after")
+        for r in d["rows"][:rows]:
+            detail.add_row(str(r["example_id"]), r["change"], r["reasons"], _short(r["before"]), _short(r["after"]))
+        out.print(detail)
+
+
+def _short(value: str, width: int = 60) -> str:
+    text = (value or "").replace("\n", " ⏎ ")
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
+@_version_command
+def pin(ref: str = typer.Argument(..., help="Version as DATASET:NAME."),
+        split: str = typer.Option("test", "--split", help="train | validation | test | all."),
+        name: str = typer.Option(..., "--as", help="Eval set name.")) -> None:
+    """Pin a split of a version as a named eval set; later versions stay clear of it."""
+    e = versions.pin_eval_set(_workspace(), ref, split, name)
+    out.print(f"pinned {e['ref']} {e['split']} as eval set {e['name']} ({e['n_rows']:,} rows, {e['task']})")
+
+
+@_version_command
+def evals(dataset: Optional[str] = typer.Argument(None, help="Only this dataset's eval sets.")) -> None:
+    """List pinned eval sets."""
+    rows = versions.list_eval_sets(_workspace(), dataset)
+    if not rows:
+        out.print("no eval sets yet; pin one with: curate version pin DATASET:NAME --split test --as NAME")
+        return
+    table = Table("eval set", "version", "split", "task", "rows")
+    for e in rows:
+        table.add_row(e["name"], e["ref"], e["split"], e["task"], f"{e['n_rows']:,}")
+    out.print(table)
+
+
+@_version_command
+def check(ref: str = typer.Argument(..., help="Version as DATASET:NAME.")) -> None:
+    """Report every near-duplicate pair whose rows sit in different splits (there must be none)."""
+    leaks = versions.check_leaks(_workspace(), ref)
+    if not leaks:
+        out.print(f"{ref}: no near-duplicate pair crosses splits")
+        return
+    for p in leaks:
+        err.print(f"{ref}: examples {p['a']} ({p['a_split']}) and {p['b']} ({p['b_split']}) are near-duplicates "
+                  f"(Jaccard {p['jaccard']})")
+    raise typer.Exit(1)
+
+
+@command
+def export(ref: str = typer.Argument(..., help="Version as DATASET:NAME."),
+           fmt: str = typer.Option(..., "--format", "-f", help=" | ".join(versions.FORMATS)),
+           out_path: Optional[Path] = typer.Option(None, "--out", "-o", help="File (jsonl, parquet, csv) or folder "
+                                                   "(hf, alpaca, sharegpt); default under artifacts/exports/.")) -> None:
+    """Export a version; the export is recorded with the version it came from."""
+    r = versions.export_version(_workspace(), ref, fmt, out_path)
+    extra = f" ({r['skipped']:,} conversations alpaca cannot hold were skipped)" if r["skipped"] else ""
+    out.print(f"exported {r['ref']} as {r['format']}: {r['n_rows']:,} rows → {r['path']}{extra}")

@@ -1,0 +1,190 @@
+"""Recording answers: validation per question kind, single writes, JSONL import and export.
+
+Every write is one transaction on its own connection, so annotators working at once (Streamlit
+sessions are threads) each append their rows and nothing is lost or misattributed.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, TypeVar
+
+import duckdb
+import pyarrow as pa
+
+from curate.errors import InputError, NotFound
+from curate.label.questions import RATINGS, get_question, options_of
+from curate.store import catalog, label as store
+from curate.store.workspace import Workspace, transaction
+
+T = TypeVar("T")
+
+
+def normalize(question: dict[str, Any], value: Any) -> str | None:
+    """The stored text of an answer, or raise naming the valid answers. ``None`` withdraws an answer."""
+    if value is None:
+        return None
+    kind = question["kind"]
+    if kind == "labels":
+        items = value if isinstance(value, (list, tuple, set)) else json.loads(value) if str(value).startswith("[") \
+            else [v for v in str(value).split(",") if v.strip()]
+        chosen = {str(v).strip() for v in items}
+        bad = sorted(chosen - set(question["options"]))
+        if bad:
+            raise InputError("value", f"{bad[0]!r} is not a class of question {question['name']!r}",
+                             fix=f"use any of {', '.join(question['options'])}")
+        return json.dumps(sorted(chosen, key=question["options"].index), ensure_ascii=False)
+    text = str(value).strip() if kind != "response" else str(value)
+    if kind in ("label", "rating"):
+        if isinstance(value, float) and value.is_integer():
+            text = str(int(value))
+        valid = options_of(question) if kind == "label" else RATINGS
+        if text not in valid:
+            raise InputError("value", f"{text!r} is not an answer to question {question['name']!r}",
+                             fix=f"use one of {', '.join(valid)}")
+    return text
+
+
+def with_retry(fn: Callable[[], T], attempts: int = 20) -> T:
+    """Run a write transaction, retrying DuckDB's optimistic-concurrency conflicts briefly."""
+    for attempt in range(attempts):
+        try:
+            return fn()
+        except duckdb.TransactionException as exc:
+            if "conflict" not in str(exc).lower() or attempt == attempts - 1:
+                raise
+            time.sleep(0.005 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
+@dataclass
+class Recorded:
+    annotation_id: int
+    example_id: int
+    annotator: str
+    value: str | None
+    next: Any = None  # what ``then`` returned
+
+
+def record(workspace: Workspace, question: dict[str, Any], example_id: int, value: Any, annotator: str, *,
+           origin: str = "ui", example: dict[str, Any] | None = None,
+           then: Callable[[duckdb.DuckDBPyConnection], Any] | None = None) -> Recorded:
+    """Append one answer (one transaction). A ``response`` answer is also stored as a human edit of
+    the response (sft) or of the last assistant turn (chat); the original stays in the raw record."""
+    text = normalize(question, value)
+    edit = None
+    if question["kind"] == "response" and text is not None:
+        edit = _response_edit(workspace, example_id, text, example)
+
+    def write() -> Recorded:
+        with workspace.connect() as con:
+            with transaction(con):
+                if not store.example_in_dataset(con, int(example_id), question["dataset_id"]):
+                    raise NotFound(f"no example {example_id} in the question's dataset; fix: pick an id from a queue")
+                new_id = store.insert_annotation(con, example_id=int(example_id), dataset_id=question["dataset_id"],
+                                                 question_id=question["id"], annotator=annotator, value=text,
+                                                 origin=origin)
+                if edit is not None:
+                    store.insert_edit(con, int(example_id), edit[0], edit[1], f"human:{annotator}")
+            # Reading the next item on the same connection saves opening the store twice per label.
+            nxt = then(con) if then is not None else None
+        return Recorded(new_id, int(example_id), annotator, text, nxt)
+
+    return with_retry(write)
+
+
+def _response_edit(workspace: Workspace, example_id: int, text: str,
+                   example: dict[str, Any] | None) -> tuple[str, str] | None:
+    if example is None:
+        with workspace.connect() as con:
+            views = store.example_views(con, [int(example_id)])
+        example = views[0] if views else None
+    if example is None:
+        return None
+    if example.get("messages"):
+        turns = json.loads(example["messages"])
+        for turn in reversed(turns):
+            if turn.get("role") == "assistant":
+                if turn.get("content") == text:
+                    return None
+                turn["content"] = text
+                return "messages", json.dumps(turns, ensure_ascii=False)
+        turns.append({"role": "assistant", "content": text})
+        return "messages", json.dumps(turns, ensure_ascii=False)
+    return None if example.get("response") == text else ("response", text)
+
+
+@dataclass
+class ImportReport:
+    rows: int
+    recorded: int
+    question: str
+    annotator: str
+
+
+def import_labels(workspace: Workspace, path: str | Path, dataset: str, annotator: str, *,
+                  question: str | None = None) -> ImportReport:
+    """Import answers from JSONL lines ``{"id": ..., "value": ...}`` (``id``: the source record's id,
+    else its 1-based row number), recorded as ``annotator``'s answers, all or none."""
+    from curate.label.annotators import check_annotator
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(path, "file not found", fix="pass a JSONL file of {\"id\": ..., \"value\": ...} lines")
+    check_annotator(workspace, annotator)
+    q = get_question(workspace, dataset, question)
+    keys, values, lines = [], [], []
+    with path.open(encoding="utf-8") as fh:
+        for n, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise InputError(path, f"invalid JSON ({exc.msg})", line=n, fix="one JSON object per line") from None
+            if not isinstance(rec, dict) or "id" not in rec or "value" not in rec:
+                raise InputError(path, "each line needs \"id\" and \"value\"", line=n,
+                                 fix='write lines like {"id": "17", "value": "positive"}')
+            try:
+                values.append(normalize(q, rec["value"]))
+            except InputError as exc:
+                raise InputError(path, exc.problem, line=n, fix=exc.fix) from None
+            keys.append(str(rec["id"]))
+            lines.append(n)
+    with workspace.connect() as con:
+        found = store.resolve_keys(con, q["dataset_id"], sorted(set(keys)))
+    for key, n in zip(keys, lines):
+        if key not in found:
+            raise InputError(path, f"id {key!r} matches no example of {dataset!r}", line=n,
+                             fix="use the source record's id field, else its 1-based row number")
+    table = pa.table({"example_id": pa.array([found[k] for k in keys], pa.int64()),
+                      "annotator": [annotator] * len(keys), "value": pa.array(values, pa.string())})
+    with workspace.transaction() as con:
+        store.insert_annotations(con, table, dataset_id=q["dataset_id"], question_id=q["id"], origin="import")
+    return ImportReport(len(keys), table.num_rows, q["name"], annotator)
+
+
+def export_labels(workspace: Workspace, dataset: str, *, question: str | None = None) -> list[dict[str, Any]]:
+    """Current answers as ``{id, example_id, annotator, value, origin, created_at}`` (importable)."""
+    q = get_question(workspace, dataset, question)
+    with workspace.connect() as con:
+        rows = store.export_answers(con, q["dataset_id"], q["id"])
+    for r in rows:
+        r["question"] = q["name"]
+        r["created_at"] = str(r["created_at"])
+        if q["kind"] == "labels":
+            r["value"] = json.loads(r["value"])
+    return rows
+
+
+def history(workspace: Workspace, question: dict[str, Any], example_id: int) -> list[dict[str, Any]]:
+    with workspace.connect() as con:
+        return store.answer_history(con, question["id"], example_id)
+
+
+def dataset_id(workspace: Workspace, dataset: str) -> int:
+    with workspace.connect() as con:
+        return catalog.get_dataset(con, dataset)["id"]

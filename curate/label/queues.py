@@ -1,0 +1,95 @@
+"""Queues of examples to label, and everything the Label page shows about one example."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Sequence
+
+from curate.errors import InputError
+from curate.store import label as store
+from curate.store.workspace import Workspace
+
+QUEUES: dict[str, str] = {
+    "unlabelled": "examples still short of answers (the question's overlap), not yet answered by you",
+    "mine": "your answers, latest first",
+    "disagreements": "examples whose annotators gave different answers: adjudicate",
+    "suspects": "likely label errors (cleanlab), most suspicious first: fix or confirm",
+    "uncertain": "active learning: unanswered examples the model is least sure about (smallest margin)",
+    "prelabel_low": "pre-labelled examples, lowest confidence first",
+}
+
+
+def check_queue(name: str) -> None:
+    if name not in QUEUES:
+        raise InputError("queue", f"unknown queue {name!r}", fix=f"use one of {', '.join(QUEUES)}")
+
+
+def fetch(workspace: Workspace, question: dict[str, Any], annotator: str, queue: str = "unlabelled", *,
+          limit: int = 200, exclude: Sequence[int] = ()) -> list[int]:
+    """The next ``limit`` example ids of a queue for an annotator, skipping ``exclude``."""
+    check_queue(queue)
+    with workspace.connect() as con:
+        return store.queue(con, queue, dataset_id=question["dataset_id"], question_id=question["id"],
+                           annotator=annotator, overlap=question["overlap"], limit=limit, exclude=exclude)
+
+
+def next_after(workspace: Workspace, question: dict[str, Any], annotator: str, queue: str, following: Sequence[int],
+               *, exclude: Sequence[int] = ()) -> int | None:
+    """After an answer: the first of ``following`` (the ids that came after it) still in the queue,
+    else the head of the queue."""
+    ids = fetch(workspace, question, annotator, queue, limit=max(200, len(following) + 1), exclude=exclude)
+    present = set(ids)
+    for i in following:
+        if i in present:
+            return i
+    return ids[0] if ids else None
+
+
+def submit(workspace: Workspace, question: dict[str, Any], example_id: int, value: Any, annotator: str, *,
+           queue: str = "unlabelled", following: Sequence[int] = (), exclude: Sequence[int] = (),
+           origin: str = "ui", example: dict[str, Any] | None = None) -> tuple[Any, int | None]:
+    """Store an answer and find the next example of the queue in one visit to the store: the answer
+    (``annotations.Recorded``) and the first of ``following`` still queued, else the queue's head."""
+    from curate.label.annotations import record
+
+    check_queue(queue)
+
+    def following_or_head(con) -> int | None:
+        ids = store.queue(con, queue, dataset_id=question["dataset_id"], question_id=question["id"],
+                          annotator=annotator, overlap=question["overlap"], limit=max(200, len(following) + 1),
+                          exclude=exclude)
+        present = set(ids)
+        return next((i for i in following if i in present), ids[0] if ids else None)
+
+    done = record(workspace, question, example_id, value, annotator, origin=origin, example=example,
+                  then=following_or_head)
+    return done, done.next
+
+
+def item(workspace: Workspace, question: dict[str, Any], example_id: int, annotator: str) -> dict[str, Any] | None:
+    """One example as the Label page shows it: current fields, the ingest label, every current answer,
+    the model's suggestion and the suspect verdict."""
+    with workspace.connect() as con:
+        views = store.example_views(con, [example_id])
+        if not views:
+            return None
+        answers = store.current_answers(con, question["id"], [example_id])
+        pre = store.prelabels(con, question["id"], [example_id])
+        sus = store.suspects(con, question["dataset_id"], question["id"], [example_id])
+    view = views[0]
+    if view.get("messages"):
+        view["messages"] = json.loads(view["messages"])
+    mine = next((a["value"] for a in answers if a["annotator"] == annotator), None)
+    return {
+        "example": view,
+        "given": view["label"],
+        "mine": mine,
+        "answers": [{"annotator": a["annotator"], "value": a["value"], "origin": a["origin"]} for a in answers],
+        "prelabel": pre[0] if pre else None,
+        "suspect": sus[0] if sus else None,
+    }
+
+
+def counts(workspace: Workspace, question: dict[str, Any], annotator: str) -> dict[str, int]:
+    """How many items each queue holds for an annotator (capped at 10,000 per queue)."""
+    return {name: len(fetch(workspace, question, annotator, name, limit=10_000)) for name in QUEUES}

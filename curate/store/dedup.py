@@ -1,0 +1,229 @@
+"""Dedup tables: clusters and members per run, people's decisions, and ``is_dup`` issues.
+
+The current dedup result of a dataset is its latest finished ``dedup`` run. Field names in SQL
+come only from ``FIELD_SQL`` below; every value is a bound parameter.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from curate.store.catalog import _rows, first, scalar
+
+# What a dedup can compare, per task: name → SQL over the current value ``v_<column>`` of a column.
+_USER = "list_transform(list_filter(json_extract(v_messages, '$[*]'), lambda x: x->>'role' = '{role}'), lambda x: x->>'content')"
+FIELD_SQL: dict[str, dict[str, tuple[str, str]]] = {
+    "classification": {"text": ("text", "v_text")},
+    "sft": {"instruction": ("instruction", "v_instruction"), "input": ("input", "v_input"),
+            "response": ("response", "v_response")},
+    "chat": {"user": ("messages", f"array_to_string({_USER.format(role='user')}, chr(10))"),
+             "assistant": ("messages", f"array_to_string({_USER.format(role='assistant')}, chr(10))"),
+             "messages": ("messages", "array_to_string(list_transform(json_extract(v_messages, '$[*]'), "
+                                      "lambda x: x->>'content'), chr(10))")},
+}
+
+
+def revision(con: duckdb.DuckDBPyConnection, dataset_id: int) -> tuple[int, int]:
+    """Changes whenever the dataset's rows or edits change (row count, newest edit id)."""
+    row = first(con.execute("""
+        SELECT (SELECT count(*) FROM examples WHERE dataset_id = ?),
+               (SELECT coalesce(max(ed.id), 0) FROM edits ed JOIN examples e ON e.id = ed.example_id
+                WHERE e.dataset_id = ?)""", [dataset_id, dataset_id]))
+    return int(row[0]), int(row[1])
+
+
+def doc_texts(con: duckdb.DuckDBPyConnection, dataset_id: int, task: str, fields: list[str],
+              ids: list[int] | None = None) -> pa.Table:
+    """``(id, text)`` in id order: the chosen fields' current values (latest edit, else the raw
+    field) joined by newlines."""
+    columns = sorted({FIELD_SQL[task][f][0] for f in fields})
+    joins, values = [], []
+    for i, col in enumerate(columns):
+        joins.append(f"LEFT JOIN cur c{i} ON c{i}.example_id = e.id AND c{i}.field = '{col}'")
+        values.append(f"coalesce(c{i}.value, e.{col}) AS v_{col}")
+    text = "concat_ws(chr(10), " + ", ".join(f"nullif({FIELD_SQL[task][f][1]}, '')" for f in fields) + ")"
+    where, params = "e.dataset_id = ?", [dataset_id]
+    if ids is not None:
+        con.register("wanted_ids", pa.table({"id": pa.array(ids, pa.int64())}))
+        where += " AND e.id IN (SELECT id FROM wanted_ids)"
+    sql = f"""
+        WITH cur AS (
+            SELECT ed.example_id, ed.field, arg_max(ed.value, ed.id) AS value
+            FROM edits ed JOIN examples x ON x.id = ed.example_id
+            WHERE x.dataset_id = ? AND ed.field IN ({', '.join('?' for _ in columns)})
+            GROUP BY ed.example_id, ed.field),
+        v AS (SELECT e.id, {', '.join(values)} FROM examples e {' '.join(joins)} WHERE {where})
+        SELECT id, coalesce({text}, '') AS text FROM v ORDER BY id"""
+    try:
+        return con.sql(sql, params=[dataset_id, *columns, *params]).to_arrow_table()
+    finally:
+        if ids is not None:
+            con.unregister("wanted_ids")
+
+
+def latest_run(con: duckdb.DuckDBPyConnection, dataset_id: int) -> dict[str, Any] | None:
+    rows = _rows(con.execute("""SELECT * FROM runs WHERE kind = 'dedup' AND dataset_id = ? AND status = 'done'
+                                ORDER BY id DESC LIMIT 1""", [dataset_id]))
+    return rows[0] if rows else None
+
+
+def decisions(con: duckdb.DuckDBPyConnection, dataset_id: int) -> list[dict[str, Any]]:
+    return _rows(con.execute("SELECT * FROM dup_decisions WHERE dataset_id = ? ORDER BY id", [dataset_id]))
+
+
+def add_decision(con: duckdb.DuckDBPyConnection, dataset_id: int, run_id: int | None, action: str,
+                 members: list[int], canonical_id: int | None, split_out: list[int] | None, author: str) -> int:
+    return scalar(con.execute("""
+        INSERT INTO dup_decisions (dataset_id, run_id, action, canonical_id, members, split_out, author)
+        VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id""",
+        [dataset_id, run_id, action, canonical_id, members, split_out or None, author]))
+
+
+def write_clusters(con: duckdb.DuckDBPyConnection, run_id: int, dataset_id: int, clusters: pa.Table,
+                   members: pa.Table, reason: str) -> None:
+    """Insert a run's clusters and members (Arrow tables) and an ``is_dup`` issue per ``dup`` member.
+
+    ``clusters``: cluster_id, size, canonical_id, status, decision_id;
+    ``members``: cluster_id, example_id, role, similarity.
+    """
+    con.register("new_clusters", clusters)
+    con.register("new_members", members)
+    try:
+        con.execute("""INSERT INTO dup_clusters (run_id, cluster_id, dataset_id, size, canonical_id, status, decision_id)
+                       SELECT ?, cluster_id, ?, size, canonical_id, status, decision_id FROM new_clusters""",
+                    [run_id, dataset_id])
+        con.execute("""INSERT INTO dup_members (run_id, cluster_id, example_id, role, similarity)
+                       SELECT ?, cluster_id, example_id, role, similarity FROM new_members""", [run_id])
+    finally:
+        con.unregister("new_clusters")
+        con.unregister("new_members")
+    _write_issues(con, run_id, reason, None)
+
+
+def _write_issues(con: duckdb.DuckDBPyConnection, run_id: int, reason: str, cluster_id: int | None) -> None:
+    extra, params = ("AND m.cluster_id = ?", [cluster_id]) if cluster_id is not None else ("", [])
+    con.execute(f"""
+        INSERT INTO issues (run_id, example_id, kind, reason, score)
+        SELECT m.run_id, m.example_id, 'is_dup',
+               printf('%s duplicate of example %d (cluster %d)', ?, c.canonical_id, m.cluster_id), m.similarity
+        FROM dup_members m JOIN dup_clusters c USING (run_id, cluster_id)
+        WHERE m.run_id = ? AND m.role = 'dup' {extra}""", [reason, run_id, *params])
+
+
+def update_cluster(con: duckdb.DuckDBPyConnection, run_id: int, cluster_id: int, *, canonical_id: int | None,
+                   status: str, decision_id: int, roles: dict[int, str], similarity: dict[int, float],
+                   reason: str) -> None:
+    """Re-write one cluster of a run after a decision, with its members' roles and ``is_dup`` issues."""
+    con.execute("UPDATE dup_clusters SET canonical_id = ?, status = ?, decision_id = ? WHERE run_id = ? AND cluster_id = ?",
+                [canonical_id, status, decision_id, run_id, cluster_id])
+    table = pa.table({"example_id": pa.array(list(roles), pa.int64()), "role": list(roles.values()),
+                      "similarity": pa.array([similarity.get(m) for m in roles], pa.float64())})
+    con.register("upd", table)
+    try:
+        con.execute("""UPDATE dup_members SET role = upd.role, similarity = upd.similarity FROM upd
+                       WHERE dup_members.run_id = ? AND dup_members.example_id = upd.example_id""", [run_id])
+    finally:
+        con.unregister("upd")
+    con.execute("""DELETE FROM issues WHERE run_id = ? AND kind = 'is_dup'
+                   AND example_id IN (SELECT example_id FROM dup_members WHERE run_id = ? AND cluster_id = ?)""",
+                [run_id, run_id, cluster_id])
+    _write_issues(con, run_id, reason, cluster_id)
+
+
+def list_clusters(con: duckdb.DuckDBPyConnection, run_id: int, *, limit: int = 100, offset: int = 0,
+                  status: str | None = None) -> list[dict[str, Any]]:
+    """A run's clusters, largest first, with the decision (action, author) applied to each."""
+    where, params = ("AND c.status = ?", [status]) if status else ("", [])
+    return _rows(con.execute(f"""
+        SELECT c.cluster_id, c.size, c.canonical_id, c.status, c.decision_id, d.action, d.author
+        FROM dup_clusters c LEFT JOIN dup_decisions d ON d.id = c.decision_id
+        WHERE c.run_id = ? {where} ORDER BY c.size DESC, c.cluster_id LIMIT ? OFFSET ?""",
+                             [run_id, *params, int(limit), int(offset)]))
+
+
+def cluster(con: duckdb.DuckDBPyConnection, run_id: int, cluster_id: int) -> dict[str, Any] | None:
+    rows = _rows(con.execute("""
+        SELECT c.cluster_id, c.size, c.canonical_id, c.status, c.decision_id, d.action, d.author
+        FROM dup_clusters c LEFT JOIN dup_decisions d ON d.id = c.decision_id
+        WHERE c.run_id = ? AND c.cluster_id = ?""", [run_id, cluster_id]))
+    return rows[0] if rows else None
+
+
+def members(con: duckdb.DuckDBPyConnection, run_id: int, cluster_id: int) -> list[dict[str, Any]]:
+    """A cluster's members: canonical first, then by similarity to it."""
+    return _rows(con.execute("""
+        SELECT example_id, role, similarity FROM dup_members WHERE run_id = ? AND cluster_id = ?
+        ORDER BY role <> 'canonical', similarity DESC NULLS LAST, example_id""", [run_id, cluster_id]))
+
+
+def sizes(con: duckdb.DuckDBPyConnection, run_id: int) -> list[int]:
+    return [r[0] for r in con.execute("SELECT size FROM dup_clusters WHERE run_id = ? ORDER BY size DESC",
+                                      [run_id]).fetchall()]
+
+
+def is_dup_ids(con: duckdb.DuckDBPyConnection, run_id: int) -> list[int]:
+    """Example ids flagged ``is_dup`` by a run."""
+    return [r[0] for r in con.execute("SELECT example_id FROM issues WHERE run_id = ? AND kind = 'is_dup' "
+                                      "ORDER BY example_id", [run_id]).fetchall()]
+
+
+def export_rows(con: duckdb.DuckDBPyConnection, dataset_id: int, run_id: int) -> pa.Table:
+    """One row per example: its public id (the raw record's ``id``, else its source row number), its
+    cluster (NULL when none) and the public id of the row it is kept in favour of (itself if kept)."""
+    return con.sql("""
+        WITH pub AS (
+            SELECT e.id, coalesce(json_extract(e.raw, '$.id'), to_json(e.row_num)) AS pid
+            FROM examples e WHERE e.dataset_id = ?)
+        SELECT p.pid::VARCHAR AS id,
+               CASE WHEN c.status = 'split' OR m.role = 'split' THEN NULL ELSE m.cluster_id END AS cluster,
+               CASE WHEN m.role = 'dup' THEN cp.pid ELSE p.pid END::VARCHAR AS canonical
+        FROM pub p
+        LEFT JOIN dup_members m ON m.example_id = p.id AND m.run_id = ?
+        LEFT JOIN dup_clusters c ON c.run_id = m.run_id AND c.cluster_id = m.cluster_id
+        LEFT JOIN pub cp ON cp.id = c.canonical_id
+        ORDER BY p.id""", params=[dataset_id, run_id]).to_arrow_table()
+
+
+def latest_by_method(con: duckdb.DuckDBPyConnection, dataset_id: int) -> list[dict[str, Any]]:
+    """The latest finished dedup run of each method on a dataset (for the report)."""
+    return _rows(con.execute("""
+        SELECT id, params->>'method' AS method, params, counters, finished_at FROM runs
+        WHERE kind = 'dedup' AND dataset_id = ? AND status = 'done'
+        QUALIFY row_number() OVER (PARTITION BY params->>'method' ORDER BY id DESC) = 1
+        ORDER BY id""", [dataset_id]))
+
+
+# --- vectorised hashing for shingles, on a private in-memory connection (never the workspace's) ---
+
+def hash_strings(values: pa.Array) -> "np.ndarray":
+    """DuckDB's 64-bit ``hash`` of each string, as a uint64 numpy array."""
+    import numpy as np
+
+    con = duckdb.connect()
+    try:
+        con.register("v", pa.table({"s": values}))
+        out = con.sql("SELECT hash(s) AS h FROM v").to_arrow_table().column("h")
+    finally:
+        con.close()
+    return out.to_numpy().astype(np.uint64, copy=False)
+
+
+def char_ngram_hashes(norm: pa.Array, n: int) -> pa.Table:
+    """Per text (in order), the hashes of its ``n``-character substrings (the whole text if shorter,
+    none if empty), as a table with one list column ``h``."""
+    import numpy as np
+
+    con = duckdb.connect()
+    try:
+        con.register("v", pa.table({"s": norm, "d": pa.array(np.arange(len(norm)))}))
+        return con.sql(f"""
+            SELECT d, CASE WHEN length(s) = 0 THEN []::UBIGINT[]
+                           WHEN length(s) < {int(n)} THEN [hash(s)]
+                           ELSE list_transform(range(1, length(s) - {int(n)} + 2),
+                                               lambda i: hash(substr(s, i, {int(n)}))) END AS h
+            FROM v ORDER BY d""").to_arrow_table()
+    finally:
+        con.close()

@@ -1,0 +1,191 @@
+"""Compare model runs: a leaderboard of versions × eval sets × runs, flips between two runs, and the
+nearest training rows of a failed eval item (MiniLM kNN) with where they came from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from curate.errors import InputError
+from curate.store import catalog, train as store
+from curate.store.workspace import Workspace
+
+HIGHER_IS_BETTER = {"loss": False, "perplexity": False}
+
+
+def runs(workspace: Workspace, dataset: str | None = None) -> list[dict[str, Any]]:
+    """Model runs (of one dataset, or all), oldest first, with their live progress."""
+    with workspace.connect() as con:
+        dataset_id = catalog.get_dataset(con, dataset)["id"] if dataset else None
+        return store.list_model_runs(con, dataset_id)
+
+
+def scores(workspace: Workspace, run_id: int) -> dict[str, dict[str, float | None]]:
+    """eval set → metric → value for one run."""
+    with workspace.connect() as con:
+        rows = store.eval_results(con, [run_id])
+    found: dict[str, dict[str, float | None]] = {}
+    for r in rows:
+        if r["metric"] != "detail":
+            found.setdefault(r["eval_set"], {})[r["metric"]] = r["value"]
+    return found
+
+
+def details(workspace: Workspace, run_id: int) -> dict[str, dict[str, Any]]:
+    """eval set → confusion matrix and per-class scores (classification runs)."""
+    import json
+
+    with workspace.connect() as con:
+        rows = store.eval_results(con, [run_id])
+    return {r["eval_set"]: json.loads(r["detail"]) for r in rows if r["metric"] == "detail" and r["detail"]}
+
+
+def metrics_of(workspace: Workspace, dataset: str) -> list[str]:
+    """The headline metrics a dataset's runs were scored with (accuracy first)."""
+    with workspace.connect() as con:
+        rows = store.eval_results(con, dataset_id=catalog.get_dataset(con, dataset)["id"])
+    names = sorted({r["metric"] for r in rows if ":" not in r["metric"] and r["metric"] not in ("n", "detail")})
+    order = ["accuracy", "macro_f1", "exact_match", "loss", "perplexity"]
+    return sorted(names, key=lambda m: (order.index(m) if m in order else len(order), m))
+
+
+def leaderboard(workspace: Workspace, dataset: str, metric: str = "accuracy") -> list[dict[str, Any]]:
+    """One row per (finished run, eval set) with the run's version, kind and ``metric``; best first within
+    each eval set. Baselines and fine-tunes are kept apart by ``kind``."""
+    with workspace.connect() as con:
+        ds = catalog.get_dataset(con, dataset)
+        rows = store.eval_results(con, dataset_id=ds["id"])
+    known = {r["metric"] for r in rows}
+    if rows and metric not in known:
+        choices = sorted(m for m in known if m != "detail")
+        raise InputError("--metric", f"no run of {dataset} was scored with {metric!r}",
+                         fix=f"pick one of: {', '.join(choices)}")
+    board = [{"run": r["run_id"], "version": r["version"], "kind": r["kind"], "eval_set": r["eval_set"],
+              "metric": metric, "value": r["value"], "model": model_label(r), "started": r["started_at"]}
+             for r in rows if r["metric"] == metric and r["status"] == "done"]
+    sign = 1 if HIGHER_IS_BETTER.get(metric, True) else -1
+    board.sort(key=lambda r: (r["eval_set"], r["kind"], -sign * (r["value"] if r["value"] is not None else -np.inf)))
+    return board
+
+
+@dataclass
+class Flips:
+    eval_set: str
+    run_a: int
+    run_b: int
+    fixed: list[dict[str, Any]] = field(default_factory=list)    # wrong in A, right in B
+    broken: list[dict[str, Any]] = field(default_factory=list)   # right in A, wrong in B
+    both_right: int = 0
+    both_wrong: int = 0
+
+
+def common_eval_sets(workspace: Workspace, run_a: int, run_b: int) -> list[str]:
+    a, b = scores(workspace, run_a), scores(workspace, run_b)
+    return sorted(set(a) & set(b))
+
+
+def flips(workspace: Workspace, run_a: int, run_b: int, eval_set: str | None = None) -> Flips:
+    """Eval items whose correctness differs between run A and run B on one eval set."""
+    shared = common_eval_sets(workspace, run_a, run_b)
+    if not shared:
+        raise InputError(f"runs {run_a} and {run_b}", "share no eval set",
+                         fix="compare runs scored on the same pinned eval set")
+    eval_set = eval_set or shared[0]
+    if eval_set not in shared:
+        raise InputError(eval_set, f"runs {run_a} and {run_b} were not both scored on it",
+                         fix=f"pick one of: {', '.join(shared)}")
+    with workspace.connect() as con:
+        pairs = store.prediction_pairs(con, run_a, run_b, eval_set)
+    out = Flips(eval_set, run_a, run_b)
+    for p in pairs:
+        if p["correct_a"] and not p["correct_b"]:
+            out.broken.append(p)
+        elif p["correct_b"] and not p["correct_a"]:
+            out.fixed.append(p)
+        elif p["correct_a"]:
+            out.both_right += 1
+        else:
+            out.both_wrong += 1
+    return out
+
+
+def failures(workspace: Workspace, run_id: int, eval_set: str) -> list[dict[str, Any]]:
+    with workspace.connect() as con:
+        return store.predictions(con, run_id, eval_set, wrong_only=True)
+
+
+def nearest_training_rows(workspace: Workspace, run_id: int, example_id: int, *, k: int = 5) -> list[dict[str, Any]]:
+    """The ``k`` training rows of the run's version closest to an eval item (cosine of MiniLM
+    embeddings), each with its label in the version and where it came from: source file and row,
+    edits, annotations and issues."""
+    from curate import browse, versions
+    from curate.embed import embed_cached
+
+    with workspace.connect() as con:
+        run = store.get_model_run(con, run_id)
+    rows = versions.load_rows(workspace, f"{run['dataset']}:{run['version']}", split="train")
+    if not rows:
+        return []
+    query = _text_of(browse.example(workspace, example_id))
+    texts = [_text_of(r) for r in rows]
+    vectors = embed_cached(workspace, texts + [query])
+    sims = vectors[:-1] @ vectors[-1]
+    top = np.argsort(-sims, kind="stable")[:k]
+    with workspace.connect() as con:
+        where = store.provenance(con, [rows[i]["example_id"] for i in top])
+    return [{"example_id": rows[i]["example_id"], "similarity": float(sims[i]), "text": texts[i],
+             "label": rows[i].get("label"), **{key: where.get(rows[i]["example_id"], {}).get(key)
+                                               for key in ("source", "row_num", "edits", "annotations", "issues")}}
+            for i in top]
+
+
+def _text_of(row: dict[str, Any]) -> str:
+    fields = row.get("fields") if isinstance(row.get("fields"), dict) else row
+    if fields.get("text"):
+        return fields["text"]
+    parts = [fields.get("instruction"), fields.get("input")]
+    if not any(parts) and fields.get("messages"):
+        msgs = fields["messages"]
+        parts = [m.get("content") for m in msgs if isinstance(m, dict) and m.get("role") == "user"][:1]
+    return "\n".join(p for p in parts if p)
+
+
+def trainable(workspace: Workspace) -> dict[str, dict[str, Any]]:
+    """Datasets that have versions: name → ``{"task", "versions": [names, newest first]}``."""
+    from curate import browse, versions
+
+    found = {}
+    for d in browse.datasets(workspace):
+        names = [v["name"] for v in versions.list_versions(workspace, d["name"])]
+        if names:
+            found[d["name"]] = {"task": d["task"], "versions": names[::-1]}
+    return found
+
+
+def eval_set_names(workspace: Workspace, dataset: str, task: str) -> list[str]:
+    """Names of the pinned eval sets a run of ``dataset`` will be scored on (see ``runner.eval_sets_for``)."""
+    from curate import versions
+
+    return [e["name"] for e in versions.list_eval_sets(workspace)
+            if e["task"] == task and (e["dataset"] == dataset or task == "classification")]
+
+
+def model_label(run: dict[str, Any]) -> str:
+    """A short name for a run's model: the baseline, the bundled MiniLM, or the model folder's name."""
+    from pathlib import Path
+
+    if run.get("kind") == "baseline":
+        return "MiniLM embeddings + LR"
+    if not run.get("model"):
+        return "?"
+    from curate.embed import default_model_dir
+
+    return "MiniLM (bundled)" if Path(run["model"]) == default_model_dir() else Path(run["model"]).name
+
+
+def progress(workspace: Workspace, run_id: int) -> list[dict[str, Any]]:
+    """The loss curve of a run: step, epoch, loss, lr, val_loss, val_score."""
+    with workspace.connect() as con:
+        return store.progress(con, run_id)

@@ -1,0 +1,385 @@
+"""Start a model run, execute it (in the worker process), and record progress and evaluations.
+
+``start`` records a queued run and launches ``python -m curate.train.worker RUN_ID WORKSPACE`` in a
+new session (its log lands in ``artifacts/runs/run-<id>.log``), so the UI and the CLI stay free.
+``execute`` is what the worker runs: load the version's splits, train (quick baseline, classification
+fine-tune or causal-LM SFT), evaluate on every pinned eval set of the task, store scores and
+per-item predictions, save the model under ``artifacts/models/run-<id>/``.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import traceback
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import pyarrow as pa
+
+from curate.errors import CurateError, InputError, StoreBusy
+from curate.store import catalog, train as store
+from curate.store.workspace import Workspace
+from curate.train.loop import Hooks, Progress
+from curate.train.params import TrainParams, resolved
+
+FINAL = ("done", "failed", "cancelled")
+FLUSH_SECONDS = 1.0
+
+
+class Cancelled(Exception):
+    pass
+
+
+def libraries() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {}
+    for name in ("torch", "transformers", "scikit-learn", "peft"):
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            pass
+    return found
+
+
+def _with_retry(fn: Callable[[], Any], attempts: int = 30) -> Any:
+    """A write that retries DuckDB's optimistic-concurrency conflicts briefly."""
+    import duckdb
+
+    for attempt in range(attempts):
+        try:
+            return fn()
+        except duckdb.TransactionException as exc:
+            if "conflict" not in str(exc).lower() or attempt == attempts - 1:
+                raise
+            time.sleep(0.01 * (attempt + 1))
+
+
+def create(workspace: Workspace, ref: str, *, baseline: bool = False, params: TrainParams | None = None) -> int:
+    """Record a queued model run of version ``ref`` (``dataset:version``) and return its id."""
+    from curate import versions
+
+    params = params or TrainParams()
+    dataset, version = versions.parse_ref(ref)
+    known = [v["name"] for v in versions.list_versions(workspace, dataset)]
+    if version not in known:
+        raise InputError(ref, f"no version {version!r} of {dataset}",
+                         fix=f"pick one of: {', '.join(known) or 'none yet (create one on the Versions page)'}")
+    with workspace.connect() as con:
+        ds = catalog.get_dataset(con, dataset)
+    if baseline and ds["task"] != "classification":
+        raise InputError(ref, f"the quick baseline scores classification datasets; {dataset} is {ds['task']}",
+                         fix="train a fine-tune with --model DIR instead")
+    if ds["task"] in ("sft", "chat") and not baseline and not params.model:
+        raise InputError(ref, f"{dataset} is a {ds['task']} dataset and needs a causal language model",
+                         fix="pass --model with a local model folder (e.g. a saved GPT-2 or Llama)")
+    if params.lora:
+        from curate.train.lora import available
+        if not available():
+            raise CurateError("LoRA needs peft, which is not installed; fix: pip install peft, or train without --lora")
+    params = resolved(params, ds["task"])
+    model = None if baseline else (params.model or str(_default_model()))
+    with workspace.transaction() as con:
+        return store.create_model_run(con, dataset_id=ds["id"], version=version,
+                                      kind="baseline" if baseline else "finetune", task=ds["task"], model=model,
+                                      params=params.model_dump(), libraries=libraries())
+
+
+def _default_model() -> Path:
+    from curate.embed import default_model_dir
+
+    return default_model_dir()
+
+
+def log_path(workspace: Workspace, run_id: int) -> Path:
+    return workspace.artifacts / "runs" / f"run-{run_id}.log"
+
+
+def spawn(workspace: Workspace, run_id: int) -> subprocess.Popen:
+    """Launch the worker for a queued run in its own process session."""
+    log = log_path(workspace, run_id)
+    log.parent.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false",
+           "OMP_WAIT_POLICY": "PASSIVE"}
+    with open(log, "ab") as out:
+        return subprocess.Popen([sys.executable, "-m", "curate.train.worker", str(run_id), str(workspace.root)],
+                                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+                                start_new_session=True)
+
+
+def start(workspace: Workspace, ref: str, *, baseline: bool = False, params: TrainParams | None = None) -> int:
+    """Record a model run and train it in a child process; returns the run id at once."""
+    run_id = create(workspace, ref, baseline=baseline, params=params)
+    spawn(workspace, run_id)
+    return run_id
+
+
+def get(workspace: Workspace, run_id: int) -> dict[str, Any]:
+    """A model run with its live progress; a run whose worker vanished is reported as failed."""
+    with workspace.connect() as con:
+        run = store.get_model_run(con, run_id)
+    if run["status"] == "running" and run["pid"] and not _alive(run["pid"]):
+        run["status"], run["message"] = "failed", "the worker process ended without finishing (see its log)"
+    return run
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def cancel(workspace: Workspace, run_id: int) -> None:
+    """Ask a queued or running model run to stop (the worker checks about once a second)."""
+    _with_retry(lambda: _write(workspace, lambda con: store.request_cancel(con, run_id)))
+
+
+def wait(workspace: Workspace, run_id: int, *, poll: float = 0.5, timeout: float | None = None,
+         on_update: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
+    """Poll a run until it is done, failed or cancelled."""
+    deadline = time.monotonic() + timeout if timeout else None
+    while True:
+        try:
+            run = get(workspace, run_id)
+        except StoreBusy:
+            time.sleep(poll)
+            continue
+        if on_update:
+            on_update(run)
+        if run["status"] in FINAL:
+            return run
+        if deadline and time.monotonic() > deadline:
+            raise CurateError(f"model run {run_id} still {run['status']} after {timeout:.0f}s; fix: wait longer "
+                              f"or cancel it")
+        time.sleep(poll)
+
+
+def _write(workspace: Workspace, fn: Callable[[Any], Any]) -> Any:
+    with workspace.transaction() as con:
+        return fn(con)
+
+
+class StoreReporter:
+    """Training hooks that buffer progress and write it (and read the cancel flag) about once a second,
+    in short transactions; a busy store only delays the write, it never stops training."""
+
+    def __init__(self, workspace: Workspace, run_id: int) -> None:
+        self.workspace, self.run_id = workspace, run_id
+        self.buffer: list[dict[str, Any]] = []
+        self.cancelled = False
+        self.last = 0.0
+
+    def hooks(self) -> Hooks:
+        return Hooks(on_progress=self.on_progress, should_stop=self.should_stop)
+
+    def on_progress(self, p: Progress) -> None:
+        self.buffer.append({"step": p.step, "total_steps": p.total_steps, "epoch": p.epoch, "loss": p.loss,
+                            "lr": p.lr, "eta": p.eta, "val_loss": p.val_loss, "val_score": p.val_score})
+        if time.monotonic() - self.last >= FLUSH_SECONDS or p.step == p.total_steps:
+            self.flush()
+
+    def should_stop(self) -> bool:
+        if time.monotonic() - self.last >= FLUSH_SECONDS:
+            self.flush()
+        return self.cancelled
+
+    def flush(self) -> None:
+        self.last = time.monotonic()
+        points = self.buffer
+        try:
+            self.cancelled = _with_retry(lambda: _write(self.workspace,
+                                                        lambda con: store.write_progress(con, self.run_id, points)))
+        except StoreBusy:
+            return  # keep the points; the next flush writes them
+        self.buffer = []
+
+    def phase(self, phase: str) -> None:
+        try:
+            self.cancelled = _with_retry(lambda: _write(self.workspace, lambda con: (
+                store.set_phase(con, self.run_id, phase), store.cancel_requested(con, self.run_id))[1]))
+        except StoreBusy:
+            pass
+        if self.cancelled:
+            raise Cancelled()
+
+
+def execute(workspace: Workspace, run_id: int) -> dict[str, Any]:
+    """Train and evaluate one queued model run in this process; returns the finished run."""
+    from curate.train.device import choose_device
+
+    with workspace.connect() as con:
+        run = store.get_model_run(con, run_id)
+    if run["status"] in FINAL:
+        return run
+    device = choose_device() if run["kind"] == "finetune" else None
+    if not _with_retry(lambda: _write(workspace, lambda con: store.mark_started(
+            con, run_id, os.getpid(), str(device) if device else "cpu (embeddings)"))):
+        _with_retry(lambda: _write(workspace, lambda con: store.finish(con, run_id, "cancelled",
+                                                                       message="cancelled before it started")))
+        return get(workspace, run_id)
+    reporter = StoreReporter(workspace, run_id)
+    params = TrainParams(**{k: v for k, v in run["params"].items() if k in TrainParams.model_fields})
+    started = time.perf_counter()
+    try:
+        ref = f"{run['dataset']}:{run['version']}"
+        counters, artifact = _train_and_evaluate(workspace, run, ref, params, device, reporter)
+        counters["seconds"] = round(time.perf_counter() - started, 2)
+        status, message = "done", None
+    except Cancelled:
+        counters, artifact, status, message = {}, None, "cancelled", "cancelled by request"
+    except CurateError as exc:
+        counters, artifact, status, message = {}, None, "failed", str(exc)
+    except Exception as exc:  # noqa: BLE001 - the run records any failure, the log keeps the traceback
+        traceback.print_exc()
+        counters, artifact, status, message = {}, None, "failed", f"{type(exc).__name__}: {exc}"
+    reporter.flush()
+    _with_retry(lambda: _write(workspace, lambda con: store.finish(
+        con, run_id, status, counters=counters, message=message, artifact=artifact)))
+    return get(workspace, run_id)
+
+
+def eval_sets_for(workspace: Workspace, dataset: str, task: str, ref: str) -> list[tuple[str, list[dict]]]:
+    """The pinned eval sets a run of ``dataset`` is scored on: every eval set of the dataset, plus, for
+    classification, eval sets of other datasets of the same task. Without any, the version's own test
+    split (named ``<version>:test``) is used."""
+    from curate import versions
+
+    chosen = []
+    for es in versions.list_eval_sets(workspace):
+        if es["task"] != task or (es["dataset"] != dataset and task != "classification"):
+            continue
+        chosen.append((es["name"], versions.eval_rows(workspace, es["name"])))
+    if not chosen:
+        rows = versions.load_rows(workspace, ref, split="test")
+        if rows:
+            chosen.append((f"{ref}:test", rows))
+    return chosen
+
+
+def _train_and_evaluate(workspace: Workspace, run: dict[str, Any], ref: str, params: TrainParams, device,
+                        reporter: StoreReporter) -> tuple[dict[str, Any], str | None]:
+    from curate import versions
+
+    train_rows = versions.load_rows(workspace, ref, split="train")
+    val_rows = versions.load_rows(workspace, ref, split="validation")
+    if not train_rows:
+        raise InputError(ref, "the version has no training rows", fix="create a version with a train split")
+    sets = eval_sets_for(workspace, run["dataset"], run["task"], ref)
+    folder = workspace.artifacts / "models" / f"run-{run['id']}"
+    counters: dict[str, Any] = {"train_rows": len(train_rows), "validation_rows": len(val_rows),
+                                "eval_sets": len(sets)}
+    if run["kind"] == "baseline":
+        results = _baseline(workspace, train_rows, sets, params, reporter, folder)
+    elif run["task"] == "classification":
+        results = _classifier(train_rows, val_rows, sets, params, device, reporter, folder, counters)
+    else:
+        results = _sft(train_rows, val_rows, sets, params, device, reporter, folder, counters)
+    reporter.phase("saving")
+
+    def save(con) -> None:
+        for name, (metrics, detail, table) in results.items():
+            store.save_eval(con, run["id"], name, metrics, detail, table)
+    _with_retry(lambda: _write(workspace, save))
+    return counters, str(folder.relative_to(workspace.root)) if folder.exists() else None
+
+
+def _prediction_table(rows: list[dict], refs: list[str | None], preds: list[str | None],
+                      correct: list[bool | None], scores: list[float | None]) -> pa.Table:
+    return pa.table({"example_id": pa.array([int(r["example_id"]) for r in rows], pa.int64()),
+                     "reference": pa.array(refs, pa.string()), "prediction": pa.array(preds, pa.string()),
+                     "correct": pa.array(correct, pa.bool_()), "score": pa.array(scores, pa.float64())})
+
+
+def _classification_result(rows: list[dict], preds: list[str], probs: np.ndarray, classes: list[str]):
+    from curate.train.metrics import classification_metrics
+
+    refs = [None if r.get("label") is None else str(r["label"]) for r in rows]
+    keep = [i for i, ref in enumerate(refs) if ref is not None]
+    m = classification_metrics([refs[i] for i in keep], [preds[i] for i in keep], classes)
+    metrics: dict[str, float | None] = {"accuracy": m["accuracy"], "macro_f1": m["macro_f1"], "n": m["n"]}
+    for c, v in m["per_class"].items():
+        for k in ("precision", "recall", "f1"):
+            metrics[f"{k}:{c}"] = v[k]
+    table = _prediction_table([rows[i] for i in keep], [refs[i] for i in keep], [preds[i] for i in keep],
+                              [preds[i] == refs[i] for i in keep],
+                              [float(probs[i].max()) if len(probs[i]) else None for i in keep])
+    return metrics, {"confusion": m["confusion"], "per_class": m["per_class"]}, table
+
+
+def _baseline(workspace, train_rows, sets, params, reporter, folder):
+    import pickle
+
+    from curate.embed import embed_cached
+    from curate.train.baseline import fit_baseline, predict_baseline
+    from curate.train.classify import classes_of
+
+    rows = [r for r in train_rows if r.get("label") is not None]
+    classes = classes_of(rows)
+    reporter.phase("embedding")
+    X = embed_cached(workspace, [r["text"] or "" for r in rows])
+    reporter.phase("training")
+    model = fit_baseline(X, [str(r["label"]) for r in rows], classes, c=params.baseline_c, seed=params.seed)
+    reporter.on_progress(Progress(1, 1, 1.0, float("nan"), 0.0, 0.0, 0.0))
+    reporter.phase("evaluating")
+    results = {}
+    for name, eval_rows in sets:
+        preds, probs = predict_baseline(model, embed_cached(workspace, [r["text"] or "" for r in eval_rows]))
+        results[name] = _classification_result(eval_rows, preds, probs, classes)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "baseline.pkl").write_bytes(pickle.dumps(model))
+    return results
+
+
+def _classifier(train_rows, val_rows, sets, params, device, reporter, folder, counters):
+    from curate.train import classify
+
+    reporter.phase("training")
+    clf = classify.train(train_rows, val_rows, params, device=device, hooks=reporter.hooks())
+    if clf.fit.cancelled:
+        raise Cancelled()
+    counters.update({"steps": clf.fit.steps, "stopped_early": clf.fit.stopped_early,
+                     "best_val_accuracy": clf.fit.best_val_score, "best_step": clf.fit.best_step,
+                     "train_seconds": round(clf.fit.seconds, 2)})
+    reporter.phase("evaluating")
+    results = {}
+    for name, eval_rows in sets:
+        preds, probs, _ = classify.predict(clf, [r["text"] for r in eval_rows], params)
+        results[name] = _classification_result(eval_rows, preds, probs, clf.classes)
+    reporter.phase("saving")
+    classify.save(clf, folder)
+    return results
+
+
+def _sft(train_rows, val_rows, sets, params, device, reporter, folder, counters):
+    from curate.train import sft
+
+    reporter.phase("training")
+    trained = sft.train(train_rows, val_rows, params, device=device, hooks=reporter.hooks())
+    if trained.fit.cancelled:
+        raise Cancelled()
+    counters.update({"steps": trained.fit.steps, "stopped_early": trained.fit.stopped_early,
+                     "best_val_loss": -trained.fit.best_val_score if trained.fit.best_val_score is not None else None,
+                     "train_seconds": round(trained.fit.seconds, 2), "chat_template": trained.chat_template})
+    reporter.phase("evaluating")
+    results = {}
+    for name, eval_rows in sets:
+        ev = sft.evaluate(trained, eval_rows, params)
+        table = _prediction_table(eval_rows, ev.references, ev.predictions, ev.correct, ev.item_loss)
+        results[name] = (ev.metrics, None, table)
+    reporter.phase("saving")
+    sft.save(trained, folder)
+    return results
+
+
+def as_dict(progress: Progress) -> dict[str, Any]:
+    return asdict(progress)

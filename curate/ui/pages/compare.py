@@ -1,0 +1,106 @@
+"""Compare: leaderboard of versions × eval sets × model runs, score by version, flips between two runs,
+and the nearest training rows of a failed eval item (where they came from)."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from curate import train
+from curate.ui import state
+
+
+def render() -> None:
+    st.header("Compare")
+    ws = state.workspace()
+    with state.user_errors():
+        runs = [r for r in train.runs(ws) if r["status"] == "done"]
+        if not runs:
+            st.info("No finished model runs yet. Train one on the Train page (or `curate train DATASET:VERSION "
+                    "--baseline`) and compare versions here.")
+            return
+        names = sorted({r["dataset"] for r in runs})
+        top = st.columns([2, 2, 3])
+        dataset = top[0].selectbox("Dataset", names, key="cmp_dataset",
+                                   index=names.index("sst2") if "sst2" in names else 0)
+        metrics = train.metrics_of(ws, dataset) or ["accuracy"]
+        metric = top[1].selectbox("Metric", metrics, key="cmp_metric")
+        board = pd.DataFrame(train.leaderboard(ws, dataset, metric))
+        if board.empty:
+            st.info(f"No scores for {dataset} yet.")
+            return
+        top[2].caption("Baselines (frozen MiniLM embeddings + logistic regression) and fine-tunes are ranked "
+                       "apart: compare versions within one kind.")
+        _board(board, metric)
+        ds_runs = [r for r in runs if r["dataset"] == dataset]
+        if len(ds_runs) >= 2:
+            _flips(ws, ds_runs)
+        _explain(ws, ds_runs)
+
+
+def _board(board: pd.DataFrame, metric: str) -> None:
+    st.subheader("Leaderboard")
+    table = board[["eval_set", "kind", "version", "run", "value", "model", "started"]].rename(
+        columns={"value": metric, "eval_set": "eval set"})
+    with st.container(key="cmp_board"):
+        st.dataframe(table, hide_index=True)
+    chart = alt.Chart(board).mark_line(point=alt.OverlayMarkDef(size=60)).encode(
+        x=alt.X("version:N", sort=None, title="version"),
+        y=alt.Y("value:Q", title=metric, scale=alt.Scale(zero=False)),
+        color=alt.Color("kind:N", title="run kind"), strokeDash=alt.StrokeDash("eval_set:N", title="eval set"),
+        detail="eval_set:N",
+        tooltip=["version", "kind", "eval_set", "run", "model", alt.Tooltip("value:Q", format=".4f")])
+    st.altair_chart(chart.properties(height=260, title=f"{metric} by version"), use_container_width=True)
+
+
+def _label(r: dict) -> str:
+    return f"run {r['id']} · {r['version']} · {r['kind']} · {train.model_label(r)}"
+
+
+def _flips(ws, runs: list[dict]) -> None:
+    st.subheader("Flips between two runs")
+    labels = {_label(r): r["id"] for r in runs[::-1]}
+    keys = list(labels)
+    c = st.columns([3, 3, 2])
+    a = labels[c[0].selectbox("Run A", keys, index=min(1, len(keys) - 1), key="cmp_run_a")]
+    b = labels[c[1].selectbox("Run B", keys, index=0, key="cmp_run_b")]
+    shared = train.common_eval_sets(ws, a, b)
+    if not shared:
+        st.caption("These two runs share no eval set.")
+        return
+    eval_set = c[2].selectbox("Eval set", shared, key="cmp_flip_set")
+    f = train.flips(ws, a, b, eval_set)
+    st.markdown(f"**{len(f.fixed)}** fixed (wrong in A, right in B) · **{len(f.broken)}** broken (right in A, "
+                f"wrong in B) · {f.both_right} right in both · {f.both_wrong} wrong in both")
+    rows = [{"flip": "fixed", **p} for p in f.fixed] + [{"flip": "broken", **p} for p in f.broken]
+    if rows:
+        frame = pd.DataFrame(rows)[["flip", "example_id", "text", "reference", "prediction_a", "prediction_b"]]
+        with st.container(key="cmp_flips"):
+            st.dataframe(frame.rename(columns={"prediction_a": f"run {a}", "prediction_b": f"run {b}"}),
+                         hide_index=True, height=240)
+
+
+def _explain(ws, runs: list[dict]) -> None:
+    st.subheader("Why did it fail? Nearest training rows")
+    labels = {_label(r): r for r in runs[::-1]}
+    c = st.columns([3, 2])
+    run = labels[c[0].selectbox("Run", list(labels), key="cmp_explain_run")]
+    sets = list(train.scores(ws, run["id"]))
+    if not sets:
+        return
+    eval_set = c[1].selectbox("Eval set", sets, key="cmp_explain_set")
+    failed = train.failures(ws, run["id"], eval_set)
+    if not failed:
+        st.caption("This run got every scored item of the eval set right.")
+        return
+    options = {f"{p['example_id']} · expected {p['reference']}, got {p['prediction']} · {(p['text'] or '')[:80]}":
+               p["example_id"] for p in failed}
+    picked = st.selectbox(f"Failed eval item ({len(failed)})", list(options), key="cmp_explain_item")
+    if st.button("Find nearest training rows", key="cmp_explain_go"):
+        with st.spinner("Embedding the version's training rows (cached after the first time)…"):
+            near = train.nearest_training_rows(ws, run["id"], options[picked], k=5)
+        frame = pd.DataFrame([{**n, **{k: ", ".join(n[k] or []) for k in ("edits", "annotations", "issues")}}
+                              for n in near])
+        with st.container(key="cmp_neighbours"):
+            st.dataframe(frame, hide_index=True)

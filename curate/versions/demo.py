@@ -1,0 +1,26 @@
+"""Versions for the demo workspace: sst2-dev pinned whole as an eval set, and two versions of sst2
+(v1 as ingested, v2 with the curate and label stages' issues and labels applied) so the Versions
+page has a diff to show."""
+
+from __future__ import annotations
+
+from curate.store import catalog
+from curate.store import versions as store
+from curate.store.workspace import Workspace
+from curate.versions.core import create_version, list_eval_sets, pin_eval_set
+
+
+def add_versions_demo(workspace: Workspace) -> bool:
+    """Add the versions demo once (returns False when it is there already or sst2 is missing)."""
+    with workspace.connect() as con:
+        sst2, dev = catalog.find_dataset(con, "sst2"), catalog.find_dataset(con, "sst2-dev")
+        if sst2 is None or store.list_versions(con, sst2["id"]):
+            return False
+    if dev is not None and not any(e["name"] == "sst2-dev" for e in list_eval_sets(workspace)):
+        create_version(workspace, "sst2-dev", "v1", note="the SST-2 dev file, pinned whole as an eval set",
+                       label_rule="ingested", exclude=(), split=(0, 0, 1))
+        pin_eval_set(workspace, "sst2-dev:v1", "all", "sst2-dev")
+    create_version(workspace, "sst2", "v1", note="as ingested: ingest labels, nothing excluded",
+                   label_rule="ingested", exclude=())
+    create_version(workspace, "sst2", "v2", note="curated: every current issue excluded, majority labels")
+    return True

@@ -1,0 +1,233 @@
+"""Export a version: JSONL, Parquet, HF DatasetDict, alpaca / sharegpt (LLaMA-Factory) and CSV.
+
+Every export is recorded with the version it came from (table ``exports``). Columns are the task's
+fields plus ``example_id`` and ``split``; ``label`` is the final label as materialised.
+
+* ``jsonl``, ``parquet``, ``csv``: one file, every split, a ``split`` column.
+* ``hf``: a folder written by ``DatasetDict.save_to_disk`` with one split per non-empty split;
+  ``datasets.load_from_disk`` gives the rows back unchanged.
+* ``alpaca`` / ``sharegpt``: a folder with one JSON file per split and a LLaMA-Factory
+  ``dataset_info.json`` naming them (``<dataset>_<version>_<split>``). Classification rows become
+  text → label pairs; sft rows instruction/input → response; chat rows keep their turns (alpaca puts
+  earlier turns in ``history``; a conversation that is not user/assistant pairs is skipped and counted).
+* ``csv``: a cell starting with ``= + - @``, tab or carriage return gets a leading ``'`` so
+  spreadsheets show it as text (OWASP's CSV-injection advice); reading it back gives that cell with
+  the quote.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from curate.errors import InputError
+from curate.store import versions as store
+from curate.store.workspace import Workspace
+from curate.versions.core import _as_rows, _version
+from curate.versions.refs import SPLITS, parse_ref
+
+FORMATS = ("jsonl", "parquet", "hf", "alpaca", "sharegpt", "csv")
+TASK_COLUMNS = {"classification": ("text", "label"), "sft": ("instruction", "input", "response"),
+                "chat": ("messages",)}
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+SHAREGPT_ROLES = {"user": "human", "assistant": "gpt", "tool": "observation", "system": "system"}
+SHAREGPT_TAGS = {"role_tag": "from", "content_tag": "value", "user_tag": "human", "assistant_tag": "gpt",
+                 "observation_tag": "observation", "function_tag": "function_call", "system_tag": "system"}
+
+
+def neutralise(value: Any) -> Any:
+    """A CSV cell a spreadsheet will not run as a formula: a leading ``'`` before ``= + - @ \\t \\r``."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def records(rows: list[dict[str, Any]], task: str) -> list[dict[str, Any]]:
+    """Rows as exported records: ``example_id``, ``split`` and the task's columns."""
+    cols = TASK_COLUMNS[task]
+    return [{"example_id": r["example_id"], "split": r["split"], **{c: r[c] for c in cols}} for r in rows]
+
+
+def _schema(task: str) -> pa.Schema:
+    fields = [pa.field("example_id", pa.int64()), pa.field("split", pa.string())]
+    for c in TASK_COLUMNS[task]:
+        if c == "messages":
+            fields.append(pa.field(c, pa.list_(pa.struct([("role", pa.string()), ("content", pa.string())]))))
+        else:
+            fields.append(pa.field(c, pa.string()))
+    return pa.schema(fields)
+
+
+def _jsonl(recs: list[dict], out: Path) -> list[Path]:
+    with open(out, "w", encoding="utf-8") as fh:
+        for r in recs:
+            fh.write(json.dumps(r, ensure_ascii=False) + "\n")
+    return [out]
+
+
+def _parquet(recs: list[dict], out: Path, task: str) -> list[Path]:
+    pq.write_table(pa.Table.from_pylist(recs, schema=_schema(task)), out)
+    return [out]
+
+
+def _csv(recs: list[dict], out: Path, task: str) -> list[Path]:
+    header = ["example_id", "split", *TASK_COLUMNS[task]]
+    with open(out, "w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(header)
+        for r in recs:
+            cells = [json.dumps(r[c], ensure_ascii=False) if c == "messages" and r[c] is not None else r[c]
+                     for c in header]
+            writer.writerow([neutralise("" if v is None else v) for v in cells])
+    return [out]
+
+
+def _hf(recs: list[dict], out: Path, task: str) -> list[Path]:
+    from datasets import Dataset, DatasetDict, Features, Value
+    from datasets.utils import are_progress_bars_disabled, disable_progress_bars, enable_progress_bars
+
+    feats = {"example_id": Value("int64"), "split": Value("string")}
+    for c in TASK_COLUMNS[task]:
+        feats[c] = [{"role": Value("string"), "content": Value("string")}] if c == "messages" else Value("string")
+    features = Features(feats)
+    parts = {}
+    for s in SPLITS:
+        chosen = [r for r in recs if r["split"] == s]
+        if chosen:
+            parts[s] = Dataset.from_list(chosen, features=features)
+    if out.exists():
+        shutil.rmtree(out)
+    quiet = are_progress_bars_disabled()
+    disable_progress_bars()
+    try:
+        DatasetDict(parts).save_to_disk(str(out))
+    finally:
+        if not quiet:
+            enable_progress_bars()
+    return [out]
+
+
+def _alpaca(r: dict[str, Any], task: str) -> dict[str, Any] | None:
+    if task == "classification":
+        return {"instruction": r["text"] or "", "input": "", "output": "" if r["label"] is None else r["label"]}
+    if task == "sft":
+        return {"instruction": r["instruction"] or "", "input": r["input"] or "", "output": r["response"] or ""}
+    turns = list(r["messages"] or [])
+    system = "\n".join(t["content"] for t in turns if t["role"] == "system")
+    convo = [t for t in turns if t["role"] != "system"]
+    if not convo or len(convo) % 2 or any(t["role"] != ("user" if i % 2 == 0 else "assistant")
+                                          for i, t in enumerate(convo)):
+        return None
+    pairs = [[convo[i]["content"], convo[i + 1]["content"]] for i in range(0, len(convo), 2)]
+    rec = {"instruction": pairs[-1][0], "input": "", "output": pairs[-1][1], "history": pairs[:-1]}
+    if system:
+        rec["system"] = system
+    return rec
+
+
+def _sharegpt(r: dict[str, Any], task: str) -> dict[str, Any]:
+    if task == "classification":
+        return {"conversations": [{"from": "human", "value": r["text"] or ""},
+                                  {"from": "gpt", "value": "" if r["label"] is None else r["label"]}]}
+    if task == "sft":
+        prompt = r["instruction"] or ""
+        if r["input"]:
+            prompt += "\n" + r["input"]
+        return {"conversations": [{"from": "human", "value": prompt}, {"from": "gpt", "value": r["response"] or ""}]}
+    turns = list(r["messages"] or [])
+    rec: dict[str, Any] = {"conversations": [{"from": SHAREGPT_ROLES[t["role"]], "value": t["content"]}
+                                             for t in turns if t["role"] != "system"]}
+    system = "\n".join(t["content"] for t in turns if t["role"] == "system")
+    if system:
+        rec["system"] = system
+    return rec
+
+
+def _llama_factory(recs: list[dict], out: Path, task: str, fmt: str, stem: str) -> tuple[list[Path], int]:
+    out.mkdir(parents=True, exist_ok=True)
+    info, files, skipped = {}, [], 0
+    for s in SPLITS:
+        chosen = [r for r in recs if r["split"] == s]
+        if not chosen:
+            continue
+        converted = [(_alpaca if fmt == "alpaca" else _sharegpt)(r, task) for r in chosen]
+        skipped += sum(c is None for c in converted)
+        name = f"{stem}_{s}"
+        path = out / f"{name}.json"
+        path.write_text(json.dumps([c for c in converted if c is not None], ensure_ascii=False, indent=1),
+                        encoding="utf-8")
+        files.append(path)
+        if fmt == "alpaca":
+            info[name] = {"file_name": path.name, "columns": {"prompt": "instruction", "query": "input",
+                                                              "response": "output", "system": "system",
+                                                              "history": "history"}}
+        else:
+            info[name] = {"file_name": path.name, "formatting": "sharegpt",
+                          "columns": {"messages": "conversations", "system": "system"}, "tags": SHAREGPT_TAGS}
+    (out / "dataset_info.json").write_text(json.dumps(info, indent=2), encoding="utf-8")
+    return [*files, out / "dataset_info.json"], skipped
+
+
+def default_path(workspace: Workspace, ref: str, fmt: str) -> Path:
+    """Where the UI writes an export: ``artifacts/exports/<dataset>-<version>/<dataset>-<version>.<ext>``."""
+    dataset, name = parse_ref(ref)
+    stem = f"{dataset}-{name}"
+    ext = {"jsonl": ".jsonl", "parquet": ".parquet", "csv": ".csv"}.get(fmt, f"-{fmt}")
+    return workspace.artifacts / "exports" / stem / f"{stem}{ext}"
+
+
+def _size(path: Path) -> int:
+    if path.is_file():
+        return path.stat().st_size
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def export_version(workspace: Workspace, ref: str, fmt: str, out: str | Path | None = None) -> dict[str, Any]:
+    """Write version ``ref`` as ``fmt`` to ``out`` (a file for jsonl/parquet/csv, a folder otherwise;
+    default under ``artifacts/exports/``) and record it. Returns ``path``, ``format``, ``n_rows``,
+    ``bytes``, ``files`` and ``skipped`` (chat rows alpaca cannot hold)."""
+    if fmt not in FORMATS:
+        raise InputError("--format", f"unknown export format {fmt!r}", fix=f"use one of {', '.join(FORMATS)}")
+    with workspace.connect() as con:
+        version = _version(con, ref)
+        rows = _as_rows(store.version_rows(con, version["id"]))
+    task = version["task"]
+    path = Path(out) if out else default_path(workspace, ref, fmt)
+    recs = records(rows, task)
+    skipped = 0
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if fmt == "jsonl":
+            files = _jsonl(recs, path)
+        elif fmt == "parquet":
+            files = _parquet(recs, path, task)
+        elif fmt == "csv":
+            files = _csv(recs, path, task)
+        elif fmt == "hf":
+            files = _hf(recs, path, task)
+        else:
+            stem = f"{version['dataset']}_{version['name']}".replace("-", "_").replace(".", "_")
+            files, skipped = _llama_factory(recs, path, task, fmt, stem)
+    except OSError as exc:
+        raise InputError(path, f"cannot write the export ({exc.strerror})", fix="choose a writable --out path") from None
+    size = _size(path)
+    with workspace.transaction() as con:
+        store.insert_export(con, version["id"], fmt, str(path.resolve()), len(recs) - skipped, size)
+    return {"ref": ref, "path": str(path.resolve()), "format": fmt, "n_rows": len(recs) - skipped, "bytes": size,
+            "files": [str(f) for f in files], "skipped": skipped}
+
+
+def download(result: dict[str, Any]) -> tuple[str, bytes, str]:
+    """``(file name, bytes, mime type)`` of an export for a download button; folders are zipped."""
+    path = Path(result["path"])
+    mime = {"jsonl": "application/jsonl", "parquet": "application/vnd.apache.parquet", "csv": "text/csv"}
+    if path.is_file():
+        return path.name, path.read_bytes(), mime.get(result["format"], "application/octet-stream")
+    archive = shutil.make_archive(str(path), "zip", root_dir=path)
+    return Path(archive).name, Path(archive).read_bytes(), "application/zip"

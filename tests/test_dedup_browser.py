@@ -1,0 +1,77 @@
+"""The Dedup page in a real browser: run dedup, open a cluster, pick a canonical row, re-run with
+another threshold, and the decision is still there."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from conftest import wait_for_app
+from curate import dedup
+
+pytestmark = pytest.mark.browser
+
+
+def _choose(page, label: str, option: str) -> None:
+    """Pick ``option`` in the Streamlit selectbox labelled ``label`` (typing filters the list)."""
+    box = page.get_by_role("combobox", name=label, exact=True)
+    box.click()
+    box.fill(option)
+    page.locator("[role=option]").filter(has_text=re.compile("^" + re.escape(option) + "$")).first.click()
+    wait_for_app(page)
+    assert box.input_value() == option
+
+
+def test_decide_canonical_and_it_survives_a_rerun(demo_workspace, ui_server, page) -> None:
+    server = ui_server(demo_workspace)
+    page.goto(f"{server.url}/dedup")
+    wait_for_app(page)
+    page.get_by_role("heading", name="Dedup").wait_for()
+    _choose(page, "Dataset", "messy")
+    page.get_by_text("Clusters (preview)").wait_for()
+
+    page.get_by_role("button", name="Run dedup").click()
+    done = page.get_by_text(re.compile(r"Dedup run \d+: \d+ clusters, \d+ rows flagged is_dup of 155"))
+    done.wait_for()
+    wait_for_app(page)
+
+    first = dedup.summary(demo_workspace, "messy")
+    c = first["counters"]
+    assert f"Dedup run {first['run_id']}: {c['clusters']} clusters, {c['dropped_is_dup']} rows flagged" in done.inner_text()
+    assert c["clusters"] >= 20
+    first = first["run_id"]
+    detail = dedup.cluster_detail(demo_workspace, "messy", 2)
+    other = next(m["example_id"] for m in detail["members"] if m["role"] == "dup")
+    members = {m["example_id"] for m in detail["members"]}
+    _choose(page, "Open cluster", "#2 · 2 rows · dup")
+    page.get_by_text("Cluster #2", exact=False).first.wait_for()
+    _choose(page, "Canonical row", str(other))
+    page.get_by_role("button", name="Set canonical").click()
+    page.get_by_text("Cluster #2: canonical saved (by ui).").wait_for()
+    wait_for_app(page)
+
+    # Re-run with another threshold (slider one step at a time with the keyboard: 0.80 → 0.75).
+    thumb = page.get_by_role("slider").first
+    thumb.focus()
+    for _ in range(5):
+        thumb.press("ArrowLeft")
+    wait_for_app(page)
+    page.locator("[data-testid='stSliderThumbValue']").filter(has_text="0.75").wait_for()
+    wait_for_app(page)
+    page.get_by_role("button", name="Run dedup").click()
+    page.get_by_text(re.compile(r"Dedup run \d+: .*; 1 decisions re-applied\.")).wait_for()
+    wait_for_app(page)
+
+    summary = dedup.summary(demo_workspace, "messy")
+    assert summary["run_id"] > first and summary["params"]["threshold"] == 0.75
+    same = [c for c in dedup.clusters(demo_workspace, "messy", limit=500)
+            if {m["example_id"] for m in dedup.cluster_detail(demo_workspace, "messy", c["cluster_id"])["members"]}
+            == members]
+    assert len(same) == 1 and same[0]["canonical_id"] == other
+    assert (same[0]["action"], same[0]["author"]) == ("canonical", "ui")
+
+    label = f"#{same[0]['cluster_id']} · 2 rows · canonical by ui"
+    _choose(page, "Open cluster", label)
+    page.get_by_text("decision: canonical by ui").wait_for()
+    page.get_by_text(f"★ canonical · example {other}").wait_for()

@@ -1,0 +1,99 @@
+"""Pre-labels, active learning and label-error suspects on real SST-2 sentences and the bundled MiniLM."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+from typer.testing import CliRunner
+
+from curate.cli import app
+from curate.ingest import ingest
+from curate.label import annotations, annotators, prelabel, queues, questions, suspects
+from curate.store.workspace import Workspace
+from tests.conftest import SAMPLE
+
+
+@pytest.fixture(scope="module")
+def noisy(tmp_path_factory) -> tuple[Workspace, set[int]]:
+    """SST-2 sentences with 10 % of the labels flipped; returns the workspace and the flipped row numbers."""
+    root = tmp_path_factory.mktemp("label-models")
+    rows = [json.loads(line) for line in (SAMPLE / "sst2_sentences.jsonl").read_text().splitlines()]
+    rng = random.Random(7)
+    flipped = set(rng.sample(range(len(rows)), len(rows) // 10))
+    for i in flipped:
+        rows[i]["label"] = 1 - rows[i]["label"]
+    path = root / "noisy.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    ws = Workspace(root / "ws")
+    ingest(ws, [path], "noisy")
+    questions.get_question(ws, "noisy")  # the default "label" question comes first
+    return ws, {i + 1 for i in flipped}
+
+
+def test_prelabels_suggest_and_accept(noisy) -> None:
+    ws, _ = noisy
+    q = questions.add_question(ws, "noisy", "pre", "label")
+    for example in range(1, 41):  # humans fix some labels: these examples leave the unanswered queues
+        annotations.record(ws, q, example, "1", "h")
+    report = prelabel.train(ws, q)
+    assert (report.trained_on, report.predicted, report.classes) == (400, 400, ["0", "1"])
+    with ws.connect() as con:
+        truth = dict(con.execute("SELECT id, label FROM examples").fetchall())
+    sugg = prelabel.suggestions(ws, q)
+    assert len(sugg) == 360 and all(0.5 <= s["confidence"] <= 1 for s in sugg)
+    accuracy = sum(s["label"] == truth[s["example_id"]] for s in sugg) / len(sugg)
+    assert accuracy > 0.7  # agrees with the (10 % noisy) given labels most of the time
+    uncertain = queues.fetch(ws, q, "h", "uncertain", limit=500)
+    margins = {s["example_id"]: s["margin"] for s in sugg}
+    assert len(uncertain) == 360 and [margins[i] for i in uncertain] == sorted(margins[i] for i in uncertain)
+    assert queues.fetch(ws, q, "h", "prelabel_low", limit=1)[0] in margins
+    sure = [s for s in sugg if s["confidence"] >= 0.9]
+    annotators.add_annotator(ws, "bot")
+    assert prelabel.accept_above(ws, q, 0.9, "bot") == len(sure) > 0
+    assert len(prelabel.suggestions(ws, q)) == 360 - len(sure)
+    assert prelabel.maybe_retrain(ws, q, every=len(sure) + 1) is None
+    annotations.record(ws, q, sugg[-1]["example_id"], "0", "h")
+    again = prelabel.maybe_retrain(ws, q, every=len(sure) + 1)
+    assert again is not None and again.run_id > report.run_id
+
+
+def test_suspects_find_injected_noise(noisy) -> None:
+    ws, flipped = noisy
+    q = questions.get_question(ws, "noisy", "label")
+    report = suspects.find_suspects(ws, q)
+    found = suspects.list_suspects(ws, q)
+    assert report.flagged == len(found) > 0
+    assert [r["score"] for r in found] == sorted((r["score"] for r in found), reverse=True)
+    with ws.connect() as con:
+        row_of = dict(con.execute("SELECT id, row_num FROM examples").fetchall())
+        issues = con.execute("SELECT count(*), min(score) >= 0, max(score) <= 1 FROM issues "
+                             "WHERE kind = 'label_suspect' AND run_id = ?", [report.run_id]).fetchall()[0]
+    assert issues == (len(found), True, True)
+    hits = sum(row_of[r["example_id"]] in flipped for r in found)
+    assert hits / len(flipped) >= 0.5          # recall of the injected noise
+    assert hits / len(found) >= 0.2            # far above the 10 % base rate
+    assert all(r["given"] != r["suggested"] for r in found[:10])
+    assert queues.fetch(ws, q, "rev", "suspects", limit=3) == [r["example_id"] for r in found[:3]]
+    # review: once "rev" answers a suspect it leaves their queue
+    annotations.record(ws, q, found[0]["example_id"], found[0]["suggested"], "rev")
+    assert found[0]["example_id"] not in queues.fetch(ws, q, "rev", "suspects", limit=500)
+
+
+def test_suspects_cli(noisy, tmp_path) -> None:
+    ws, _ = noisy
+    runner = CliRunner()
+    out = tmp_path / "s.jsonl"
+    res = runner.invoke(app, ["-w", str(ws.root), "suspects", "noisy", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert rows and set(rows[0]) == {"id", "example_id", "score", "given", "suggested"}
+    annotators.add_annotator(ws, "fixer")
+    res = runner.invoke(app, ["-w", str(ws.root), "suspects", "noisy", "--accept-above", "0.7", "--annotator", "fixer"])
+    taken = sum(r["score"] >= 0.7 for r in rows)
+    assert res.exit_code == 0 and f"suggested label of {taken:,} suspects" in res.output, res.output
+    exported = [r for r in annotations.export_labels(ws, "noisy") if r["annotator"] == "fixer"]
+    assert len(exported) == taken and all(r["origin"] == "suspects" for r in exported)
+    res = runner.invoke(app, ["-w", str(ws.root), "suspects", "noisy", "--accept-above", "0.7"])
+    assert res.exit_code == 1 and "needs --annotator" in res.output
