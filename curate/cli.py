@@ -150,15 +150,17 @@ def ui(path: Optional[Path] = typer.Argument(None, help="Workspace folder (defau
     raise typer.Exit(subprocess.call(cmd, env=env))
 
 
+# Each stage registers its commands on ``app``.
+from curate import cli_dedup, cli_label, cli_ops, cli_train, cli_versions  # noqa: E402,F401
+
+
 def main() -> None:
     app()
 
 
 if __name__ == "__main__":
-    main()
+    # Run as ``python -m curate.cli``: the stages registered on ``curate.cli.app``, not on this
+    # ``__main__`` module's copy, so start that one.
+    from curate.cli import main as registered_main
 
-from curate import cli_label  # noqa: E402,F401  registers labelling commands
-from curate import cli_dedup  # noqa: E402,F401  registers dedup commands
-from curate import cli_ops  # noqa: E402,F401  registers clean/score commands
-from curate import cli_train  # noqa: E402,F401  registers training commands
-from curate import cli_versions  # noqa: E402,F401  registers version commands
+    registered_main()

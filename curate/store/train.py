@@ -64,6 +64,12 @@ def mark_started(con: duckdb.DuckDBPyConnection, run_id: int, pid: int, device: 
     return not (row and row[0])
 
 
+def set_pid(con: duckdb.DuckDBPyConnection, run_id: int, pid: int) -> None:
+    """The worker's process id, recorded as soon as it is launched (a queued run whose worker died is
+    then seen as failed)."""
+    con.execute("UPDATE model_runs SET pid = coalesce(pid, ?) WHERE run_id = ?", [pid, run_id])
+
+
 def set_phase(con: duckdb.DuckDBPyConnection, run_id: int, phase: str) -> None:
     con.execute("UPDATE model_runs SET phase = ?, updated_at = ? WHERE run_id = ?", [phase, datetime.now(), run_id])
 

@@ -115,7 +115,8 @@ def spawn(workspace: Workspace, run_id: int) -> subprocess.Popen:
 def start(workspace: Workspace, ref: str, *, baseline: bool = False, params: TrainParams | None = None) -> int:
     """Record a model run and train it in a child process; returns the run id at once."""
     run_id = create(workspace, ref, baseline=baseline, params=params)
-    spawn(workspace, run_id)
+    proc = spawn(workspace, run_id)
+    _with_retry(lambda: _write(workspace, lambda con: store.set_pid(con, run_id, proc.pid)))
     return run_id
 
 
@@ -123,7 +124,7 @@ def get(workspace: Workspace, run_id: int) -> dict[str, Any]:
     """A model run with its live progress; a run whose worker vanished is reported as failed."""
     with workspace.connect() as con:
         run = store.get_model_run(con, run_id)
-    if run["status"] == "running" and run["pid"] and not _alive(run["pid"]):
+    if run["status"] in ("queued", "running") and run["pid"] and not _alive(run["pid"]):
         run["status"], run["message"] = "failed", "the worker process ended without finishing (see its log)"
     return run
 
