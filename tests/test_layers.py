@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "curate"
-SHELLS = ("ui/", "cli")
+SHELLS = ("ui/", "cli", "__main__")  # __main__.py runs the CLI: a shell too
 
 
 def _imports(path: Path) -> set[str]:

@@ -274,6 +274,12 @@ def test_pair_conversions(exported: Workspace, tmp_path: Path) -> None:
     got = _read_back("sharegpt", versions.export_version(exported, "cls:v1", "sharegpt", tmp_path / "sg"), "")
     assert [(g["conversations"][0]["value"], g["conversations"][1]["value"]) for g in got] == \
         [(r["text"], r["label"]) for r in cls]
+    got = _read_back("alpaca", versions.export_version(exported, "cls:v1", "alpaca", tmp_path / "cal"), "")
+    assert [(g["instruction"], g["output"]) for g in got] == [(r["text"], r["label"]) for r in cls]
+    gsm = versions.load_rows(exported, "gsm:v1")
+    got = _read_back("sharegpt", versions.export_version(exported, "gsm:v1", "sharegpt", tmp_path / "gsg"), "")
+    assert [[t["value"] for t in g["conversations"]] for g in got] == \
+        [[r["instruction"] + (f"\n{r['input']}" if r["input"] else ""), r["response"]] for r in gsm]
     chat = versions.load_rows(exported, "chat:v1")
     res = versions.export_version(exported, "chat:v1", "alpaca", tmp_path / "al")
     got = _read_back("alpaca", res, "")
