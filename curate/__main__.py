@@ -2,4 +2,5 @@
 
 from curate.cli import main
 
-main()
+if __name__ == "__main__":  # importing the module (test_layers does) must not run the CLI
+    main()

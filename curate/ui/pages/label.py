@@ -65,6 +65,8 @@ def _annotator(ws) -> str | None:
     with st.form("lbl_signin"):
         token = st.text_input("Sign-in token", type="password", key="lbl_token",
                               help="Printed by `curate annotators add NAME`.")
+        st.caption("No token? `curate annotators add NAME` prints one (or `curate annotators token NAME` for a "
+                   "new one). The demo workspace's annotators sign in with `demo-alice` and `demo-bob`.")
         if st.form_submit_button("Sign in", type="primary"):
             try:
                 st.session_state["lbl_annotator"] = annotators.sign_in(ws, token)
