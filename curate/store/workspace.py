@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,6 +23,11 @@ from curate.store.migrations import migrate
 DB_NAME = "curate.duckdb"
 ENV_VAR = "CURATE_WORKSPACE"
 _LOCK_PID = re.compile(r"\(PID (\d+)\)")
+# DuckDB shares one database instance between a process's connections to a file and tears it down
+# when the last one closes; a connect racing that teardown fails ("Unique file handle conflict").
+# Opening and closing under one process-wide lock removes the race (seen with 8 labelling threads).
+_OPEN_CLOSE = threading.Lock()
+_TRANSIENT = ("lock", "already attached", "file handle conflict")
 
 
 def resolve_workspace(path: str | os.PathLike | None = None) -> "Workspace":
@@ -57,9 +63,10 @@ class Workspace:
         delay = 0.02
         while True:
             try:
-                return duckdb.connect(str(self.db_path))
-            except duckdb.IOException as exc:
-                if "lock" not in str(exc).lower():
+                with _OPEN_CLOSE:
+                    return duckdb.connect(str(self.db_path))
+            except (duckdb.IOException, duckdb.ResourceInUseException) as exc:
+                if not any(t in str(exc).lower() for t in _TRANSIENT):
                     raise
                 if time.monotonic() >= deadline:
                     pid = _LOCK_PID.search(str(exc))
@@ -82,7 +89,8 @@ class Workspace:
                 self._migrated = True
             yield con
         finally:
-            con.close()
+            with _OPEN_CLOSE:
+                con.close()
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
