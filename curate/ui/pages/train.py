@@ -44,7 +44,8 @@ def render() -> None:
             run_id = train.start(ws, f"{dataset}:{version}", baseline=mode == "Quick baseline", params=params)
             st.session_state["train_flash"] = f"Started model run {run_id} on {dataset}:{version}."
             st.rerun()
-        if flash := st.session_state.pop("train_flash", None):
+        # Kept for the session (not popped): a quick baseline can finish, and redraw the page, within a second.
+        if flash := st.session_state.get("train_flash"):
             st.success(flash)
         _runs(ws, dataset)
 
