@@ -1,7 +1,8 @@
 """Readers turn one source (file or HF folder) into Arrow batches of raw JSON records.
 
 Every reader yields tables with ``row_num`` (1-based: the line of a JSONL file, else the record's
-position), ``raw`` (the record as JSON text) and ``split`` (an HF DatasetDict split, else null).
+position), ``raw`` (the record as JSON text; a JSONL line may still end in its line break, which the
+store strips) and ``split`` (an HF DatasetDict split, else null).
 Memory stays bounded: nothing reads a whole file into Python.
 """
 
@@ -110,30 +111,28 @@ def _bad_utf8_line(source: Source, block: bytes, first_line: int) -> None:
 def _lines_table(source: Source, block: bytes, first_line: int) -> pa.Table:
     """Split a block of whole lines into a table of non-blank lines, vectorised with numpy.
 
-    Hand-written because the obvious ``block.split`` + ``pa.array`` builds one Python object per
-    line; this builds the Arrow offsets directly (measured ~4x faster on SST-2 lines).
+    Hand-written because ``block.split`` + ``pa.array`` builds one Python object per line. Each
+    element keeps its line ending (the Arrow offsets then point straight into the block, no copy);
+    the store strips it on insert. Measured on 300k SST-2 lines: 0.019 s, against 0.062 s when the
+    line endings were cut out here and 0.2 s for split + pa.array.
     """
     data = np.frombuffer(block, dtype=np.uint8)
     ends = np.flatnonzero(data == 10)
-    starts = np.concatenate(([0], ends[:-1] + 1))
-    has_cr = (ends > starts) & (data[np.maximum(ends - 1, 0)] == 13)
-    ends_text = ends - has_cr
-    lengths = ends_text - starts
-    drop = np.zeros(len(data), dtype=bool)
-    drop[ends] = True
-    drop[ends[has_cr] - 1] = True
-    values = data[~drop]
-    offsets = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
-    lines = pa.LargeBinaryArray.from_buffers(pa.large_binary(), len(lengths),
-                                             [None, pa.py_buffer(offsets), pa.py_buffer(values.tobytes())])
+    offsets = np.empty(len(ends) + 1, dtype=np.int64)
+    offsets[0] = 0
+    offsets[1:] = ends + 1
+    lines = pa.LargeStringArray.from_buffers(len(ends), pa.py_buffer(offsets), pa.py_buffer(data))
     try:
-        text = lines.cast(pa.large_string())
+        lines.validate(full=True)
     except pa.ArrowInvalid:
         _bad_utf8_line(source, block, first_line)
         raise
-    keep = lengths > 0
-    row_num = np.arange(first_line, first_line + len(lengths), dtype=np.int64)
-    return pa.table({"row_num": row_num[keep], "raw": text.filter(pa.array(keep)).cast(pa.string())})
+    lengths = np.diff(offsets)
+    keep = (lengths > 1) & ~((lengths == 2) & (data[np.maximum(ends - 1, 0)] == 13))  # not "\n" or "\r\n"
+    row_num = np.arange(first_line, first_line + len(ends), dtype=np.int64)
+    if keep.all():
+        return pa.table({"row_num": row_num, "raw": lines})
+    return pa.table({"row_num": row_num[keep], "raw": lines.filter(pa.array(keep))})
 
 
 def jsonl_batches(source: Source) -> Iterator[pa.Table]:
