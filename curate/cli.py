@@ -35,15 +35,23 @@ def _fail(message: str) -> None:
     raise typer.Exit(1)
 
 
+def on(group: typer.Typer, name: str | None = None) -> Callable[[Callable], Callable]:
+    """Register a command on ``group`` (the app or a sub-app) that turns curate's errors into one line
+    and exit 1."""
+    def register(fn: Callable) -> Callable:
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            try:
+                return fn(*args, **kwargs)
+            except CurateError as exc:
+                _fail(str(exc))
+        return group.command(name)(wrapper)
+    return register
+
+
 def command(fn: Callable) -> Callable:
-    """Register a CLI command that turns curate's errors into one line and exit 1."""
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except CurateError as exc:
-            _fail(str(exc))
-    return app.command()(wrapper)
+    """Register a top-level ``curate`` command (see ``on``)."""
+    return on(app)(fn)
 
 
 def _workspace() -> Workspace:

@@ -5,7 +5,6 @@ Registered on ``curate.cli.app`` by the import at the bottom of ``curate/cli.py`
 
 from __future__ import annotations
 
-import functools
 import json
 from pathlib import Path
 from typing import Optional
@@ -13,8 +12,7 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from curate.cli import _fail, _workspace, app, command, err, out
-from curate.errors import CurateError
+from curate.cli import _fail, _workspace, app, command, err, on, out
 from curate.label import agreement as agreement_lib, annotations, annotators as annotators_lib
 from curate.label import prelabel as prelabel_lib, questions as questions_lib, suspects as suspects_lib
 from curate.label.questions import KINDS
@@ -25,15 +23,7 @@ def _group(name: str, help_text: str) -> tuple[typer.Typer, callable]:
     app.add_typer(group, name=name)
 
     def sub(cmd_name: str):
-        def register(fn):
-            @functools.wraps(fn)
-            def wrapper(*args, **kwargs):
-                try:
-                    return fn(*args, **kwargs)
-                except CurateError as exc:
-                    _fail(str(exc))
-            return group.command(cmd_name)(wrapper)
-        return register
+        return on(group, cmd_name)
     return group, sub
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import json
 from pathlib import Path
 from typing import Callable, Optional
@@ -11,8 +10,7 @@ import typer
 from rich.table import Table
 
 from curate import versions
-from curate.cli import _fail, _workspace, app, command, err, out
-from curate.errors import CurateError
+from curate.cli import _workspace, app, command, err, on, out
 
 version_app = typer.Typer(help="Immutable versions of a dataset: create, list, show, diff, pin eval sets, check.",
                           no_args_is_help=True)
@@ -20,16 +18,8 @@ app.add_typer(version_app, name="version")
 
 
 def _version_command(fn: Callable | None = None, *, name: str | None = None) -> Callable:
-    """Register a ``curate version`` subcommand that turns curate's errors into one line and exit 1."""
-    def register(fn: Callable) -> Callable:
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            try:
-                return fn(*args, **kwargs)
-            except CurateError as exc:
-                _fail(str(exc))
-        return version_app.command(name)(wrapper)
-    return register(fn) if fn is not None else register
+    """Register a ``curate version`` subcommand (errors become one line and exit 1)."""
+    return on(version_app, name)(fn) if fn is not None else on(version_app, name)
 
 
 def _counts_line(counters: dict) -> str:

@@ -7,10 +7,9 @@ sessions are threads) each append their rows and nothing is lost or misattribute
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable
 
 import duckdb
 import pyarrow as pa
@@ -18,9 +17,7 @@ import pyarrow as pa
 from curate.errors import InputError, NotFound
 from curate.label.questions import RATINGS, get_question, options_of
 from curate.store import catalog, label as store
-from curate.store.workspace import Workspace, transaction
-
-T = TypeVar("T")
+from curate.store.workspace import Workspace, retry_conflicts, transaction
 
 
 def normalize(question: dict[str, Any], value: Any) -> str | None:
@@ -48,16 +45,8 @@ def normalize(question: dict[str, Any], value: Any) -> str | None:
     return text
 
 
-def with_retry(fn: Callable[[], T], attempts: int = 20) -> T:
-    """Run a write transaction, retrying DuckDB's optimistic-concurrency conflicts briefly."""
-    for attempt in range(attempts):
-        try:
-            return fn()
-        except duckdb.TransactionException as exc:
-            if "conflict" not in str(exc).lower() or attempt == attempts - 1:
-                raise
-            time.sleep(0.005 * (attempt + 1))
-    raise AssertionError("unreachable")
+with_retry = retry_conflicts  # the labelling stage's name for it
+
 
 
 @dataclass

@@ -23,7 +23,7 @@ import pyarrow as pa
 
 from curate.errors import CurateError, InputError, StoreBusy
 from curate.store import catalog, train as store
-from curate.store.workspace import Workspace
+from curate.store.workspace import Workspace, retry_conflicts
 from curate.train.loop import Hooks, Progress
 from curate.train.params import TrainParams, resolved
 
@@ -45,19 +45,6 @@ def libraries() -> dict[str, str]:
         except PackageNotFoundError:
             pass
     return found
-
-
-def _with_retry(fn: Callable[[], Any], attempts: int = 30) -> Any:
-    """A write that retries DuckDB's optimistic-concurrency conflicts briefly."""
-    import duckdb
-
-    for attempt in range(attempts):
-        try:
-            return fn()
-        except duckdb.TransactionException as exc:
-            if "conflict" not in str(exc).lower() or attempt == attempts - 1:
-                raise
-            time.sleep(0.01 * (attempt + 1))
 
 
 def create(workspace: Workspace, ref: str, *, baseline: bool = False, params: TrainParams | None = None) -> int:
@@ -116,7 +103,7 @@ def start(workspace: Workspace, ref: str, *, baseline: bool = False, params: Tra
     """Record a model run and train it in a child process; returns the run id at once."""
     run_id = create(workspace, ref, baseline=baseline, params=params)
     proc = spawn(workspace, run_id)
-    _with_retry(lambda: _write(workspace, lambda con: store.set_pid(con, run_id, proc.pid)))
+    retry_conflicts(lambda: _write(workspace, lambda con: store.set_pid(con, run_id, proc.pid)))
     return run_id
 
 
@@ -142,7 +129,7 @@ def _alive(pid: int) -> bool:
 
 def cancel(workspace: Workspace, run_id: int) -> None:
     """Ask a queued or running model run to stop (the worker checks about once a second)."""
-    _with_retry(lambda: _write(workspace, lambda con: store.request_cancel(con, run_id)))
+    retry_conflicts(lambda: _write(workspace, lambda con: store.request_cancel(con, run_id)))
 
 
 def wait(workspace: Workspace, run_id: int, *, poll: float = 0.5, timeout: float | None = None,
@@ -199,7 +186,7 @@ class StoreReporter:
         self.last = started = time.monotonic()
         points = self.buffer
         try:
-            self.cancelled = _with_retry(lambda: _write(self.workspace,
+            self.cancelled = retry_conflicts(lambda: _write(self.workspace,
                                                         lambda con: store.write_progress(con, self.run_id, points)))
         except StoreBusy:
             return  # keep the points; the next flush writes them
@@ -209,7 +196,7 @@ class StoreReporter:
 
     def phase(self, phase: str) -> None:
         try:
-            self.cancelled = _with_retry(lambda: _write(self.workspace, lambda con: (
+            self.cancelled = retry_conflicts(lambda: _write(self.workspace, lambda con: (
                 store.set_phase(con, self.run_id, phase), store.cancel_requested(con, self.run_id))[1]))
         except StoreBusy:
             pass
@@ -226,9 +213,9 @@ def execute(workspace: Workspace, run_id: int) -> dict[str, Any]:
     if run["status"] in FINAL:
         return run
     device = choose_device() if run["kind"] == "finetune" else None
-    if not _with_retry(lambda: _write(workspace, lambda con: store.mark_started(
+    if not retry_conflicts(lambda: _write(workspace, lambda con: store.mark_started(
             con, run_id, os.getpid(), str(device) if device else "cpu (embeddings)"))):
-        _with_retry(lambda: _write(workspace, lambda con: store.finish(con, run_id, "cancelled",
+        retry_conflicts(lambda: _write(workspace, lambda con: store.finish(con, run_id, "cancelled",
                                                                        message="cancelled before it started")))
         return get(workspace, run_id)
     reporter = StoreReporter(workspace, run_id)
@@ -247,7 +234,7 @@ def execute(workspace: Workspace, run_id: int) -> dict[str, Any]:
         traceback.print_exc()
         counters, artifact, status, message = {}, None, "failed", f"{type(exc).__name__}: {exc}"
     reporter.flush()
-    _with_retry(lambda: _write(workspace, lambda con: store.finish(
+    retry_conflicts(lambda: _write(workspace, lambda con: store.finish(
         con, run_id, status, counters=counters, message=message, artifact=artifact)))
     return get(workspace, run_id)
 
@@ -293,7 +280,7 @@ def _train_and_evaluate(workspace: Workspace, run: dict[str, Any], ref: str, par
     def save(con) -> None:
         for name, (metrics, detail, table) in results.items():
             store.save_eval(con, run["id"], name, metrics, detail, table)
-    _with_retry(lambda: _write(workspace, save))
+    retry_conflicts(lambda: _write(workspace, save))
     return counters, str(folder.relative_to(workspace.root)) if folder.exists() else None
 
 

@@ -8,6 +8,7 @@ from typing import Iterator
 
 import streamlit as st
 
+from curate import browse
 from curate.errors import CurateError
 from curate.store.workspace import ENV_VAR, Workspace
 
@@ -39,3 +40,17 @@ def coming(section: str, what: list[str]) -> None:
     st.header(section)
     st.info(f"The {section} stage is coming. It will let you:")
     st.markdown("\n".join(f"- {w}" for w in what))
+
+
+def flash(key: str) -> None:
+    """Show, once, the success message a page stored under ``key`` before its ``st.rerun()``."""
+    if message := st.session_state.pop(key, None):
+        st.success(message)
+
+
+def datasets_or_hint(ws: Workspace) -> list[dict]:
+    """The workspace's datasets; with none, say how to add one (the caller returns on ``[]``)."""
+    sets = browse.datasets(ws)
+    if not sets:
+        st.info("No datasets yet. Add one on the Data page, or run `curate demo` for a demo workspace.")
+    return sets

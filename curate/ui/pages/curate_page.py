@@ -6,7 +6,6 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from curate import browse
 from curate.ops import RECIPES_DIR, report, run_recipe
 from curate.ops.report import Report, cascade, mark
 from curate.ui import state
@@ -18,9 +17,8 @@ def render() -> None:
                "record never changes), scorers store signals in [0, 1], filters flag rows with a reason.")
     ws = state.workspace()
     with state.user_errors():
-        sets = browse.datasets(ws)
+        sets = state.datasets_or_hint(ws)
         if not sets:
-            st.info("No datasets yet. Add one on the Data page, or run `curate demo`.")
             return
         names = [d["name"] for d in sets]
         tasks = {d["name"]: d["task"] for d in sets}

@@ -9,7 +9,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from curate import browse, dedup
+from curate import dedup
 from curate.dedup import DEFAULT_FIELDS, DEFAULT_THRESHOLD, METHODS
 from curate.store.dedup import FIELD_SQL
 from curate.store.workspace import Workspace
@@ -29,12 +29,10 @@ def _preview(root: str, dataset: str, method: str, fields: tuple[str, ...], ngra
 def render() -> None:
     st.header("Dedup")
     ws = state.workspace()
-    if flash := st.session_state.pop("dedup_flash", None):
-        st.success(flash)
+    state.flash("dedup_flash")
     with state.user_errors():
-        sets = browse.datasets(ws)
+        sets = state.datasets_or_hint(ws)
         if not sets:
-            st.info("No datasets yet. Add one on the Data page, or run `curate demo` for a demo workspace.")
             return
         names = [d["name"] for d in sets]
         task = {d["name"]: d["task"] for d in sets}

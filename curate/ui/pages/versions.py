@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from curate import browse, versions
+from curate import versions
 from curate.label import annotators
 from curate.ui import state
 from curate.versions.export import download
@@ -18,12 +18,10 @@ CHANGE_ICON = {"added": "➕ added", "removed": "➖ removed", "changed": "✎ c
 def render() -> None:
     st.header("Versions")
     ws = state.workspace()
-    if flash := st.session_state.pop("ver_flash", None):
-        st.success(flash)
+    state.flash("ver_flash")
     with state.user_errors():
-        sets = browse.datasets(ws)
+        sets = state.datasets_or_hint(ws)
         if not sets:
-            st.info("No datasets yet. Add one on the Data page, or run `curate demo` for a demo workspace.")
             return
         names = [d["name"] for d in sets]
         top = st.columns([2, 3])
