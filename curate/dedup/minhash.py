@@ -9,7 +9,12 @@ shingles; bench/dedup.py times the whole pipeline against datasketch and rensa.
 Banding: each band's rows are folded into one 64-bit key; documents sharing a key in any band are
 candidates. Each bucket contributes star edges (first member, other member) rather than all pairs,
 so a bucket of m documents costs m - 1 checks; every candidate is then verified by the true
-Jaccard of the two shingle sets before it may join a cluster.
+Jaccard of the two shingle sets before it may join a cluster, all candidates at once (one sort of
+both sets of every pair, see ``_intersections``).
+
+Signatures keep the 64-bit minimum per document and shift it afterwards (min commutes with the
+monotone shift), in one block per thread; on the bench corpus (22k docs, 732k shingles) the
+``np.minimum.reduceat`` per permutation is the floor: ~0.09 s on one core, ~0.045 s on two.
 """
 
 from __future__ import annotations
@@ -41,9 +46,10 @@ def signatures(sh: Shingles, num_perm: int, *, seed: int = SEED, threads: int = 
     has = np.flatnonzero(counts > 0)
     if len(has) == 0:
         return sig
-    # Blocks of whole documents holding about _CHUNK shingles each.
+    # Blocks of whole documents holding about _CHUNK shingles each, at least one per thread.
     ends = sh.offsets[has + 1]
-    cuts = np.searchsorted(ends, np.arange(_CHUNK, ends[-1], _CHUNK), side="left")
+    step = max(1, min(_CHUNK, -(-int(ends[-1]) // max(1, threads))))
+    cuts = np.searchsorted(ends, np.arange(step, ends[-1], step), side="left")
     bounds = np.unique(np.concatenate([[0], cuts + 1, [len(has)]]))
     bounds = bounds[bounds <= len(has)]
     blocks = [(bounds[i], bounds[i + 1]) for i in range(len(bounds) - 1) if bounds[i + 1] > bounds[i]]
@@ -58,8 +64,8 @@ def signatures(sh: Shingles, num_perm: int, *, seed: int = SEED, threads: int = 
         for k in range(num_perm):
             np.multiply(x, a[k], out=tmp)
             tmp += b[k]
-            tmp >>= np.uint64(32)
-            out[:, k] = np.minimum.reduceat(tmp, starts)
+            # min commutes with the (monotone) shift: shift the n_docs minima, not every shingle
+            out[:, k] = np.minimum.reduceat(tmp, starts) >> np.uint64(32)
         sig[docs] = out
 
     if threads > 1 and len(blocks) > 1:
@@ -108,36 +114,65 @@ def candidates(sig: np.ndarray, bands: int, rows: int, valid: np.ndarray | None 
         key = np.zeros(len(idx), np.uint64)
         for j in range(rows):
             key = mix64(key * mult[j] + part[:, j])
-        order = np.argsort(key, kind="stable")
+        order = np.argsort(key)
         ks = key[order]
         new_group = np.empty(len(ks), bool)
         new_group[0] = True
         new_group[1:] = ks[1:] != ks[:-1]
         group = np.cumsum(new_group) - 1
-        first = order[new_group][group]
+        first = np.minimum.reduceat(order, np.flatnonzero(new_group))[group]  # each bucket's smallest doc
         pair = first != order
         if pair.any():
-            edges.append(np.stack([idx[first[pair]], idx[order[pair]]], axis=1))
+            lo, hi = idx[first[pair]], idx[order[pair]]
+            edges.append(np.minimum(lo, hi) * n + np.maximum(lo, hi))
     if not edges:
         return np.zeros((0, 2), np.int64)
-    allp = np.concatenate(edges)
-    allp.sort(axis=1)
-    return np.unique(allp, axis=0)
+    code = np.unique(np.concatenate(edges))  # i * n + j: sorted as the pairs (i, j) are
+    return np.stack([code // n, code % n], axis=1).astype(np.int64)
 
 
-def verify(sh: Shingles, pairs: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:
+def _intersections(sh: Shingles, pairs: np.ndarray) -> np.ndarray | None:
+    """``|A ∩ B|`` of each pair's shingle sets: both sets of every pair tagged with the pair's
+    number, sorted together by ``pair | top bits of the hash``; a hash in both sets lands twice,
+    side by side. ``None`` if two different hashes of one pair share their top bits (then the
+    caller compares those pairs one by one). Measured on the bench corpus (6.5k candidates):
+    0.01 s against 0.11 s for ``np.unique`` + ``np.intersect1d`` per pair."""
+    m = len(pairs)
+    seg_start = sh.offsets[pairs].ravel()          # set of i, set of j, for each pair
+    seg_len = sh.counts()[pairs].ravel()
+    total = int(seg_len.sum())
+    if total == 0:
+        return np.zeros(m, np.int64)
+    before = np.zeros(len(seg_len), np.int64)
+    np.cumsum(seg_len[:-1], out=before[1:])
+    h = sh.hashes[np.repeat(seg_start - before, seg_len) + np.arange(total)]
+    pid = np.repeat(np.arange(m, dtype=np.uint64), seg_len[0::2] + seg_len[1::2])
+    bits = max(1, (m - 1).bit_length())
+    key = (pid << np.uint64(64 - bits)) | (h >> np.uint64(bits))
+    order = np.argsort(key)
+    k, hs = key[order], h[order]
+    same = k[1:] == k[:-1]
+    both = same & (hs[1:] == hs[:-1])
+    if (same & ~both).any():
+        return None
+    return np.bincount((k[1:][both] >> np.uint64(64 - bits)).astype(np.int64), minlength=m)
+
+
+def verify(sh: Shingles, pairs: np.ndarray, threshold: float, *, block: int = 1 << 15) -> tuple[np.ndarray, np.ndarray]:
     """Keep candidate pairs whose true Jaccard reaches ``threshold``: ``(pairs, similarities)``."""
     if len(pairs) == 0:
         return pairs, np.zeros(0)
-    sets: dict[int, np.ndarray] = {}
-
-    def get(d: int) -> np.ndarray:
-        s = sets.get(d)
-        if s is None:
-            s = sets[d] = sh.doc_set(d)
-        return s
-
-    sims = np.fromiter((jaccard(get(int(i)), get(int(j))) for i, j in pairs), dtype=np.float64, count=len(pairs))
+    sims = np.empty(len(pairs), np.float64)
+    for lo in range(0, len(pairs), block):
+        part = pairs[lo:lo + block]
+        inter = _intersections(sh, part)
+        if inter is None:
+            sims[lo:lo + len(part)] = [jaccard(sh.doc_set(int(i)), sh.doc_set(int(j))) for i, j in part]
+            continue
+        size = sh.counts()[part]
+        union = size[:, 0] + size[:, 1] - inter
+        with np.errstate(invalid="ignore", divide="ignore"):
+            sims[lo:lo + len(part)] = np.where(union > 0, inter / np.maximum(union, 1), 1.0)
     keep = sims >= threshold
     return pairs[keep], sims[keep]
 

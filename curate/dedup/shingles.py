@@ -24,6 +24,7 @@ A document shorter than ``n`` tokens (or characters) has one shingle: all of it.
 from __future__ import annotations
 
 import unicodedata
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -41,6 +42,7 @@ _WORD, _SPACE = np.uint8(1), np.uint8(2)  # per-byte class bits: letter/digit, w
 _ASCII = np.zeros(256, np.uint8)
 for _c in range(128):
     _ASCII[_c] = (_WORD if unicodedata.category(chr(_c))[0] in "LN" else 0) | (_SPACE if chr(_c).isspace() else 0)
+_MIN_PIECE = 4096  # documents: smaller inputs are not split across threads
 _CP_CLASS: dict[int, int] = {}  # non-ASCII code point -> class bits, filled as code points are met
 
 
@@ -83,42 +85,69 @@ def _classes(data: np.ndarray) -> np.ndarray:
     return cls
 
 
+def _runs(mask: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """First and one-past-last byte of each run of ``mask`` (runs end at text boundaries)."""
+    n = len(mask)
+    edge = np.zeros(n + 1, bool)
+    edge[offsets] = True  # text starts and ends
+    prev = np.empty(n, bool)
+    prev[0] = False
+    prev[1:] = mask[:-1]
+    prev &= ~edge[:n]
+    nxt = np.empty(n, bool)
+    nxt[-1] = False
+    nxt[:-1] = mask[1:]
+    nxt &= ~edge[1:]
+    return np.flatnonzero(mask & ~prev), np.flatnonzero(mask & ~nxt) + 1
+
+
+def _string_array(offsets: np.ndarray, data: np.ndarray) -> pa.Array:
+    big = len(data) >= 2**31
+    return pa.Array.from_buffers(pa.large_string() if big else pa.string(), len(offsets) - 1,
+                                 [None, pa.py_buffer(offsets.astype(np.int64 if big else np.int32)),
+                                  pa.py_buffer(np.ascontiguousarray(data))])
+
+
 def _collapse_whitespace(arr: pa.Array) -> pa.Array:
-    """Whitespace runs to one space, trimmed. Hand-written because Arrow has no non-regex kernel
-    for it: 0.012 s on the bench corpus against 0.067 s for ``replace_substring_regex(r"\s+")`` and
+    r"""Whitespace runs to one space, trimmed. Hand-written because Arrow has no non-regex kernel
+    for it: 0.02 s on the bench corpus against 0.067 s for ``replace_substring_regex(r"\s+")`` and
     0.036 s for ``utf8_split_whitespace`` + ``binary_join`` (which also keeps edge empties)."""
     offsets, data = _utf8(arr)
-    n = len(data)
-    if n == 0:
-        return pa.array([""] * len(offsets[:-1]), pa.string())
+    if len(data) == 0:
+        return _string_array(offsets, data)
     ws = (_classes(data) & _SPACE) != 0
-    starts = offsets[:-1][offsets[:-1] < offsets[1:]]
-    prev = np.empty(n, bool)
-    prev[0] = True
-    prev[1:] = ws[:-1]
-    prev[starts] = True  # a run at a text's start is dropped whole
+    first, end = _runs(ws, offsets)
+    edge = np.zeros(len(data) + 1, bool)
+    edge[offsets] = True
+    inner = ~edge[first] & ~edge[end]  # not at a text's start or end: becomes one space
     keep = ~ws
-    first = np.flatnonzero(ws & ~prev)  # the first byte of an inner or trailing run
-    solid = np.flatnonzero(keep)
-    nxt = np.searchsorted(solid, first)  # the run is inner if a non-space follows in the same text
-    inner = nxt < len(solid)
-    inner[inner] = (np.searchsorted(offsets, solid[nxt[inner]], side="right")
-                    == np.searchsorted(offsets, first[inner], side="right"))
     keep[first[inner]] = True
-    out = np.where(ws, np.uint8(0x20), data)[keep]
-    new_off = np.concatenate([[0], np.cumsum(keep)])[offsets]
-    text_type = pa.string() if len(out) < 2**31 else pa.large_string()
-    off_type = np.int32 if text_type == pa.string() else np.int64
-    return pa.Array.from_buffers(text_type, len(offsets) - 1,
-                                 [None, pa.py_buffer(new_off.astype(off_type)), pa.py_buffer(out)])
+    dropped = np.flatnonzero(~keep)
+    spaces = first[inner]
+    if len(dropped) == 0 and (data[spaces] == 0x20).all():
+        return arr if isinstance(arr, pa.Array) else arr.combine_chunks()
+    data = data.copy()
+    data[spaces] = 0x20
+    return _string_array(offsets - np.searchsorted(dropped, offsets), data[keep])
 
 
-def normalize(texts: pa.Array | list[str]) -> pa.Array:
-    """NFKC, lower case, single spaces, trimmed: equal outputs are exact duplicates."""
+def _normalize(arr: pa.Array) -> pa.Array:
+    return _collapse_whitespace(pc.utf8_lower(pc.utf8_normalize(pc.fill_null(arr, ""), "NFKC")))
+
+
+def normalize(texts: pa.Array | list[str], *, threads: int = 2) -> pa.Array:
+    """NFKC, lower case, single spaces, trimmed: equal outputs are exact duplicates. Large inputs
+    go through ``threads`` pieces at once."""
     arr = pa.array(texts, pa.string()) if isinstance(texts, list) else texts.cast(pa.string())
-    arr = pc.fill_null(arr, "")
-    arr = pc.utf8_lower(pc.utf8_normalize(arr, "NFKC"))
-    return _collapse_whitespace(arr)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    n = len(arr)
+    if threads <= 1 or n < 2 * _MIN_PIECE:
+        return _normalize(arr)
+    step = -(-n // threads)
+    with ThreadPoolExecutor(threads) as pool:
+        parts = list(pool.map(_normalize, [arr.slice(i, step) for i in range(0, n, step)]))
+    return pa.concat_arrays(parts)
 
 
 def mix64(x: np.ndarray) -> np.ndarray:
@@ -132,8 +161,8 @@ def mix64(x: np.ndarray) -> np.ndarray:
 
 @dataclass
 class Shingles:
-    """CSR layout: the shingle hashes of document ``d`` are ``hashes[offsets[d]:offsets[d + 1]]``
-    (may repeat; use ``doc_set`` for the set)."""
+    """CSR layout: the shingle set of document ``d`` is ``hashes[offsets[d]:offsets[d + 1]]``,
+    sorted and without repeats (``doc_set`` is that slice)."""
 
     hashes: np.ndarray   # uint64
     offsets: np.ndarray  # int64, len = n_docs + 1
@@ -146,45 +175,83 @@ class Shingles:
         return np.diff(self.offsets)
 
     def doc_set(self, d: int) -> np.ndarray:
-        return np.unique(self.hashes[self.offsets[d]:self.offsets[d + 1]])
+        return self.hashes[self.offsets[d]:self.offsets[d + 1]]
+
+
+def _as_sets(hashes: np.ndarray, offsets: np.ndarray) -> Shingles:
+    """Each document's hashes sorted, repeats dropped, for all documents in one ``argsort`` of
+    ``doc id | top bits of the hash``. Measured on the bench corpus (735k shingles): 0.02 s here
+    against 0.12 s for ``np.unique`` per document as verification and clustering asked for them."""
+    if len(hashes) == 0:
+        return Shingles(hashes.astype(np.uint64), offsets)
+    n_docs = len(offsets) - 1
+    doc = np.repeat(np.arange(n_docs, dtype=np.uint64), np.diff(offsets))
+    bits = max(1, (n_docs - 1).bit_length())
+    key = (doc << np.uint64(64 - bits)) | (hashes >> np.uint64(bits))
+    order = np.argsort(key)
+    k, h = key[order], hashes[order]
+    same = k[1:] == k[:-1]
+    dup = same & (h[1:] == h[:-1])
+    if (same & ~dup).any():  # two different hashes of one document share their top bits: sort exactly
+        order = np.lexsort((hashes, doc))
+        h, d = hashes[order], doc[order]
+        dup = (h[1:] == h[:-1]) & (d[1:] == d[:-1])
+    if not dup.any():
+        return Shingles(h, offsets)
+    keep = np.ones(len(h), bool)
+    keep[1:] = ~dup
+    kept = np.zeros(len(h) + 1, np.int64)
+    np.cumsum(keep, out=kept[1:])
+    return Shingles(h[keep], kept[offsets])
+
+
+def _tokens(norm: pa.Array) -> tuple[pa.Array, np.ndarray]:
+    r"""The tokens (runs of letters and digits) of all texts as one string array, and per-text
+    offsets into it. Replaces ``split_pattern_regex(r"[^\p{L}\p{N}]+")`` + dropping the empty
+    tokens: 0.02 s on the bench corpus against 0.09 s, same tokens."""
+    offsets, data = _utf8(norm)
+    if len(data) == 0:
+        return pa.array([], pa.string()), np.zeros(len(offsets), np.int64)
+    word = (_classes(data) & _WORD) != 0
+    first, end = _runs(word, offsets)
+    tok_off = np.searchsorted(first, offsets)
+    lengths = end - first
+    chars = np.zeros(len(lengths) + 1, np.int64)
+    np.cumsum(lengths, out=chars[1:])
+    return _string_array(chars, data[word]), tok_off
 
 
 def word_shingles(norm: pa.Array, n: int) -> Shingles:
     """Word n-gram hashes of normalised texts (tokens: runs of letters and digits)."""
-    lists = pc.split_pattern_regex(norm, r"[^\p{L}\p{N}]+")
-    if isinstance(lists, pa.ChunkedArray):
-        lists = lists.combine_chunks()
-    # Leading/trailing separators leave empty tokens: drop them, then rebuild the offsets.
-    flat = lists.flatten()
-    nonempty = pc.greater(pc.binary_length(flat), 0).to_numpy(zero_copy_only=False)
-    raw_off = lists.offsets.to_numpy().astype(np.int64) - lists.offsets[0].as_py()
-    kept = np.concatenate([[0], np.cumsum(nonempty)])
-    tok_off = kept[raw_off]
-    flat = flat.filter(pa.array(nonempty))
-    lengths = np.diff(tok_off)
-    empty = lengths == 0
+    flat, tok_off = _tokens(norm)
     encoded = pc.dictionary_encode(flat)
     vocab_hash = hash_strings(encoded.dictionary)
     th = vocab_hash[encoded.indices.to_numpy()]
-    n_docs = len(lengths)
-    doc_of = np.repeat(np.arange(n_docs), lengths)
-    end_of = tok_off[1:][doc_of]
-    pos = np.arange(len(th), dtype=np.int64)
+    lengths = np.diff(tok_off)
+    starts, ends = tok_off[:-1], tok_off[1:]
+    # g[p] = sum_j th[p + j] * C^(n-1-j): shifted slices, no per-token gathers. Positions whose
+    # n-gram runs past their document are dropped below; a short document's one shingle (its
+    # tokens, zeros after) is recomputed on its own.
     g = th.copy()
-    padded = np.concatenate([th, np.zeros(n, np.uint64)])
     for j in range(1, n):
-        nxt = padded[pos + j]
-        nxt = np.where(pos + j < end_of, nxt, np.uint64(0))
-        g = g * _C + nxt
-    g = mix64(g)
-    start_of = tok_off[:-1][doc_of]
-    # A shingle starts at p if the full n-gram fits, or p is the first token of a short document.
-    keep = (pos + n <= end_of) | ((pos == start_of) & (lengths[doc_of] < n))
-    keep &= ~empty[doc_of]
-    counts = np.bincount(doc_of[keep], minlength=n_docs)
-    offsets = np.zeros(n_docs + 1, np.int64)
+        g *= _C
+        g[:len(g) - j] += th[j:]
+    keep = np.ones(len(g), bool)
+    for k in range(1, n):
+        tail = ends - k
+        keep[tail[tail > starts]] = False
+    short = np.flatnonzero((lengths > 0) & (lengths < n))
+    if len(short):
+        s0, ln = starts[short], lengths[short]
+        h = th[s0].copy()
+        for j in range(1, n):
+            h *= _C
+            h += np.where(j < ln, th[np.minimum(s0 + j, len(th) - 1)], np.uint64(0))
+        g[s0] = h
+    counts = np.where(lengths >= n, lengths - n + 1, np.minimum(lengths, 1))
+    offsets = np.zeros(len(lengths) + 1, np.int64)
     np.cumsum(counts, out=offsets[1:])
-    return Shingles(g[keep], offsets)
+    return _as_sets(mix64(g[keep]), offsets)
 
 
 def char_shingles(norm: pa.Array, n: int) -> Shingles:
@@ -192,18 +259,29 @@ def char_shingles(norm: pa.Array, n: int) -> Shingles:
     table = char_ngram_hashes(norm, n)
     col = table.column("h").combine_chunks()
     offsets = col.offsets.to_numpy().astype(np.int64) - col.offsets[0].as_py()
-    return Shingles(col.flatten().to_numpy().astype(np.uint64, copy=False), offsets)
+    return _as_sets(col.flatten().to_numpy().astype(np.uint64, copy=False), offsets)
 
 
 SHINGLERS = {"word": word_shingles, "char": char_shingles}
 
 
-def shingles(norm: pa.Array, *, ngram: int, kind: str = "word", chunk: int = 100_000) -> Shingles:
+def shingles(norm: pa.Array, *, ngram: int, kind: str = "word", chunk: int = 100_000,
+             threads: int = 2) -> Shingles:
     """Shingle hashes of normalised texts; ``kind`` is ``word`` or ``char``. Works through ``chunk``
-    documents at a time so the temporaries stay bounded on large datasets."""
-    if len(norm) <= chunk:
+    documents at a time so the temporaries stay bounded on large datasets, ``threads`` pieces at
+    once (numpy, Arrow and DuckDB release the GIL: 0.072 s -> 0.045 s on the bench corpus, 2 cores)."""
+    if isinstance(norm, pa.ChunkedArray):
+        norm = norm.combine_chunks()
+    n = len(norm)
+    step = min(chunk, max(_MIN_PIECE, -(-n // max(1, threads))))
+    if n <= step:
         return SHINGLERS[kind](norm, ngram)
-    parts = [SHINGLERS[kind](norm.slice(i, chunk), ngram) for i in range(0, len(norm), chunk)]
+    pieces = [norm.slice(i, step) for i in range(0, n, step)]
+    if threads > 1:
+        with ThreadPoolExecutor(threads) as pool:
+            parts = list(pool.map(lambda piece: SHINGLERS[kind](piece, ngram), pieces))
+    else:
+        parts = [SHINGLERS[kind](piece, ngram) for piece in pieces]
     offsets = [np.zeros(1, np.int64)]
     base = 0
     for part in parts:
@@ -216,5 +294,7 @@ def jaccard(a: np.ndarray, b: np.ndarray) -> float:
     """Jaccard similarity of two sorted unique hash arrays."""
     if len(a) == 0 and len(b) == 0:
         return 1.0
-    inter = len(np.intersect1d(a, b, assume_unique=True))
+    if len(a) > len(b):
+        a, b = b, a
+    inter = int(np.count_nonzero(b.take(np.searchsorted(b, a), mode="clip") == a)) if len(a) else 0
     return inter / (len(a) + len(b) - inter)
