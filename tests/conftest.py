@@ -130,6 +130,18 @@ def wait_for_app(page) -> None:
                            "[data-test-script-state='notRunning']", timeout=60_000)
 
 
+def choose(page, label: str, option: str) -> None:
+    """Pick ``option`` in the Streamlit selectbox labelled ``label`` (typing filters long lists)."""
+    import re
+
+    box = page.get_by_role("combobox", name=label, exact=True)
+    box.click()
+    box.fill(option)
+    page.locator("[role=option]").filter(has_text=re.compile("^" + re.escape(option) + "$")).first.click()
+    wait_for_app(page)
+    assert box.input_value() == option
+
+
 def pytest_collection_modifyitems(config, items) -> None:
     """Run fast tests first, then browser tests, then slow ones."""
     def rank(item) -> int:

@@ -7,20 +7,10 @@ import re
 
 import pytest
 
-from conftest import wait_for_app
+from conftest import choose, wait_for_app
 from curate import dedup
 
 pytestmark = pytest.mark.browser
-
-
-def _choose(page, label: str, option: str) -> None:
-    """Pick ``option`` in the Streamlit selectbox labelled ``label`` (typing filters the list)."""
-    box = page.get_by_role("combobox", name=label, exact=True)
-    box.click()
-    box.fill(option)
-    page.locator("[role=option]").filter(has_text=re.compile("^" + re.escape(option) + "$")).first.click()
-    wait_for_app(page)
-    assert box.input_value() == option
 
 
 def test_decide_canonical_and_it_survives_a_rerun(demo_workspace, ui_server, page) -> None:
@@ -28,7 +18,7 @@ def test_decide_canonical_and_it_survives_a_rerun(demo_workspace, ui_server, pag
     page.goto(f"{server.url}/dedup")
     wait_for_app(page)
     page.get_by_role("heading", name="Dedup").wait_for()
-    _choose(page, "Dataset", "messy")
+    choose(page, "Dataset", "messy")
     page.get_by_text("Clusters (preview)").wait_for()
 
     page.get_by_role("button", name="Run dedup").click()
@@ -44,9 +34,9 @@ def test_decide_canonical_and_it_survives_a_rerun(demo_workspace, ui_server, pag
     detail = dedup.cluster_detail(demo_workspace, "messy", 2)
     other = next(m["example_id"] for m in detail["members"] if m["role"] == "dup")
     members = {m["example_id"] for m in detail["members"]}
-    _choose(page, "Open cluster", "#2 · 2 rows · dup")
+    choose(page, "Open cluster", "#2 · 2 rows · dup")
     page.get_by_text("Cluster #2", exact=False).first.wait_for()
-    _choose(page, "Canonical row", str(other))
+    choose(page, "Canonical row", str(other))
     page.get_by_role("button", name="Set canonical").click()
     page.get_by_text("Cluster #2: canonical saved (by ui).").wait_for()
     wait_for_app(page)
@@ -72,6 +62,6 @@ def test_decide_canonical_and_it_survives_a_rerun(demo_workspace, ui_server, pag
     assert (same[0]["action"], same[0]["author"]) == ("canonical", "ui")
 
     label = f"#{same[0]['cluster_id']} · 2 rows · canonical by ui"
-    _choose(page, "Open cluster", label)
+    choose(page, "Open cluster", label)
     page.get_by_text("decision: canonical by ui").wait_for()
     page.get_by_text(f"★ canonical · example {other}").wait_for()

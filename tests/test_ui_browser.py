@@ -6,19 +6,10 @@ import csv
 
 import pytest
 
-from conftest import wait_for_app
+from conftest import choose, wait_for_app
 from curate import browse
 
 pytestmark = pytest.mark.browser
-
-
-def _choose(page, label: str, option: str) -> None:
-    """Pick ``option`` in the Streamlit selectbox labelled ``label``."""
-    box = page.get_by_role("combobox", name=label, exact=True)
-    box.click()
-    page.get_by_role("option", name=option, exact=True).click()
-    wait_for_app(page)
-    assert box.input_value() == option
 
 
 def test_upload_map_columns_and_browse(workspace, ui_server, page, tmp_path) -> None:
@@ -34,8 +25,8 @@ def test_upload_map_columns_and_browse(workspace, ui_server, page, tmp_path) -> 
     page.get_by_text("No datasets yet").wait_for()
     page.locator("[data-testid='stFileUploader'] input[type='file']").set_input_files(str(path))
     page.get_by_text("3 columns: summary, body, grade").wait_for()
-    _choose(page, "text (required)", "summary")
-    _choose(page, "label (optional)", "grade")
+    choose(page, "text (required)", "summary")
+    choose(page, "label (optional)", "grade")
     page.get_by_role("button", name="Ingest").click()
     page.get_by_text("Ingested 3 rows into reviews (classification).").wait_for()
     wait_for_app(page)

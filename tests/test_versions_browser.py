@@ -6,19 +6,10 @@ import re
 
 import pytest
 
-from conftest import wait_for_app
+from conftest import choose, wait_for_app
 from curate import versions
 
 pytestmark = pytest.mark.browser
-
-
-def _choose(page, label: str, option: str) -> None:
-    box = page.get_by_role("combobox", name=label, exact=True)
-    box.click()
-    box.fill(option)
-    page.locator("[role=option]").filter(has_text=re.compile("^" + re.escape(option) + "$")).first.click()
-    wait_for_app(page)
-    assert box.input_value() == option
 
 
 def test_create_a_version_and_open_its_diff(demo_workspace, ui_server, page) -> None:
@@ -28,7 +19,7 @@ def test_create_a_version_and_open_its_diff(demo_workspace, ui_server, page) -> 
     page.goto(f"{server.url}/versions")
     wait_for_app(page)
     page.get_by_role("heading", name="Versions").wait_for()
-    _choose(page, "Dataset", "messy")
+    choose(page, "Dataset", "messy")
     page.locator(".st-key-ver_list [data-testid='stDataFrame'] td").filter(has_text="messy:base").first.wait_for(state="attached")
 
     page.locator(".st-key-ver_view").get_by_text("Create", exact=True).click()

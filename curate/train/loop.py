@@ -39,6 +39,7 @@ class FitResult:
     stopped_early: bool = False
     best_val_score: float | None = None
     best_step: int | None = None
+    eval_seconds: float = 0.0          # part of ``seconds`` spent evaluating on validation
     history: list[Progress] = field(default_factory=list)
 
 
@@ -119,7 +120,9 @@ def fit(model, features: Sequence[dict[str, Any]], collate: Callable[[list], dic
                               elapsed, elapsed / step * (n_steps - step))
             if evaluate and (step % eval_every == 0 or step == n_steps):
                 model.eval()
+                eval_started = time.perf_counter()
                 report.val_loss, report.val_score = evaluate(model)
+                result.eval_seconds += time.perf_counter() - eval_started
                 model.train()
                 if result.best_val_score is None or report.val_score > result.best_val_score:
                     result.best_val_score, result.best_step, bad_evals = report.val_score, step, 0
