@@ -236,14 +236,19 @@ def clusters(workspace: Workspace, dataset: str, *, limit: int = 100, offset: in
         return store.list_clusters(con, run["id"], limit=limit, offset=offset)
 
 
+def _cluster(con, dataset: str, run: dict[str, Any], cluster_id: int) -> dict[str, Any]:
+    info = store.cluster(con, run["id"], cluster_id)
+    if info is None:
+        raise NotFound(f"dataset {dataset!r}: no cluster {cluster_id} in dedup run {run['id']}; "
+                       f"fix: pick a cluster listed by the latest run")
+    return info
+
+
 def cluster_detail(workspace: Workspace, dataset: str, cluster_id: int) -> dict[str, Any]:
     """One cluster of the latest run with its members' compared text, role and similarity."""
     with workspace.connect() as con:
         ds, run = _latest(con, dataset)
-        info = store.cluster(con, run["id"], cluster_id)
-        if info is None:
-            raise NotFound(f"dataset {dataset!r}: no cluster {cluster_id} in dedup run {run['id']}; "
-                           f"fix: pick a cluster listed by the latest run")
+        info = _cluster(con, dataset, run, cluster_id)
         members = store.members(con, run["id"], cluster_id)
         fields = json.loads(run["params"])["fields"]
         texts = store.doc_texts(con, ds["id"], ds["task"], fields, ids=[m["example_id"] for m in members])
@@ -266,10 +271,7 @@ def decide(workspace: Workspace, dataset: str, cluster_id: int, action: str, *, 
         raise DedupError(f"dedup {dataset}: a decision needs who made it; fix: pass an annotator name")
     with workspace.connect() as con:
         ds, run = _latest(con, dataset)
-        info = store.cluster(con, run["id"], cluster_id)
-        if info is None:
-            raise NotFound(f"dataset {dataset!r}: no cluster {cluster_id} in dedup run {run['id']}; "
-                           f"fix: pick a cluster listed by the latest run")
+        _cluster(con, dataset, run, cluster_id)  # raises if the cluster is not in the latest run
         member_ids = sorted(m["example_id"] for m in store.members(con, run["id"], cluster_id))
         earlier = _decisions(store.decisions(con, ds["id"]))
         params = DedupParams(**json.loads(run["params"]))

@@ -4,11 +4,24 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Iterator
 
 import duckdb
 
 from curate.errors import NotFound
+
+
+@contextmanager
+def registered(con: duckdb.DuckDBPyConnection, **tables: Any) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Arrow tables visible to SQL under the given names for one block, then unregistered."""
+    for name, table in tables.items():
+        con.register(name, table)
+    try:
+        yield con
+    finally:
+        for name in tables:
+            con.unregister(name)
 
 
 def first(cur: duckdb.DuckDBPyConnection) -> tuple | None:

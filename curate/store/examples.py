@@ -11,7 +11,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from curate.store.catalog import _rows, first, scalar
+from curate.store.catalog import _rows, first, registered, scalar
 
 FIELDS = ("text", "label", "instruction", "input", "response", "messages")
 # Which fields a task's records must have (``input`` of sft may be absent: it becomes "").
@@ -62,23 +62,17 @@ def first_problem(con: duckdb.DuckDBPyConnection, batch: pa.Table, task: str, pa
         SELECT row_num, problem FROM (
             SELECT row_num, CASE {' '.join(checks)} END AS problem FROM batch)
         WHERE problem IS NOT NULL ORDER BY row_num LIMIT 1"""
-    con.register("batch", batch)
-    try:
+    with registered(con, batch=batch):
         return first(con.execute(sql, params))
-    finally:
-        con.unregister("batch")
 
 
 def first_label_type(con: duckdb.DuckDBPyConnection, batch: pa.Table, path: str) -> str | None:
     """``int`` or ``str``: the JSON type of the first label in a batch (None if it has no labels)."""
-    con.register("batch", batch)
-    try:
+    with registered(con, batch=batch):
         found = first(con.execute("""
             SELECT json_type(raw, ?) FROM batch WHERE json_valid(raw)
               AND coalesce(json_type(raw, ?), 'NULL') IN ('VARCHAR', 'BIGINT', 'UBIGINT')
             ORDER BY row_num LIMIT 1""", [path, path]))
-    finally:
-        con.unregister("batch")
     return LABEL_TYPES[found[0]] if found else None
 
 
@@ -116,11 +110,8 @@ def insert_batch(con: duckdb.DuckDBPyConnection, batch: pa.Table, *, dataset_id:
                {', '.join(FIELDS)}
         FROM (SELECT id, row_num, split, raw, {', '.join(f'{exprs[f]} AS {f}' for f in FIELDS)}
               FROM (SELECT *, {extract} AS v FROM batch))"""
-    con.register("batch", batch)
-    try:
+    with registered(con, batch=batch):
         con.execute(sql, [paths[f] for f in fields])
-    finally:
-        con.unregister("batch")
     return batch.num_rows
 
 

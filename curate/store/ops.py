@@ -12,7 +12,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from curate.store.catalog import _rows, scalar
+from curate.store.catalog import _rows, registered, scalar
 
 FIELDS = ("text", "label", "instruction", "input", "response", "messages")
 KIND = "recipe"
@@ -70,36 +70,27 @@ def save_edits(con: duckdb.DuckDBPyConnection, run_id: int, edits: pa.Table) -> 
     """Insert edits (``example_id, field, value, author``); call once per step so later steps get higher ids."""
     if edits.num_rows == 0:
         return
-    con.register("new_edits", edits)
-    try:
+    with registered(con, new_edits=edits):
         con.execute("""INSERT INTO edits (example_id, field, value, author, run_id)
                        SELECT example_id, field, value, author, ? FROM new_edits ORDER BY example_id""", [run_id])
-    finally:
-        con.unregister("new_edits")
 
 
 def save_signals(con: duckdb.DuckDBPyConnection, run_id: int, signals: pa.Table) -> None:
     """Insert signals in long form (``example_id, name, value``)."""
     if signals.num_rows == 0:
         return
-    con.register("new_signals", signals)
-    try:
+    with registered(con, new_signals=signals):
         con.execute("INSERT INTO signals (run_id, example_id, name, value) "
                     "SELECT ?, example_id, name, value FROM new_signals", [run_id])
-    finally:
-        con.unregister("new_signals")
 
 
 def save_issues(con: duckdb.DuckDBPyConnection, run_id: int, issues: pa.Table) -> None:
     """Insert issues (``example_id, kind, reason, score``)."""
     if issues.num_rows == 0:
         return
-    con.register("new_issues", issues)
-    try:
+    with registered(con, new_issues=issues):
         con.execute("INSERT INTO issues (run_id, example_id, kind, reason, score) "
                     "SELECT ?, example_id, kind, reason, score FROM new_issues", [run_id])
-    finally:
-        con.unregister("new_issues")
 
 
 def recipe_runs(con: duckdb.DuckDBPyConnection, dataset_id: int) -> list[dict[str, Any]]:

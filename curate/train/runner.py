@@ -333,6 +333,12 @@ def _baseline(workspace, train_rows, sets, params, reporter, folder):
     return results
 
 
+def _fit_counters(fit) -> dict[str, Any]:
+    """What every fine-tune records about its training loop."""
+    return {"steps": fit.steps, "stopped_early": fit.stopped_early, "train_seconds": round(fit.seconds, 2),
+            "val_eval_seconds": round(fit.eval_seconds, 2)}
+
+
 def _classifier(train_rows, val_rows, sets, params, device, reporter, folder, counters):
     from curate.train import classify
 
@@ -340,10 +346,8 @@ def _classifier(train_rows, val_rows, sets, params, device, reporter, folder, co
     clf = classify.train(train_rows, val_rows, params, device=device, hooks=reporter.hooks())
     if clf.fit.cancelled:
         raise Cancelled()
-    counters.update({"steps": clf.fit.steps, "stopped_early": clf.fit.stopped_early,
-                     "progress_write_seconds": round(reporter.seconds, 3),
-                     "best_val_accuracy": clf.fit.best_val_score, "best_step": clf.fit.best_step,
-                     "train_seconds": round(clf.fit.seconds, 2), "val_eval_seconds": round(clf.fit.eval_seconds, 2)})
+    counters.update(_fit_counters(clf.fit), progress_write_seconds=round(reporter.seconds, 3),
+                    best_val_accuracy=clf.fit.best_val_score, best_step=clf.fit.best_step)
     reporter.phase("evaluating")
     results = {}
     for name, eval_rows in sets:
@@ -361,10 +365,9 @@ def _sft(train_rows, val_rows, sets, params, device, reporter, folder, counters)
     trained = sft.train(train_rows, val_rows, params, device=device, hooks=reporter.hooks())
     if trained.fit.cancelled:
         raise Cancelled()
-    counters.update({"steps": trained.fit.steps, "stopped_early": trained.fit.stopped_early,
-                     "best_val_loss": -trained.fit.best_val_score if trained.fit.best_val_score is not None else None,
-                     "train_seconds": round(trained.fit.seconds, 2), "val_eval_seconds": round(trained.fit.eval_seconds, 2),
-                     "chat_template": trained.chat_template})
+    best = trained.fit.best_val_score
+    counters.update(_fit_counters(trained.fit), best_val_loss=-best if best is not None else None,
+                    chat_template=trained.chat_template)
     reporter.phase("evaluating")
     results = {}
     for name, eval_rows in sets:
