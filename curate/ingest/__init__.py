@@ -22,7 +22,7 @@ from curate.ingest import chat, readers
 from curate.ingest.readers import Source, detect, peek
 from curate.ingest.tasks import TASK_FIELDS, Mapping, columns_of, detect_task, parse_map, resolve, suggest_map
 from curate.store import catalog, examples
-from curate.store.workspace import Workspace
+from curate.store.workspace import Workspace, scratch
 
 __all__ = ["ingest", "preview", "Preview", "IngestReport", "parse_map", "TASK_FIELDS"]
 
@@ -115,11 +115,8 @@ def _label_type_of(records: list[dict], column: str) -> str | None:
 def _explain(source: Source, table: pa.Table, mapping: Mapping, paths: dict[str, str], label_type: str | None,
              cause: Exception) -> InputError:
     """Turn a failed batch into one line naming the first bad record (checked on a scratch connection)."""
-    scratch = duckdb.connect()
-    try:
-        bad = examples.first_problem(scratch, table.select(["row_num", "raw"]), mapping.task, paths, label_type)
-    finally:
-        scratch.close()
+    with scratch() as con:
+        bad = examples.first_problem(con, table.select(["row_num", "raw"]), mapping.task, paths, label_type)
     if bad is None:
         return InputError(source.path, f"could not ingest: {str(cause).splitlines()[0][:200]}",
                           fix="check the file's format")
@@ -144,9 +141,8 @@ def _ingest_one(con: duckdb.DuckDBPyConnection, source: Source, sha: str, datase
     next_id = examples.next_id(con)
     for table in readers.batches(source):
         if labelled and label_type is None:
-            scratch = duckdb.connect()
-            label_type = examples.first_label_type(scratch, table, paths["label"])
-            scratch.close()
+            with scratch() as side:
+                label_type = examples.first_label_type(side, table, paths["label"])
         try:
             if mapping.task == "chat":
                 table = _with_messages(source, table, mapping.columns["messages"])

@@ -11,7 +11,8 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from curate.store.catalog import _rows, first, scalar
+from curate.store.catalog import _rows, first, registered, scalar
+from curate.store.workspace import scratch
 
 # What a dedup can compare, per task: name → SQL over the current value ``v_<column>`` of a column.
 _USER = "list_transform(list_filter(json_extract(v_messages, '$[*]'), lambda x: x->>'role' = '{role}'), lambda x: x->>'content')"
@@ -202,12 +203,8 @@ def hash_strings(values: pa.Array) -> "np.ndarray":
     """DuckDB's 64-bit ``hash`` of each string, as a uint64 numpy array."""
     import numpy as np
 
-    con = duckdb.connect()
-    try:
-        con.register("v", pa.table({"s": values}))
+    with scratch() as con, registered(con, v=pa.table({"s": values})):
         out = con.sql("SELECT hash(s) AS h FROM v").to_arrow_table().column("h")
-    finally:
-        con.close()
     return out.to_numpy().astype(np.uint64, copy=False)
 
 
@@ -216,14 +213,10 @@ def char_ngram_hashes(norm: pa.Array, n: int) -> pa.Table:
     none if empty), as a table with one list column ``h``."""
     import numpy as np
 
-    con = duckdb.connect()
-    try:
-        con.register("v", pa.table({"s": norm, "d": pa.array(np.arange(len(norm)))}))
+    with scratch() as con, registered(con, v=pa.table({"s": norm, "d": pa.array(np.arange(len(norm)))})):
         return con.sql(f"""
             SELECT d, CASE WHEN length(s) = 0 THEN []::UBIGINT[]
                            WHEN length(s) < {int(n)} THEN [hash(s)]
                            ELSE list_transform(range(1, length(s) - {int(n)} + 2),
                                                lambda i: hash(substr(s, i, {int(n)}))) END AS h
             FROM v ORDER BY d""").to_arrow_table()
-    finally:
-        con.close()

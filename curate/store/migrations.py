@@ -380,5 +380,5 @@ def schema(con: duckdb.DuckDBPyConnection) -> list[tuple]:
     """The store's tables and columns, for comparing a fresh store with a migrated one."""
     return con.execute("""
         SELECT table_name, column_name, data_type, is_nullable, column_default
-        FROM information_schema.columns WHERE table_schema = 'main'
+        FROM information_schema.columns WHERE table_schema = 'main' AND table_catalog = current_database()
         ORDER BY table_name, ordinal_position""").fetchall()

@@ -1,6 +1,6 @@
 """DuckDB's own readers for the columnar and array formats, streamed as Arrow batches of raw JSON.
 
-Each scan runs on a private in-memory connection, so it never holds the workspace's lock and its
+Each scan runs on a private cursor of the process's in-memory DuckDB (``workspace.scratch``), so it never holds the workspace's lock and its
 stream is not disturbed by the inserts that consume it.
 """
 
@@ -9,18 +9,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterator
 
-import duckdb
 import pyarrow as pa
+
+from curate.store.catalog import registered
+from curate.store.workspace import scratch
 
 BATCH_ROWS = 50_000
 
 
 def _stream(sql: str, params: list, batch_rows: int) -> Iterator[pa.RecordBatch]:
-    con = duckdb.connect()
-    try:
+    with scratch() as con:
         yield from con.sql(sql, params=params).to_arrow_reader(batch_rows)
-    finally:
-        con.close()
 
 
 def csv_raw(path: Path, columns: list[str], delim: str, *, batch_rows: int = BATCH_ROWS) -> Iterator[pa.RecordBatch]:
@@ -49,11 +48,7 @@ def parquet_raw(path: Path, *, batch_rows: int = BATCH_ROWS) -> Iterator[pa.Reco
 
 def arrow_raw(batches: Iterator[pa.RecordBatch], *, batch_rows: int = BATCH_ROWS) -> Iterator[pa.RecordBatch]:
     """Rows of in-memory Arrow batches (an HF ``save_to_disk`` file) as JSON objects."""
-    con = duckdb.connect()
-    try:
+    with scratch() as con:
         for batch in batches:
-            con.register("cols", pa.Table.from_batches([batch]))
-            yield from con.sql("SELECT to_json(cols)::VARCHAR AS raw FROM cols").to_arrow_reader(batch_rows)
-            con.unregister("cols")
-    finally:
-        con.close()
+            with registered(con, cols=pa.Table.from_batches([batch])):
+                yield from con.sql("SELECT to_json(cols)::VARCHAR AS raw FROM cols").to_arrow_reader(batch_rows)

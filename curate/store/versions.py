@@ -15,7 +15,8 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from curate.store.catalog import _rows, first, scalar
+from curate.store.catalog import _rows, first, registered, scalar
+from curate.store.workspace import scratch
 from curate.store.dedup import FIELD_SQL
 
 FIELDS = ("text", "label", "instruction", "input", "response", "messages")
@@ -26,7 +27,7 @@ _RULE_CTE = {"majority": "major", "adjudicated": "latest_answer", "annotator": "
 
 
 def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    return scalar(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name])) > 0
+    return scalar(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ? AND table_catalog = current_database()", [name])) > 0
 
 
 # --- the dataset as it stands ----------------------------------------------------------------------
@@ -135,12 +136,8 @@ def compare_texts(fields: pa.Table, task: str, names: list[str]) -> list[str]:
     text = "concat_ws(chr(10), " + ", ".join(f"nullif({FIELD_SQL[task][f][1]}, '')" for f in names) + ")"
     cols = ", ".join(f"{f} AS v_{f}" for f in FIELDS)
     table = fields.select(list(FIELDS)).append_column("n", pa.array(range(fields.num_rows), pa.int64()))
-    con = duckdb.connect()
-    try:
-        con.register("rows_in", table)
+    with scratch() as con, registered(con, rows_in=table):
         out = con.sql(f"SELECT coalesce({text}, '') AS t FROM (SELECT n, {cols} FROM rows_in) ORDER BY n").to_arrow_table()
-    finally:
-        con.close()
     return out.column("t").to_pylist()
 
 
