@@ -5,7 +5,7 @@ ingested into a workspace and versioned with every row in train; SST-2 dev (``de
 sentences) ingested as its own dataset and pinned as the eval set ``sst2-dev``.
 
   curate  ``curate.train.execute`` on a recorded run: the real path (rows from the version, progress
-          written to the store about once a second, cancel flag polled, eval on the pinned set,
+          written to the store every 5 s, cancel flag polled, eval on the pinned set,
           predictions stored, model saved).
   plain   the loop one writes by hand with transformers: AutoModelForSequenceClassification from the
           same folder, the same tokenisation, DataCollatorWithPadding, AdamW with the same groups,

@@ -9,7 +9,7 @@ store file to it (shared, reference-counted, between the process's threads) and 
 with the store as default database; the last one out DETACHes it, which checkpoints and releases
 the file lock. Creating a DuckDB instance per unit of work instead cost 10-15 ms each (registering
 every built-in function) and, inside a training worker, slowed the next training step by ~0.15 s
-(bench/train.py: +10 % time with progress written every 2 s; attaching: ~3 ms, no slowdown).
+(bench/train.py: +10 % time with progress written every 2 s; attaching: ~3-10 ms, ~40 ms on the next step).
 The host also serves scratch work on in-memory Arrow data (``scratch()``).
 """
 

@@ -28,9 +28,10 @@ from curate.train.loop import Hooks, Progress
 from curate.train.params import TrainParams, resolved
 
 FINAL = ("done", "failed", "cancelled")
-# How often a worker writes progress (and reads the cancel flag). Each write opens the store, about
-# 40 ms on 2 cores: every 2 s keeps that near 2 % of training time (bench/train.py prints the share).
-FLUSH_SECONDS = 2.0
+# How often a worker writes progress (and reads the cancel flag). A write attaches the store (~10 ms)
+# and costs the next training step another ~40 ms on 2 cores: every 5 s keeps that near 1 % of
+# training time (bench/train.py prints the write share and the overhead against a plain loop).
+FLUSH_SECONDS = 5.0
 
 
 class Cancelled(Exception):
@@ -130,7 +131,7 @@ def _alive(pid: int) -> bool:
 
 
 def cancel(workspace: Workspace, run_id: int) -> None:
-    """Ask a queued or running model run to stop (the worker checks about once a second)."""
+    """Ask a queued or running model run to stop (the worker checks every few seconds)."""
     retry_conflicts(lambda: _write(workspace, lambda con: store.request_cancel(con, run_id)))
 
 
@@ -160,8 +161,8 @@ def _write(workspace: Workspace, fn: Callable[[Any], Any]) -> Any:
 
 
 class StoreReporter:
-    """Training hooks that buffer progress and write it (and read the cancel flag) about once a second,
-    in short transactions; a busy store only delays the write, it never stops training."""
+    """Training hooks that buffer progress and write it (and read the cancel flag) every
+    ``FLUSH_SECONDS`` in short transactions; a busy store only delays the write, never training."""
 
     def __init__(self, workspace: Workspace, run_id: int) -> None:
         self.workspace, self.run_id = workspace, run_id
