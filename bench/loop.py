@@ -54,7 +54,7 @@ def make_files(data: Path, out: Path, rows: int, noise: float) -> dict:
     return {"rows": len(records), "flipped": len(flipped), "truth": {r["text"]: str(r["label"]) for r in records}}
 
 
-def build(ws: Workspace, data: Path, files: Path, truth: dict[str, str], accept_above: float) -> dict:
+def build(ws: Workspace, data: Path, files: Path, truth: dict[str, str], accept_above: float, review: str) -> dict:
     ingest(ws, [data / "sst2" / "dev.jsonl"], "sst2-dev")
     versions.create_version(ws, "sst2-dev", "v1", split=(0, 0, 1))
     versions.pin_eval_set(ws, "sst2-dev:v1", "all", "sst2-dev")
@@ -63,7 +63,7 @@ def build(ws: Workspace, data: Path, files: Path, truth: dict[str, str], accept_
     versions.create_version(ws, "clean", "ceiling", split=(1, 0, 0), exclude=())
     versions.create_version(ws, "noisy", "A", split=(1, 0, 0), exclude=(), note="raw (noisy) labels")
     started = time.perf_counter()
-    report = suspects.suspects(ws, "noisy")
+    report = suspects.suspects(ws, "noisy", method=review)
     question = questions.get_question(ws, "noisy")
     accepted = suspects.accept_above(ws, question, accept_above, "bench")
     review_s = time.perf_counter() - started
@@ -94,16 +94,23 @@ def main() -> None:
     ap.add_argument("--accept-above", type=float, default=0.7)
     ap.add_argument("--max-length", type=int, default=48)
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    ap.add_argument("--review", choices=suspects.METHODS, default="finetune",
+                    help="where the suspects' cross-validated probabilities come from")
+    ap.add_argument("--review-only", action="store_true", help="stop after the label review (no training)")
     args = ap.parse_args()
     refs = {"clean (ceiling)": "clean:ceiling", "A raw noisy": "noisy:A", "B reviewed": "noisy:B"}
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         made = make_files(args.data, tmp, args.rows, args.noise)
         ws = Workspace(tmp / "ws")
-        info = build(ws, args.data, tmp, made["truth"], args.accept_above)
-        print(f"{made['rows']} SST-2 sentences, {made['flipped']} labels flipped ({args.noise:.0%}); label review: "
-              f"{info['suspects']} suspects, {info['accepted']} suggestions accepted (score >= {args.accept_above}) in {info['review_seconds']} s; "
+        info = build(ws, args.data, tmp, made["truth"], args.accept_above, args.review)
+        print(f"{made['rows']} SST-2 sentences, {made['flipped']} labels flipped ({args.noise:.0%}); label review "
+              f"({args.review}): {info['suspects']} suspects, {info['accepted']} suggestions accepted "
+              f"(score >= {args.accept_above}) in {info['review_seconds']} s; "
               f"wrong labels: A {info['wrong_A']}, B {info['wrong_B']}, clean {info['wrong_clean']}", flush=True)
+        if args.review_only:
+            print(json.dumps({"args": {k: str(v) for k, v in vars(args).items()}, **info}))
+            return
         base = {name: score(ws, ref, baseline=True, params=TrainParams()) for name, ref in refs.items()}
         print("quick baseline dev accuracy: " + ", ".join(f"{k} {v:.4f}" for k, v in base.items()), flush=True)
         acc: dict[str, list[float]] = {name: [] for name in refs}

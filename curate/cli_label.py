@@ -168,11 +168,16 @@ def suspects(dataset: str = typer.Argument(..., help="Dataset name."),
              out_file: Optional[Path] = typer.Option(None, "--out", "-o", help="Write the ranked suspects as JSONL."),
              accept_above: Optional[float] = typer.Option(None, "--accept-above", help="Take the suggested label of suspects scoring ≥ this."),
              annotator: Optional[str] = typer.Option(None, "--annotator", "-a", help="Who takes them (with --accept-above)."),
+             method: str = typer.Option("embeddings", "--method", "-m", help="Where the cross-validated probabilities come from: embeddings (LR on MiniLM embeddings, seconds) or finetune (MiniLM fine-tuned per fold, minutes)."),
+             folds: Optional[int] = typer.Option(None, "--folds", min=2, max=20, help="Cross-validation folds (default 5 for embeddings, 3 for finetune)."),
+             epochs: float = typer.Option(1.0, "--epochs", min=0.1, max=20, help="finetune: epochs per fold."),
+             model: Optional[str] = typer.Option(None, "--model", help="finetune: a local model folder (default: the bundled MiniLM)."),
              limit: int = typer.Option(20, "--limit", "-n", min=0, help="Rows to print.")) -> None:
     """Find likely label errors (cleanlab over cross-validated probabilities), ranked; score 1 = surely wrong.
 
     With --accept-above, the latest stored suspects (found now if there are none) are taken as that
     annotator's answers."""
+    options = {"method": method, "folds": folds, "epochs": epochs, "model": model}
     ws = _workspace()
     q = questions_lib.get_question(ws, dataset, question)
     if accept_above is not None:
@@ -180,12 +185,12 @@ def suspects(dataset: str = typer.Argument(..., help="Dataset name."),
             _fail("--accept-above needs --annotator NAME (whose labels they become)")
         annotators_lib.check_annotator(ws, annotator)
         if not suspects_lib.list_suspects(ws, q):
-            suspects_lib.find_suspects(ws, q)
+            suspects_lib.find_suspects(ws, q, **options)
         n = suspects_lib.accept_above(ws, q, accept_above, annotator)
         out.print(f"{dataset}/{q['name']}: took the suggested label of {n:,} suspects scoring ≥ {accept_above} as {annotator}")
         return
-    with err.status("embedding and cross-validating"):
-        report = suspects_lib.find_suspects(ws, q)
+    with err.status("fine-tuning per fold" if method == "finetune" else "embedding and cross-validating"):
+        report = suspects_lib.find_suspects(ws, q, **options)
     rows = [{k: r[k] for k in ("id", "example_id", "score", "given", "suggested")}
             for r in suspects_lib.list_suspects(ws, q)]
     err.print(f"{dataset}/{q['name']}: {report.flagged:,} suspects among {report.checked:,} labels "

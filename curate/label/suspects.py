@@ -2,6 +2,15 @@
 
 Works on every current label, including those that came with ingest. The suspects of a run are
 stored as ``label_suspect`` issues whose score is 1 − p(given label): 1 means surely wrong.
+
+Two sources of out-of-fold probabilities:
+
+- ``embeddings`` (default, seconds): logistic regression on the cached MiniLM embeddings, 5 folds;
+- ``finetune`` (minutes on CPU): the bundled MiniLM (or ``model``) fine-tuned on each fold's other
+  rows for ``epochs`` (1: a model learns the clean majority before it memorises the noise), 3
+  folds. Much the stronger detector where frozen embeddings separate the classes poorly (SST-2:
+  ~0.79 dev accuracy from embeddings, ~0.85 fine-tuned), which is what decides how many of the
+  accepted suggestions are right.
 """
 
 from __future__ import annotations
@@ -29,30 +38,82 @@ class SuspectReport:
     seconds: float
 
 
-def rank_suspects(X: np.ndarray, y: np.ndarray, *, folds: int = 5, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Indices of likely label errors (most suspicious first), their scores, and the argmax class of
-    every row. ``y`` holds integer classes 0..K-1. Cut: cleanlab's default (prune by noise rate)."""
-    from cleanlab.filter import find_label_issues
-    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+METHODS = ("embeddings", "finetune")
+DEFAULT_FOLDS = {"embeddings": 5, "finetune": 3}
+
+
+def _folds(y: np.ndarray, folds: int, seed: int):
+    from sklearn.model_selection import StratifiedKFold
 
     smallest = int(np.bincount(y).min())
-    cv = StratifiedKFold(n_splits=max(2, min(folds, smallest)), shuffle=True, random_state=seed)
-    proba = cross_val_predict(classifier(), X, y, cv=cv, method="predict_proba")
+    return StratifiedKFold(n_splits=max(2, min(folds, smallest)), shuffle=True, random_state=seed)
+
+
+def embedding_probabilities(X: np.ndarray, y: np.ndarray, *, folds: int = 5, seed: int = 0) -> np.ndarray:
+    """Out-of-fold class probabilities of logistic regression on embeddings ``X``."""
+    from sklearn.model_selection import cross_val_predict
+
+    return cross_val_predict(classifier(), X, y, cv=_folds(y, folds, seed), method="predict_proba")
+
+
+def finetune_probabilities(texts: list[str], y: np.ndarray, *, folds: int = 3, seed: int = 0, epochs: float = 1.0,
+                           model: str | None = None,
+                           progress: Callable[[int, int], None] | None = None) -> np.ndarray:
+    """Out-of-fold class probabilities of a sequence classifier fine-tuned on each fold's other rows."""
+    from curate.train import classify
+    from curate.train.params import TrainParams
+
+    classes = [str(k) for k in range(int(y.max()) + 1)]
+    params = TrainParams(model=model, epochs=epochs, batch_size=32, max_length=128, patience=0, seed=seed)
+    proba = np.zeros((len(y), len(classes)), dtype=np.float64)
+    splits = list(_folds(y, folds, seed).split(np.zeros(len(y)), y))
+    for k, (train_idx, test_idx) in enumerate(splits):
+        if progress:
+            progress(k, len(splits))
+        rows = [{"text": texts[i], "label": classes[y[i]]} for i in train_idx]
+        clf = classify.train(rows, [], params, classes=classes)
+        _, proba[test_idx], _ = classify.predict(clf, [texts[i] for i in test_idx], params)
+        del clf
+    if progress:
+        progress(len(splits), len(splits))
+    return proba
+
+
+def rank_suspects(X: np.ndarray | None, y: np.ndarray, *, folds: int = 5, seed: int = 0,
+                  proba: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Indices of likely label errors (most suspicious first), their scores, and the argmax class of
+    every row. ``y`` holds integer classes 0..K-1; ``proba`` (out-of-fold probabilities) defaults to
+    logistic regression on ``X``. Cut: cleanlab's default (prune by noise rate)."""
+    from cleanlab.filter import find_label_issues
+
+    if proba is None:
+        proba = embedding_probabilities(X, y, folds=folds, seed=seed)
     ranked = find_label_issues(labels=y, pred_probs=proba, return_indices_ranked_by="self_confidence")
     scores = 1.0 - proba[np.arange(len(y)), y]
     return np.asarray(ranked, dtype=np.int64), scores[ranked], proba.argmax(axis=1)
 
 
-def find_suspects(workspace: Workspace, question: dict[str, Any], *, folds: int = 5,
+def find_suspects(workspace: Workspace, question: dict[str, Any], *, method: str = "embeddings",
+                  folds: int | None = None, epochs: float = 1.0, model: str | None = None, seed: int = 0,
                   progress: Callable[[int, int], None] | None = None) -> SuspectReport:
     """Rank the labelled examples of a question and store the suspects as one run of issues."""
+    if method not in METHODS:
+        raise InputError("--method", f"unknown suspects method {method!r}", fix=f"use one of: {', '.join(METHODS)}")
+    folds = folds or DEFAULT_FOLDS[method]
     started = time.perf_counter()
     data = label_data(workspace, question)
     y_all, present = check_trainable(data, 2)
-    X_all = embeddings(workspace, data, progress)
     mask = y_all >= 0
     rows = np.flatnonzero(mask)
-    ranked, scores, guess = rank_suspects(X_all[mask], y_all[mask], folds=folds)
+    if method == "embeddings":
+        X_all = embeddings(workspace, data, progress)
+        ranked, scores, guess = rank_suspects(X_all[mask], y_all[mask], folds=folds, seed=seed)
+        how = "cleanlab.find_label_issues(prune_by_noise_rate) over cross_val_predict (LR on MiniLM embeddings)"
+    else:
+        proba = finetune_probabilities([data.texts[i] for i in rows], y_all[mask], folds=folds, seed=seed,
+                                       epochs=epochs, model=model, progress=progress)
+        ranked, scores, guess = rank_suspects(None, y_all[mask], proba=proba)
+        how = f"cleanlab.find_label_issues(prune_by_noise_rate) over {folds}-fold fine-tuned {model or 'MiniLM'}"
     pick = rows[ranked]
     table = pa.table({"example_id": pa.array(data.example_ids[pick], pa.int64()),
                       "score": pa.array(scores, pa.float64()),
@@ -62,8 +123,8 @@ def find_suspects(workspace: Workspace, question: dict[str, Any], *, folds: int 
     def write() -> int:
         with workspace.transaction() as con:
             run_id = catalog.start_run(con, "suspects", question["dataset_id"], {
-                "question_id": question["id"], "question": question["name"], "folds": folds,
-                "method": "cleanlab.find_label_issues(prune_by_noise_rate) over cross_val_predict"}, libraries())
+                "question_id": question["id"], "question": question["name"], "folds": folds, "source": method,
+                "epochs": epochs if method == "finetune" else None, "seed": seed, "method": how}, libraries())
             store.save_suspects(con, run_id, table)
             catalog.finish_run(con, run_id, {"total": int(mask.sum()), "flagged": len(pick),
                                              "kept": int(mask.sum()) - len(pick)})
@@ -98,5 +159,5 @@ def accept_above(workspace: Workspace, question: dict[str, Any], score: float, a
     return len(rows)
 
 
-def suspects(workspace: Workspace, dataset: str, question: str | None = None) -> SuspectReport:
-    return find_suspects(workspace, get_question(workspace, dataset, question))
+def suspects(workspace: Workspace, dataset: str, question: str | None = None, **options: Any) -> SuspectReport:
+    return find_suspects(workspace, get_question(workspace, dataset, question), **options)
