@@ -7,10 +7,11 @@ Two sources of out-of-fold probabilities:
 
 - ``embeddings`` (default, seconds): logistic regression on the cached MiniLM embeddings, 5 folds;
 - ``finetune`` (minutes on CPU): the bundled MiniLM (or ``model``) fine-tuned on each fold's other
-  rows for ``epochs`` (1: a model learns the clean majority before it memorises the noise), 3
-  folds. Much the stronger detector where frozen embeddings separate the classes poorly (SST-2:
-  ~0.79 dev accuracy from embeddings, ~0.85 fine-tuned), which is what decides how many of the
-  accepted suggestions are right.
+  rows for ``epochs`` (default 2; 1 epoch on a few hundred rows learns next to nothing), 3 folds.
+  The stronger detector where frozen embeddings separate the classes poorly. Measured on 2,000
+  SST-2 sentences with 20 % of labels flipped: out-of-fold accuracy against the true labels 0.788
+  (2 folds x 2 epochs, 109 s) vs 0.750 from embeddings; accepting suggestions scoring >= 0.7 leaves
+  276 wrong labels of 400 vs 310.
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ def embedding_probabilities(X: np.ndarray, y: np.ndarray, *, folds: int = 5, see
     return cross_val_predict(classifier(), X, y, cv=_folds(y, folds, seed), method="predict_proba")
 
 
-def finetune_probabilities(texts: list[str], y: np.ndarray, *, folds: int = 3, seed: int = 0, epochs: float = 1.0,
+def finetune_probabilities(texts: list[str], y: np.ndarray, *, folds: int = 3, seed: int = 0, epochs: float = 2.0,
                            model: str | None = None,
                            progress: Callable[[int, int], None] | None = None) -> np.ndarray:
     """Out-of-fold class probabilities of a sequence classifier fine-tuned on each fold's other rows."""
@@ -94,7 +95,7 @@ def rank_suspects(X: np.ndarray | None, y: np.ndarray, *, folds: int = 5, seed: 
 
 
 def find_suspects(workspace: Workspace, question: dict[str, Any], *, method: str = "embeddings",
-                  folds: int | None = None, epochs: float = 1.0, model: str | None = None, seed: int = 0,
+                  folds: int | None = None, epochs: float = 2.0, model: str | None = None, seed: int = 0,
                   progress: Callable[[int, int], None] | None = None) -> SuspectReport:
     """Rank the labelled examples of a question and store the suspects as one run of issues."""
     if method not in METHODS:
