@@ -80,7 +80,7 @@ def insert_batch(con: duckdb.DuckDBPyConnection, batch: pa.Table, *, dataset_id:
                  task: str, paths: dict[str, str], label_type: str | None = None) -> int:
     """Insert one batch of records, parsing each raw record once; returns the rows inserted.
 
-    ``batch`` has ``id``, ``row_num``, ``raw`` (a trailing line break is stripped), ``split`` and, for
+    ``batch`` has ``id``, ``row_num``, ``raw`` (without its line ending), ``split`` and, for
     chat, the normalised ``messages``.
     Records that break the task's rules (see ``first_problem``) make DuckDB raise inside the insert,
     so a bad batch is never half-inserted; the caller rolls back and explains with ``first_problem``.
@@ -105,7 +105,7 @@ def insert_batch(con: duckdb.DuckDBPyConnection, batch: pa.Table, *, dataset_id:
     hashed = ", ".join(f"coalesce({f}, '')" for f in FIELDS if f != "label")
     sql = f"""
         INSERT INTO examples (id, dataset_id, source_id, row_num, split, raw, content_hash, {', '.join(FIELDS)})
-        SELECT id, {int(dataset_id)}, {int(source_id)}, row_num, split, rtrim(raw, chr(13) || chr(10)),
+        SELECT id, {int(dataset_id)}, {int(source_id)}, row_num, split, raw,
                md5(concat_ws(chr(31), {hashed})),
                {', '.join(FIELDS)}
         FROM (SELECT id, row_num, split, raw, {', '.join(f'{exprs[f]} AS {f}' for f in FIELDS)}
