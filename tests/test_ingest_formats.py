@@ -62,6 +62,19 @@ def test_blank_lines_crlf_and_bom_keep_line_numbers(workspace, tmp_path) -> None
                                                         (4, '{"text": "three"}')]
 
 
+def test_short_long_and_unterminated_lines_keep_their_exact_text(workspace, tmp_path) -> None:
+    """Lines are Arrow string views: 12 bytes or fewer are stored inline, longer ones point into the
+    block; both must come back byte for byte, the last line without a line break too."""
+    lines = ['{"text":1}', '{"text":"ab"}', '{"text": "é"}', '{"text": "a much longer line with ünïcode"}',
+             '{"text":"x"}', '{"text": "last, no newline"}']
+    path = tmp_path / "s.jsonl"
+    path.write_bytes(("\n".join(lines[:3]) + "\r\n" + "\n".join(lines[3:])).encode("utf-8"))
+    ingest(workspace, [path], "s")
+    rows = stored(workspace, "s")
+    assert [r["raw"] for r in rows] == lines
+    assert [r["text"] for r in rows] == ["1", "ab", "é", "a much longer line with ünïcode", "x", "last, no newline"]
+
+
 def test_json_array(workspace, tmp_path) -> None:
     path = tmp_path / "a.json"
     path.write_text(json.dumps(ROWS, ensure_ascii=False, indent=2), encoding="utf-8")

@@ -97,3 +97,32 @@ def test_suspects_cli(noisy, tmp_path) -> None:
     assert len(exported) == taken and all(r["origin"] == "suspects" for r in exported)
     res = runner.invoke(app, ["-w", str(ws.root), "suspects", "noisy", "--accept-above", "0.7"])
     assert res.exit_code == 1 and "needs --annotator" in res.output
+
+
+@pytest.mark.slow
+def test_finetune_suspects_find_flipped_labels(tmp_path) -> None:
+    """The fine-tuned detector (MiniLM per fold) on an easy task puts the flipped labels first."""
+    good = ["a wonderful, moving film", "great acting and a lovely story", "i loved every minute",
+            "brilliant and funny", "a delightful surprise", "beautifully shot and warm"]
+    bad = ["a dull, lifeless mess", "terrible acting and a boring plot", "i hated every minute",
+           "awful and tedious", "a painful waste of time", "ugly, cold and stupid"]
+    rows = [{"text": f"{t} ({k})", "label": y} for k in range(4) for y, pool in ((1, good), (0, bad)) for t in pool]
+    flipped = {3, 10, 29, 40}
+    for i in flipped:
+        rows[i]["label"] = 1 - rows[i]["label"]
+    path = tmp_path / "easy.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    ws = Workspace(tmp_path / "ws")
+    ingest(ws, [path], "easy")
+    q = questions.get_question(ws, "easy")
+    with pytest.raises(Exception, match="unknown suspects method"):
+        suspects.find_suspects(ws, q, method="magic")
+    report = suspects.find_suspects(ws, q, method="finetune", folds=2, epochs=4)
+    found = suspects.list_suspects(ws, q)
+    with ws.connect() as con:
+        row_of = dict(con.execute("SELECT id, row_num FROM examples").fetchall())
+        params = json.loads(con.execute("SELECT params FROM runs WHERE id = ?", [report.run_id]).fetchall()[0][0])
+    assert (params["source"], params["folds"], params["epochs"]) == ("finetune", 2, 4)
+    top = {row_of[r["example_id"]] - 1 for r in found[:len(flipped)]}
+    assert len(top & flipped) >= 3, (top, flipped)
+    assert all(r["suggested"] == str(1 - rows[row_of[r["example_id"]] - 1]["label"]) for r in found[:3])

@@ -88,3 +88,40 @@ def test_busy_lock_is_retried_until_released(workspace: Workspace) -> None:
         assert con.execute("SELECT count(*) FROM datasets").fetchall()[0][0] == 0
     holder.wait()
     assert holder.returncode == 0  # we got in after the holder finished, not by breaking its lock
+
+
+def test_unit_of_work_releases_the_file_for_other_processes(workspace: Workspace) -> None:
+    """Units of work attach the store to the process's DuckDB host; the last one out detaches it,
+    so another process can write (and sees what was committed) in between."""
+    with workspace.transaction() as con:
+        con.execute("CREATE TABLE t (x INTEGER)")
+        con.execute("INSERT INTO t VALUES (1)")
+        with workspace.connect() as inner:  # a nested unit of work shares the attachment
+            assert inner.execute("SELECT current_database()").fetchall()[0][0] == \
+                con.execute("SELECT current_database()").fetchall()[0][0]
+    write = ("import duckdb, sys; c = duckdb.connect(sys.argv[1]); "
+             "print(c.execute('SELECT sum(x) FROM t').fetchall()[0][0]); c.execute('INSERT INTO t VALUES (41)')")
+    out = subprocess.run([sys.executable, "-c", write, str(workspace.db_path)], capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout.strip() == "1", out.stderr
+    with workspace.connect() as con:
+        assert con.execute("SELECT sum(x) FROM t").fetchall()[0][0] == 42
+
+
+def test_two_workspaces_in_one_process_stay_apart(tmp_path) -> None:
+    a, b = Workspace(tmp_path / "a"), Workspace(tmp_path / "b")
+    with a.transaction() as ca, b.transaction() as cb:
+        ca.execute("CREATE TABLE only_a (x INTEGER)")
+        cb.execute("CREATE TABLE only_b (x INTEGER)")
+    with a.connect() as ca, b.connect() as cb:
+        names_a = {r[0] for r in ca.execute("SELECT table_name FROM information_schema.tables "
+                                            "WHERE table_catalog = current_database()").fetchall()}
+        names_b = {r[0] for r in cb.execute("SELECT table_name FROM information_schema.tables "
+                                            "WHERE table_catalog = current_database()").fetchall()}
+    assert "only_a" in names_a and "only_a" not in names_b
+    assert "only_b" in names_b and "only_b" not in names_a
+    assert schema_of(a) == schema_of(b)
+
+
+def schema_of(ws: Workspace) -> list[tuple]:
+    with ws.connect() as con:
+        return [r for r in schema(con) if r[0] not in ("only_a", "only_b")]

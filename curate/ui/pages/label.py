@@ -349,11 +349,13 @@ def _models(ws, question: dict, who: str) -> None:
             st.button("Open the uncertainty queue", key="lbl_go_uncertain", on_click=_go_queue, args=("uncertain",))
     with right:
         st.subheader("Label-error suspects")
-        st.caption("cleanlab find_label_issues over 5-fold cross-validated probabilities; "
-                   "score 1 = surely wrong.")
+        st.caption("cleanlab find_label_issues over cross-validated probabilities; score 1 = surely wrong.")
+        method = st.radio("Probabilities from", list(suspects.METHODS), horizontal=True, key="lbl_suspect_method",
+                          format_func=lambda m: {"embeddings": "MiniLM embeddings + LR (seconds)",
+                                                 "finetune": "MiniLM fine-tuned per fold (minutes)"}[m])
         if st.button("Find suspects now", key="lbl_find_suspects"):
-            with st.spinner("embedding and cross-validating"):
-                r = suspects.find_suspects(ws, question)
+            with st.spinner("fine-tuning per fold" if method == "finetune" else "embedding and cross-validating"):
+                r = suspects.find_suspects(ws, question, method=method)
             st.success(f"{r.flagged:,} suspects among {r.checked:,} labels.")
         rows = suspects.list_suspects(ws, question)
         if rows:
