@@ -57,7 +57,8 @@ def make_files(data: Path, out: Path, rows: int, noise: float) -> dict:
     return {"rows": len(records), "flipped": len(flipped), "truth": {r["text"]: str(r["label"]) for r in records}}
 
 
-def build(ws: Workspace, data: Path, files: Path, truth: dict[str, str], accept_above: float, review: dict) -> dict:
+def build(ws: Workspace, data: Path, files: Path, truth: dict[str, str], accept_above: float, review: dict,
+          rounds: int = 1) -> dict:
     ingest(ws, [data / "sst2" / "dev.jsonl"], "sst2-dev")
     versions.create_version(ws, "sst2-dev", "v1", split=(0, 0, 1))
     versions.pin_eval_set(ws, "sst2-dev:v1", "all", "sst2-dev")
@@ -66,15 +67,17 @@ def build(ws: Workspace, data: Path, files: Path, truth: dict[str, str], accept_
     versions.create_version(ws, "clean", "ceiling", split=(1, 0, 0), exclude=())
     versions.create_version(ws, "noisy", "A", split=(1, 0, 0), exclude=(), note="raw (noisy) labels")
     started = time.perf_counter()
-    report = suspects.suspects(ws, "noisy", **review)
     question = questions.get_question(ws, "noisy")
-    accepted = suspects.accept_above(ws, question, accept_above, "bench")
+    flagged, accepted = [], []
+    for _ in range(rounds):  # each round reviews the labels as the previous one left them
+        flagged.append(suspects.find_suspects(ws, question, **review).flagged)
+        accepted.append(suspects.accept_above(ws, question, accept_above, "bench"))
     review_s = time.perf_counter() - started
     versions.create_version(ws, "noisy", "B", split=(1, 0, 0), exclude=(), label_rule="majority",
                             note="suspects' suggested labels accepted")
     def wrong(ref: str) -> int:
         return sum(truth[r["text"]] != str(r["label"]) for r in versions.load_rows(ws, ref, split="train"))
-    return {"suspects": report.flagged, "accepted": accepted, "review_seconds": round(review_s, 1),
+    return {"suspects": flagged, "accepted": accepted, "review_seconds": round(review_s, 1),
             "wrong_A": wrong("noisy:A"), "wrong_B": wrong("noisy:B"), "wrong_clean": wrong("clean:ceiling"),
             "train_rows": len(versions.load_rows(ws, "noisy:A", split="train"))}
 
@@ -101,6 +104,7 @@ def main() -> None:
                     help="where the suspects' cross-validated probabilities come from")
     ap.add_argument("--review-folds", type=int, default=2, help="cross-validation folds of the review")
     ap.add_argument("--review-epochs", type=float, default=2.0, help="finetune review: epochs per fold")
+    ap.add_argument("--review-rounds", type=int, default=1, help="review rounds (each on the labels the last left)")
     ap.add_argument("--review-only", action="store_true", help="stop after the label review (no training)")
     args = ap.parse_args()
     refs = {"clean (ceiling)": "clean:ceiling", "A raw noisy": "noisy:A", "B reviewed": "noisy:B"}
@@ -109,7 +113,7 @@ def main() -> None:
         made = make_files(args.data, tmp, args.rows, args.noise)
         ws = Workspace(tmp / "ws")
         review = {"method": args.review, "folds": args.review_folds, "epochs": args.review_epochs}
-        info = build(ws, args.data, tmp, made["truth"], args.accept_above, review)
+        info = build(ws, args.data, tmp, made["truth"], args.accept_above, review, args.review_rounds)
         print(f"{made['rows']} SST-2 sentences, {made['flipped']} labels flipped ({args.noise:.0%}); label review "
               f"({args.review}): {info['suspects']} suspects, {info['accepted']} suggestions accepted "
               f"(score >= {args.accept_above}) in {info['review_seconds']} s; "

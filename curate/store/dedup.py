@@ -197,7 +197,7 @@ def latest_by_method(con: duckdb.DuckDBPyConnection, dataset_id: int) -> list[di
         ORDER BY id""", [dataset_id]))
 
 
-# --- vectorised hashing for shingles, on a private in-memory connection (never the workspace's) ---
+# --- vectorised hashing for shingles, on a scratch cursor (never the workspace's store) -----------
 
 def hash_strings(values: pa.Array) -> "np.ndarray":
     """DuckDB's 64-bit ``hash`` of each string, as a uint64 numpy array."""

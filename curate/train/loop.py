@@ -83,8 +83,6 @@ def fit(model, features: Sequence[dict[str, Any]], collate: Callable[[list], dic
     is better) drives early stopping. Returns when the steps are done, on early stop or on cancel."""
     import gc
 
-    import torch
-
     hooks = hooks or Hooks()
     # The rows, features and model are long-lived: freezing them keeps Python's full collections
     # (~0.1 s each with a few thousand rows loaded) from rescanning them during training.
