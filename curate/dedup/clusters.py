@@ -21,10 +21,11 @@ def components(n: int, pairs: np.ndarray) -> list[np.ndarray]:
         return []
     graph = coo_matrix((np.ones(len(pairs), np.int8), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
     _, labels = connected_components(graph, directed=False)
-    order = np.argsort(labels, kind="stable")
     sizes = np.bincount(labels)
-    splits = np.split(order, np.cumsum(sizes)[:-1])
-    groups = [np.sort(g) for g in splits if len(g) > 1]
+    members = np.flatnonzero(sizes[labels] > 1)  # split only the rows in clusters, not every singleton
+    order = members[np.argsort(labels[members], kind="stable")]
+    cuts = np.cumsum(sizes[sizes > 1])[:-1]
+    groups = list(np.split(order, cuts))  # members come out sorted: argsort is stable over sorted rows
     groups.sort(key=lambda g: (-len(g), g[0]))
     return groups
 
