@@ -18,18 +18,22 @@ from tests.conftest import SAMPLE
 @pytest.fixture(scope="module")
 def noisy(tmp_path_factory) -> tuple[Workspace, set[int]]:
     """SST-2 sentences with 10 % of the labels flipped; returns the workspace and the flipped row numbers."""
-    root = tmp_path_factory.mktemp("label-models")
     rows = [json.loads(line) for line in (SAMPLE / "sst2_sentences.jsonl").read_text().splitlines()]
-    rng = random.Random(7)
-    flipped = set(rng.sample(range(len(rows)), len(rows) // 10))
-    for i in flipped:
-        rows[i]["label"] = 1 - rows[i]["label"]
-    path = root / "noisy.jsonl"
+    flipped = set(random.Random(7).sample(range(len(rows)), len(rows) // 10))
+    ws = ingest_flipped(tmp_path_factory.mktemp("label-models"), "noisy", rows, flipped)
+    return ws, {i + 1 for i in flipped}
+
+
+def ingest_flipped(root, name: str, rows: list[dict], flipped: set[int]) -> Workspace:
+    """A workspace with ``rows`` ingested as dataset ``name``, the 0/1 labels at ``flipped`` (indices)
+    flipped, and its default ``label`` question created."""
+    rows = [{**r, "label": 1 - r["label"]} if i in flipped else r for i, r in enumerate(rows)]
+    path = root / f"{name}.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     ws = Workspace(root / "ws")
-    ingest(ws, [path], "noisy")
-    questions.get_question(ws, "noisy")  # the default "label" question comes first
-    return ws, {i + 1 for i in flipped}
+    ingest(ws, [path], name)
+    questions.get_question(ws, name)  # the default "label" question comes first
+    return ws
 
 
 def test_prelabels_suggest_and_accept(noisy) -> None:
@@ -108,12 +112,7 @@ def test_finetune_suspects_find_flipped_labels(tmp_path) -> None:
            "awful and tedious", "a painful waste of time", "ugly, cold and stupid"]
     rows = [{"text": f"{t} ({k})", "label": y} for k in range(4) for y, pool in ((1, good), (0, bad)) for t in pool]
     flipped = {3, 10, 29, 40}
-    for i in flipped:
-        rows[i]["label"] = 1 - rows[i]["label"]
-    path = tmp_path / "easy.jsonl"
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    ws = Workspace(tmp_path / "ws")
-    ingest(ws, [path], "easy")
+    ws = ingest_flipped(tmp_path, "easy", rows, flipped)
     q = questions.get_question(ws, "easy")
     with pytest.raises(Exception, match="unknown suspects method"):
         suspects.find_suspects(ws, q, method="magic")
@@ -125,4 +124,4 @@ def test_finetune_suspects_find_flipped_labels(tmp_path) -> None:
     assert (params["source"], params["folds"], params["epochs"]) == ("finetune", 2, 4)
     top = {row_of[r["example_id"]] - 1 for r in found[:len(flipped)]}
     assert len(top & flipped) >= 3, (top, flipped)
-    assert all(r["suggested"] == str(1 - rows[row_of[r["example_id"]] - 1]["label"]) for r in found[:3])
+    assert all(r["suggested"] == str(1 - int(r["given"])) for r in found[:3])

@@ -80,15 +80,12 @@ def finetune_probabilities(texts: list[str], y: np.ndarray, *, folds: int = 3, s
     return proba
 
 
-def rank_suspects(X: np.ndarray | None, y: np.ndarray, *, folds: int = 5, seed: int = 0,
-                  proba: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def rank_suspects(proba: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Indices of likely label errors (most suspicious first), their scores, and the argmax class of
-    every row. ``y`` holds integer classes 0..K-1; ``proba`` (out-of-fold probabilities) defaults to
-    logistic regression on ``X``. Cut: cleanlab's default (prune by noise rate)."""
+    every row, from out-of-fold probabilities ``proba``. ``y`` holds integer classes 0..K-1. Cut:
+    cleanlab's default (prune by noise rate)."""
     from cleanlab.filter import find_label_issues
 
-    if proba is None:
-        proba = embedding_probabilities(X, y, folds=folds, seed=seed)
     ranked = find_label_issues(labels=y, pred_probs=proba, return_indices_ranked_by="self_confidence")
     scores = 1.0 - proba[np.arange(len(y)), y]
     return np.asarray(ranked, dtype=np.int64), scores[ranked], proba.argmax(axis=1)
@@ -107,14 +104,13 @@ def find_suspects(workspace: Workspace, question: dict[str, Any], *, method: str
     mask = y_all >= 0
     rows = np.flatnonzero(mask)
     if method == "embeddings":
-        X_all = embeddings(workspace, data, progress)
-        ranked, scores, guess = rank_suspects(X_all[mask], y_all[mask], folds=folds, seed=seed)
+        proba = embedding_probabilities(embeddings(workspace, data, progress)[mask], y_all[mask], folds=folds, seed=seed)
         how = "cleanlab.find_label_issues(prune_by_noise_rate) over cross_val_predict (LR on MiniLM embeddings)"
     else:
         proba = finetune_probabilities([data.texts[i] for i in rows], y_all[mask], folds=folds, seed=seed,
                                        epochs=epochs, model=model, progress=progress)
-        ranked, scores, guess = rank_suspects(None, y_all[mask], proba=proba)
         how = f"cleanlab.find_label_issues(prune_by_noise_rate) over {folds}-fold fine-tuned {model or 'MiniLM'}"
+    ranked, scores, guess = rank_suspects(proba, y_all[mask])
     pick = rows[ranked]
     table = pa.table({"example_id": pa.array(data.example_ids[pick], pa.int64()),
                       "score": pa.array(scores, pa.float64()),
