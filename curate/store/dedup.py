@@ -46,9 +46,9 @@ def doc_texts(con: duckdb.DuckDBPyConnection, dataset_id: int, task: str, fields
         joins.append(f"LEFT JOIN cur c{i} ON c{i}.example_id = e.id AND c{i}.field = '{col}'")
         values.append(f"coalesce(c{i}.value, e.{col}) AS v_{col}")
     text = "concat_ws(chr(10), " + ", ".join(f"nullif({FIELD_SQL[task][f][1]}, '')" for f in fields) + ")"
-    where, params = "e.dataset_id = ?", [dataset_id]
+    where, params, wanted = "e.dataset_id = ?", [dataset_id], {}
     if ids is not None:
-        con.register("wanted_ids", pa.table({"id": pa.array(ids, pa.int64())}))
+        wanted["wanted_ids"] = pa.table({"id": pa.array(ids, pa.int64())})
         where += " AND e.id IN (SELECT id FROM wanted_ids)"
     sql = f"""
         WITH cur AS (
@@ -58,11 +58,8 @@ def doc_texts(con: duckdb.DuckDBPyConnection, dataset_id: int, task: str, fields
             GROUP BY ed.example_id, ed.field),
         v AS (SELECT e.id, {', '.join(values)} FROM examples e {' '.join(joins)} WHERE {where})
         SELECT id, coalesce({text}, '') AS text FROM v ORDER BY id"""
-    try:
+    with registered(con, **wanted):
         return con.sql(sql, params=[dataset_id, *columns, *params]).to_arrow_table()
-    finally:
-        if ids is not None:
-            con.unregister("wanted_ids")
 
 
 def latest_run(con: duckdb.DuckDBPyConnection, dataset_id: int) -> dict[str, Any] | None:
@@ -90,17 +87,12 @@ def write_clusters(con: duckdb.DuckDBPyConnection, run_id: int, dataset_id: int,
     ``clusters``: cluster_id, size, canonical_id, status, decision_id;
     ``members``: cluster_id, example_id, role, similarity.
     """
-    con.register("new_clusters", clusters)
-    con.register("new_members", members)
-    try:
+    with registered(con, new_clusters=clusters, new_members=members):
         con.execute("""INSERT INTO dup_clusters (run_id, cluster_id, dataset_id, size, canonical_id, status, decision_id)
                        SELECT ?, cluster_id, ?, size, canonical_id, status, decision_id FROM new_clusters""",
                     [run_id, dataset_id])
         con.execute("""INSERT INTO dup_members (run_id, cluster_id, example_id, role, similarity)
                        SELECT ?, cluster_id, example_id, role, similarity FROM new_members""", [run_id])
-    finally:
-        con.unregister("new_clusters")
-        con.unregister("new_members")
     _write_issues(con, run_id, reason, None)
 
 
@@ -122,12 +114,9 @@ def update_cluster(con: duckdb.DuckDBPyConnection, run_id: int, cluster_id: int,
                 [canonical_id, status, decision_id, run_id, cluster_id])
     table = pa.table({"example_id": pa.array(list(roles), pa.int64()), "role": list(roles.values()),
                       "similarity": pa.array([similarity.get(m) for m in roles], pa.float64())})
-    con.register("upd", table)
-    try:
+    with registered(con, upd=table):
         con.execute("""UPDATE dup_members SET role = upd.role, similarity = upd.similarity FROM upd
                        WHERE dup_members.run_id = ? AND dup_members.example_id = upd.example_id""", [run_id])
-    finally:
-        con.unregister("upd")
     con.execute("""DELETE FROM issues WHERE run_id = ? AND kind = 'is_dup'
                    AND example_id IN (SELECT example_id FROM dup_members WHERE run_id = ? AND cluster_id = ?)""",
                 [run_id, run_id, cluster_id])

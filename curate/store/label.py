@@ -12,7 +12,7 @@ from typing import Any, Sequence
 import duckdb
 import pyarrow as pa
 
-from curate.store.catalog import _rows, first, scalar
+from curate.store.catalog import _rows, first, registered, scalar
 
 # Current answers of one question (parameter: question id), withdrawn ones dropped.
 _CURRENT = """
@@ -98,14 +98,11 @@ def insert_annotation(con: duckdb.DuckDBPyConnection, *, example_id: int, datase
 def insert_annotations(con: duckdb.DuckDBPyConnection, table: pa.Table, *, dataset_id: int, question_id: int,
                        origin: str, run_id: int | None = None) -> int:
     """Bulk-append answers from an Arrow table with ``example_id``, ``annotator``, ``value``."""
-    con.register("fresh_answers", table)
-    try:
+    with registered(con, fresh_answers=table):
         con.execute("""
             INSERT INTO annotations (example_id, dataset_id, question_id, annotator, value, origin, run_id)
             SELECT example_id, ?, ?, annotator, value, ?, ? FROM fresh_answers ORDER BY example_id""",
                     [dataset_id, question_id, origin, run_id])
-    finally:
-        con.unregister("fresh_answers")
     return table.num_rows
 
 
@@ -140,8 +137,7 @@ def resolve_keys(con: duckdb.DuckDBPyConnection, dataset_id: int, keys: list[str
     """Map import keys to example ids: the raw record's ``id`` field, else the (1-based) row number.
 
     With several sources, a row number names the row of the first source holding it."""
-    con.register("wanted_keys", pa.table({"key": keys}))
-    try:
+    with registered(con, wanted_keys=pa.table({"key": keys})):
         rows = con.execute("""
             WITH ex AS (SELECT id, row_num, json_extract_string(raw, '$.id') AS rid FROM examples WHERE dataset_id = ?),
             by_id AS (SELECT k.key, min(ex.id) AS id FROM wanted_keys k JOIN ex ON ex.rid = k.key GROUP BY k.key),
@@ -149,8 +145,6 @@ def resolve_keys(con: duckdb.DuckDBPyConnection, dataset_id: int, keys: list[str
                          AND CAST(ex.row_num AS VARCHAR) = k.key GROUP BY k.key)
             SELECT key, id FROM by_id UNION ALL
             SELECT key, id FROM by_row WHERE key NOT IN (SELECT key FROM by_id)""", [dataset_id]).fetchall()
-    finally:
-        con.unregister("wanted_keys")
     return dict(rows)
 
 
@@ -256,12 +250,9 @@ def example_views(con: duckdb.DuckDBPyConnection, ids: Sequence[int]) -> list[di
 
 def save_prelabels(con: duckdb.DuckDBPyConnection, run_id: int, question_id: int, table: pa.Table) -> None:
     """``table``: example_id, label, confidence, margin."""
-    con.register("fresh_pre", table)
-    try:
+    with registered(con, fresh_pre=table):
         con.execute("""INSERT INTO prelabels SELECT ?, ?, example_id, label, confidence, margin FROM fresh_pre""",
                     [run_id, question_id])
-    finally:
-        con.unregister("fresh_pre")
 
 
 def prelabels(con: duckdb.DuckDBPyConnection, question_id: int, example_ids: Sequence[int] | None = None,
@@ -292,14 +283,11 @@ def last_prelabel_run(con: duckdb.DuckDBPyConnection, question_id: int) -> dict[
 
 def save_suspects(con: duckdb.DuckDBPyConnection, run_id: int, table: pa.Table) -> None:
     """``table``: example_id, score (1 = surely wrong), given, suggested; written as label_suspect issues."""
-    con.register("fresh_sus", table)
-    try:
+    with registered(con, fresh_sus=table):
         con.execute("""INSERT INTO issues (run_id, example_id, kind, reason, score)
                        SELECT ?, example_id, 'label_suspect', 'given ' || coalesce(given, '∅') || ', model says ' || suggested,
                               score FROM fresh_sus""", [run_id])
         con.execute("INSERT INTO suspect_labels SELECT ?, example_id, given, suggested FROM fresh_sus", [run_id])
-    finally:
-        con.unregister("fresh_sus")
 
 
 def suspects(con: duckdb.DuckDBPyConnection, dataset_id: int, question_id: int,

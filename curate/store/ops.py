@@ -120,8 +120,7 @@ def values_after_run(con: duckdb.DuckDBPyConnection, run_id: int, ids: list[int]
     if not ids:
         return []
     pick = ", ".join(f"coalesce(max(e.value) FILTER (WHERE e.field = '{f}'), any_value(x.{f})) AS {f}" for f in FIELDS)
-    con.register("wanted_ids", pa.table({"id": pa.array(ids, pa.int64())}))
-    try:
+    with registered(con, wanted_ids=pa.table({"id": pa.array(ids, pa.int64())})):
         return _rows(con.execute(f"""
             WITH last AS (
                 SELECT example_id, field, arg_max(value, id) AS value FROM edits
@@ -129,8 +128,6 @@ def values_after_run(con: duckdb.DuckDBPyConnection, run_id: int, ids: list[int]
             SELECT x.id, {pick}
             FROM examples x JOIN wanted_ids w USING (id) LEFT JOIN last e ON e.example_id = x.id
             GROUP BY x.id ORDER BY x.id""", [run_id]))
-    finally:
-        con.unregister("wanted_ids")
 
 
 def run_edits(con: duckdb.DuckDBPyConnection, run_id: int, limit_per_author: int = 5) -> list[dict[str, Any]]:
@@ -170,14 +167,11 @@ def current_issues(con: duckdb.DuckDBPyConnection, dataset_id: int) -> pa.Table:
 def add_marks(con: duckdb.DuckDBPyConnection, dataset_id: int, example_ids: list[int], mark: str | None,
               author: str) -> int:
     """Mark examples of the dataset good or bad (``None`` clears); returns how many were found."""
-    con.register("marked", pa.table({"id": pa.array(example_ids, pa.int64())}))
-    try:
+    with registered(con, marked=pa.table({"id": pa.array(example_ids, pa.int64())})):
         rows = con.execute("""
             INSERT INTO quality_marks (dataset_id, example_id, mark, author)
             SELECT ?, x.id, ?, ? FROM examples x JOIN marked USING (id) WHERE x.dataset_id = ?
             RETURNING example_id""", [dataset_id, mark, author, dataset_id]).fetchall()
-    finally:
-        con.unregister("marked")
     return len(rows)
 
 

@@ -15,7 +15,7 @@ import duckdb
 import pyarrow as pa
 
 from curate.errors import NotFound
-from curate.store.catalog import _rows, first, scalar, start_run
+from curate.store.catalog import _rows, first, registered, scalar, start_run
 
 RUN_KIND = "train"
 
@@ -84,11 +84,8 @@ def write_progress(con: duckdb.DuckDBPyConnection, run_id: int, points: Sequence
                                                        ("epoch", pa.float64()), ("loss", pa.float64()),
                                                        ("lr", pa.float64()), ("val_loss", pa.float64()),
                                                        ("val_score", pa.float64())]))
-        con.register("points", table)
-        try:
+        with registered(con, points=table):
             con.execute("INSERT INTO train_progress SELECT * FROM points")
-        finally:
-            con.unregister("points")
         con.execute("""UPDATE model_runs SET step = ?, total_steps = ?, epoch = ?, loss = ?, eta_seconds = ?,
                        phase = 'training', updated_at = ? WHERE run_id = ?""",
                     [last["step"], last["total_steps"], last["epoch"], last["loss"], last["eta"],
@@ -130,12 +127,9 @@ def save_eval(con: duckdb.DuckDBPyConnection, run_id: int, eval_set: str, metric
         con.execute("INSERT INTO eval_results VALUES (?, ?, ?, ?, NULL)", [run_id, eval_set, metric, value])
     if detail:  # the confusion matrix (and anything else that is not one number)
         con.execute("INSERT INTO eval_results VALUES (?, ?, 'detail', NULL, ?)", [run_id, eval_set, json.dumps(detail)])
-    con.register("preds", predictions)
-    try:
+    with registered(con, preds=predictions):
         con.execute("""INSERT INTO eval_predictions
                        SELECT ?, ?, example_id, reference, prediction, correct, score FROM preds""", [run_id, eval_set])
-    finally:
-        con.unregister("preds")
 
 
 def eval_results(con: duckdb.DuckDBPyConnection, run_ids: Sequence[int] | None = None, *,

@@ -178,16 +178,11 @@ def insert_version(con: duckdb.DuckDBPyConnection, *, dataset_id: int, name: str
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id""",
         [dataset_id, name, parent_id, note, task, json.dumps(params), json.dumps(source_runs),
          json.dumps(counters), rows.num_rows]))
-    con.register("new_rows", rows)
-    con.register("new_dropped", dropped)
-    try:
+    with registered(con, new_rows=rows, new_dropped=dropped):
         con.execute(f"""INSERT INTO version_rows (version_id, {', '.join(ROW_COLUMNS)})
                         SELECT ?, {', '.join(ROW_COLUMNS)} FROM new_rows ORDER BY example_id""", [version_id])
         con.execute("""INSERT INTO version_dropped (version_id, example_id, reason, detail)
                        SELECT ?, example_id, reason, detail FROM new_dropped ORDER BY example_id""", [version_id])
-    finally:
-        con.unregister("new_rows")
-        con.unregister("new_dropped")
     return version_id
 
 
