@@ -127,7 +127,7 @@ def main() -> None:
         for seed in args.seeds:
             for name, ref in refs.items():
                 params = TrainParams(epochs=args.epochs, lr=args.lr, batch_size=32, max_length=args.max_length, warmup=0.1,
-                                     patience=0, seed=seed)
+                                     patience=0, seed=seed, group_by_length=True)
                 acc[name].append(score(ws, ref, baseline=False, params=params))
                 print(f"seed {seed} {name:16s} dev accuracy {acc[name][-1]:.4f}", flush=True)
     print(f"\nfine-tune (MiniLM, {args.epochs:g} epochs, lr {args.lr:g}, batch 32) SST-2 dev accuracy over seeds "

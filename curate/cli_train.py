@@ -44,13 +44,16 @@ def train(
     patience: Optional[int] = typer.Option(None, "--patience", help="Early stopping patience in validation "
                                                                     "evaluations, 0 = off (default 2)."),
     max_steps: Optional[int] = typer.Option(None, "--max-steps", help="Stop after this many steps."),
+    group_by_length: bool = typer.Option(False, "--group-by-length",
+                                         help="Batch examples of similar length together (less padding, faster)."),
     lora: bool = typer.Option(False, "--lora", help="Train LoRA adapters (needs peft)."),
     detach: bool = typer.Option(False, "--detach", help="Start the run and return; follow it with `curate runs`."),
 ) -> None:
     """Train a model on a version in a child process and print its eval scores."""
     params = _params(model=str(model) if model else None, epochs=epochs, lr=lr, batch_size=batch_size,
                      warmup=warmup, weight_decay=weight_decay, schedule=schedule, max_length=max_length,
-                     seed=seed, patience=patience, max_steps=max_steps, lora=lora or None)
+                     seed=seed, patience=patience, max_steps=max_steps, lora=lora or None,
+                     group_by_length=group_by_length or None)
     ws = _workspace()
     run_id = training.start(ws, ref, baseline=baseline, params=params)
     out.print(f"model run {run_id} ({'baseline' if baseline else 'fine-tune'} on {ref}); "

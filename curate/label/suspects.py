@@ -65,7 +65,8 @@ def finetune_probabilities(texts: list[str], y: np.ndarray, *, folds: int = 3, s
     from curate.train.params import TrainParams
 
     classes = [str(k) for k in range(int(y.max()) + 1)]
-    params = TrainParams(model=model, epochs=epochs, batch_size=32, max_length=128, patience=0, seed=seed)
+    params = TrainParams(model=model, epochs=epochs, batch_size=32, max_length=128, patience=0, seed=seed,
+                         group_by_length=True)
     proba = np.zeros((len(y), len(classes)), dtype=np.float64)
     splits = list(_folds(y, folds, seed).split(np.zeros(len(y)), y))
     for k, (train_idx, test_idx) in enumerate(splits):

@@ -59,6 +59,28 @@ def total_steps(n_rows: int, params: TrainParams) -> int:
     return max(1, math.ceil(steps_per_epoch(n_rows, params.batch_size) * params.epochs))
 
 
+GROUP_BATCHES = 50  # group_by_length: batches per length-sorted group (as transformers' LengthGroupedSampler)
+
+
+def batch_order(lengths: Sequence[int], params: TrainParams, epoch: int) -> list[list[int]]:
+    """The batches of one epoch as lists of feature indices: a seeded shuffle; with ``group_by_length``
+    each run of ``GROUP_BATCHES`` batches of that shuffle is sorted by length before it is cut into
+    batches, and the batches are shuffled again, so a batch holds examples of similar length."""
+    import torch
+
+    generator = torch.Generator().manual_seed(params.seed + epoch)
+    order = torch.randperm(len(lengths), generator=generator).tolist()
+    size = params.batch_size
+    if not params.group_by_length:
+        return [order[i:i + size] for i in range(0, len(order), size)]
+    group = size * GROUP_BATCHES
+    batches = []
+    for start in range(0, len(order), group):
+        chunk = sorted(order[start:start + group], key=lambda i: lengths[i], reverse=True)
+        batches += [chunk[i:i + size] for i in range(0, len(chunk), size)]
+    return [batches[i] for i in torch.randperm(len(batches), generator=generator).tolist()]
+
+
 def optimizer_and_schedule(model, params: TrainParams, n_steps: int):
     import torch
     from transformers import get_scheduler
@@ -109,15 +131,15 @@ def _fit(model, features, collate, params, device, evaluate, hooks) -> FitResult
     model.to(device.name)
     model.train()
     step, epoch = 0, 0
+    lengths = [len(f["input_ids"]) for f in features]
     while step < n_steps:
-        order = torch.randperm(len(features), generator=torch.Generator().manual_seed(params.seed + epoch)).tolist()
-        for start in range(0, len(order), params.batch_size):
+        for batch_ids in batch_order(lengths, params, epoch):
             if step >= n_steps:
                 break
             if hooks.should_stop and hooks.should_stop():
                 result.cancelled = True
                 break
-            batch = {k: v.to(device.name) for k, v in collate([features[i] for i in order[start:start + params.batch_size]]).items()}
+            batch = {k: v.to(device.name) for k, v in collate([features[i] for i in batch_ids]).items()}
             with autocast(device):
                 loss = model(**batch).loss
             loss.backward()

@@ -29,6 +29,8 @@ class TrainParams(BaseModel):
                                                        "improvement before stopping (0: never stop early).")
     evals_per_epoch: int = Field(1, ge=1, le=100, description="Validation evaluations per epoch.")
     max_grad_norm: float = Field(1.0, gt=0, le=1000, description="Gradient clipping norm.")
+    group_by_length: bool = Field(False, description="Batch examples of similar length together (shuffled "
+                                                     "in groups of 50 batches): far less padding, faster on CPU.")
     max_steps: Optional[int] = Field(None, ge=1, description="Stop after this many steps (overrides epochs).")
     lora: bool = Field(False, description="Train LoRA adapters (peft) instead of all weights.")
     lora_r: int = Field(8, ge=1, le=256, description="LoRA rank.")

@@ -70,9 +70,11 @@ def _settings(task: str) -> train.TrainParams:
         patience = c[1].number_input("Early-stop patience", 0, 100, 2, key="train_patience",
                                      help="Validation evaluations without improvement before stopping (0: off).")
         lora = c[2].checkbox("LoRA adapters (peft)", key="train_lora")
+        grouped = c[3].checkbox("Group batches by length", key="train_group",
+                                help="Examples of similar length share a batch: less padding, faster on CPU.")
     return train.TrainParams(model=model or None, epochs=epochs, lr=lr, batch_size=int(batch), warmup=warmup,
                              weight_decay=decay, schedule=schedule, max_length=int(max_length), seed=int(seed),
-                             patience=int(patience), lora=lora)
+                             patience=int(patience), lora=lora, group_by_length=grouped)
 
 
 def _runs(ws, dataset: str) -> None:
