@@ -6,13 +6,16 @@ come only from ``FIELD_SQL`` below; every value is a bound parameter.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pyarrow as pa
 
 from curate.store.catalog import _rows, first, registered, scalar
 from curate.store.workspace import scratch
+
+if TYPE_CHECKING:
+    import numpy as np
 
 # What a dedup can compare, per task: name → SQL over the current value ``v_<column>`` of a column.
 _USER = "list_transform(list_filter(json_extract(v_messages, '$[*]'), lambda x: x->>'role' = '{role}'), lambda x: x->>'content')"
@@ -188,7 +191,7 @@ def latest_by_method(con: duckdb.DuckDBPyConnection, dataset_id: int) -> list[di
 
 # --- vectorised hashing for shingles, on a scratch cursor (never the workspace's store) -----------
 
-def hash_strings(values: pa.Array) -> "np.ndarray":
+def hash_strings(values: pa.Array) -> np.ndarray:
     """DuckDB's 64-bit ``hash`` of each string, as a uint64 numpy array."""
     import numpy as np
 
