@@ -116,12 +116,12 @@ def test_finetune_suspects_find_flipped_labels(tmp_path) -> None:
     q = questions.get_question(ws, "easy")
     with pytest.raises(Exception, match="unknown suspects method"):
         suspects.find_suspects(ws, q, method="magic")
-    report = suspects.find_suspects(ws, q, method="finetune", folds=2, epochs=4)
+    report = suspects.find_suspects(ws, q, method="finetune", folds=2, epochs=12)  # 24 rows a fold: one step an epoch
     found = suspects.list_suspects(ws, q)
     with ws.connect() as con:
         row_of = dict(con.execute("SELECT id, row_num FROM examples").fetchall())
         params = json.loads(con.execute("SELECT params FROM runs WHERE id = ?", [report.run_id]).fetchall()[0][0])
-    assert (params["source"], params["folds"], params["epochs"]) == ("finetune", 2, 4)
+    assert (params["source"], params["folds"], params["epochs"]) == ("finetune", 2, 12)
     top = {row_of[r["example_id"]] - 1 for r in found[:len(flipped)]}
     assert len(top & flipped) >= 3, (top, flipped)
     assert all(r["suggested"] == str(1 - int(r["given"])) for r in found[:3])
