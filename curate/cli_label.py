@@ -169,8 +169,10 @@ def suspects(dataset: str = typer.Argument(..., help="Dataset name."),
              accept_above: Optional[float] = typer.Option(None, "--accept-above", help="Take the suggested label of suspects scoring ≥ this."),
              annotator: Optional[str] = typer.Option(None, "--annotator", "-a", help="Who takes them (with --accept-above)."),
              method: str = typer.Option("embeddings", "--method", "-m", help="Where the cross-validated probabilities come from: embeddings (LR on MiniLM embeddings, seconds) or finetune (MiniLM fine-tuned per fold, minutes)."),
-             folds: Optional[int] = typer.Option(None, "--folds", min=2, max=20, help="Cross-validation folds (default 5 for embeddings, 3 for finetune)."),
-             epochs: float = typer.Option(2.0, "--epochs", min=0.1, max=20, help="finetune: epochs per fold."),
+             folds: Optional[int] = typer.Option(None, "--folds", min=2, max=20, help="Cross-validation folds (default "
+                                                     f"{suspects_lib.DEFAULT_FOLDS['embeddings']} for embeddings, "
+                                                     f"{suspects_lib.DEFAULT_FOLDS['finetune']} for finetune)."),
+             epochs: float = typer.Option(suspects_lib.DEFAULT_EPOCHS, "--epochs", min=0.1, max=20, help="finetune: epochs per fold."),
              model: Optional[str] = typer.Option(None, "--model", help="finetune: a local model folder (default: the bundled MiniLM)."),
              limit: int = typer.Option(20, "--limit", "-n", min=0, help="Rows to print.")) -> None:
     """Find likely label errors (cleanlab over cross-validated probabilities), ranked; score 1 = surely wrong.

@@ -43,6 +43,7 @@ class SuspectReport:
 
 METHODS = ("embeddings", "finetune")
 DEFAULT_FOLDS = {"embeddings": 5, "finetune": 3}
+DEFAULT_EPOCHS = 2.0  # finetune: epochs per fold
 
 
 def _folds(y: np.ndarray, folds: int, seed: int):
@@ -52,15 +53,16 @@ def _folds(y: np.ndarray, folds: int, seed: int):
     return StratifiedKFold(n_splits=max(2, min(folds, smallest)), shuffle=True, random_state=seed)
 
 
-def embedding_probabilities(X: np.ndarray, y: np.ndarray, *, folds: int = 5, seed: int = 0) -> np.ndarray:
+def embedding_probabilities(X: np.ndarray, y: np.ndarray, *, folds: int = DEFAULT_FOLDS["embeddings"],
+                            seed: int = 0) -> np.ndarray:
     """Out-of-fold class probabilities of logistic regression on embeddings ``X``."""
     from sklearn.model_selection import cross_val_predict
 
     return cross_val_predict(classifier(), X, y, cv=_folds(y, folds, seed), method="predict_proba")
 
 
-def finetune_probabilities(texts: list[str], y: np.ndarray, *, folds: int = 3, seed: int = 0, epochs: float = 2.0,
-                           model: str | None = None,
+def finetune_probabilities(texts: list[str], y: np.ndarray, *, folds: int = DEFAULT_FOLDS["finetune"], seed: int = 0,
+                           epochs: float = DEFAULT_EPOCHS, model: str | None = None,
                            progress: Callable[[int, int], None] | None = None) -> np.ndarray:
     """Out-of-fold class probabilities of a sequence classifier fine-tuned on each fold's other rows."""
     from curate.train import classify
@@ -95,7 +97,7 @@ def rank_suspects(proba: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndar
 
 
 def find_suspects(workspace: Workspace, question: dict[str, Any], *, method: str = "embeddings",
-                  folds: int | None = None, epochs: float = 2.0, model: str | None = None, seed: int = 0,
+                  folds: int | None = None, epochs: float = DEFAULT_EPOCHS, model: str | None = None, seed: int = 0,
                   progress: Callable[[int, int], None] | None = None) -> SuspectReport:
     """Rank the labelled examples of a question and store the suspects as one run of issues."""
     if method not in METHODS:
