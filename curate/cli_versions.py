@@ -163,8 +163,10 @@ def check(ref: str = typer.Argument(..., help="Version as DATASET:NAME.")) -> No
 def export(ref: str = typer.Argument(..., help="Version as DATASET:NAME."),
            fmt: str = typer.Option(..., "--format", "-f", help=" | ".join(versions.FORMATS)),
            out_path: Optional[Path] = typer.Option(None, "--out", "-o", help="File (jsonl, parquet, csv) or folder "
-                                                   "(hf, alpaca, sharegpt); default under artifacts/exports/.")) -> None:
+                                                   "(hf, alpaca, sharegpt); default under artifacts/exports/."),
+           overwrite: bool = typer.Option(False, "--overwrite", help="Replace an earlier export at --out (never a "
+                                          "folder curate did not write).")) -> None:
     """Export a version; the export is recorded with the version it came from."""
-    r = versions.export_version(_workspace(), ref, fmt, out_path)
+    r = versions.export_version(_workspace(), ref, fmt, out_path, overwrite=overwrite)
     extra = f" ({r['skipped']:,} conversations alpaca cannot hold were skipped)" if r["skipped"] else ""
     out.print(f"exported {r['ref']} as {r['format']}: {r['n_rows']:,} rows → {r['path']}{extra}")

@@ -328,3 +328,40 @@ def test_cli_version_commands(small: Workspace, tmp_path: Path) -> None:
     assert r.exit_code == 1 and "exists already" in r.output
     r = runner.invoke(app, [*ws, "version", "diff", "small", "small:v2"])
     assert r.exit_code == 1 and "DATASET:NAME" in r.output
+
+
+@pytest.mark.parametrize("fmt", ["hf", "alpaca", "jsonl"])
+def test_export_never_deletes_what_curate_did_not_write(exported: Workspace, tmp_path: Path, fmt: str) -> None:
+    precious = tmp_path / "mine"
+    precious.mkdir()
+    (precious / "thesis.txt").write_text("years of work", encoding="utf-8")
+    with pytest.raises(InputError, match="already exists"):
+        versions.export_version(exported, "cls:v1", fmt, precious)
+    with pytest.raises(InputError, match="curate did not write"):
+        versions.export_version(exported, "cls:v1", fmt, precious, overwrite=True)
+    assert [p.name for p in precious.iterdir()] == ["thesis.txt"]
+    assert (precious / "thesis.txt").read_text(encoding="utf-8") == "years of work"
+    for target in (exported.root, exported.root / "curate.duckdb", exported.root.parent):
+        with pytest.raises(InputError, match="holds the workspace store"):
+            versions.export_version(exported, "cls:v1", fmt, target, overwrite=True)
+    assert versions.load_rows(exported, "cls:v1")
+
+
+def test_export_overwrite_replaces_an_earlier_export(exported: Workspace, tmp_path: Path) -> None:
+    out = tmp_path / "hf"
+    first = versions.export_version(exported, "cls:v1", "hf", out)
+    with pytest.raises(InputError, match="--overwrite"):
+        versions.export_version(exported, "cls:v1", "hf", out)
+    again = versions.export_version(exported, "cls:v1", "hf", out, overwrite=True)
+    assert again["path"] == first["path"] and _read_back("hf", again, "classification")
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary left behind
+    # the UI's default path is replaced without asking (it is always curate's own export)
+    assert versions.export_version(exported, "cls:v1", "jsonl")["n_rows"] == \
+        versions.export_version(exported, "cls:v1", "jsonl")["n_rows"]
+
+
+def test_cli_export_refuses_the_workspace_folder(exported: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(exported.root)
+    r = CliRunner().invoke(app, ["export", "cls:v1", "--format", "hf", "--out", ".", "--overwrite"])
+    assert r.exit_code == 1 and "holds the workspace store" in r.output
+    assert (exported.root / "curate.duckdb").is_file() and (exported.root / "artifacts").is_dir()

@@ -10,6 +10,10 @@ fields plus ``example_id`` and ``split``; ``label`` is the final label as materi
   ``dataset_info.json`` naming them (``<dataset>_<version>_<split>``). Classification rows become
   text → label pairs; sft rows instruction/input → response; chat rows keep their turns (alpaca puts
   earlier turns in ``history``; a conversation that is not user/assistant pairs is skipped and counted).
+* Nothing is ever deleted that curate did not write: an export is written into a temporary sibling
+  and moved into place. An existing ``out`` is replaced only with ``overwrite=True`` and only when it
+  is a file or a folder holding curate's export marker (``.curate-export``); a path inside or
+  holding the workspace store is refused.
 * ``csv``: a cell starting with ``= + - @``, tab or carriage return gets a leading ``'`` so
   spreadsheets show it as text (OWASP's CSV-injection advice); reading it back gives that cell with
   the quote.
@@ -19,7 +23,9 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -101,8 +107,6 @@ def _hf(recs: list[dict], out: Path, task: str) -> list[Path]:
         chosen = [r for r in recs if r["split"] == s]
         if chosen:
             parts[s] = Dataset.from_list(chosen, features=features)
-    if out.exists():
-        shutil.rmtree(out)
     quiet = are_progress_bars_disabled()
     disable_progress_bars()
     try:
@@ -188,10 +192,58 @@ def _size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
-def export_version(workspace: Workspace, ref: str, fmt: str, out: str | Path | None = None) -> dict[str, Any]:
+MARKER = ".curate-export"
+
+
+def _check_target(workspace: Workspace, path: Path, overwrite: bool) -> None:
+    """Refuse an ``out`` whose replacement could lose data: the workspace itself, a folder holding it,
+    an existing path without ``overwrite``, or a folder curate did not write."""
+    target, root = path.resolve(), workspace.root.resolve()
+    if target == root or root.is_relative_to(target) or target == (root / "curate.duckdb").resolve():
+        raise InputError(path, "this path holds the workspace store", fix="choose an --out path outside it")
+    if not path.exists() and not path.is_symlink():
+        return
+    if not overwrite:
+        raise InputError(path, "already exists; nothing was written",
+                         fix="choose a new --out path, or pass --overwrite to replace an earlier export")
+    if path.is_dir() and not (path / MARKER).is_file():
+        raise InputError(path, "is a folder curate did not write; it is left as it is",
+                         fix="choose a new or empty --out path")
+
+
+def _swap_in(tmp: Path, path: Path) -> None:
+    """Move the finished export ``tmp`` to ``path``, replacing an earlier export only after it is complete."""
+    if not path.exists() and not path.is_symlink():
+        os.replace(tmp, path)
+        return
+    old = path.with_name(f".{path.name}.old-{os.getpid()}")
+    os.replace(path, old)
+    os.replace(tmp, path)
+    if old.is_dir() and not old.is_symlink():
+        shutil.rmtree(old)
+    else:
+        old.unlink()
+
+
+def _write(recs: list[dict], tmp: Path, fmt: str, task: str, stem: str) -> tuple[list[Path], int]:
+    if fmt == "jsonl":
+        return _jsonl(recs, tmp), 0
+    if fmt == "parquet":
+        return _parquet(recs, tmp, task), 0
+    if fmt == "csv":
+        return _csv(recs, tmp, task), 0
+    if fmt == "hf":
+        return _hf(recs, tmp, task), 0
+    return _llama_factory(recs, tmp, task, fmt, stem)
+
+
+def export_version(workspace: Workspace, ref: str, fmt: str, out: str | Path | None = None, *,
+                   overwrite: bool = False) -> dict[str, Any]:
     """Write version ``ref`` as ``fmt`` to ``out`` (a file for jsonl/parquet/csv, a folder otherwise;
-    default under ``artifacts/exports/``) and record it. Returns ``path``, ``format``, ``n_rows``,
-    ``bytes``, ``files`` and ``skipped`` (chat rows alpaca cannot hold)."""
+    default under ``artifacts/exports/``, where an earlier export of the same version is replaced) and
+    record it. An existing ``out`` is refused unless ``overwrite`` and it is an earlier export (see the
+    module docstring). Returns ``path``, ``format``, ``n_rows``, ``bytes``, ``files`` and ``skipped``
+    (chat rows alpaca cannot hold)."""
     if fmt not in FORMATS:
         raise InputError("--format", f"unknown export format {fmt!r}", fix=f"use one of {', '.join(FORMATS)}")
     with workspace.connect() as con:
@@ -199,23 +251,27 @@ def export_version(workspace: Workspace, ref: str, fmt: str, out: str | Path | N
         rows = _as_rows(store.version_rows(con, version["id"]))
     task = version["task"]
     path = Path(out) if out else default_path(workspace, ref, fmt)
+    _check_target(workspace, path, overwrite or out is None)
     recs = records(rows, task)
-    skipped = 0
+    stem = f"{version['dataset']}_{version['name']}".replace("-", "_").replace(".", "_")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        if fmt == "jsonl":
-            files = _jsonl(recs, path)
-        elif fmt == "parquet":
-            files = _parquet(recs, path, task)
-        elif fmt == "csv":
-            files = _csv(recs, path, task)
-        elif fmt == "hf":
-            files = _hf(recs, path, task)
-        else:
-            stem = f"{version['dataset']}_{version['name']}".replace("-", "_").replace(".", "_")
-            files, skipped = _llama_factory(recs, path, task, fmt, stem)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+        try:
+            if fmt in ("jsonl", "parquet", "csv"):
+                tmp.rmdir()
+            files, skipped = _write(recs, tmp, fmt, task, stem)
+            if tmp.is_dir():
+                (tmp / MARKER).write_text(json.dumps({"ref": ref, "format": fmt}), encoding="utf-8")
+            _swap_in(tmp, path)
+        finally:
+            if tmp.is_dir():
+                shutil.rmtree(tmp)
+            elif tmp.exists():
+                tmp.unlink()
     except OSError as exc:
         raise InputError(path, f"cannot write the export ({exc.strerror})", fix="choose a writable --out path") from None
+    files = [path / f.relative_to(tmp) if f != tmp else path for f in files]
     size = _size(path)
     with workspace.transaction() as con:
         store.insert_export(con, version["id"], fmt, str(path.resolve()), len(recs) - skipped, size)
