@@ -165,8 +165,17 @@ def export(ref: str = typer.Argument(..., help="Version as DATASET:NAME."),
            out_path: Optional[Path] = typer.Option(None, "--out", "-o", help="File (jsonl, parquet, csv) or folder "
                                                    "(hf, alpaca, sharegpt); default under artifacts/exports/."),
            overwrite: bool = typer.Option(False, "--overwrite", help="Replace an earlier export at --out (never a "
-                                          "folder curate did not write).")) -> None:
+                                          "folder curate did not write)."),
+           spreadsheet_safe: bool = typer.Option(False, "--spreadsheet-safe", help="csv: prefix cells starting with "
+                                                 "= + - @ with ' so spreadsheets do not run them (changes the text)."),
+           as_json: bool = typer.Option(False, "--json", help="Print the result as JSON.")) -> None:
     """Export a version; the export is recorded with the version it came from."""
-    r = versions.export_version(_workspace(), ref, fmt, out_path, overwrite=overwrite)
-    extra = f" ({r['skipped']:,} conversations alpaca cannot hold were skipped)" if r["skipped"] else ""
+    r = versions.export_version(_workspace(), ref, fmt, out_path, overwrite=overwrite,
+                                spreadsheet_safe=spreadsheet_safe)
+    if as_json:
+        print(json.dumps(r, ensure_ascii=False))
+        return
+    extra = f" ({r['skipped']:,} conversations that are not user/assistant pairs were skipped)" if r["skipped"] else ""
     out.print(f"exported {r['ref']} as {r['format']}: {r['n_rows']:,} rows → {r['path']}{extra}")
+    if spreadsheet_safe:
+        out.print(f"spreadsheet-safe: {r['cells_changed']:,} cells got a leading ' (the file no longer holds the exact text)")
