@@ -86,7 +86,8 @@ def list_annotators() -> None:
 
 
 @_l("import")
-def import_(file: Path = typer.Argument(..., help="JSONL of {\"id\": record id or row number, \"value\": answer}."),
+def import_(file: Path = typer.Argument(..., help="JSONL of {\"id\": record id or row number, \"value\": answer}, "
+                                         "or a Label Studio / Argilla JSON export."),
             dataset: str = typer.Option(..., "--dataset", "-d", help="Dataset name."),
             annotator: str = typer.Option(..., "--annotator", "-a", help="Whose answers these are."),
             question: Optional[str] = typer.Option(None, "--question", "-q", help="Question (default: the first).")) -> None:
