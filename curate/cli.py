@@ -59,9 +59,19 @@ def _workspace() -> Workspace:
     return resolve_workspace(_state["workspace"])
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from curate import __version__
+
+        out.print(f"curate {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
 def _main(workspace: Optional[Path] = typer.Option(
-        None, "--workspace", "-w", help=f"Workspace folder (default: ${ENV_VAR}, else the current folder).")) -> None:
+        None, "--workspace", "-w", help=f"Workspace folder (default: ${ENV_VAR}, else the current folder)."),
+        version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
+                                     help="Print curate's version and exit.")) -> None:
     _state["workspace"] = str(workspace) if workspace else None
 
 
@@ -101,9 +111,13 @@ def ingest(
 
 
 @command
-def datasets() -> None:
+def datasets(as_json: bool = typer.Option(False, "--json", help="Print one JSON object per dataset.")) -> None:
     """List the workspace's datasets with their counts."""
     rows = browse.datasets(_workspace())
+    if as_json:
+        for r in rows:
+            print(json.dumps(r, ensure_ascii=False, default=str))
+        return
     if not rows:
         out.print("no datasets yet; add one with: curate ingest FILE --dataset NAME")
         return

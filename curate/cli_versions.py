@@ -61,9 +61,14 @@ def create(
 
 
 @_version_command(name="list")
-def list_(dataset: str = typer.Argument(..., help="Dataset name.")) -> None:
+def list_(dataset: str = typer.Argument(..., help="Dataset name."),
+          as_json: bool = typer.Option(False, "--json", help="Print one JSON object per version.")) -> None:
     """List a dataset's versions."""
     rows = versions.list_versions(_workspace(), dataset)
+    if as_json:
+        for v in rows:
+            print(json.dumps(v, ensure_ascii=False, default=str))
+        return
     if not rows:
         out.print(f"{dataset} has no versions yet; create one with: curate version create {dataset} --name v1")
         return
@@ -77,9 +82,13 @@ def list_(dataset: str = typer.Argument(..., help="Dataset name.")) -> None:
 
 
 @_version_command
-def show(ref: str = typer.Argument(..., help="Version as DATASET:NAME.")) -> None:
+def show(ref: str = typer.Argument(..., help="Version as DATASET:NAME."),
+         as_json: bool = typer.Option(False, "--json", help="Print the version as JSON.")) -> None:
     """Show a version: parameters, counts per split and label, rows left out and why, exports."""
     v = versions.get_version(_workspace(), ref)
+    if as_json:
+        print(json.dumps(v, ensure_ascii=False, default=str))
+        return
     out.print(f"{v['ref']} (parent {v['parent'] or '—'}, {v['task']}, created {str(v['created_at'])[:19]})")
     if v["note"]:
         out.print(f"note: {v['note']}")
@@ -134,9 +143,14 @@ def pin(ref: str = typer.Argument(..., help="Version as DATASET:NAME."),
 
 
 @_version_command
-def evals(dataset: Optional[str] = typer.Argument(None, help="Only this dataset's eval sets.")) -> None:
+def evals(dataset: Optional[str] = typer.Argument(None, help="Only this dataset's eval sets."),
+          as_json: bool = typer.Option(False, "--json", help="Print one JSON object per eval set.")) -> None:
     """List pinned eval sets."""
     rows = versions.list_eval_sets(_workspace(), dataset)
+    if as_json:
+        for e in rows:
+            print(json.dumps(e, ensure_ascii=False, default=str))
+        return
     if not rows:
         out.print("no eval sets yet; pin one with: curate version pin DATASET:NAME --split test --as NAME")
         return
