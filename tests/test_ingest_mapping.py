@@ -79,6 +79,11 @@ def test_replace_rereads_a_file_keeping_ids_annotations_and_edits(workspace: Wor
     assert edited[before[2]["id"]] == "the cast is superb!"
     with workspace.connect() as con:
         assert len(catalog.list_sources(con, catalog.get_dataset(con, "rev")["id"])) == 1
+    # named again: the classes are the new names, in the order given; the old ones are gone
+    ingest(workspace, [path], "rev", mapping={"text": "review", "label": "stars"}, labels={"pos": "good", "neg": "bad"},
+           replace=True)
+    assert next(d for d in browse.datasets(workspace) if d["name"] == "rev")["labels"] == ["good", "bad"]
+    assert [r["id"] for r in _examples(workspace, "rev")] == [r["id"] for r in before]
 
 
 def test_replace_can_change_the_task(workspace: Workspace, tmp_path: Path) -> None:

@@ -252,12 +252,13 @@ def ingest(workspace: Workspace, paths: list[str | Path], dataset: str, *, task:
         run_id = catalog.start_run(con, "ingest", ds["id"], {
             "files": [str(s.path) for s in sources], "task": task_name, "replace": replace,
             "mapping": [p.mapping.columns for p in plans], "labels": [p.names for p in plans]}, _libraries())
+        replaced = [plans[i].previous["id"] for i in todo if plans[i].previous]
+        for source_id in replaced:
+            examples.delete_source_rows(con, source_id)
+        if replaced:
+            catalog.reset_labels(con, ds["id"])
         for i in todo:
-            if plans[i].previous:
-                examples.delete_source_rows(con, plans[i].previous["id"])
             results[i] = _ingest_one(con, plans[i], ds, run_id, progress)
-        if replace:
-            catalog.prune_labels(con, ds["id"])
         seconds = time.monotonic() - started
         catalog.finish_run(con, run_id, {
             "files": len(results), "rows": sum(r.rows for r in results), "replaced": sum(r.replaced for r in results),

@@ -68,11 +68,13 @@ def set_task(con: duckdb.DuckDBPyConnection, dataset_id: int, task: str) -> None
     con.execute("UPDATE datasets SET task = ? WHERE id = ?", [task, dataset_id])
 
 
-def prune_labels(con: duckdb.DuckDBPyConnection, dataset_id: int) -> None:
-    """Drop classes no example has any more and none was given an order for (after ``--replace``)."""
-    con.execute("""DELETE FROM labels WHERE dataset_id = ? AND position IS NULL AND label NOT IN (
+def reset_labels(con: duckdb.DuckDBPyConnection, dataset_id: int) -> None:
+    """Before sources are read again (``ingest --replace``): drop the classes no remaining example has
+    and forget the class order, which the re-read sources give again."""
+    con.execute("""DELETE FROM labels WHERE dataset_id = ? AND label NOT IN (
                        SELECT label FROM examples WHERE dataset_id = ? AND label IS NOT NULL)""",
                 [dataset_id, dataset_id])
+    con.execute("UPDATE labels SET position = NULL WHERE dataset_id = ?", [dataset_id])
 
 
 def list_datasets(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
