@@ -130,7 +130,7 @@ def test_classlabel_names_reach_export_and_saved_model(ws: Workspace, tmp_path: 
     from curate.train import runner
     from curate.train.params import TrainParams
 
-    run_id = runner.create(ws, "cls:v1", params=TrainParams(epochs=1, batch_size=16, max_length=32))
+    run_id = runner.create(ws, "cls:v1", params=TrainParams(epochs=1, batch_size=8, max_length=16, max_steps=2))
     run = runner.execute(ws, run_id)
     assert run["status"] == "done", run["message"]
     config = json.loads((ws.root / run["artifact"] / "config.json").read_text())
@@ -167,17 +167,20 @@ def _texts(ws: Workspace, dataset: str) -> list[tuple]:
     with ws.connect() as con:
         ds = catalog.get_dataset(con, dataset)
         return sorted(con.execute("SELECT coalesce(text, ''), coalesce(instruction, ''), coalesce(input, ''), "
-                                  "coalesce(response, ''), coalesce(label, '') FROM examples WHERE dataset_id = ?",
-                                  [ds["id"]]).fetchall())
+                                  "coalesce(response, ''), coalesce(label, ''), coalesce(messages, '') "
+                                  "FROM examples WHERE dataset_id = ?", [ds["id"]]).fetchall())
 
 
-@pytest.mark.parametrize("fmt", ["jsonl", "parquet", "hf", "csv"])
-@pytest.mark.parametrize("dataset", ["cls", "sft"])
+ROUND_TRIPS = [(d, f) for d in ("cls", "sft", "chat_sys") for f in ("jsonl", "parquet", "hf", "csv")
+               if (d, f) != ("chat_sys", "csv")]  # CSV holds a conversation as JSON text, not turns
+
+
+@pytest.mark.parametrize("dataset,fmt", ROUND_TRIPS)
 def test_export_ingest_round_trip_is_byte_identical(ws: Workspace, tmp_path: Path, fmt: str, dataset: str) -> None:
     suffix = {"jsonl": ".jsonl", "parquet": ".parquet", "csv": ".csv"}.get(fmt, "")
     res = versions.export_version(ws, f"{dataset}:v1", fmt, tmp_path / f"out{suffix}")
     again = f"{dataset}_{fmt}"
-    ingest(ws, [res["path"]], again, task="classification" if dataset == "cls" else "sft")
+    ingest(ws, [res["path"]], again, task={"cls": "classification", "sft": "sft", "chat_sys": "chat"}[dataset])
     assert _texts(ws, again) == _texts(ws, dataset)
     if fmt == "csv" and dataset == "cls":  # formula-like, spaced, multi-line cells are kept exactly
         with open(res["path"], encoding="utf-8", newline="") as fh:
