@@ -185,7 +185,7 @@ def ui(path: Optional[Path] = typer.Argument(None, help="Workspace folder (defau
 
 
 # Each stage registers its commands on ``app``.
-from curate import cli_dedup, cli_eval, cli_label, cli_ops, cli_train, cli_versions  # noqa: E402,F401
+from curate import cli_dedup, cli_eval, cli_label, cli_ops, cli_select, cli_train, cli_versions  # noqa: E402,F401
 
 
 def main() -> None:

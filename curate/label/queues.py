@@ -16,6 +16,7 @@ QUEUES: dict[str, str] = {
     "suspects": "likely label errors (cleanlab), most suspicious first: fix or confirm",
     "uncertain": "active learning: unanswered examples the model is least sure about (smallest margin)",
     "prelabel_low": "pre-labelled examples, lowest confidence first",
+    "selected": "the latest `curate select --for label` pick, in pick order, not yet answered by you",
 }
 
 

@@ -228,6 +228,14 @@ def queue(con: duckdb.DuckDBPyConnection, name: str, *, dataset_id: int, questio
               AND NOT list_contains(?::BIGINT[], p.example_id)
             ORDER BY {order}, p.example_id LIMIT ?"""
         params = [question_id, question_id, *common, excl, limit]
+    elif name == "selected":
+        sql = f"""
+            WITH sel AS (SELECT max(id) AS id FROM selections WHERE dataset_id = ? AND purpose = 'label')
+            SELECT r.example_id FROM selection_rows r JOIN sel ON r.selection_id = sel.id
+            WHERE r.example_id NOT IN (SELECT example_id FROM ({_CURRENT}) WHERE annotator = ?)
+              AND NOT list_contains(?::BIGINT[], r.example_id)
+            ORDER BY r.rank LIMIT ?"""
+        params = [dataset_id, *common, annotator, excl, limit]
     else:
         raise ValueError(name)
     return [r[0] for r in con.execute(sql, params).fetchall()]

@@ -1,0 +1,174 @@
+"""Selection strategies: pure functions over a pool's stored signals and embeddings.
+
+A strategy either scores rows (``random``, ``quality``, ``uncertainty``: a value in [0, 1] per row,
+1 = pick first), spreads the picks over the embedding space (``diversity``: k-center greedy, each
+pick the row farthest from those already picked; ``mix``: deita-like, quality times a diversity
+gate so a row within ``tau`` cosine distance of a pick is worth little), or removes rows (``clean``:
+rows the suspects run flagged as likely label errors). Strategies combine with weights
+(``mix,clean`` or ``quality=2,diversity=1``): scores are averaged by weight, then the greedy pass
+adds the diversity term. With class balance on, each class gets a share of the budget equal to its
+share of the pool and is selected on its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from curate.errors import InputError
+
+STRATEGIES: dict[str, str] = {
+    "random": "a seeded random subset (the control)",
+    "quality": "highest mean of the stored quality signals (recipe scores, quality_score) first",
+    "diversity": "k-center greedy over MiniLM embeddings: each pick farthest from the picks so far",
+    "uncertainty": "smallest margin of the pre-label model first (for labelling budgets)",
+    "clean": "leave out rows the suspects run flagged as likely label errors",
+    "mix": "deita-like: quality x diversity greedy (near-duplicates of a pick are worth ~0)",
+}
+SCORED = ("random", "quality", "uncertainty")
+TAU = 0.15  # mix: cosine distance under which a row counts as a near-duplicate of a pick
+
+
+@dataclass
+class Pool:
+    """The candidates of a selection: one entry per row, aligned."""
+    example_ids: np.ndarray
+    labels: list[str | None]
+    embeddings: np.ndarray | None = None          # (n, d), L2-normalised
+    signals: dict[str, np.ndarray] = field(default_factory=dict)  # name -> values in [0, 1], NaN where absent
+    margin: np.ndarray | None = None              # pre-label margin, NaN where absent
+    suspect: np.ndarray | None = None             # bool: flagged as a likely label error
+
+
+@dataclass
+class Picked:
+    """The outcome: pool indices in pick order, each with its combined score and per-strategy scores."""
+    order: np.ndarray
+    score: np.ndarray
+    scores: dict[str, np.ndarray]
+    excluded: np.ndarray                           # bool over the pool: left out by ``clean``
+    quotas: dict[str, int]
+    base: np.ndarray                               # combined score of every pool row (before diversity)
+
+
+def parse_strategy(spec: str) -> dict[str, float]:
+    """``"mix,clean"`` or ``"quality=2,diversity"`` → ``{name: weight}``; unknown names and bad weights raise."""
+    weights: dict[str, float] = {}
+    for part in [p.strip() for p in str(spec or "").split(",") if p.strip()]:
+        name, _, w = part.partition("=")
+        name = name.strip()
+        if name not in STRATEGIES:
+            raise InputError("--strategy", f"unknown strategy {name!r}", fix=f"use one of {', '.join(STRATEGIES)}")
+        try:
+            weight = float(w) if w.strip() else 1.0
+        except ValueError:
+            raise InputError("--strategy", f"weight of {name!r} is not a number: {w!r}", fix="write e.g. quality=2") from None
+        if not 0 <= weight <= 100:
+            raise InputError("--strategy", f"weight of {name!r} must be between 0 and 100", fix="write e.g. quality=2")
+        weights[name] = weight
+    if not weights:
+        raise InputError("--strategy", "no strategy given", fix=f"use one or more of {', '.join(STRATEGIES)}")
+    return weights
+
+
+def row_scores(pool: Pool, weights: dict[str, float], seed: int) -> dict[str, np.ndarray]:
+    """The per-row score of each scoring strategy asked for (``mix`` brings ``quality``)."""
+    n = len(pool.example_ids)
+    out: dict[str, np.ndarray] = {}
+    if "random" in weights:
+        out["random"] = np.random.default_rng(seed).random(n)
+    if "quality" in weights or "mix" in weights:
+        if pool.signals:
+            stacked = np.vstack([np.clip(v, 0, 1) for v in pool.signals.values()])
+            counted = (~np.isnan(stacked)).sum(0)
+            out["quality"] = np.where(counted > 0, np.nansum(stacked, 0) / np.maximum(counted, 1), 0.5)
+        else:
+            out["quality"] = np.full(n, 0.5)
+    if "uncertainty" in weights:
+        margin = pool.margin if pool.margin is not None else np.full(n, np.nan)
+        out["uncertainty"] = np.where(np.isnan(margin), 0.5, 1.0 - np.clip(margin, 0, 1))
+    return out
+
+
+def quotas(labels: list[str | None], budget: int, balance: bool) -> dict[str, int]:
+    """Budget per class in proportion to the pool (largest remainder); one group ``*`` without balance."""
+    if not balance or all(lab is None for lab in labels):
+        return {"*": min(budget, len(labels))}
+    keys, counts = np.unique(np.array([str(lab) for lab in labels]), return_counts=True)
+    budget = min(budget, int(counts.sum()))
+    exact = budget * counts / counts.sum()
+    share = np.minimum(np.floor(exact).astype(int), counts)
+    for i in np.argsort(-(exact - share), kind="stable"):
+        if share.sum() >= budget:
+            break
+        if share[i] < counts[i]:
+            share[i] += 1
+    return {str(k): int(s) for k, s in zip(keys, share)}
+
+
+def greedy(X: np.ndarray | None, base: np.ndarray, k: int, *, spread: float = 0.0,
+           tau: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Pick ``k`` rows one at a time; return their indices and each pick's distance to earlier picks.
+
+    Objective: ``base + spread * d`` (k-center greedy when ``base`` is flat) or, with ``tau``,
+    ``base * min(1, d / tau)`` (deita's gate), where ``d`` is the cosine distance (halved into [0, 1])
+    to the nearest earlier pick. Without a diversity term this is top-k of ``base``.
+    """
+    k = min(k, len(base))
+    if X is None or (spread == 0 and tau is None):
+        order = np.argsort(-base, kind="stable")[:k]
+        return order, np.full(len(order), np.nan)
+    d = np.ones(len(base), np.float32)
+    taken = np.zeros(len(base), bool)
+    order, dist = np.empty(k, np.int64), np.empty(k)
+    base = base.astype(np.float32)
+    for step in range(k):
+        obj = base * np.minimum(1.0, d / tau) if tau is not None else base + spread * d
+        obj[taken] = -np.inf
+        j = int(np.argmax(obj))
+        order[step], dist[step], taken[j] = j, d[j], True
+        np.minimum(d, (1.0 - X @ X[j]) / 2.0, out=d)
+    return order, dist
+
+
+def select(pool: Pool, budget: int, weights: dict[str, float], *, seed: int = 0, balance: bool = True) -> Picked:
+    """Choose up to ``budget`` rows of ``pool`` by the weighted strategies (see the module docstring)."""
+    n = len(pool.example_ids)
+    scores = row_scores(pool, weights, seed)
+    scored = {s: weights.get(s, 0.0) + (weights.get("mix", 0.0) if s == "quality" else 0.0) for s in scores}
+    total = sum(scored.values())
+    jitter = np.random.default_rng(seed + 7919).random(n) * 1e-6  # seeded tie-break
+    base = sum(scored[s] * scores[s] for s in scores) / total if total > 0 else np.full(n, 0.5)
+    base = base + jitter
+    excluded = (pool.suspect.astype(bool) if pool.suspect is not None else np.zeros(n, bool)) \
+        if "clean" in weights else np.zeros(n, bool)
+    wanted_div = ("diversity" in weights or "mix" in weights)
+    if wanted_div and pool.embeddings is None:
+        raise InputError("--strategy", "diversity and mix need embeddings of the pool", fix="pass the pool's embeddings")
+    spread = weights.get("diversity", 0.0) * (1.0 if total > 0 else 1.0)
+    tau = TAU if "mix" in weights else None
+    labels = [str(lab) if balance and lab is not None else "*" for lab in pool.labels]
+    keep = np.flatnonzero(~excluded)
+    q = quotas([labels[i] for i in keep] if balance else [None] * len(keep), budget, balance)
+    order_parts, dist_parts = [], []
+    for group, k in q.items():
+        idx = keep[[labels[i] == group for i in keep]] if group != "*" else keep
+        X = pool.embeddings[idx] if wanted_div else None
+        o, d = greedy(X, base[idx], k, spread=spread, tau=tau)
+        order_parts.append(idx[o])
+        dist_parts.append(d)
+    order = np.concatenate(order_parts) if order_parts else np.zeros(0, np.int64)
+    dist = np.concatenate(dist_parts) if dist_parts else np.zeros(0)
+    rank = np.argsort(-base[order], kind="stable") if not wanted_div else _interleave(order_parts)
+    out_scores = {s: v[order][rank] for s, v in scores.items()}
+    if wanted_div:
+        out_scores["diversity"] = dist[rank]
+    return Picked(order[rank], base[order][rank], out_scores, excluded, q, base)
+
+
+def _interleave(parts: list[np.ndarray]) -> np.ndarray:
+    """Positions into the concatenated groups that take each group's picks in turn (round robin)."""
+    starts = np.cumsum([0] + [len(p) for p in parts[:-1]])
+    keyed = [(i, g, starts[g] + i) for g, p in enumerate(parts) for i in range(len(p))]
+    return np.array([pos for _, _, pos in sorted(keyed)], np.int64)
