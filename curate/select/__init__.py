@@ -9,8 +9,9 @@
 Strategies (``curate.select.strategies``) are pure functions over a ``Pool`` of arrays.
 """
 
-from curate.select.core import PURPOSES, Preview, create, preview, selection_of
+from curate.select.core import PURPOSES, Preview, create, pool_map, preview, selection_of
+from curate.select.pool import build_pool, load_source
 from curate.select.strategies import STRATEGIES, Pool, parse_strategy, select
 
-__all__ = ["PURPOSES", "STRATEGIES", "Pool", "Preview", "create", "parse_strategy", "preview", "select",
+__all__ = ["PURPOSES", "STRATEGIES", "Pool", "Preview", "build_pool", "create", "load_source", "parse_strategy", "pool_map", "preview", "select",
            "selection_of"]

@@ -22,7 +22,7 @@ from curate.select.pool import Source, build_pool, load_source
 from curate.select.strategies import Picked, Pool, parse_strategy, select
 from curate.store import select as store
 from curate.store.workspace import Workspace
-from curate.versions.refs import check_name, make_ref
+from curate.versions.refs import check_name
 
 PURPOSES = ("train", "label")
 
@@ -140,6 +140,25 @@ def _dropped(p: Preview) -> dict[int, tuple[str, str]]:
     return out
 
 
+def pool_map(preview: Preview, *, limit: int = 4000, seed: int = 0) -> list[dict[str, Any]]:
+    """A 2-D PCA map of the pool's embeddings (``x, y, label, selected, rank, text``), at most ``limit``
+    points: every selected row plus a seeded sample of the rest."""
+    from sklearn.decomposition import PCA
+
+    pool, src = preview.pool, preview.source
+    if pool.embeddings is None or len(pool.example_ids) < 3:
+        return []
+    rank = np.zeros(len(pool.example_ids), np.int64)
+    rank[preview.picked.order] = np.arange(1, len(preview.picked.order) + 1)
+    rest = np.flatnonzero(rank == 0)
+    keep = max(0, limit - int((rank > 0).sum()))
+    rest = np.random.default_rng(seed).choice(rest, size=min(keep, len(rest)), replace=False)
+    shown = np.concatenate([preview.picked.order, rest])
+    xy = PCA(n_components=2, random_state=0).fit(pool.embeddings).transform(pool.embeddings[shown])
+    return [{"x": float(xy[k, 0]), "y": float(xy[k, 1]), "label": str(pool.labels[i]), "selected": bool(rank[i]),
+             "rank": int(rank[i]) or None, "text": (src.texts[i] or "")[:120]} for k, i in enumerate(shown.tolist())]
+
+
 def selection_of(workspace: Workspace, ref: str, example_ids: list[int] | None = None) -> list[dict[str, Any]]:
     """Why each row of version ``ref`` was picked (rank, score, per-strategy scores); [] for other versions."""
     from curate.store import catalog, versions as vstore
@@ -156,4 +175,4 @@ def selection_of(workspace: Workspace, ref: str, example_ids: list[int] | None =
     return rows
 
 
-__all__ = ["PURPOSES", "Preview", "create", "preview", "selection_of", "make_ref"]
+__all__ = ["PURPOSES", "Preview", "create", "pool_map", "preview", "selection_of"]

@@ -111,7 +111,7 @@ def greedy(X: np.ndarray | None, base: np.ndarray, k: int, *, spread: float = 0.
            tau: float | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Pick ``k`` rows one at a time; return their indices and each pick's distance to earlier picks.
 
-    Objective: ``base + spread * d`` (k-center greedy when ``base`` is flat) or, with ``tau``,
+    Objective: ``base + spread * d / max(d)`` (k-center greedy when ``base`` is flat) or, with ``tau``,
     ``base * min(1, d / tau)`` (deita's gate), where ``d`` is the cosine distance (halved into [0, 1])
     to the nearest earlier pick. Without a diversity term this is top-k of ``base``.
     """
@@ -124,7 +124,10 @@ def greedy(X: np.ndarray | None, base: np.ndarray, k: int, *, spread: float = 0.
     order, dist = np.empty(k, np.int64), np.empty(k)
     base = base.astype(np.float32)
     for step in range(k):
-        obj = base * np.minimum(1.0, d / tau) if tau is not None else base + spread * d
+        if tau is not None:
+            obj = base * np.minimum(1.0, d / tau)
+        else:  # the farthest remaining row gets the whole diversity weight
+            obj = base + spread * d / max(float(d[~taken].max()), 1e-9)
         obj[taken] = -np.inf
         j = int(np.argmax(obj))
         order[step], dist[step], taken[j] = j, d[j], True
@@ -146,7 +149,7 @@ def select(pool: Pool, budget: int, weights: dict[str, float], *, seed: int = 0,
     wanted_div = ("diversity" in weights or "mix" in weights)
     if wanted_div and pool.embeddings is None:
         raise InputError("--strategy", "diversity and mix need embeddings of the pool", fix="pass the pool's embeddings")
-    spread = weights.get("diversity", 0.0) * (1.0 if total > 0 else 1.0)
+    spread = weights.get("diversity", 0.0)
     tau = TAU if "mix" in weights else None
     labels = [str(lab) if balance and lab is not None else "*" for lab in pool.labels]
     keep = np.flatnonzero(~excluded)

@@ -43,7 +43,9 @@ def create_subset(workspace: Workspace, source: dict[str, Any], rows: pa.Table, 
         per_label[s][str(lab)] = per_label[s].get(str(lab), 0) + 1
     splits = Counter(chosen.column("split").to_pylist())
     reasons = Counter(dropped[i][0] for i in ids)
-    counters = {"total": rows.num_rows, "kept": chosen.num_rows,
+    # A subset of a leak-free, decontaminated version stays so: its split and group counters carry over.
+    inherited = {k: v for k, v in source["counters"].items() if not k.startswith("dropped_")}
+    counters = {**inherited, "total": rows.num_rows, "kept": chosen.num_rows,
                 **{f"dropped_{r}": c for r, c in sorted(reasons.items())},
                 "splits": {s: splits.get(s, 0) for s in SPLITS}, "labels": per_label, **counters}
     params = {**source["params"], **params}

@@ -9,6 +9,7 @@ import streamlit as st
 
 from curate import train
 from curate.ui import state
+from curate.ui.pages import select as select_page
 
 
 def render() -> None:
@@ -38,6 +39,7 @@ def render() -> None:
         if len(ds_runs) >= 2:
             _flips(ws, ds_runs)
         _explain(ws, ds_runs)
+        select_page.compare_section(ws, dataset)
 
 
 def _board(board: pd.DataFrame, metric: str) -> None:

@@ -9,9 +9,10 @@ import streamlit as st
 from curate import versions
 from curate.label import annotators
 from curate.ui import state
+from curate.ui.pages import select as select_page
 from curate.versions.export import download
 
-VIEWS = ("Versions", "Create", "Diff")
+VIEWS = ("Versions", "Create", "Diff", "Select")
 CHANGE_ICON = {"added": "➕ added", "removed": "➖ removed", "changed": "✎ changed"}
 
 
@@ -33,6 +34,8 @@ def render() -> None:
             _create(ws, dataset, found)
         elif view == "Diff":
             _diff(ws, found)
+        elif view == "Select":
+            select_page.render_view(ws, dataset, found)
         else:
             _overview(ws, dataset, found)
 
@@ -108,6 +111,7 @@ def _detail(ws, ref: str) -> None:
     with st.expander("Rows left out"):
         if v["dropped"]:
             st.dataframe(pd.DataFrame(v["dropped"]), hide_index=True, width="stretch", key="ver_dropped_rows")
+    select_page.reasons_section(ws, ref)
     _pin(ws, ref)
     _export(ws, ref, v)
 

@@ -1,0 +1,146 @@
+"""Budgeted selection: each strategy on fixtures with a known answer, the selected version on a real
+store (immutable, reproducible from its seed, reasons stored), the labelling queue and the CLI."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections import Counter
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from curate import select as selection, versions
+from curate.cli import app
+from curate.errors import InputError
+from curate.ingest import ingest
+from curate.label import queues, questions, suspects
+from curate.select.strategies import Pool, quotas, select
+from curate.store.workspace import Workspace
+from tests.conftest import SAMPLE
+
+
+def planted(sizes: list[int], dim: int = 24, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Unit vectors in tight clusters of the given sizes (near-duplicates within a cluster)."""
+    rng = np.random.default_rng(seed)
+    centers = rng.normal(size=(len(sizes), dim))
+    X = np.vstack([c + 0.02 * rng.normal(size=(n, dim)) for c, n in zip(centers, sizes)])
+    return X / np.linalg.norm(X, axis=1, keepdims=True), np.repeat(np.arange(len(sizes)), sizes)
+
+
+@pytest.mark.parametrize("strategy", [{"diversity": 1.0}, {"mix": 1.0}, {"quality": 1.0, "diversity": 1.0}])
+def test_diversity_picks_one_of_each_planted_cluster_before_a_second(strategy) -> None:
+    X, cluster = planted([30, 2, 5, 1, 12, 3])  # one big cluster of near-duplicates must not fill the budget
+    pool = Pool(np.arange(len(X)), ["a"] * len(X), X, signals={"q": np.linspace(1, 0, len(X))})
+    picked = select(pool, 12, strategy, seed=3)
+    first = cluster[picked.order[:6]]
+    assert sorted(first) == [0, 1, 2, 3, 4, 5]
+    assert np.all(picked.scores["diversity"][:6] > picked.scores["diversity"][6:].max())
+
+
+def test_quality_uncertainty_and_random_rank_by_their_score() -> None:
+    n = 40
+    q = np.linspace(0, 1, n)
+    margin = np.linspace(1, 0, n)
+    pool = Pool(np.arange(n) + 100, ["a"] * n, signals={"q": q, "other": np.full(n, np.nan)}, margin=margin)
+    assert set(select(pool, 5, {"quality": 1}).order) == set(range(35, 40))
+    assert set(select(pool, 5, {"uncertainty": 1}).order) == set(range(35, 40))  # smallest margin = most uncertain
+    a, b = select(pool, 10, {"random": 1}, seed=1), select(pool, 10, {"random": 1}, seed=1)
+    assert a.order.tolist() == b.order.tolist() != select(pool, 10, {"random": 1}, seed=2).order.tolist()
+
+
+def test_clean_excludes_flagged_rows_and_balance_keeps_class_shares() -> None:
+    n = 100
+    labels = ["pos"] * 70 + ["neg"] * 30
+    flagged = np.zeros(n, bool)
+    flagged[::7] = True
+    pool = Pool(np.arange(n), labels, suspect=flagged)
+    picked = select(pool, 40, {"random": 1, "clean": 1}, seed=0)
+    assert not flagged[picked.order].any() and len(picked.order) == 40
+    counts = Counter(labels[i] for i in picked.order)
+    kept = Counter(labels[i] for i in np.flatnonzero(~flagged))
+    assert abs(counts["pos"] / 40 - kept["pos"] / sum(kept.values())) < 0.03
+    assert Counter(labels[i] for i in select(pool, 40, {"random": 1}, balance=True).order) == {"pos": 28, "neg": 12}
+    assert quotas(["a"] * 3 + ["b"] * 1, 100, True) == {"a": 3, "b": 1}  # never more than a class holds
+
+
+def test_parse_strategy_refuses_unknown_names_and_bad_weights() -> None:
+    assert selection.parse_strategy("mix, clean") == {"mix": 1.0, "clean": 1.0}
+    assert selection.parse_strategy("quality=2,diversity") == {"quality": 2.0, "diversity": 1.0}
+    with pytest.raises(InputError, match="unknown strategy 'diverse'"):
+        selection.parse_strategy("diverse")
+    with pytest.raises(InputError, match="not a number"):
+        selection.parse_strategy("quality=high")
+
+
+@pytest.fixture(scope="module")
+def noisy(tmp_path_factory) -> tuple[Workspace, set[int]]:
+    """160 SST-2 sentences, 15 % of labels flipped, version v1, then a suspects run; returns the flipped ids."""
+    root = tmp_path_factory.mktemp("select")
+    rows = [json.loads(line) for line in (SAMPLE / "sst2_sentences.jsonl").read_text().splitlines()][:160]
+    flipped = set(random.Random(5).sample(range(len(rows)), 24))
+    rows = [{**r, "label": 1 - r["label"]} if i in flipped else r for i, r in enumerate(rows)]
+    path = root / "noisy.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    ws = Workspace(root / "ws")
+    ingest(ws, [path], "noisy")
+    versions.create_version(ws, "noisy", "v1")
+    suspects.find_suspects(ws, questions.get_question(ws, "noisy"))
+    return ws, {i + 1 for i in flipped}
+
+
+def train_ids(ws: Workspace, ref: str) -> list[int]:
+    return [r["example_id"] for r in versions.load_rows(ws, ref, split="train")]
+
+
+def test_selected_version_is_a_reproducible_immutable_subset_with_reasons(noisy) -> None:
+    ws, flipped = noisy
+    made = selection.create(ws, "noisy:v1", 40, "mix,clean", "s1", seed=4)
+    again = selection.create(ws, "noisy:v1", 40, "mix,clean", "s1-again", seed=4)
+    chosen = train_ids(ws, made["ref"])
+    assert len(chosen) == 40 and chosen == train_ids(ws, again["ref"])
+    flagged = {s["example_id"] for s in suspects.list_suspects(ws, questions.get_question(ws, "noisy"))}
+    assert flagged & flipped and flagged & set(train_ids(ws, "noisy:v1"))  # suspects found planted flips in the pool
+    assert not set(chosen) & flagged  # clean never picks a flagged row
+    v1, s1 = versions.get_version(ws, "noisy:v1"), versions.get_version(ws, made["ref"])
+    for split in ("validation", "test"):  # eval rows kept whole
+        assert [r["example_id"] for r in versions.load_rows(ws, "noisy:v1", split)] == \
+               [r["example_id"] for r in versions.load_rows(ws, made["ref"], split)]
+    assert s1["parent"] == "noisy:v1" and s1["params"]["selection"]["strategy"] == {"mix": 1.0, "clean": 1.0}
+    assert s1["dropped_counts"] == {"not_selected": len(train_ids(ws, "noisy:v1")) - 40}
+    labels = Counter(r["label"] for r in versions.load_rows(ws, made["ref"], "train"))
+    pool = Counter(r["label"] for r in versions.load_rows(ws, "noisy:v1", "train") if r["example_id"] not in flagged)
+    assert abs(labels["1"] / 40 - pool["1"] / sum(pool.values())) <= 0.03
+    why = selection.selection_of(ws, made["ref"])
+    assert [w["example_id"] for w in why][:3] and {w["example_id"] for w in why} == set(chosen)
+    assert set(why[0]["scores"]) == {"quality", "diversity"} and why[0]["rank"] == 1
+    diff = versions.diff(ws, "noisy:v1", made["ref"])
+    assert diff["counts"] == {"added": 0, "removed": len(train_ids(ws, "noisy:v1")) - 40, "changed": 0}
+    assert {r["reason"] for r in diff["rows"]} == {"not_selected"}
+    assert any("left out by clean" in r["reasons"] for r in diff["rows"])
+    with pytest.raises(InputError, match="exists already"):
+        selection.create(ws, "noisy:v1", 10, "random", "s1")
+    assert train_ids(ws, made["ref"]) == chosen  # nothing changed it
+
+
+def test_label_queue_and_cli(noisy) -> None:
+    ws, _ = noisy
+    runner = CliRunner()
+    res = runner.invoke(app, ["-w", str(ws.root), "select", "noisy:v1", "--budget", "12", "--strategy",
+                              "random=1,diversity=2", "--for", "label", "--name", "tolabel", "--seed", "2"])
+    assert res.exit_code == 0 and "labelling queue 'tolabel'" in res.output, res.output
+    q = questions.get_question(ws, "noisy")
+    queued = queues.fetch(ws, q, "ann", "selected", limit=50)
+    assert len(queued) == 12
+    queues.submit(ws, q, queued[0], "1", "ann", queue="selected")
+    assert queues.fetch(ws, q, "ann", "selected", limit=50) == queued[1:]
+    res = runner.invoke(app, ["-w", str(ws.root), "select", "noisy:v1", "--budget", "20", "--strategy", "random",
+                              "--name", "r20", "--no-balance", "--json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.output)
+    assert out["ref"] == "noisy:r20" and out["selected"] == 20 and len(train_ids(ws, "noisy:r20")) == 20
+    res = runner.invoke(app, ["-w", str(ws.root), "select", "noisy:v1", "--budget", "0", "--name", "x"])
+    assert res.exit_code == 1 and "budget must be a positive number" in res.output
+    res = runner.invoke(app, ["-w", str(ws.root), "select", "noisy:v9", "--budget", "5", "--name", "x"])
+    assert res.exit_code == 1 and "no version 'v9'" in res.output
