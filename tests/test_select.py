@@ -144,3 +144,25 @@ def test_label_queue_and_cli(noisy) -> None:
     assert res.exit_code == 1 and "budget must be a positive number" in res.output
     res = runner.invoke(app, ["-w", str(ws.root), "select", "noisy:v9", "--budget", "5", "--name", "x"])
     assert res.exit_code == 1 and "no version 'v9'" in res.output
+
+
+def test_compare_random_trains_the_selection_and_random_subsets_the_same_way(noisy) -> None:
+    ws, _ = noisy
+    runner = CliRunner()
+    res = runner.invoke(app, ["-w", str(ws.root), "select", "noisy:v1", "--budget", "60", "--strategy", "mix,clean",
+                              "--name", "cmp", "--compare-random", "2", "--json"])
+    assert res.exit_code == 0, res.output
+    report = json.loads(res.output.strip().splitlines()[-1])
+    assert report["kind"] == "baseline" and [r["version"] for r in report["random"]] == ["noisy:cmp-random1",
+                                                                                         "noisy:cmp-random2"]
+    runs = [report["selected"], *report["random"]]
+    assert all(r["eval_set"] == "own test" and 0 <= r["value"] <= 1 for r in runs)
+    assert report["win"] == pytest.approx(report["selected"]["value"] - report["random_mean"])
+    for r in report["random"]:  # same size, same eval rows
+        assert len(train_ids(ws, r["version"])) == report["size"]
+        assert [x["example_id"] for x in versions.load_rows(ws, r["version"], "test")] == \
+               [x["example_id"] for x in versions.load_rows(ws, "noisy:v1", "test")]
+    from curate.select.compare import comparisons
+
+    stored = comparisons(ws, "noisy")
+    assert {(s["role"], s["run"]) for s in stored} == {(r["role"], r["run"]) for r in runs}
