@@ -18,11 +18,16 @@ Run:  python bench/select.py [--budgets 500 1000 2000] [--randoms 3] [--noise 0.
 
 from __future__ import annotations
 
+import sys
+
+# This file's name shadows the standard library's ``select`` (socket, subprocess import it): take the
+# script's folder off the import path before anything imports them.
+sys.path[:] = [p for p in sys.path if p not in ("", __file__.rsplit("/", 1)[0])]
+
 import argparse
 import json
 import os
 import random
-import sys
 import tempfile
 import time
 from pathlib import Path

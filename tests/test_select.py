@@ -146,6 +146,7 @@ def test_label_queue_and_cli(noisy) -> None:
     assert res.exit_code == 1 and "no version 'v9'" in res.output
 
 
+@pytest.mark.slow
 def test_compare_random_trains_the_selection_and_random_subsets_the_same_way(noisy) -> None:
     ws, _ = noisy
     runner = CliRunner()
