@@ -46,14 +46,18 @@ class UnicodeParams(MapperParams):
     normalization: Literal["NFC", "NFKC", "none"] = Field(
         "NFC", description="Unicode normal form applied after repair (NFKC also folds width and ligatures).")
     uncurl_quotes: bool = Field(False, description="Turn curly quotes into straight ones.")
+    fix_width: bool = Field(False, description="Fold full-width and half-width forms (CJK punctuation '，' "
+                                               "to ',', half-width katakana to full-width): off, because "
+                                               "full-width punctuation is correct CJK text.")
 
 
 _CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
 
 
 def fix_unicode(values: pa.Array, p: UnicodeParams) -> pa.Array:
-    """Repair mojibake (``nâ€™t`` → ``n’t``) and other unicode damage with ftfy."""
-    config = ftfy.TextFixerConfig(unescape_html=False, uncurl_quotes=p.uncurl_quotes,
+    """Repair mojibake (``nâ€™t`` → ``n’t``) and other unicode damage with ftfy. Correct text passes
+    unchanged: ftfy's width fix (which turns CJK '，' into ',') runs only with ``fix_width``."""
+    config = ftfy.TextFixerConfig(unescape_html=False, uncurl_quotes=p.uncurl_quotes, fix_character_width=p.fix_width,
                                   normalization=None if p.normalization == "none" else p.normalization)
     suspect = pc.or_(pc.invert(pc.string_is_ascii(values)), pc.match_substring_regex(values, _CONTROL))
     return only_where(values, suspect, lambda s: ftfy.fix_text(s, config=config))

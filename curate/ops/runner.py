@@ -203,11 +203,11 @@ def signals_long(outcome: Outcome) -> pa.Table:
 def _libraries() -> dict[str, str]:
     import duckdb
     import ftfy
-    import langdetect  # noqa: F401
     from importlib.metadata import version
 
     return {"curate": __version__, "duckdb": duckdb.__version__, "pyarrow": pa.__version__,
-            "ftfy": ftfy.__version__, "langdetect": version("langdetect"), "numpy": np.__version__}
+            "ftfy": ftfy.__version__, "lingua": version("lingua-language-detector"), "jieba": version("jieba"),
+            "opencc": version("opencc"), "numpy": np.__version__}
 
 
 def _frame(table: pa.Table) -> pd.DataFrame:
