@@ -26,7 +26,6 @@ import time
 from pathlib import Path
 
 import pandas as pd
-import pyarrow as pa
 import yaml
 
 from curate.dedup.params import make_params
@@ -34,7 +33,6 @@ from curate.dedup.run import find_pairs
 from curate.ops import recipe as recipes
 from curate.ops.lang import detect, top_language
 from curate.ops.runner import execute
-from curate.scripts import unit_kinds
 from curate.store.workspace import Workspace
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,8 +72,7 @@ def dedup_scores(workspace: Workspace, texts: list[str], n_planted: int) -> tupl
     found = {tuple(sorted(map(int, p))) for p in graph.pairs}
     truth = {tuple(sorted(p)) for p in planted}
     hits = len(found & truth)
-    kinds = unit_kinds(pa.array(texts, pa.string()))
-    return hits / len(truth), hits / max(len(found), 1), "char" if (kinds != "words").mean() >= 0.5 else "word"
+    return hits / len(truth), hits / max(len(found), 1), f"{graph.params.ngram}-{graph.params.shingle}"
 
 
 def main() -> None:

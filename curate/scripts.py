@@ -26,6 +26,7 @@ import pyarrow.compute as pc
 
 HAN = "\\x{3400}-\\x{4DBF}\\x{4E00}-\\x{9FFF}\\x{F900}-\\x{FAFF}"
 KANA = "\\x{3040}-\\x{30FF}\\x{31F0}-\\x{31FF}\\x{FF66}-\\x{FF9F}"
+HANGUL = "\\x{1100}-\\x{11FF}\\x{3130}-\\x{318F}\\x{AC00}-\\x{D7AF}"
 SOUTHEAST = "\\x{0E00}-\\x{0EFF}\\x{1000}-\\x{109F}\\x{1780}-\\x{17FF}"   # Thai, Lao, Myanmar, Khmer
 SPACELESS = f"[{HAN}{KANA}{SOUTHEAST}]"
 SPACELESS_SHARE = 0.3   # of a row's letters: a Chinese sentence quoting English names is still Chinese
@@ -41,24 +42,44 @@ def _counts(values: pa.Array, pattern: str) -> np.ndarray:
     return pc.fill_null(pc.count_substring_regex(values, pattern), 0).to_numpy(zero_copy_only=False)
 
 
+def _script_share(sub: pa.Array, scripts: str) -> np.ndarray:
+    """Per row: characters of ``scripts`` / (those + words of any other script), 0 without any."""
+    inside = _counts(sub, f"[{scripts}]")
+    other_words = _counts(sub, f"[^\\s\\pP\\pS\\pN\\pM{scripts}]+")
+    return np.where(inside > 0, inside / np.maximum(inside + other_words, 1), 0.0)
+
+
+def _non_ascii(values: pa.Array) -> np.ndarray:
+    return np.flatnonzero(~pc.string_is_ascii(values).to_numpy(zero_copy_only=False))
+
+
 def unit_kinds(values: pa.Array) -> np.ndarray:
     """Per row: ``words`` (whitespace), ``jieba`` (Chinese) or ``chars`` (Japanese, Thai, ...).
     ASCII rows are settled by one vectorised test; only the others are counted by script."""
     values = pc.fill_null(values, "")
     kinds = np.full(len(values), "words", dtype=object)
-    rest = np.flatnonzero(~pc.string_is_ascii(values).to_numpy(zero_copy_only=False))
+    rest = _non_ascii(values)
     if len(rest) == 0:
         return kinds
     sub = values.take(pa.array(rest))
     spaceless = _counts(sub, SPACELESS)
-    other_words = _counts(sub, f"[^\\s\\pP\\pS\\pN\\pM{HAN}{KANA}{SOUTHEAST}]+")
-    kana = _counts(sub, f"[{KANA}]")
-    han = _counts(sub, f"[{HAN}]")
-    is_spaceless = (spaceless > 0) & (spaceless >= SPACELESS_SHARE * (spaceless + other_words))
+    kana, han = _counts(sub, f"[{KANA}]"), _counts(sub, f"[{HAN}]")
+    is_spaceless = _script_share(sub, HAN + KANA + SOUTHEAST) >= SPACELESS_SHARE
     chinese = is_spaceless & (han > 0) & (kana == 0) & (han * 2 >= spaceless)
     kinds[rest[is_spaceless]] = "chars"
     kinds[rest[chinese]] = "jieba"
     return kinds
+
+
+def char_script_rows(values: pa.Array) -> np.ndarray:
+    """Per row: True when it is mostly CJK (Han, kana, Hangul) or Thai-family script, whose near
+    duplicates differ by a character, not a word (dedup shingles them by characters)."""
+    values = pc.fill_null(values, "")
+    out = np.zeros(len(values), bool)
+    rest = _non_ascii(values)
+    if len(rest):
+        out[rest] = _script_share(values.take(pa.array(rest)), HAN + KANA + HANGUL + SOUTHEAST) >= SPACELESS_SHARE
+    return out
 
 
 @lru_cache(maxsize=1)

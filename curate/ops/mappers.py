@@ -7,6 +7,7 @@ go through the (per-string) library call.
 
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 from typing import Callable, Literal
 
@@ -25,6 +26,9 @@ class MapperParams(Params):
         None, min_length=1, max_length=5,
         description="Fields to clean; default: the task's text fields (text; instruction, input, "
                     "response; or every chat turn's content).")
+    roles: list[Literal["system", "user", "assistant"]] | None = Field(
+        None, min_length=1, max_length=3,
+        description="Chat data: the roles whose turns are cleaned (default: every turn).")
 
 
 def only_where(values: pa.Array, mask: pa.Array | np.ndarray, fn: Callable[[str], str]) -> pa.Array:
@@ -72,6 +76,10 @@ register(Operator("clean.unicode", "mapper", UnicodeParams, fix_unicode,
 class HtmlParams(MapperParams):
     keep_line_breaks: bool = Field(True, description="Turn block elements and <br> into line breaks "
                                                      "(else into spaces).")
+    only_prose_markup: bool = Field(
+        False, description="Strip only page residue: rows whose every tag is prose formatting (p, b, i, em, "
+                           "strong, br, span, div, a, lists, headings, ...), with no code (``` or `…` spans) "
+                           "and no talk of HTML, XML, markup or tags; any other row stays byte for byte.")
 
 
 _BLOCK = {"p", "div", "br", "li", "ul", "ol", "tr", "table", "h1", "h2", "h3", "h4", "h5", "h6",
@@ -120,10 +128,29 @@ def html_to_text(text: str, *, keep_line_breaks: bool = True) -> str:
     return "\n".join(line for line in lines if line) if keep_line_breaks else " ".join(out.split())
 
 
+_PROSE_TAGS = {"p", "br", "b", "i", "u", "em", "strong", "span", "div", "a", "ul", "ol", "li", "h1", "h2", "h3",
+               "h4", "h5", "h6", "blockquote", "font", "small", "sup", "sub", "hr", "center", "s", "strike"}
+_TAG = re.compile(r"</?([A-Za-z][A-Za-z0-9]*)\b[^<>]*?/?>")
+_ABOUT_MARKUP = re.compile(r"```|`[^`\n]+`|\b(?:html|xhtml|xml|markup|tags?|dom|css|jsx|svg)\b", re.IGNORECASE)
+
+
+def is_page_residue(text: str) -> bool:
+    """True when ``text``'s markup is scraped page residue, not its subject: it has tags, all of them
+    prose formatting, and neither code spans nor words about markup (see ``only_prose_markup``)."""
+    tags = {t.lower() for t in _TAG.findall(text)}
+    marked = tags <= _PROSE_TAGS if tags else re.search(_HTML_HINT, text) is not None
+    return marked and not _ABOUT_MARKUP.search(_TAG.sub(" ", text))
+
+
 def strip_html(values: pa.Array, p: HtmlParams) -> pa.Array:
-    """HTML markup to plain text, only in rows that hold a tag or an entity."""
-    return only_where(values, pc.match_substring_regex(values, _HTML_HINT),
-                      lambda s: html_to_text(s, keep_line_breaks=p.keep_line_breaks))
+    """HTML markup to plain text, only in rows that hold a tag or an entity (with ``only_prose_markup``,
+    only in rows ``is_page_residue`` accepts)."""
+    def clean(text: str) -> str:
+        if p.only_prose_markup and not is_page_residue(text):
+            return text
+        return html_to_text(text, keep_line_breaks=p.keep_line_breaks)
+
+    return only_where(values, pc.match_substring_regex(values, _HTML_HINT), clean)
 
 
 register(Operator("clean.html", "mapper", HtmlParams, strip_html,
@@ -168,3 +195,28 @@ def normalize_whitespace(values: pa.Array, p: WhitespaceParams) -> pa.Array:
 register(Operator("clean.whitespace", "mapper", WhitespaceParams, normalize_whitespace,
                   "Whitespace and punctuation normalisation: spaces/tabs collapsed, ends trimmed, "
                   "quotes straightened, punctuation runs capped."))
+
+
+# --- Traditional / Simplified Chinese ---------------------------------------------------------
+
+class ChineseScriptParams(MapperParams):
+    to: Literal["simplified", "traditional", "taiwan", "hongkong"] = Field(
+        ..., description="Target script: simplified (OpenCC t2s), traditional (s2t), taiwan (s2twp: Taiwan "
+                         "forms and phrases, 软件 → 軟體), hongkong (s2hk).")
+
+
+OPENCC_CONFIG = {"simplified": "t2s", "traditional": "s2t", "taiwan": "s2twp", "hongkong": "s2hk"}
+
+
+def convert_chinese(values: pa.Array, p: ChineseScriptParams) -> pa.Array:
+    """Traditional ⇄ Simplified Chinese with OpenCC, only in rows holding a Han character. Never part
+    of a default: a dataset's script is the user's choice, so this runs only when a recipe asks."""
+    from curate.scripts import HAN, opencc_converter
+
+    converter = opencc_converter(OPENCC_CONFIG[p.to])
+    return only_where(values, pc.match_substring_regex(values, f"[{HAN}]"), converter.convert)
+
+
+register(Operator("clean.chinese_script", "mapper", ChineseScriptParams, convert_chinese,
+                  "Convert Chinese between Traditional and Simplified (OpenCC; to: simplified, traditional, "
+                  "taiwan, hongkong)."))

@@ -92,6 +92,9 @@ def _map_column(step: Step, values: list, fld: str, batch_rows: int) -> list:
                 continue
             texts = pa.array([str(t.get("content") or "") for t in turns], pa.string())
             cleaned = fn(texts, params).to_pylist()
+            if getattr(params, "roles", None):   # only the asked roles' turns change
+                cleaned = [c if t.get("role") in params.roles else o
+                           for t, c, o in zip(turns, cleaned, texts.to_pylist())]
             changed = [dict(t, content=c) for t, c in zip(turns, cleaned)]
             out.append(raw if cleaned == texts.to_pylist() else json.dumps(changed, ensure_ascii=False))
         return out
