@@ -78,7 +78,8 @@ def dedup_scores(workspace: Workspace, texts: list[str], n_planted: int) -> tupl
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT)
-    parser.add_argument("--recipe", type=Path, default=ROOT / "pipelines" / "multilingual.yaml")
+    parser.add_argument("--recipe", type=Path, default=ROOT / "pipelines" / "multilingual.yaml",
+                        help="Recipe whose score.lang step is set to expect each language in turn.")
     parser.add_argument("--limit", type=int, default=0, help="Sentences per language (0: all).")
     parser.add_argument("--planted", type=int, default=200, help="Near-duplicates planted per language.")
     parser.add_argument("--langs", default="", help="Comma-separated languages (default: all).")
