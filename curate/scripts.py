@@ -7,8 +7,9 @@ scripts, each word of another script (a run of its letters) counting as one lett
 
 - **Chinese** (Han, no kana): words from the jieba segmenter, run on the Simplified form (OpenCC
   ``t2s``) because jieba's dictionary is Simplified; Latin words and numbers inside stay whole.
-- **Japanese** (kana present), **Thai**, Lao, Khmer, Myanmar: one unit per character of the script;
-  runs of other letters and digits (Latin names, numbers) are one unit each.
+- **Japanese** (kana present), **Thai**, Lao, Khmer, Myanmar: one unit per character of the script
+  (a Thai vowel or tone mark counts with the consonant it sits on); runs of other letters and digits
+  (Latin names, numbers) are one unit each.
 
 Units made only of punctuation are dropped (a whitespace split attaches punctuation to words, so it
 never counts separately there either). Every other row keeps whitespace words (``text.words``).
@@ -108,7 +109,12 @@ def segment(text: str, kind: str) -> list[str]:
     if kind == "jieba":
         tokens = _jieba().lcut(opencc_converter("t2s").convert(text))
     elif kind == "chars":
-        tokens = _PY_CHAR_UNITS.findall(text)
+        tokens = []
+        for token in _PY_CHAR_UNITS.findall(text):
+            if tokens and unicodedata.category(token[0])[0] == "M":   # a Thai vowel or tone mark joins
+                tokens[-1] += token                                    # the consonant it sits on
+            else:
+                tokens.append(token)
     else:
         tokens = text.split()
     return [t for t in tokens if t.strip() and not _is_punct(t)]

@@ -134,12 +134,38 @@ _TAG = re.compile(r"</?([A-Za-z][A-Za-z0-9]*)\b[^<>]*?/?>")
 _ABOUT_MARKUP = re.compile(r"```|`[^`\n]+`|\b(?:html|xhtml|xml|markup|tags?|dom|css|jsx|svg)\b", re.IGNORECASE)
 
 
-def is_page_residue(text: str) -> bool:
-    """True when ``text``'s markup is scraped page residue, not its subject: it has tags, all of them
-    prose formatting, and neither code spans nor words about markup (see ``only_prose_markup``)."""
+def about_markup(text: str) -> bool:
+    """True when markup is ``text``'s subject: a tag other than prose formatting (``<button>``,
+    ``<html>``, ``vector<int>``), a code span, or words about HTML, XML, markup or tags."""
     tags = {t.lower() for t in _TAG.findall(text)}
-    marked = tags <= _PROSE_TAGS if tags else re.search(_HTML_HINT, text) is not None
-    return marked and not _ABOUT_MARKUP.search(_TAG.sub(" ", text))
+    return not tags <= _PROSE_TAGS or _ABOUT_MARKUP.search(_TAG.sub(" ", text)) is not None
+
+
+def is_page_residue(text: str) -> bool:
+    """True when ``text`` holds markup (a tag or an entity) that is scraped page residue, not its subject."""
+    return re.search(_HTML_HINT, text) is not None and not about_markup(text)
+
+
+def markup_subject_rows(frame, p: HtmlParams) -> np.ndarray:
+    """With ``only_prose_markup``: the rows whose cleaned fields, read together, are about markup (the
+    instruction "Explain the HTML below." makes the input "<p>Hello</p>" its subject); they stay as
+    they are in every field. Chat rows read the turns of ``roles``."""
+    from curate.ops.text import contents
+
+    keep = np.zeros(len(frame), dtype=bool)
+    if not p.only_prose_markup:
+        return keep
+    for i, row in enumerate(frame.itertuples(index=False)):
+        parts = []
+        for name in p.fields or []:
+            value = getattr(row, name, None)
+            if name == "messages":
+                parts += [str(t.get("content") or "") for t in contents(value)
+                          if not p.roles or t.get("role") in p.roles]
+            elif isinstance(value, str):
+                parts.append(value)
+        keep[i] = about_markup("\n".join(parts))
+    return keep
 
 
 def strip_html(values: pa.Array, p: HtmlParams) -> pa.Array:
@@ -154,7 +180,8 @@ def strip_html(values: pa.Array, p: HtmlParams) -> pa.Array:
 
 
 register(Operator("clean.html", "mapper", HtmlParams, strip_html,
-                  "HTML to text with a real HTML parser: tags removed, entities decoded, scripts dropped."))
+                  "HTML to text with a real HTML parser: tags removed, entities decoded, scripts dropped.",
+                  guard=markup_subject_rows))
 
 
 # --- whitespace and punctuation ---------------------------------------------------------------

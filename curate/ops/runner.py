@@ -121,11 +121,12 @@ def execute(recipe: Recipe, frame: pd.DataFrame, *, prepare: Prepare | None = No
         if progress:
             progress(step.label, 0, n)
         if step.op.kind == "mapper":
+            guard = step.op.guard(frame, step.params) if step.op.guard else np.zeros(n, dtype=bool)
             for fld in step.params.fields or []:
                 if fld not in frame:
                     continue
                 before = frame[fld].tolist()
-                after = _map_column(step, before, fld, batch_rows)
+                after = [b if g else a for a, b, g in zip(_map_column(step, before, fld, batch_rows), before, guard)]
                 changed = np.array([a != b for a, b in zip(after, before)], dtype=bool)
                 if changed.any():
                     idx = np.flatnonzero(changed)
