@@ -199,3 +199,16 @@ def test_html_cleans_only_the_asked_chat_roles() -> None:
     outcome = execute(recipe, pd.DataFrame({"id": [0], "messages": [messages]}))
     turns = json.loads(outcome.edits[0].column("value")[0].as_py())
     assert [t["content"] for t in turns] == ["Make a bold word.", "<b>word</b>"]
+
+
+def test_non_english_text_gets_the_multilingual_encoder(workspace, pud) -> None:
+    from curate.embed import MULTILINGUAL, choose_model, embed_cached
+
+    pairs = pud[pud["lang"].isin(["zh", "en"])].pivot(index="sent_id", columns="lang", values="text").head(8)
+    zh, en = pairs["zh"].tolist(), pairs["en"].tolist()
+    assert choose_model(zh) == MULTILINGUAL and choose_model(en) is None
+    assert choose_model(pud[pud["lang"] == "hi"]["text"].head(20).tolist()) is None   # USE does not know Hindi
+    vectors = embed_cached(workspace, zh)
+    assert vectors.shape == (8, 512)
+    english = embed_cached(workspace, en, model_dir=MULTILINGUAL)
+    assert ((vectors @ english.T).argmax(1) == np.arange(8)).all()   # each sentence finds its translation
