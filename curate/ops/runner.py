@@ -103,6 +103,30 @@ def _map_column(step: Step, values: list, fld: str, batch_rows: int) -> list:
     return [v for part in parts for v in part.to_pylist()]
 
 
+def _apply_mapper(step: Step, frame: pd.DataFrame, ids: np.ndarray, batch_rows: int,
+                  report: StepReport) -> list[pa.Table]:
+    """Run one mapper step over its fields: ``frame`` gets the cleaned values, the changes come back
+    as edit tables. Rows the operator's guard names stay as they are."""
+    edits = []
+    guard = step.op.guard(frame, step.params) if step.op.guard else np.zeros(len(frame), dtype=bool)
+    for fld in step.params.fields or []:
+        if fld not in frame:
+            continue
+        before = frame[fld].tolist()
+        after = [b if g else a for a, b, g in zip(_map_column(step, before, fld, batch_rows), before, guard)]
+        changed = np.array([a != b for a, b in zip(after, before)], dtype=bool)
+        if changed.any():
+            idx = np.flatnonzero(changed)
+            edits.append(pa.table({
+                "example_id": pa.array(ids[idx], pa.int64()),
+                "field": pa.array([fld] * len(idx), pa.string()),
+                "value": pa.array([after[i] for i in idx], pa.string()),
+                "author": pa.array([f"op:{step.op.name}"] * len(idx), pa.string())}))
+            frame[fld] = after
+            report.edited += int(changed.sum())
+    return edits
+
+
 def execute(recipe: Recipe, frame: pd.DataFrame, *, prepare: Prepare | None = None,
             progress: Progress | None = None, batch_rows: int = 10_000) -> Outcome:
     """Apply every step of ``recipe`` to ``frame`` (``id`` + field columns); the frame is not changed."""
@@ -121,22 +145,7 @@ def execute(recipe: Recipe, frame: pd.DataFrame, *, prepare: Prepare | None = No
         if progress:
             progress(step.label, 0, n)
         if step.op.kind == "mapper":
-            guard = step.op.guard(frame, step.params) if step.op.guard else np.zeros(n, dtype=bool)
-            for fld in step.params.fields or []:
-                if fld not in frame:
-                    continue
-                before = frame[fld].tolist()
-                after = [b if g else a for a, b, g in zip(_map_column(step, before, fld, batch_rows), before, guard)]
-                changed = np.array([a != b for a, b in zip(after, before)], dtype=bool)
-                if changed.any():
-                    idx = np.flatnonzero(changed)
-                    edits.append(pa.table({
-                        "example_id": pa.array(ids[idx], pa.int64()),
-                        "field": pa.array([fld] * len(idx), pa.string()),
-                        "value": pa.array([after[i] for i in idx], pa.string()),
-                        "author": pa.array([f"op:{step.op.name}"] * len(idx), pa.string())}))
-                    frame[fld] = after
-                    report.edited += int(changed.sum())
+            edits += _apply_mapper(step, frame, ids, batch_rows, report)
         elif step.op.kind == "scorer":
             try:
                 if step.op.needs:
