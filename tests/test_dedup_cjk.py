@@ -90,3 +90,14 @@ def test_explicit_settings_are_kept() -> None:
     assert (p.shingle, p.ngram, p.threshold, p.chosen) == ("word", 3, 0.7, "")
     p = resolve_params(make_params("classification", ngram=4), texts)   # with auto, ngram counts words
     assert (p.shingle, p.ngram) == ("char", 2)
+
+
+def test_split_leak_check_sees_chinese_near_duplicates() -> None:
+    """Splits and leak checks share dedup's definition: a one-character Chinese variant is a near-dup."""
+    from curate.versions.neardup import near_pairs
+
+    records, planted = _with_copies(_sentences("zh", 300), 60, seed=2)
+    pairs, sims = near_pairs([r["text"] for r in records])
+    found = {frozenset({records[i]["id"], records[j]["id"]}) for i, j in pairs}
+    assert len(found & planted) >= 0.95 * len(planted) and len(found - planted) <= 0.02 * len(found)
+    assert (sims >= 0.6).all()

@@ -80,7 +80,17 @@ def resolve_params(params: DedupParams, texts) -> DedupParams:
     if params.method != "minhash":
         threshold = DEFAULT_THRESHOLD[params.method] if params.threshold is None else params.threshold
         return params.model_copy(update={"threshold": threshold})
-    kind, chosen = params.shingle, params.chosen
+    kind, ngram, threshold, chosen = resolve_shingles(texts, params.shingle, params.ngram, params.threshold)
+    return params.model_copy(update={"shingle": kind, "ngram": ngram, "threshold": threshold,
+                                     "chosen": chosen or params.chosen})
+
+
+def resolve_shingles(texts, shingle: str, ngram: int | None,
+                     threshold: float | None) -> tuple[str, int, float, str]:
+    """``(kind, ngram, threshold, chosen)`` for MinHash on ``texts`` (an Arrow string array): ``auto``
+    picks characters when at least half the non-empty rows are CJK/Thai; unset values take the kind's
+    defaults; with ``auto``, an explicit ``ngram`` is the word length."""
+    kind, chosen = shingle, ""
     if kind == "auto":
         import pyarrow.compute as pc
 
@@ -91,10 +101,7 @@ def resolve_params(params: DedupParams, texts) -> DedupParams:
         total = int(nonempty.sum())
         kind = "char" if total and cjk >= CHAR_DATASET_SHARE * total else "word"
         chosen = f"auto: {kind} ({cjk:,} of {total:,} rows CJK/Thai)"
-    threshold = params.threshold
     if threshold is None:
         threshold = CHAR_THRESHOLD if kind == "char" else DEFAULT_THRESHOLD["minhash"]
-    auto_char = params.shingle == "auto" and kind == "char"   # with auto, an explicit ngram counts words
-    ngram = DEFAULT_NGRAM[kind] if params.ngram is None or auto_char else params.ngram
-    return params.model_copy(update={"shingle": kind, "ngram": ngram,
-                                     "threshold": threshold, "chosen": chosen})
+    auto_char = shingle == "auto" and kind == "char"
+    return kind, DEFAULT_NGRAM[kind] if ngram is None or auto_char else ngram, threshold, chosen
