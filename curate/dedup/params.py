@@ -68,7 +68,8 @@ def make_params(task: str, *, method: str = "minhash", threshold: float | None =
         raise DedupError(f"{where}{task} datasets have no field {bad[0]!r} to compare; fix: --fields with "
                          f"{', '.join(known)}")
     try:
-        return DedupParams(method=method, threshold=threshold, ngram=ngram, shingle=shingle, num_perm=num_perm, fields=tuple(fields), neighbors=neighbors)
+        return DedupParams(method=method, threshold=threshold, ngram=ngram, shingle=shingle, num_perm=num_perm,
+                           fields=tuple(fields), neighbors=neighbors)
     except ValidationError as exc:
         e = exc.errors()[0]
         raise DedupError(f"{where}--{e['loc'][0]}: {e['msg']}; fix: pass a value in range") from None

@@ -38,6 +38,7 @@ from curate.ops.text import FieldOrAuto, field_values, per_row_sum, safe_div
 from curate.scripts import units
 
 GOPHER_STOPWORDS = ["the", "be", "to", "of", "and", "that", "have", "with"]
+_TERMINAL = r"[.!?\"'\x{201D}\x{2019}»)\]。！？」』）\x{0964}\x{061F}]$"   # CJK, Devanagari danda, Arabic ?
 SIGNALS = ("length", "word_length", "alpha_words", "symbols", "repetition", "stopwords", "terminal_punct")
 
 
@@ -139,7 +140,7 @@ def heuristic_scores(batch: pd.DataFrame, p: HeuristicParams, ctx: dict | None =
     dup_grams = _duplicated_share(lower, parents, n, p.ngram)
     repetition = 1.0 - np.maximum(dup_lines, dup_grams)
 
-    ends = pc.match_substring_regex(flat_lines, r"[.!?\"'\x{201D}\x{2019}»)\]。！？」』）\x{0964}\x{061F}]$").to_numpy(zero_copy_only=False)
+    ends = pc.match_substring_regex(flat_lines, _TERMINAL).to_numpy(zero_copy_only=False)
     terminal = safe_div(per_row_sum(line_parents, ends.astype(np.float64), n),
                         per_row_sum(line_parents, None, n), 0.0)
     return {"length": length, "word_length": word_length, "alpha_words": alpha_words, "symbols": symbol_score,

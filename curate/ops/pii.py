@@ -108,12 +108,14 @@ PATTERNS: list[tuple[str, re.Pattern, Callable[[re.Match], bool] | None]] = [
 _HAN = "\u4e00-\u9fff"
 _ADDRESS = re.compile(
     f"(?![在住于於到从從是的和与與为為往去来來寄送址我你他她])"
-    f"(?:[{_HAN}]{{2,6}}(?:省|自治区|自治區|特别行政区|特別行政區))?(?:[{_HAN}]{{2,6}}(?:市|州|盟|地区|地區))?"
+    f"(?:[{_HAN}]{{2,6}}(?:省|自治区|自治區|特别行政区|特別行政區))?"
+    f"(?:[{_HAN}]{{2,6}}(?:市|州|盟|地区|地區))?"
     f"(?:[{_HAN}]{{1,6}}(?:区|區|县|縣|旗))?(?:[{_HAN}]{{1,6}}(?:镇|鎮|乡|鄉|街道))?"
     f"[{_HAN}]{{1,10}}(?:路|街|大道|巷|胡同|弄)[0-9０-９]+(?:号|號)"
     f"(?:[0-9０-９A-Za-z\\-]+(?:号楼|號樓|栋|棟|幢|座|楼|樓|单元|單元|层|層|室))*")
 PATTERNS.append(("cn_address", _ADDRESS, None))
-_HINT = r"@|[路街道巷弄同][0-9０-９]+[号號]|\d{4}|\d\.\d{1,3}\.\d|[A-Z]{2}\d{2}|sk-|gh[pousr]_|github_pat_|AKIA|AIza|xox|eyJ|[0-9A-Fa-f]:[0-9A-Fa-f]*:|[Bb]earer"
+_HINT = (r"@|[路街道巷弄同][0-9０-９]+[号號]|"
+         r"\d{4}|\d\.\d{1,3}\.\d|[A-Z]{2}\d{2}|sk-|gh[pousr]_|github_pat_|AKIA|AIza|xox|eyJ|[0-9A-Fa-f]:[0-9A-Fa-f]*:|[Bb]earer")
 
 
 class PiiParams(MapperParams):
