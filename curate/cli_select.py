@@ -42,12 +42,14 @@ def select(
     strategy: str = typer.Option("mix", "--strategy", "-s", help="Strategies with optional weights, e.g. mix,clean or "
                                  "quality=2,diversity (" + ", ".join(selection.STRATEGIES) + ")."),
     name: str = typer.Option(..., "--name", "-n", help="Name of the new version (or of the labelling queue)."),
-    purpose: str = typer.Option("train", "--for", help="train: a new version; label: a labelling queue (Label page: selected)."),
+    purpose: str = typer.Option("train", "--for", help="train: a new version; label: a labelling queue "
+                                "(Label page: selected)."),
     seed: int = typer.Option(0, "--seed", help="Seed of random picks and tie-breaks."),
     no_balance: bool = typer.Option(False, "--no-balance", help="Do not keep the pool's class proportions."),
     compare_random: int = typer.Option(0, "--compare-random", help="Also train K random subsets of the same size and "
                                        "compare eval scores."),
-    finetune: bool = typer.Option(False, "--finetune", help="With --compare-random: fine-tune (default: quick baseline)."),
+    finetune: bool = typer.Option(False, "--finetune", help="With --compare-random: fine-tune "
+                                  "(default: quick baseline)."),
     epochs: Optional[float] = typer.Option(None, "--epochs", help="With --finetune: passes over the training split."),
     metric: str = typer.Option("accuracy", "--metric", help="Metric compared with --compare-random."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),

@@ -13,5 +13,5 @@ from curate.select.core import PURPOSES, Preview, create, pool_map, preview, sel
 from curate.select.pool import build_pool, load_source
 from curate.select.strategies import STRATEGIES, Pool, parse_strategy, select
 
-__all__ = ["PURPOSES", "STRATEGIES", "Pool", "Preview", "build_pool", "create", "load_source", "parse_strategy", "pool_map", "preview", "select",
-           "selection_of"]
+__all__ = ["PURPOSES", "STRATEGIES", "Pool", "Preview", "build_pool", "create", "load_source", "parse_strategy",
+           "pool_map", "preview", "select", "selection_of"]

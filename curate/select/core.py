@@ -52,7 +52,8 @@ class Preview:
     def reasons(self) -> pa.Table:
         """``example_id, rank, score, scores`` (JSON of each strategy's score) of the picked rows."""
         names = list(self.picked.scores)
-        scores = [json.dumps({n: _round(self.picked.scores[n][r]) for n in names}) for r in range(len(self.picked.order))]
+        scores = [json.dumps({n: _round(self.picked.scores[n][r]) for n in names})
+                  for r in range(len(self.picked.order))]
         return pa.table({"example_id": pa.array(self.selected_ids(), pa.int64()),
                          "rank": pa.array(np.arange(1, len(self.picked.order) + 1), pa.int32()),
                          "score": pa.array(self.picked.score.astype(float), pa.float64()),
@@ -65,7 +66,8 @@ def _round(v: float) -> float | None:
 
 def check_budget(budget: int) -> int:
     if not isinstance(budget, (int, np.integer)) or budget < 1:
-        raise InputError("--budget", f"budget must be a positive number of rows, got {budget!r}", fix="e.g. --budget 1000")
+        raise InputError("--budget", f"budget must be a positive number of rows, got {budget!r}",
+                         fix="e.g. --budget 1000")
     return int(budget)
 
 
@@ -78,7 +80,8 @@ def preview(workspace: Workspace, ref: str, budget: int, strategy: str | dict[st
     weights = parse_strategy(strategy) if isinstance(strategy, str) else dict(strategy)
     src = source or load_source(workspace, ref)
     if not len(src.pool_index):
-        raise InputError(ref, "the version has no training rows to select from", fix="select from a version with a train split")
+        raise InputError(ref, "the version has no training rows to select from",
+                         fix="select from a version with a train split")
     pool = pool or build_pool(workspace, src, weights)
     picked = select(pool, budget, weights, seed=seed, balance=balance)
     params = {"from": src.ref, "budget": budget, "strategy": weights, "seed": int(seed), "balance": bool(balance),
@@ -110,7 +113,8 @@ def create(workspace: Workspace, ref: str, budget: int, strategy: str | dict[str
     if purpose == "label":
         with workspace.transaction() as con:
             if store.find_selection(con, ds["id"], name=name, purpose="label"):
-                raise InputError("--name", f"a labelling selection named {name!r} exists already", fix="choose a new name")
+                raise InputError("--name", f"a labelling selection named {name!r} exists already",
+                                 fix="choose a new name")
             out["selection_id"] = record(con, None)
         return {**out, "queue": name}
     from curate.versions.subset import create_subset

@@ -63,7 +63,8 @@ def parse_strategy(spec: str) -> dict[str, float]:
         try:
             weight = float(w) if w.strip() else 1.0
         except ValueError:
-            raise InputError("--strategy", f"weight of {name!r} is not a number: {w!r}", fix="write e.g. quality=2") from None
+            raise InputError("--strategy", f"weight of {name!r} is not a number: {w!r}",
+                             fix="write e.g. quality=2") from None
         if not 0 <= weight <= 100:
             raise InputError("--strategy", f"weight of {name!r} must be between 0 and 100", fix="write e.g. quality=2")
         weights[name] = weight
@@ -144,11 +145,13 @@ def select(pool: Pool, budget: int, weights: dict[str, float], *, seed: int = 0,
     jitter = np.random.default_rng(seed + 7919).random(n) * 1e-6  # seeded tie-break
     base = sum(scored[s] * scores[s] for s in scores) / total if total > 0 else np.full(n, 0.5)
     base = base + jitter
-    excluded = (pool.suspect.astype(bool) if pool.suspect is not None else np.zeros(n, bool)) \
-        if "clean" in weights else np.zeros(n, bool)
+    excluded = np.zeros(n, bool)
+    if "clean" in weights and pool.suspect is not None:
+        excluded = pool.suspect.astype(bool)
     wanted_div = ("diversity" in weights or "mix" in weights)
     if wanted_div and pool.embeddings is None:
-        raise InputError("--strategy", "diversity and mix need embeddings of the pool", fix="pass the pool's embeddings")
+        raise InputError("--strategy", "diversity and mix need embeddings of the pool",
+                         fix="pass the pool's embeddings")
     spread = weights.get("diversity", 0.0)
     tau = TAU if "mix" in weights else None
     labels = [str(lab) if balance and lab is not None else "*" for lab in pool.labels]

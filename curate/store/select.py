@@ -28,8 +28,9 @@ def current_signals(con: duckdb.DuckDBPyConnection, dataset_id: int, example_ids
 
 def latest_margins(con: duckdb.DuckDBPyConnection, question_id: int) -> dict[int, float]:
     """Margin (top-1 minus top-2 probability) of the latest pre-label run of a question, per example."""
-    rows = con.execute("""SELECT example_id, margin FROM prelabels
-                          WHERE question_id = ? AND run_id = (SELECT max(run_id) FROM prelabels WHERE question_id = ?)""",
+    rows = con.execute("""
+        SELECT example_id, margin FROM prelabels
+        WHERE question_id = ? AND run_id = (SELECT max(run_id) FROM prelabels WHERE question_id = ?)""",
                        [question_id, question_id]).fetchall()
     return {int(e): float(m) for e, m in rows}
 
@@ -69,7 +70,9 @@ def find_selection(con: duckdb.DuckDBPyConnection, dataset_id: int, *, version_i
 def selection_rows(con: duckdb.DuckDBPyConnection, selection_id: int,
                    example_ids: Sequence[int] | None = None) -> list[dict[str, Any]]:
     """Rows of a selection (example_id, rank, score, scores) by rank; optionally only some examples."""
-    where, params = ("AND list_contains(?::BIGINT[], example_id)", [list(example_ids)]) if example_ids is not None else ("", [])
+    where, params = ("", [])
+    if example_ids is not None:
+        where, params = "AND list_contains(?::BIGINT[], example_id)", [list(example_ids)]
     return _rows(con.execute(f"""SELECT example_id, rank, score, scores FROM selection_rows
                                  WHERE selection_id = ? {where} ORDER BY rank""", [selection_id, *params]))
 
