@@ -120,20 +120,47 @@ def greedy(X: np.ndarray | None, base: np.ndarray, k: int, *, spread: float = 0.
     if X is None or (spread == 0 and tau is None):
         order = np.argsort(-base, kind="stable")[:k]
         return order, np.full(len(order), np.nan)
+    if tau is not None:
+        return _gated(X, base, k, tau)
     d = np.ones(len(base), np.float32)
     taken = np.zeros(len(base), bool)
     order, dist = np.empty(k, np.int64), np.empty(k)
     base = base.astype(np.float32)
     for step in range(k):
-        if tau is not None:
-            obj = base * np.minimum(1.0, d / tau)
-        else:  # the farthest remaining row gets the whole diversity weight
-            obj = base + spread * d / max(float(d[~taken].max()), 1e-9)
+        obj = base + spread * d / max(float(d[~taken].max()), 1e-9)  # the farthest row gets the whole weight
         obj[taken] = -np.inf
         j = int(np.argmax(obj))
         order[step], dist[step], taken[j] = j, d[j], True
         np.minimum(d, (1.0 - X @ X[j]) / 2.0, out=d)
     return order, dist
+
+
+def _gated(X: np.ndarray, base: np.ndarray, k: int, tau: float) -> tuple[np.ndarray, np.ndarray]:
+    """``greedy`` with deita's gate, lazily: a row's objective ``base * min(1, d / tau)`` only falls as
+    picks are added, so its last value bounds it (lazy greedy): a row is re-scored against the picks
+    made since, only when it reaches the top of the heap. Same picks as the full scan, far fewer products."""
+    import heapq
+
+    heap = [(-float(b), i) for i, b in enumerate(base)]
+    heapq.heapify(heap)
+    d = np.ones(len(base), np.float32)
+    seen = np.zeros(len(base), np.int64)   # how many picks d[i] accounts for
+    picks = np.empty((k, X.shape[1]), X.dtype)
+    order, dist = [], []
+    while len(order) < k and heap:
+        bound, j = heapq.heappop(heap)
+        m = len(order)
+        if seen[j] < m:
+            d[j] = min(float(d[j]), float(((1.0 - picks[seen[j]:m] @ X[j]) / 2.0).min()))
+            seen[j] = m
+            value = float(base[j]) * min(1.0, float(d[j]) / tau)
+            if value < -bound:
+                heapq.heappush(heap, (-value, j))
+                continue
+        picks[m] = X[j]
+        order.append(j)
+        dist.append(float(d[j]))
+    return np.array(order, np.int64), np.array(dist)
 
 
 def select(pool: Pool, budget: int, weights: dict[str, float], *, seed: int = 0, balance: bool = True) -> Picked:
