@@ -32,7 +32,7 @@ def planted(sizes: list[int], dim: int = 24, seed: int = 0) -> tuple[np.ndarray,
 @pytest.mark.parametrize("strategy", [{"diversity": 1.0}, {"mix": 1.0}, {"quality": 1.0, "diversity": 1.0}])
 def test_diversity_picks_one_of_each_planted_cluster_before_a_second(strategy) -> None:
     X, cluster = planted([30, 2, 5, 1, 12, 3])  # one big cluster of near-duplicates must not fill the budget
-    pool = Pool(np.arange(len(X)), ["a"] * len(X), X, signals={"q": np.linspace(1, 0, len(X))})
+    pool = Pool(np.arange(len(X)), ["a"] * len(X), X, signals={"q": np.linspace(1, 0.3, len(X))})
     picked = select(pool, 12, strategy, seed=3)
     first = cluster[picked.order[:6]]
     assert sorted(first) == [0, 1, 2, 3, 4, 5]
@@ -41,10 +41,11 @@ def test_diversity_picks_one_of_each_planted_cluster_before_a_second(strategy) -
 
 def test_quality_uncertainty_and_random_rank_by_their_score() -> None:
     n = 40
-    q = np.linspace(0, 1, n)
+    q = np.repeat([0.2, 0.5, 0.71, 0.93], 10)  # quality counts in steps of 0.1: 0.93 ranks as 0.9
     margin = np.linspace(1, 0, n)
     pool = Pool(np.arange(n) + 100, ["a"] * n, signals={"q": q, "other": np.full(n, np.nan)}, margin=margin)
-    assert set(select(pool, 5, {"quality": 1}).order) == set(range(35, 40))
+    assert set(select(pool, 10, {"quality": 1}).order) == set(range(30, 40))
+    assert select(pool, 10, {"quality": 1}).scores["quality"].tolist() == [0.9] * 10
     assert set(select(pool, 5, {"uncertainty": 1}).order) == set(range(35, 40))  # smallest margin = most uncertain
     a, b = select(pool, 10, {"random": 1}, seed=1), select(pool, 10, {"random": 1}, seed=1)
     assert a.order.tolist() == b.order.tolist() != select(pool, 10, {"random": 1}, seed=2).order.tolist()
