@@ -97,8 +97,9 @@ def _problem_message(problem: str, mapping: Mapping, record: str | None) -> tupl
     cols = ", ".join(f"{k}={v}" for k, v in mapping.columns.items())
     if problem == "missing":
         return f"record has no value for a required field ({cols})", "fill it in, or --map the field to another column"
-    return (f"a field holds a list/object or a label is not a string or an integer ({cols})",
-            "labels must be strings or integers; map the right column with --map")
+    return (f"a text field holds a number, boolean, list or object, or a label is not a string or an integer ({cols})",
+            'text fields must be JSON strings (quote numbers: "5") and labels strings or integers; '
+            "or map the right column with --map")
 
 
 def _label_type_of(records: list[dict], column: str) -> str | None:

@@ -16,7 +16,9 @@ from curate.store.catalog import _rows, first, registered, scalar
 FIELDS = ("text", "label", "instruction", "input", "response", "messages")
 # Which fields a task's records must have (``input`` of sft may be absent: it becomes "").
 REQUIRED = {"classification": ("text",), "sft": ("instruction", "response"), "chat": ()}
-SCALAR_TYPES = ("VARCHAR", "BIGINT", "UBIGINT", "DOUBLE", "BOOLEAN")
+# Text fields must hold JSON strings: a number or boolean is refused (usually a wrong --map), never
+# silently turned into text.
+SCALAR_TYPES = ("VARCHAR",)
 LABEL_TYPES = {"VARCHAR": "str", "BIGINT": "int", "UBIGINT": "int"}
 
 
@@ -96,6 +98,8 @@ def insert_batch(con: duckdb.DuckDBPyConnection, batch: pa.Table, *, dataset_id:
         else:
             allowed = SCALAR_TYPES + ("NULL",)
         text = f"({value} ->> '$')"
+        if field == "label":  # an empty label (a CSV's empty cell) is no label, not the class ""
+            text = f"nullif({text}, '')"
         if field == "input":
             text = f"coalesce({text}, '')"
         exprs[field] = f"CASE WHEN {kind} NOT IN {_types(allowed)} THEN error('bad {field} in row ' || row_num) ELSE {text} END"
