@@ -76,7 +76,14 @@ def _decompressed(case: Case) -> bytes:
         if case.compression == ".gz":
             return gzip.decompress(data)
         if case.compression == ".zst":
-            return zstandard.ZstdDecompressor().decompressobj().decompress(data) if data else b""
+            out = b""
+            while data:
+                frame = zstandard.ZstdDecompressor().decompressobj()
+                out += frame.decompress(data)
+                if not frame.eof:
+                    raise Refuse("zstd frame cut off")
+                data = frame.unused_data
+            return out
     except (OSError, EOFError, zlib.error, zstandard.ZstdError) as exc:
         raise Refuse(f"bad archive: {exc}") from None
     return data

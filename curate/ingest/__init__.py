@@ -191,6 +191,17 @@ def ingest(workspace: Workspace, paths: list[str | Path], dataset: str, *, task:
                          fix="use letters, digits, '-', '_' or '.', e.g. --dataset sst2")
     started = time.monotonic()
     sources = [detect(p) for p in paths]
+    fresh, new_root = not workspace.exists(), not workspace.root.exists()
+    try:
+        return _ingest_all(workspace, sources, dataset, task, mapping, progress, started)
+    except BaseException:
+        if fresh:
+            workspace.discard_if_empty(new_root)
+        raise
+
+
+def _ingest_all(workspace: Workspace, sources: list[Source], dataset: str, task: str | None,
+                mapping: dict[str, str] | None, progress: Progress | None, started: float) -> IngestReport:
     with workspace.transaction() as con:
         existing = catalog.find_dataset(con, dataset)
         plans, samples = [], []

@@ -22,6 +22,7 @@ from typing import IO, Iterator
 import duckdb
 import numpy as np
 import pyarrow as pa
+import zstandard
 
 from curate.errors import InputError
 from curate.ingest import strict
@@ -86,12 +87,7 @@ def sha256(source: Source) -> str:
     return digest.hexdigest()
 
 
-_STREAM_ERRORS: tuple[type[BaseException], ...] = (EOFError, OSError, zlib.error)
-try:
-    import zstandard
-    _STREAM_ERRORS += (zstandard.ZstdError,)
-except ImportError:  # pragma: no cover  zstandard is a dependency
-    pass
+_STREAM_ERRORS: tuple[type[BaseException], ...] = (EOFError, OSError, zlib.error, zstandard.ZstdError)
 
 
 @contextmanager
@@ -112,9 +108,44 @@ def _open_binary(source: Source) -> IO[bytes]:
     if source.compression == "gzip":
         return gzip.open(source.path, "rb")
     if source.compression == "zstd":
-        import zstandard
-        return zstandard.ZstdDecompressor().stream_reader(open(source.path, "rb"), closefd=True)
+        return io.BufferedReader(_ZstdFrames(source.path), buffer_size=1 << 20)
     return open(source.path, "rb")
+
+
+class _ZstdFrames(io.RawIOBase):
+    """Every frame of a .zst file, decompressed; a file cut inside a frame raises ``EOFError``
+    (zstandard's stream reader returns the partial data silently)."""
+
+    def __init__(self, path: Path) -> None:
+        self._fh = open(path, "rb")
+        self._frame = zstandard.ZstdDecompressor().decompressobj()
+        self._out = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[override]
+        while not self._out:
+            data = self._fh.read(1 << 20)
+            if not data:
+                if not self._frame.eof and self._started:
+                    raise EOFError("compressed file ended before the end of its last frame")
+                return 0
+            self._started = True
+            while data:
+                self._out += self._frame.decompress(data)
+                data = self._frame.unused_data if self._frame.eof else b""
+                if data:
+                    self._frame = zstandard.ZstdDecompressor().decompressobj()
+        n = min(len(buffer), len(self._out))
+        buffer[:n], self._out = self._out[:n], self._out[n:]
+        return n
+
+    _started = False
+
+    def close(self) -> None:
+        self._fh.close()
+        super().close()
 
 
 def _check_encoding_start(source: Source, head: bytes) -> None:
@@ -300,6 +331,14 @@ def _json_array_closed(source: Source) -> None:
                          fix="remove the comma before the closing ]")
 
 
+def _archive_complete(source: Source) -> None:
+    """Decompress a whole .gz/.zst once: DuckDB's own reader takes a cut-off archive for a shorter file."""
+    if source.compression:
+        with reading(source), _open_binary(source) as fh:
+            while fh.read(1 << 22):
+                pass
+
+
 def csv_header(source: Source) -> tuple[list[str], str]:
     """The header row and delimiter of a CSV/TSV file (sniffed among , ; | tab for .csv).
 
@@ -363,6 +402,7 @@ def batches(source: Source) -> Iterator[pa.Table]:
         stream = jsonl_batches(source)
     elif source.format in ("csv", "tsv"):
         header, delim = csv_header(source)
+        _archive_complete(source)
         stream = _numbered(scan.csv_raw(source.path, header, delim))
     elif source.format == "json":
         _json_array_closed(source)

@@ -153,6 +153,26 @@ class Workspace:
             with _OPEN_CLOSE:
                 self._release(con)
 
+    def discard_if_empty(self, created_root: bool) -> None:
+        """Remove a store that a failed first write just created (no datasets in it), so a refused
+        ingest into a new folder leaves nothing behind; ``created_root``: the folder was new too."""
+        with _OPEN_CLOSE:
+            if _ATTACHED.get(self._alias) or not self.db_path.exists():
+                return
+        try:
+            with self.connect() as con:
+                if con.execute("SELECT count(*) FROM datasets").fetchall()[0][0]:
+                    return
+        except duckdb.Error:
+            return
+        for path in (self.db_path, self.db_path.with_name(DB_NAME + ".wal")):
+            path.unlink(missing_ok=True)
+        for folder in (self.artifacts, self.root) if created_root else (self.artifacts,):
+            try:
+                folder.rmdir()  # only if empty
+            except OSError:
+                pass
+
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A connection inside one transaction: committed on success, rolled back on any error."""
