@@ -149,7 +149,11 @@ def _classification(records: list) -> list[tuple]:
 
 
 def _table_records(table: pa.Table) -> list:
-    rows = table.to_pylist()
+    try:
+        table.validate(full=True)
+        rows = table.to_pylist()
+    except (pa.ArrowException, UnicodeDecodeError) as exc:
+        raise Refuse(f"invalid Arrow data: {exc}") from None
     for row in rows:
         for value in row.values():
             if isinstance(value, float) and not math.isfinite(value):
@@ -181,7 +185,7 @@ def expect(case: Case, csv_delim: str | None = None) -> list[tuple]:
     if case.format == "parquet":
         try:
             table = pq.read_table(case.path)
-        except (pa.ArrowException, OSError) as exc:
+        except (pa.ArrowException, OSError, UnicodeDecodeError) as exc:
             raise Either(str(exc)) from None  # e.g. a damaged pandas/arrow schema note that DuckDB ignores
         return _classification(_table_records(table))
     if case.format == "hf":

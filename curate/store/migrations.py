@@ -345,6 +345,11 @@ MIGRATIONS: list[Migration] = [
             created_at  TIMESTAMP NOT NULL DEFAULT current_timestamp
         );
     """),
+    Migration("0014_run_owner", """
+        -- The process running a run, as host:pid:start-ticks (curate/store/liveness.py): a run left
+        -- 'running' by a killed process is marked 'interrupted' by the next run or opening.
+        ALTER TABLE runs ADD COLUMN owner VARCHAR;
+    """),
 ]
 
 

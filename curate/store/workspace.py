@@ -148,6 +148,7 @@ class Workspace:
             if not self._migrated:
                 migrate(con)
                 self._migrated = True
+                _mark_stale_runs(con)
             yield con
         finally:
             with _OPEN_CLOSE:
@@ -179,6 +180,18 @@ class Workspace:
         with self.connect() as con:
             with transaction(con):
                 yield con
+
+
+def _mark_stale_runs(con: duckdb.DuckDBPyConnection) -> None:
+    """On a process's first opening of a store: runs left 'running' by a dead process become 'interrupted'."""
+    from curate.store import catalog
+
+    if catalog.stale_runs(con):
+        try:
+            with transaction(con):
+                catalog.mark_interrupted(con)
+        except duckdb.Error:  # a concurrent writer or a read-only store: the next run marks them
+            pass
 
 
 @contextmanager
