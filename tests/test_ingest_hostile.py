@@ -226,3 +226,13 @@ def test_unexpected_exception_is_one_line_and_a_log(tmp_path, monkeypatch) -> No
     log = Path(lines[0].split("details in ")[1].split(";")[0])
     assert log.parent == ws / "artifacts" / "logs"
     assert "Traceback" in log.read_text() and "planted bug" in log.read_text()
+
+
+def test_csv_row_with_an_extra_empty_cell_is_ragged(workspace, tmp_path) -> None:
+    """DuckDB drops an extra empty last cell ("bye,x," under two columns); curate refuses the row."""
+    path = tmp_path / "r.csv"
+    path.write_text("text,label\nhello,\nbye,x,\n")
+    _refused(workspace, path, "r.csv:3:", "3 cells but the header has 2")
+    path.write_text("text,label\nhello,\nbye,x\n")
+    ingest(workspace, [path], "r")
+    assert [(t, lab) for _, t, lab in _stored(workspace, "r")] == [("hello", None), ("bye", "x")]

@@ -331,12 +331,38 @@ def _json_array_closed(source: Source) -> None:
                          fix="remove the comma before the closing ]")
 
 
-def _archive_complete(source: Source) -> None:
-    """Decompress a whole .gz/.zst once: DuckDB's own reader takes a cut-off archive for a shorter file."""
-    if source.compression:
-        with reading(source), _open_binary(source) as fh:
-            while fh.read(1 << 22):
-                pass
+def _csv_prescan(source: Source, width: int, delim: str) -> None:
+    """Read the file once before DuckDB does: a cut-off .gz/.zst must be refused (DuckDB takes it for a
+    shorter file), and DuckDB silently drops an extra empty last cell ("a,b," under a 2-column header),
+    shifting nothing but hiding a ragged row; so a file with a line ending in the delimiter has its
+    cell counts checked here with Python's csv module."""
+    sep = delim.encode()
+    suspicious, last = False, b""
+    with reading(source), _open_binary(source) as fh:
+        while chunk := fh.read(1 << 22):
+            if not source.compression and suspicious:
+                break
+            pair = last + chunk
+            suspicious = suspicious or sep + b"\n" in pair or sep + b"\r" in pair
+            last = chunk[-1:]
+    if suspicious or last == sep:
+        _csv_cell_counts(source, width, delim)
+
+
+def _csv_cell_counts(source: Source, width: int, delim: str) -> None:
+    with reading(source), _open_binary(source) as fh:
+        text = io.TextIOWrapper(fh, encoding="utf-8-sig", newline="", errors="surrogateescape")
+        rows = csv.reader(text, delimiter=delim, quotechar='"', doublequote=True, strict=True)
+        try:
+            next(rows, None)
+            for row in rows:
+                if row and len(row) != width:
+                    raise InputError(source.path, f"row has {len(row)} cells but the header has {width}",
+                                     line=rows.line_num,
+                                     fix="quote cells that contain the delimiter, or fix the row's cell count")
+        except csv.Error as exc:
+            raise InputError(source.path, f"not valid CSV ({exc})", line=rows.line_num,
+                             fix="close the quoted cell, or quote cells that contain quotes") from None
 
 
 def csv_header(source: Source) -> tuple[list[str], str]:
@@ -402,7 +428,7 @@ def batches(source: Source) -> Iterator[pa.Table]:
         stream = jsonl_batches(source)
     elif source.format in ("csv", "tsv"):
         header, delim = csv_header(source)
-        _archive_complete(source)
+        _csv_prescan(source, len(header), delim)
         stream = _numbered(scan.csv_raw(source.path, header, delim))
     elif source.format == "json":
         _json_array_closed(source)

@@ -168,6 +168,7 @@ class Workspace:
             return
         for path in (self.db_path, self.db_path.with_name(DB_NAME + ".wal")):
             path.unlink(missing_ok=True)
+        self._migrated = False
         for folder in (self.artifacts, self.root) if created_root else (self.artifacts,):
             try:
                 folder.rmdir()  # only if empty
