@@ -28,6 +28,7 @@ from typing import Callable, Iterator, TypeVar
 import duckdb
 
 from curate.errors import StoreBusy
+from curate.store import faults
 from curate.store.migrations import migrate
 
 DB_NAME = "curate.duckdb"
@@ -74,6 +75,7 @@ class Workspace:
         self.root = Path(root).expanduser().resolve()
         self.busy_timeout = busy_timeout
         self._migrated = False
+        self.read_only = False  # set when the store is attached
 
     @property
     def db_path(self) -> Path:
@@ -98,7 +100,8 @@ class Workspace:
         host, alias = _host(), self._alias
         if not _ATTACHED.get(alias):
             path = str(self.db_path).replace("'", "''")
-            host.execute(f"ATTACH '{path}' AS {alias}")
+            self.read_only = faults.read_only(self.db_path)
+            host.execute(f"ATTACH '{path}' AS {alias}{' (READ_ONLY)' if self.read_only else ''}")
             _ATTACHED[alias] = 0
         _ATTACHED[alias] += 1
         try:
@@ -117,7 +120,13 @@ class Workspace:
         _ATTACHED[alias] -= 1
         if not _ATTACHED[alias]:
             del _ATTACHED[alias]
-            _host().execute(f"DETACH {alias}")
+            try:
+                _host().execute(f"DETACH {alias}")
+            except duckdb.Error as exc:
+                # Detached, but its checkpoint failed (a full disk): what was committed is safe in the
+                # write-ahead log, which the next opening replays; the unit of work succeeded.
+                if "during detach failed" not in str(exc).lower():
+                    raise
 
     def _open(self) -> duckdb.DuckDBPyConnection:
         deadline = time.monotonic() + self.busy_timeout
@@ -140,16 +149,28 @@ class Workspace:
 
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A connection for one unit of work (reads, or writes inside ``transaction``)."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        self.artifacts.mkdir(exist_ok=True)
+        """A connection for one unit of work (reads, or writes inside ``transaction``).
+
+        A store that cannot be written is opened read-only; a write then fails with one line
+        (``StoreReadOnly``), as does a write that finds the disk full (``DiskFull``)."""
+        if not self.exists():
+            self.root.mkdir(parents=True, exist_ok=True)
+        try:
+            self.artifacts.mkdir(exist_ok=True)
+        except OSError:
+            pass  # a read-only workspace: reading needs no artifacts folder
         con = self._open()
         try:
             if not self._migrated:
-                migrate(con)
+                migrate(con, read_only=self.read_only)
                 self._migrated = True
                 _mark_stale_runs(con)
             yield con
+        except (duckdb.Error, OSError) as exc:
+            mapped = faults.translate(exc, self.db_path, self.read_only)
+            if mapped is None:
+                raise
+            raise mapped from None
         finally:
             with _OPEN_CLOSE:
                 self._release(con)
