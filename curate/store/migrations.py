@@ -363,6 +363,14 @@ def applied(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [r[0] for r in con.execute("SELECT name FROM _migrations ORDER BY name").fetchall()]
 
 
+def pending(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Names of the migrations this store still needs."""
+    exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
+                         "AND table_name = '_migrations'").fetchall()[0][0]
+    done = set(applied(con)) if exists else set()
+    return [m.name for m in MIGRATIONS if m.name not in done]
+
+
 def migrate(con: duckdb.DuckDBPyConnection, migrations: list[Migration] | None = None, *,
             read_only: bool = False) -> list[str]:
     """Apply every pending migration, each in its own transaction with its record; return their names.
