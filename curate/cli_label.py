@@ -27,6 +27,22 @@ def _group(name: str, help_text: str) -> tuple[typer.Typer, callable]:
     return group, sub
 
 
+TOKEN = typer.Option(None, "--token", envvar="CURATE_TOKEN", show_envvar=True,
+                     help="The annotator's sign-in token (needed once a workspace has annotators).")
+ADMIN = typer.Option(False, "--admin", help="Write on the annotator's behalf without their token; "
+                     "recorded as an admin action (origin ...:admin).")
+
+
+def _may_write_as(ws, accept_above: Optional[float], annotator: Optional[str], token: Optional[str],
+                  admin: bool) -> bool:
+    """Check --annotator/--token/--admin before any work when --accept-above will write answers."""
+    if accept_above is None:
+        return False
+    if not annotator:
+        _fail("--accept-above needs --annotator NAME (whose labels they become)")
+    return annotators_lib.authorize(ws, annotator, token=token, admin=admin)
+
+
 _questions, _q = _group("questions", "Questions annotators answer about a dataset's examples.")
 _annotators, _a = _group("annotators", "People who label, each with a sign-in token.")
 _labels, _l = _group("labels", "Import, export and pre-label answers.")
@@ -89,9 +105,12 @@ def list_annotators() -> None:
 def import_(file: Path = typer.Argument(..., help="JSONL of {\"id\": record id or row number, \"value\": answer}."),
             dataset: str = typer.Option(..., "--dataset", "-d", help="Dataset name."),
             annotator: str = typer.Option(..., "--annotator", "-a", help="Whose answers these are."),
-            question: Optional[str] = typer.Option(None, "--question", "-q", help="Question (default: the first).")) -> None:
+            question: Optional[str] = typer.Option(None, "--question", "-q", help="Question (default: the first)."),
+            token: Optional[str] = TOKEN, admin: bool = ADMIN) -> None:
     """Import labels from another tool as one annotator's answers (all lines or none)."""
-    report = annotations.import_labels(_workspace(), file, dataset, annotator, question=question)
+    ws = _workspace()
+    as_admin = annotators_lib.authorize(ws, annotator, token=token, admin=admin)
+    report = annotations.import_labels(ws, file, dataset, annotator, question=question, admin=as_admin)
     out.print(f"imported {report.recorded:,} answers to {dataset}/{report.question} as {report.annotator}")
 
 
@@ -110,18 +129,17 @@ def export(dataset: str = typer.Option(..., "--dataset", "-d", help="Dataset nam
 def prelabel(dataset: str = typer.Argument(..., help="Dataset name."),
              question: Optional[str] = typer.Option(None, "--question", "-q", help="Question (default: the first)."),
              accept_above: Optional[float] = typer.Option(None, "--accept-above", help="Also accept suggestions with confidence ≥ this."),
-             annotator: Optional[str] = typer.Option(None, "--annotator", "-a", help="Who accepts (with --accept-above).")) -> None:
+             annotator: Optional[str] = typer.Option(None, "--annotator", "-a", help="Who accepts (with --accept-above)."),
+             token: Optional[str] = TOKEN, admin: bool = ADMIN) -> None:
     """Train the pre-label model on the current labels and store suggestions for every example."""
     ws = _workspace()
     q = questions_lib.get_question(ws, dataset, question)
+    as_admin = _may_write_as(ws, accept_above, annotator, token, admin)
     report = prelabel_lib.train(ws, q)
     out.print(f"{dataset}/{q['name']}: trained on {report.trained_on:,} labels, suggested {report.predicted:,} "
               f"({report.seconds:.1f}s, run {report.run_id})")
     if accept_above is not None:
-        if not annotator:
-            _fail("--accept-above needs --annotator NAME (whose labels they become)")
-        annotators_lib.check_annotator(ws, annotator)
-        n = prelabel_lib.accept_above(ws, q, accept_above, annotator)
+        n = prelabel_lib.accept_above(ws, q, accept_above, annotator, admin=as_admin)
         out.print(f"accepted {n:,} suggestions with confidence ≥ {accept_above} as {annotator}")
 
 
@@ -174,7 +192,8 @@ def suspects(dataset: str = typer.Argument(..., help="Dataset name."),
                                                      f"{suspects_lib.DEFAULT_FOLDS['finetune']} for finetune)."),
              epochs: float = typer.Option(suspects_lib.DEFAULT_EPOCHS, "--epochs", min=0.1, max=20, help="finetune: epochs per fold."),
              model: Optional[str] = typer.Option(None, "--model", help="finetune: a local model folder (default: the bundled MiniLM)."),
-             limit: int = typer.Option(20, "--limit", "-n", min=0, help="Rows to print.")) -> None:
+             limit: int = typer.Option(20, "--limit", "-n", min=0, help="Rows to print."),
+             token: Optional[str] = TOKEN, admin: bool = ADMIN) -> None:
     """Find likely label errors (cleanlab over cross-validated probabilities), ranked; score 1 = surely wrong.
 
     With --accept-above, the latest stored suspects (found now if there are none) are taken as that
@@ -183,12 +202,10 @@ def suspects(dataset: str = typer.Argument(..., help="Dataset name."),
     ws = _workspace()
     q = questions_lib.get_question(ws, dataset, question)
     if accept_above is not None:
-        if not annotator:
-            _fail("--accept-above needs --annotator NAME (whose labels they become)")
-        annotators_lib.check_annotator(ws, annotator)
+        as_admin = _may_write_as(ws, accept_above, annotator, token, admin)
         if not suspects_lib.list_suspects(ws, q):
             suspects_lib.find_suspects(ws, q, **options)
-        n = suspects_lib.accept_above(ws, q, accept_above, annotator)
+        n = suspects_lib.accept_above(ws, q, accept_above, annotator, admin=as_admin)
         out.print(f"{dataset}/{q['name']}: took the suggested label of {n:,} suspects scoring ≥ {accept_above} as {annotator}")
         return
     with err.status("fine-tuning per fold" if method == "finetune" else "embedding and cross-validating"):

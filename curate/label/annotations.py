@@ -115,7 +115,7 @@ class ImportReport:
 
 
 def import_labels(workspace: Workspace, path: str | Path, dataset: str, annotator: str, *,
-                  question: str | None = None) -> ImportReport:
+                  question: str | None = None, admin: bool = False) -> ImportReport:
     """Import answers from JSONL lines ``{"id": ..., "value": ...}`` (``id``: the source record's id,
     else its 1-based row number), recorded as ``annotator``'s answers, all or none."""
     from curate.label.annotators import check_annotator
@@ -152,7 +152,8 @@ def import_labels(workspace: Workspace, path: str | Path, dataset: str, annotato
     table = pa.table({"example_id": pa.array([found[k] for k in keys], pa.int64()),
                       "annotator": [annotator] * len(keys), "value": pa.array(values, pa.string())})
     with workspace.transaction() as con:
-        store.insert_annotations(con, table, dataset_id=q["dataset_id"], question_id=q["id"], origin="import")
+        store.insert_annotations(con, table, dataset_id=q["dataset_id"], question_id=q["id"],
+                                 origin="import:admin" if admin else "import")
     return ImportReport(len(keys), table.num_rows, q["name"], annotator)
 
 
