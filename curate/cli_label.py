@@ -15,6 +15,7 @@ from rich.table import Table
 from curate.cli import _fail, _workspace, app, command, err, on, out
 from curate.label import agreement as agreement_lib, annotations, annotators as annotators_lib
 from curate.label import prelabel as prelabel_lib, questions as questions_lib, suspects as suspects_lib
+from curate.errors import InputError
 from curate.label.questions import KINDS
 
 
@@ -144,6 +145,8 @@ def prelabel(dataset: str = typer.Argument(..., help="Dataset name."),
 
 
 def _write_jsonl(rows: list[dict], path: Optional[Path]) -> None:
+    if path and not path.parent.is_dir():
+        raise InputError(path, f"folder {path.parent} does not exist", fix="create it first, or choose another --out")
     lines = [json.dumps(r, ensure_ascii=False, default=str) for r in rows]
     if path:
         path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")

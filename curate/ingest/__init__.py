@@ -186,9 +186,9 @@ def ingest(workspace: Workspace, paths: list[str | Path], dataset: str, *, task:
     """Ingest files into ``dataset`` (created if new) in one transaction; return what happened."""
     if not paths:
         raise InputError("ingest", "no files given", fix="name one or more files: curate ingest FILE --dataset NAME")
-    if not dataset or not dataset.replace("-", "").replace("_", "").replace(".", "").isalnum():
+    if not dataset or dataset[0] in "-." or not dataset.replace("-", "").replace("_", "").replace(".", "").isalnum():
         raise InputError("--dataset", f"invalid dataset name {dataset!r}",
-                         fix="use letters, digits, '-', '_' or '.', e.g. --dataset sst2")
+                         fix="use letters, digits, '-', '_' or '.' (not first), e.g. --dataset sst2")
     started = time.monotonic()
     sources = [detect(p) for p in paths]
     fresh, new_root = not workspace.exists(), not workspace.root.exists()

@@ -20,13 +20,24 @@ from curate.store import catalog, label as store
 from curate.store.workspace import Workspace, retry_conflicts, transaction
 
 
+def _json_list(value: str) -> list:
+    try:
+        items = json.loads(value)
+    except json.JSONDecodeError as exc:
+        raise InputError("value", f"{value[:40]!r} starts with [ but is not a JSON list ({exc.msg})",
+                         fix='write ["a", "b"] or a,b') from None
+    if not isinstance(items, list):
+        raise InputError("value", f"{value[:40]!r} is not a JSON list", fix='write ["a", "b"] or a,b')
+    return items
+
+
 def normalize(question: dict[str, Any], value: Any) -> str | None:
     """The stored text of an answer, or raise naming the valid answers. ``None`` withdraws an answer."""
     if value is None:
         return None
     kind = question["kind"]
     if kind == "labels":
-        items = value if isinstance(value, (list, tuple, set)) else json.loads(value) if str(value).startswith("[") \
+        items = value if isinstance(value, (list, tuple, set)) else _json_list(value) if str(value).startswith("[") \
             else [v for v in str(value).split(",") if v.strip()]
         chosen = {str(v).strip() for v in items}
         bad = sorted(chosen - set(question["options"]))
@@ -126,8 +137,13 @@ def import_labels(workspace: Workspace, path: str | Path, dataset: str, annotato
     check_annotator(workspace, annotator)
     q = get_question(workspace, dataset, question)
     keys, values, lines = [], [], []
-    with path.open(encoding="utf-8") as fh:
-        for n, line in enumerate(fh, 1):
+    with path.open("rb") as fh:
+        for n, raw in enumerate(fh, 1):
+            try:
+                line = raw.decode("utf-8-sig" if n == 1 else "utf-8")
+            except UnicodeDecodeError as exc:
+                raise InputError(path, f"not valid UTF-8 (byte {raw[exc.start:exc.start + 1]!r} at column "
+                                 f"{exc.start + 1})", line=n, fix="re-save the file as UTF-8") from None
             if not line.strip():
                 continue
             try:

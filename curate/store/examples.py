@@ -126,8 +126,10 @@ def next_id(con: duckdb.DuckDBPyConnection) -> int:
 def _filter_sql(query: str | None) -> tuple[str, list[Any]]:
     if not query:
         return "", []
-    return (" AND (text ILIKE ? OR instruction ILIKE ? OR input ILIKE ? OR response ILIKE ? "
-            "OR messages ILIKE ? OR label ILIKE ?)", [f"%{query}%"] * 6)
+    literal = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")  # % and _ match themselves
+    like = " ILIKE ? ESCAPE '\\'"
+    return (" AND (" + " OR ".join(f"{c}{like}" for c in ("text", "instruction", "input", "response", "messages",
+                                                         "label")) + ")", [f"%{literal}%"] * 6)
 
 
 def count_examples(con: duckdb.DuckDBPyConnection, dataset_id: int, query: str | None = None) -> int:
