@@ -18,6 +18,7 @@ import json
 import re
 from typing import Any
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -87,17 +88,27 @@ def explain(raw: str) -> tuple[str, str] | None:
     return None
 
 
+def _first_keys(column: pa.Array) -> list[str] | None:
+    try:
+        first = json.loads(column[0].as_py())
+    except (ValueError, RecursionError):
+        return None
+    return list(first) if isinstance(first, dict) else None
+
+
 def _key_outliers(column: pa.Array) -> np.ndarray:
     """Positions whose top-level keys differ from the first record's (or that DuckDB cannot parse)."""
-    table = pa.table({"raw": column})
-    sql = """SELECT pos FROM (SELECT row_number() OVER () - 1 AS pos, {keys} AS k FROM t)
-             WHERE k IS DISTINCT FROM (SELECT {keys} FROM t LIMIT 1)"""
+    keys = _first_keys(column)
+    table = pa.table({"pos": np.arange(len(column), dtype=np.int64), "raw": column})
     with scratch() as con, registered(con, t=table):
         try:
-            rows = con.execute(sql.format(keys="json_keys(raw)")).fetchall()
-        except Exception:  # noqa: BLE001  a malformed record: screen with the slower guarded form
-            guarded = "CASE WHEN json_valid(raw) THEN json_keys(raw) ELSE ['\\x00invalid'] END"
-            rows = con.execute(sql.format(keys=guarded)).fetchall()
+            if keys is None:
+                raise duckdb.InvalidInputException("first record is not an object")
+            rows = con.execute("SELECT pos FROM t WHERE json_keys(raw) <> ?::VARCHAR[]", [keys]).fetchall()
+        except duckdb.Error:  # a malformed record: screen with the slower guarded form
+            rows = con.execute("""SELECT pos FROM t WHERE CASE WHEN NOT json_valid(raw) THEN true
+                                  WHEN json_type(raw) <> 'OBJECT' THEN true
+                                  ELSE json_keys(raw) <> ?::VARCHAR[] END""", [keys or []]).fetchall()
     return np.array([r[0] for r in rows], dtype=np.int64)
 
 
