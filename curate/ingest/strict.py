@@ -18,12 +18,11 @@ import json
 import re
 from typing import Any
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from curate.store.catalog import registered
+from curate.store import examples
 from curate.store.workspace import scratch
 
 MAX_DEPTH = 100
@@ -98,18 +97,9 @@ def _first_keys(column: pa.Array) -> list[str] | None:
 
 def _key_outliers(column: pa.Array) -> np.ndarray:
     """Positions whose top-level keys differ from the first record's (or that DuckDB cannot parse)."""
-    keys = _first_keys(column)
     table = pa.table({"pos": np.arange(len(column), dtype=np.int64), "raw": column})
-    with scratch() as con, registered(con, t=table):
-        try:
-            if keys is None:
-                raise duckdb.InvalidInputException("first record is not an object")
-            rows = con.execute("SELECT pos FROM t WHERE json_keys(raw) <> ?::VARCHAR[]", [keys]).fetchall()
-        except duckdb.Error:  # a malformed record: screen with the slower guarded form
-            rows = con.execute("""SELECT pos FROM t WHERE CASE WHEN NOT json_valid(raw) THEN true
-                                  WHEN json_type(raw) <> 'OBJECT' THEN true
-                                  ELSE json_keys(raw) <> ?::VARCHAR[] END""", [keys or []]).fetchall()
-    return np.array([r[0] for r in rows], dtype=np.int64)
+    with scratch() as con:
+        return np.array(examples.keys_differ(con, table, _first_keys(column)), dtype=np.int64)
 
 
 def suspects(column: pa.Array) -> np.ndarray:

@@ -68,6 +68,21 @@ def first_problem(con: duckdb.DuckDBPyConnection, batch: pa.Table, task: str, pa
         return first(con.execute(sql, params))
 
 
+def keys_differ(con: duckdb.DuckDBPyConnection, table: pa.Table, keys: list[str] | None) -> list[int]:
+    """``pos`` of the rows of ``table`` (pos, raw) whose top-level keys are not ``keys`` in order, or
+    that are not JSON objects (curate/ingest/strict.py parses those strictly)."""
+    with registered(con, t=table):
+        try:
+            if keys is None:
+                raise duckdb.InvalidInputException("the first record is not an object")
+            rows = con.execute("SELECT pos FROM t WHERE json_keys(raw) <> ?::VARCHAR[]", [keys]).fetchall()
+        except duckdb.Error:  # a malformed record: the slower guarded form
+            rows = con.execute("""SELECT pos FROM t WHERE CASE WHEN NOT json_valid(raw) THEN true
+                                  WHEN json_type(raw) <> 'OBJECT' THEN true
+                                  ELSE json_keys(raw) <> ?::VARCHAR[] END""", [keys or []]).fetchall()
+    return [r[0] for r in rows]
+
+
 def first_label_type(con: duckdb.DuckDBPyConnection, batch: pa.Table, path: str) -> str | None:
     """``int`` or ``str``: the JSON type of the first label in a batch (None if it has no labels)."""
     with registered(con, batch=batch):
