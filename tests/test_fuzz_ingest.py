@@ -139,7 +139,7 @@ def test_cli_sample_never_prints_a_traceback(tmp_path) -> None:
     bases = hostile.hf_bases(tmp_path)
     runner = CliRunner()
     codes = Counter()
-    for i in range(60):
+    for i in range(30):
         case = hostile.case(rng, files, i, bases)
         result = runner.invoke(app, ["-w", str(tmp_path / "ws"), "ingest", str(case.path), "-d", f"d{i}",
                                      "--task", "classification"])
@@ -148,7 +148,7 @@ def test_cli_sample_never_prints_a_traceback(tmp_path) -> None:
         if result.exit_code:
             lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
             assert result.exit_code == 1 and len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-            assert "unexpected" not in lines[0], lines[0]
+            assert "details in" not in lines[0], lines[0]  # not the crash-log line of the guard
     assert codes[0] and codes[1]
 
 
@@ -161,7 +161,7 @@ record = st.fixed_dictionaries(
                                     max_leaves=8)})
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rows=st.lists(record, min_size=1, max_size=8), junk=st.binary(max_size=6), at=st.integers(0, 10_000),
        fmt=st.sampled_from(["jsonl", "json"]))
 def test_hypothesis_records_with_injected_bytes(tmp_path_factory, rows, junk, at, fmt) -> None:
