@@ -345,6 +345,11 @@ MIGRATIONS: list[Migration] = [
             created_at  TIMESTAMP NOT NULL DEFAULT current_timestamp
         );
     """),
+    Migration("0006_label_order", """
+        -- The order of a dataset's classes when it was given (an HF ClassLabel, curate ingest --labels):
+        -- class ids of exports and saved models follow it; classes without one sort after, as before.
+        ALTER TABLE labels ADD COLUMN position INTEGER;
+    """),
     Migration("0014_run_owner", """
         -- The process running a run, as host:pid:start-ticks (curate/store/liveness.py): a run left
         -- 'running' by a killed process is marked 'interrupted' by the next run or opening.
