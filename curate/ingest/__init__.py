@@ -240,7 +240,7 @@ def ingest(workspace: Workspace, paths: list[str | Path], dataset: str, *, task:
     sources = [detect(p) for p in paths]
     fresh, new_root = not workspace.exists(), not workspace.root.exists()
     try:
-        return _ingest_all(workspace, sources, dataset, task, mapping, progress, started)
+        return _ingest_all(workspace, sources, dataset, task, mapping, labels, replace, progress, started)
     except BaseException:
         if fresh:
             workspace.discard_if_empty(new_root)
@@ -248,7 +248,8 @@ def ingest(workspace: Workspace, paths: list[str | Path], dataset: str, *, task:
 
 
 def _ingest_all(workspace: Workspace, sources: list[Source], dataset: str, task: str | None,
-                mapping: dict[str, str] | None, progress: Progress | None, started: float) -> IngestReport:
+                mapping: dict[str, str] | None, labels: dict[str, str] | None, replace: bool,
+                progress: Progress | None, started: float) -> IngestReport:
     with workspace.transaction() as con:
         existing = catalog.find_dataset(con, dataset)
         plans = [plan_file(con, s, existing, task, mapping, labels or {}, replace) for s in sources]
