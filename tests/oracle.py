@@ -59,13 +59,15 @@ def _check_strings(value) -> None:
             _check_strings(v)
 
 
-def strict_json(text: str):
+def strict_json(text: str, *, array_of_records: bool = False):
+    """One record (or, ``array_of_records``, a JSON file's array whose elements are the records)."""
     try:
         value = json.loads(text, object_pairs_hook=_pairs, parse_constant=_constant)
         _check_strings(value)
     except (ValueError, RecursionError, UnicodeEncodeError) as exc:
         raise Refuse(str(exc)) from None
-    if _depth(value) > MAX_DEPTH:
+    records = value if array_of_records and isinstance(value, list) else [value]
+    if any(_depth(r) > MAX_DEPTH for r in records):
         raise Refuse("too deep")
     return value
 
@@ -196,7 +198,7 @@ def expect(case: Case, csv_delim: str | None = None) -> list[tuple]:
     if case.format == "json":
         if not text.strip():
             raise Refuse("empty")
-        value = strict_json(text)
+        value = strict_json(text, array_of_records=True)
         if not isinstance(value, list):
             raise Refuse("not an array")
         return _classification(value)
