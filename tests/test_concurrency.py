@@ -105,7 +105,7 @@ def _storm(tmp_path: Path, writers: int, labels: int, ingest_rows: int) -> None:
 
 
 def test_eight_writers_an_ingest_and_readers(tmp_path) -> None:
-    _storm(tmp_path, writers=8, labels=40, ingest_rows=20_000)
+    _storm(tmp_path, writers=8, labels=25, ingest_rows=5_000)
 
 
 @pytest.mark.slow

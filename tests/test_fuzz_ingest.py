@@ -32,8 +32,8 @@ from curate.errors import CurateError
 from curate.ingest import ingest, readers
 from curate.store.workspace import Workspace
 
-FAST_CASES = 400
-SLOW_CASES = 1_600  # with the fast tier: 2,000 files
+FAST_CASES = 250
+SLOW_CASES = 1_750  # with the fast tier: 2,000 files
 
 
 def _sha(path: Path) -> str:
