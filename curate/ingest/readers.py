@@ -8,27 +8,22 @@ Memory stays bounded: nothing reads a whole file into Python.
 
 from __future__ import annotations
 
-import csv
-import gzip
 import hashlib
-import io
 import json
-import zlib
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Iterator
+from typing import Iterator
 
 import duckdb
 import numpy as np
 import pyarrow as pa
-import zstandard
 
 from curate.errors import InputError
 from curate.ingest import strict
+from curate.ingest.csvfile import csv_header, prescan
+from curate.ingest.jsonl import jsonl_batches, jsonl_head
+from curate.ingest.streams import check_encoding_start, open_binary, reading
 from curate.store import scan
-
-CHUNK_BYTES = 32 << 20
 TEXT_FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv", ".tsv": "tsv"}
 COMPRESSIONS = {".gz": "gzip", ".zst": "zstd"}
 SUPPORTED = "JSONL, JSON, CSV, TSV (optionally .gz/.zst), Parquet, or an HF save_to_disk folder"
@@ -85,163 +80,6 @@ def sha256(source: Source) -> str:
             while chunk := fh.read(1 << 20):
                 digest.update(chunk)
     return digest.hexdigest()
-
-
-_STREAM_ERRORS: tuple[type[BaseException], ...] = (EOFError, OSError, zlib.error, zstandard.ZstdError)
-
-
-@contextmanager
-def reading(source: Source) -> Iterator[None]:
-    """Turn a corrupt or truncated file (bad gzip/zstd, a file vanishing) into one line."""
-    try:
-        yield
-    except InputError:
-        raise
-    except _STREAM_ERRORS as exc:
-        kind = {"gzip": "gzip", "zstd": "zstd"}.get(source.compression or "", "")
-        what = f"not a complete {kind} file" if kind else "cannot be read"
-        raise InputError(source.path, f"{what} ({str(exc).splitlines()[0][:160] or type(exc).__name__})",
-                         fix=f"copy or compress it again{' (check it with: ' + kind + ' -t)' if kind else ''}") from None
-
-
-def _open_binary(source: Source) -> IO[bytes]:
-    if source.compression == "gzip":
-        return gzip.open(source.path, "rb")
-    if source.compression == "zstd":
-        return io.BufferedReader(_ZstdFrames(source.path), buffer_size=1 << 20)
-    return open(source.path, "rb")
-
-
-class _ZstdFrames(io.RawIOBase):
-    """Every frame of a .zst file, decompressed; a file cut inside a frame raises ``EOFError``
-    (zstandard's stream reader returns the partial data silently)."""
-
-    def __init__(self, path: Path) -> None:
-        self._fh = open(path, "rb")
-        self._frame = zstandard.ZstdDecompressor().decompressobj()
-        self._out = b""
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:  # type: ignore[override]
-        while not self._out:
-            data = self._fh.read(1 << 20)
-            if not data:
-                if not self._frame.eof and self._started:
-                    raise EOFError("compressed file ended before the end of its last frame")
-                return 0
-            self._started = True
-            while data:
-                self._out += self._frame.decompress(data)
-                data = self._frame.unused_data if self._frame.eof else b""
-                if data:
-                    self._frame = zstandard.ZstdDecompressor().decompressobj()
-        n = min(len(buffer), len(self._out))
-        buffer[:n], self._out = self._out[:n], self._out[n:]
-        return n
-
-    _started = False
-
-    def close(self) -> None:
-        self._fh.close()
-        super().close()
-
-
-def _check_encoding_start(source: Source, head: bytes) -> None:
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or (len(head) > 3 and b"\x00" in head[:2]):
-        raise InputError(source.path, "file is UTF-16, not UTF-8", line=1,
-                         fix=f"convert it: iconv -f UTF-16 -t UTF-8 {source.path.name} > utf8.{source.path.name}")
-
-
-def _bad_utf8_line(source: Source, block: bytes, first_line: int) -> None:
-    for offset, line in enumerate(block.split(b"\n")):
-        try:
-            line.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise InputError(source.path, f"not valid UTF-8 (byte {line[exc.start:exc.start + 1]!r} at column "
-                             f"{exc.start + 1})", line=first_line + offset,
-                             fix="re-save the file as UTF-8, e.g. iconv -f latin1 -t UTF-8") from None
-
-
-def _string_views(data: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> pa.Array:
-    """An Arrow ``string_view`` array of ``data[start:start + length]`` slices, without copying them.
-
-    Arrow's plain strings are contiguous (each line would keep its line ending, and cutting it
-    cost the store 0.11 s per 300k rows); a view is 16 bytes per element: the length, then either
-    the bytes inline (12 or fewer) or a 4-byte prefix, the buffer index and the offset.
-    """
-    n = len(starts)
-    views = np.zeros((n, 16), dtype=np.uint8)
-    views[:, 0:4] = lengths.astype("<i4").view(np.uint8).reshape(n, 4)
-    short = lengths <= 12
-    if short.any():
-        idx = np.flatnonzero(short)
-        chars = data[np.minimum(starts[idx, None] + np.arange(12), len(data) - 1)]
-        chars[np.arange(12) >= lengths[idx, None]] = 0
-        views[idx, 4:16] = chars
-    if not short.all():
-        idx = np.flatnonzero(~short)
-        views[idx, 4:8] = data[starts[idx, None] + np.arange(4)]
-        views[idx, 12:16] = starts[idx].astype("<i4").view(np.uint8).reshape(len(idx), 4)
-    return pa.Array.from_buffers(pa.string_view(), n, [None, pa.py_buffer(views), pa.py_buffer(data)])
-
-
-def _lines_table(source: Source, block: bytes, first_line: int) -> pa.Table:
-    """Split a block of whole lines into a table of non-blank lines, vectorised with numpy.
-
-    Hand-written because ``block.split`` + ``pa.array`` builds one Python object per line (0.2 s
-    per 300k SST-2 lines; this: ~0.03 s). The lines become string views into the block, without
-    their line endings (LF or CRLF) and without copying a byte.
-    """
-    data = np.frombuffer(block, dtype=np.uint8)
-    ends = np.flatnonzero(data == 10)
-    try:
-        pa.LargeStringArray.from_buffers(1, pa.py_buffer(np.array([0, len(data)], np.int64)),
-                                         pa.py_buffer(data)).validate(full=True)
-    except pa.ArrowInvalid:
-        _bad_utf8_line(source, block, first_line)
-        raise
-    starts = np.empty(len(ends), dtype=np.int64)
-    starts[:1] = 0
-    starts[1:] = ends[:-1] + 1
-    stops = ends - ((ends > starts) & (data[np.maximum(ends - 1, 0)] == 13))  # drop the CR of a CRLF
-    lengths = stops - starts
-    keep = lengths > 0
-    row_num = np.arange(first_line, first_line + len(ends), dtype=np.int64)
-    if not keep.all():
-        row_num, starts, lengths = row_num[keep], starts[keep], lengths[keep]
-    return pa.table({"row_num": row_num, "raw": _string_views(data, starts, lengths)})
-
-
-def jsonl_batches(source: Source) -> Iterator[pa.Table]:
-    """Lines of a JSONL file in blocks of ~32 MB, with their 1-based line numbers."""
-    with _open_binary(source) as fh:
-        carry, line = b"", 1
-        first = True
-        while True:
-            data = fh.read(CHUNK_BYTES)
-            if first:
-                _check_encoding_start(source, data[:4])
-                if data.startswith(b"\xef\xbb\xbf"):
-                    data = data[3:]
-                first = False
-            if not data:
-                break
-            buf = carry + data
-            cut = buf.rfind(b"\n")
-            if cut < 0:
-                carry = buf
-                continue
-            block, carry = buf[:cut + 1], buf[cut + 1:]
-            table = _lines_table(source, block, line)
-            line += block.count(b"\n")
-            if table.num_rows:
-                yield table
-        if carry:
-            table = _lines_table(source, carry + b"\n", line)
-            if table.num_rows:
-                yield table
 
 
 def _numbered(batches: Iterator[pa.RecordBatch], split: str | None = None, start: int = 1) -> Iterator[pa.Table]:
@@ -310,9 +148,9 @@ def _checked(source: Source, batches: Iterator[pa.Table]) -> Iterator[pa.Table]:
 def _json_array_closed(source: Source) -> None:
     """A JSON array file must end in ``]``: DuckDB reads ``[{...}, {...},`` (cut off) as two records."""
     tail = b""
-    with reading(source), _open_binary(source) as fh:
+    with reading(source), open_binary(source) as fh:
         head = fh.read(1 << 16)
-        _check_encoding_start(source, head[:4])
+        check_encoding_start(source, head[:4])
         start = head[3:] if head.startswith(b"\xef\xbb\xbf") else head
         if start.strip(b" \t\r\n") and not start.lstrip(b" \t\r\n").startswith(b"["):
             raise InputError(source.path, "not a JSON array (a .json file must be one array [...])",
@@ -331,95 +169,6 @@ def _json_array_closed(source: Source) -> None:
                          fix="remove the comma before the closing ]")
 
 
-def _csv_prescan(source: Source, width: int, delim: str) -> None:
-    """Read the file once before DuckDB does: a cut-off .gz/.zst must be refused (DuckDB takes it for a
-    shorter file), and DuckDB silently drops an extra empty last cell ("a,b," under a 2-column header),
-    shifting nothing but hiding a ragged row; so a file with a line ending in the delimiter has its
-    cell counts checked here with Python's csv module."""
-    sep = delim.encode()
-    suspicious, last = False, b""
-    with reading(source), _open_binary(source) as fh:
-        while chunk := fh.read(1 << 22):
-            if not source.compression and suspicious:
-                break
-            pair = last + chunk
-            suspicious = suspicious or sep + b"\n" in pair or sep + b"\r" in pair
-            last = chunk[-1:]
-    if suspicious or last == sep:
-        _csv_cell_counts(source, width, delim)
-
-
-def _csv_cell_counts(source: Source, width: int, delim: str) -> None:
-    with reading(source), _open_binary(source) as fh:
-        text = io.TextIOWrapper(fh, encoding="utf-8-sig", newline="", errors="surrogateescape")
-        rows = csv.reader(text, delimiter=delim, quotechar='"', doublequote=True, strict=True)
-        try:
-            next(rows, None)
-            for row in rows:
-                if row and len(row) != width:
-                    raise InputError(source.path, f"row has {len(row)} cells but the header has {width}",
-                                     line=rows.line_num,
-                                     fix="quote cells that contain the delimiter, or fix the row's cell count")
-        except csv.Error as exc:
-            raise InputError(source.path, f"not valid CSV ({exc})", line=rows.line_num,
-                             fix="close the quoted cell, or quote cells that contain quotes") from None
-
-
-def csv_header(source: Source) -> tuple[list[str], str]:
-    """The header row and delimiter of a CSV/TSV file (sniffed among , ; | tab for .csv).
-
-    The header is read as CSV from the stream, so it may be any length and hold quoted line breaks.
-    """
-    with reading(source), _open_binary(source) as fh:
-        head = fh.read(1 << 16)
-        _check_encoding_start(source, head[:4])
-        if head.startswith(b"\xef\xbb\xbf\xef\xbb\xbf"):
-            raise InputError(source.path, "file starts with two UTF-8 byte-order marks", line=1,
-                             fix="remove the extra one: re-save the file as UTF-8")
-        text = head.decode("utf-8-sig", errors="replace")
-        if not text.strip():
-            raise InputError(source.path, "file is empty", fix="export the data again; a CSV needs a header row")
-        delim = "\t"
-        if source.format == "csv":
-            try:
-                sample = "\n".join(text.splitlines()[:20])[:4096]  # the sniffer's regexes are slow on long lines
-                delim = csv.Sniffer().sniff(sample, delimiters=",;|\t").delimiter
-            except csv.Error:
-                delim = ","
-        stream = io.TextIOWrapper(io.BufferedReader(_Prefixed(head, fh)), encoding="utf-8-sig", newline="",
-                                  errors="surrogateescape")  # bad bytes after the header are DuckDB's to name
-        try:
-            header = next(csv.reader(stream, delimiter=delim))
-        except csv.Error as exc:
-            raise InputError(source.path, f"header row is not CSV ({exc})", line=1, fix="fix the header row") from None
-    try:
-        "".join(header).encode("utf-8")
-    except UnicodeEncodeError:
-        raise InputError(source.path, "header row is not valid UTF-8", line=1,
-                         fix="re-save the file as UTF-8, e.g. iconv -f latin1 -t UTF-8") from None
-    if len(set(header)) != len(header) or any(not h for h in header):
-        shown = header if len(header) <= 20 else header[:20] + ["…"]
-        raise InputError(source.path, f"header has empty or repeated column names: {shown}", line=1,
-                         fix="give every column a unique name")
-    return header, delim
-
-
-class _Prefixed(io.RawIOBase):
-    """``head`` (already read) followed by the rest of ``fh``."""
-
-    def __init__(self, head: bytes, fh: IO[bytes]) -> None:
-        self._head, self._fh = head, fh
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:  # type: ignore[override]
-        data = self._head[:len(buffer)] if self._head else self._fh.read(len(buffer))
-        self._head = self._head[len(data):]
-        buffer[:len(data)] = data
-        return len(data)
-
-
 def batches(source: Source) -> Iterator[pa.Table]:
     """All records of a source as Arrow tables of (row_num, raw, split)."""
     from curate.ingest import hf
@@ -428,7 +177,7 @@ def batches(source: Source) -> Iterator[pa.Table]:
         stream = jsonl_batches(source)
     elif source.format in ("csv", "tsv"):
         header, delim = csv_header(source)
-        _csv_prescan(source, len(header), delim)
+        prescan(source, len(header), delim)
         stream = _numbered(scan.csv_raw(source.path, header, delim))
     elif source.format == "json":
         _json_array_closed(source)
@@ -444,41 +193,9 @@ def batches(source: Source) -> Iterator[pa.Table]:
             yield table
 
 
-def _jsonl_head(source: Source, n: int) -> Iterator[tuple[int, str]]:
-    """The first ``n`` non-blank lines of a JSONL file, read in blocks (a file of blank lines is quick)."""
-    with reading(source), _open_binary(source) as fh:
-        carry, line_no, first = b"", 1, True
-        while n > 0:
-            data = fh.read(1 << 20)
-            if first:
-                _check_encoding_start(source, data[:4])
-                data = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
-                first = False
-            if not data:
-                lines = [carry] if carry else []
-            elif not carry and not data.strip(b"\r\n"):
-                line_no += data.count(b"\n")
-                continue
-            else:
-                *lines, carry = (carry + data).split(b"\n")
-            for line in lines:
-                line = line.rstrip(b"\r")
-                if line:
-                    try:
-                        yield line_no, line.decode("utf-8")
-                    except UnicodeDecodeError:
-                        _bad_utf8_line(source, line, line_no)
-                    n -= 1
-                    if n <= 0:
-                        return
-                line_no += 1
-            if not data:
-                return
-
-
 def _head(source: Source, n: int) -> Iterator[tuple[int, str]]:
     if source.format == "jsonl":
-        yield from _jsonl_head(source, n)
+        yield from jsonl_head(source, n)
         return
     for table in batches(source):
         head = table.slice(0, n)
