@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import os
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, Iterator
+
+import duckdb
 
 from curate.errors import CurateError
 
@@ -65,3 +69,15 @@ def translate(exc: BaseException, db_path: Path, is_read_only: bool) -> CurateEr
                              f"written), so nothing was written; reading works — fix: make it writable, "
                              f"or copy the workspace folder somewhere writable and use the copy")
     return None
+
+
+@contextmanager
+def mapped(workspace: Any) -> Iterator[None]:
+    """Turn a full disk or a read-only store met inside the block into ``DiskFull``/``StoreReadOnly``."""
+    try:
+        yield
+    except (duckdb.Error, OSError) as exc:
+        error = translate(exc, workspace.db_path, workspace.read_only)
+        if error is None:
+            raise
+        raise error from None

@@ -23,13 +23,15 @@ import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator, TypeVar
+from typing import Iterator
 
 import duckdb
 
 from curate.errors import StoreBusy
 from curate.store import faults, gate
 from curate.store.migrations import migrate, pending
+from curate.store.retry import retry_conflicts  # noqa: F401  (re-exported: callers import it from here)
+from curate.store.upkeep import mark_stale_runs
 
 DB_NAME = "curate.duckdb"
 BUSY_TIMEOUT = 120.0  # seconds a unit of work waits for its turn (``$CURATE_BUSY_TIMEOUT``)
@@ -235,26 +237,16 @@ class Workspace:
             self.artifacts.mkdir(exist_ok=True)
         except OSError:
             pass  # a read-only workspace: reading needs no artifacts folder
-        with self._faults():
+        with faults.mapped(self):
             if not self._migrated:
                 self._prepare(write)
             con = self._open(write)
         try:
-            with self._faults():
+            with faults.mapped(self):
                 yield con
         finally:
             with _OPEN_CLOSE:
                 self._release(con)
-
-    @contextmanager
-    def _faults(self) -> Iterator[None]:
-        try:
-            yield
-        except (duckdb.Error, OSError) as exc:
-            mapped = faults.translate(exc, self.db_path, self.read_only)
-            if mapped is None:
-                raise
-            raise mapped from None
 
     def _prepare(self, write: bool) -> None:
         """This object's first opening: migrate the store and mark stale runs, taking a writer's turn
@@ -268,7 +260,7 @@ class Workspace:
                 if held_write or self.read_only or not (pending(con) or catalog.stale_runs(con)):
                     migrate(con, read_only=self.read_only)
                     if held_write:
-                        _mark_stale_runs(con)
+                        mark_stale_runs(con)
                     self._migrated = True
                     return
             finally:
@@ -276,25 +268,14 @@ class Workspace:
                     self._release(con)
 
     def discard_if_empty(self, created_root: bool) -> None:
-        """Remove a store that a failed first write just created (no datasets in it), so a refused
-        ingest into a new folder leaves nothing behind; ``created_root``: the folder was new too."""
+        """Remove a store that a failed first write just created (see ``upkeep.discard_if_empty``)."""
+        from curate.store.upkeep import discard_if_empty
+
         with _OPEN_CLOSE:
-            if _ATTACHED.get(self._alias) or not self.db_path.exists():
+            if _ATTACHED.get(self._alias):
                 return
-        try:
-            with self.connect() as con:
-                if con.execute("SELECT count(*) FROM datasets").fetchall()[0][0]:
-                    return
-        except duckdb.Error:
-            return
-        for path in (self.db_path, self.db_path.with_name(DB_NAME + ".wal"), *(self.root / f for f in gate.FILES)):
-            path.unlink(missing_ok=True)
-        self._migrated = False
-        for folder in (self.artifacts, self.root) if created_root else (self.artifacts,):
-            try:
-                folder.rmdir()  # only if empty
-            except OSError:
-                pass
+        if discard_if_empty(self, created_root):
+            self._migrated = False
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -302,18 +283,6 @@ class Workspace:
         with self.connect() as con:
             with transaction(con):
                 yield con
-
-
-def _mark_stale_runs(con: duckdb.DuckDBPyConnection) -> None:
-    """On a process's first opening of a store: runs left 'running' by a dead process become 'interrupted'."""
-    from curate.store import catalog
-
-    if catalog.stale_runs(con):
-        try:
-            with transaction(con):
-                catalog.mark_interrupted(con)
-        except duckdb.Error:  # a concurrent writer or a read-only store: the next run marks them
-            pass
 
 
 @contextmanager
@@ -326,22 +295,3 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
         con.execute("ROLLBACK")
         raise
     con.execute("COMMIT")
-
-
-T = TypeVar("T")
-
-
-def retry_conflicts(fn: Callable[[], T], attempts: int = 30) -> T:
-    """Run a write transaction, retrying DuckDB's optimistic-concurrency conflicts briefly.
-
-    Threads of one process (Streamlit sessions, labelling annotators, a training worker's progress
-    writes) may write the same table at once; DuckDB aborts the loser with a conflict.
-    """
-    for attempt in range(attempts):
-        try:
-            return fn()
-        except duckdb.TransactionException as exc:
-            if "conflict" not in str(exc).lower() or attempt == attempts - 1:
-                raise
-            time.sleep(0.005 * (attempt + 1))
-    raise AssertionError("unreachable")
