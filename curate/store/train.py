@@ -190,3 +190,12 @@ def provenance(con: duckdb.DuckDBPyConnection, example_ids: Sequence[int]) -> di
                                   WHERE example_id IN (SELECT unnest(?::BIGINT[])) ORDER BY kind""", [ids])):
         found[r["example_id"]]["issues"].append(r["kind"] + (f" ({r['reason']})" if r["reason"] else ""))
     return found
+
+
+def reopen(con: duckdb.DuckDBPyConnection, run_id: int, from_step: int) -> None:
+    """Queue a stopped run again to resume from the checkpoint at ``from_step``: its loss curve past
+    that step is dropped (the resumed run writes it again)."""
+    con.execute("DELETE FROM train_progress WHERE run_id = ? AND step > ?", [run_id, from_step])
+    con.execute("UPDATE runs SET status = 'queued', message = NULL, finished_at = NULL WHERE id = ?", [run_id])
+    con.execute("""UPDATE model_runs SET cancel_requested = false, pid = NULL, phase = 'queued', step = ?,
+                   eta_seconds = NULL, updated_at = ? WHERE run_id = ?""", [from_step, datetime.now(), run_id])
