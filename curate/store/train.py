@@ -199,3 +199,19 @@ def reopen(con: duckdb.DuckDBPyConnection, run_id: int, from_step: int) -> None:
     con.execute("UPDATE runs SET status = 'queued', message = NULL, finished_at = NULL WHERE id = ?", [run_id])
     con.execute("""UPDATE model_runs SET cancel_requested = false, pid = NULL, phase = 'queued', step = ?,
                    eta_seconds = NULL, updated_at = ? WHERE run_id = ?""", [from_step, datetime.now(), run_id])
+
+
+SEARCH_KIND = "search"
+
+
+def create_search(con: duckdb.DuckDBPyConnection, dataset_id: int, record: dict[str, Any],
+                  libraries: dict[str, str]) -> int:
+    """A hyperparameter search: a ``runs`` row of kind 'search'; its trials are model runs whose params
+    carry ``{"search": {"id": <this id>, "trial": n}}``; ``counters`` get the trials and the best run."""
+    return start_run(con, SEARCH_KIND, dataset_id, record, libraries)
+
+
+def list_searches(con: duckdb.DuckDBPyConnection, dataset_id: int) -> list[dict[str, Any]]:
+    rows = _rows(con.execute("SELECT id, status, message, params, counters, started_at, finished_at FROM runs "
+                             "WHERE kind = ? AND dataset_id = ? ORDER BY id", [SEARCH_KIND, dataset_id]))
+    return [_decode(r) for r in rows]

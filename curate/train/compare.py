@@ -51,9 +51,12 @@ def metrics_of(workspace: Workspace, dataset: str) -> list[str]:
     return sorted(names, key=lambda m: (order.index(m) if m in order else len(order), m))
 
 
-def leaderboard(workspace: Workspace, dataset: str, metric: str = "accuracy") -> list[dict[str, Any]]:
+def leaderboard(workspace: Workspace, dataset: str, metric: str = "accuracy", *,
+                best_trials: bool = False) -> list[dict[str, Any]]:
     """One row per (finished run, eval set) with the run's version, kind and ``metric``; best first within
-    each eval set. Baselines and fine-tunes are kept apart by ``kind``."""
+    each eval set. Baselines and fine-tunes are kept apart by ``kind``. With ``best_trials`` a
+    hyperparameter search counts once, by its best trial (chosen on validation): versions are ranked
+    by their best setting, not by one lucky trial on the eval set."""
     with workspace.connect() as con:
         ds = catalog.get_dataset(con, dataset)
         rows = store.eval_results(con, dataset_id=ds["id"])
@@ -65,6 +68,11 @@ def leaderboard(workspace: Workspace, dataset: str, metric: str = "accuracy") ->
     board = [{"run": r["run_id"], "version": r["version"], "kind": r["kind"], "eval_set": r["eval_set"],
               "metric": metric, "value": r["value"], "model": model_label(r), "started": r["started_at"]}
              for r in rows if r["metric"] == metric and r["status"] == "done"]
+    if best_trials:
+        from curate.train.search import best_trials as marked
+
+        best, trials = marked(workspace, dataset)
+        board = [r for r in board if r["run"] in best or r["run"] not in trials]
     sign = 1 if HIGHER_IS_BETTER.get(metric, True) else -1
     board.sort(key=lambda r: (r["eval_set"], r["kind"], -sign * (r["value"] if r["value"] is not None else -np.inf)))
     return board
