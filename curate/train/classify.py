@@ -114,8 +114,9 @@ def train(train_rows: Sequence[dict], val_rows: Sequence[dict], params: TrainPar
     index = {c: i for i, c in enumerate(classes)}
     feats = encode(tokenizer, [r["text"] for r in rows], [index[str(r["label"])] for r in rows], params.max_length)
     val = [r for r in val_rows if r.get("label") is not None and str(r["label"]) in index]
-    validation = Validation(encode(tokenizer, [r["text"] for r in val], [index[str(r["label"])] for r in val],
-                                   params.max_length), "accuracy", True, accuracy)
+    val_feats = encode(tokenizer, [r["text"] for r in val], [index[str(r["label"])] for r in val],
+                       params.max_length) if val else []
+    validation = Validation(val_feats, "accuracy", True, accuracy)
     clf = Classifier(model, tokenizer, classes, device)
     with fit_folder(folder) as (where, keep):
         clf.fit = fit(model, feats, collator(tokenizer), params, device, where, validation=validation,

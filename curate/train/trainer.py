@@ -85,6 +85,12 @@ class CurateTrainer(Trainer):
         super().__init__(*args, **kwargs)
         self.curate_params, self.lengths = params, lengths
         self.checkpoint_seconds = 0.0
+        # Trainer hands ``num_items_in_batch`` to models that take ``**kwargs`` and then leaves the loss
+        # unscaled under gradient accumulation; a causal LM sums its token losses by it, but a sequence
+        # classifier ignores it and averages per batch: 4 accumulated batches gave 4x the loss and
+        # gradient (tests/test_train_controls.py). Only causal LMs get it.
+        self.model_accepts_loss_kwargs = self.model_accepts_loss_kwargs and \
+            type(self.model).__name__.endswith("ForCausalLM")
 
     def _get_train_sampler(self, train_dataset=None):
         return BatchOrderSampler(self.lengths, self.curate_params)
@@ -219,10 +225,11 @@ def build(model, features, collate, params: TrainParams, device: Device, folder:
 
 
 def last_checkpoint(folder: Path) -> Path | None:
-    from transformers.trainer_utils import get_last_checkpoint
-
-    found = get_last_checkpoint(str(folder)) if folder.is_dir() else None
-    return Path(found) if found else None
+    """The checkpoint of the highest step that was written whole (its ``trainer_state.json``, written
+    last, is there): a worker killed while saving leaves the previous one to resume from."""
+    whole = [p for p in folder.glob("checkpoint-*") if (p / "trainer_state.json").exists()
+             and p.name.rsplit("-", 1)[-1].isdigit()]
+    return max(whole, key=lambda p: int(p.name.rsplit("-", 1)[-1]), default=None)
 
 
 def result_of(trainer: CurateTrainer, tracker: Tracker, checkpoint: Path | None) -> FitResult:
