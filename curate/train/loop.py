@@ -53,6 +53,7 @@ class FitResult:
 class Hooks:
     on_progress: Callable[[Progress], None] | None = None
     should_stop: Callable[[], bool] | None = None
+    on_checkpoint: Callable[[], None] | None = None   # a checkpoint was written: make progress durable
 
 
 @dataclass

@@ -41,7 +41,7 @@ class StoreReporter:
         self.seconds = 0.0  # time spent writing progress (the loop's only overhead over a bare loop)
 
     def hooks(self) -> Hooks:
-        return Hooks(on_progress=self.on_progress, should_stop=self.should_stop)
+        return Hooks(on_progress=self.on_progress, should_stop=self.should_stop, on_checkpoint=self.flush)
 
     def fit_options(self) -> dict[str, Any]:
         """The keyword arguments of ``classify.train`` / ``sft.train`` for this run."""

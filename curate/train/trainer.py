@@ -151,6 +151,11 @@ class Tracker(TrainerCallback):
             control.should_training_stop = True
             control.should_save = True  # a cancelled run resumes from where it stopped
 
+    def on_save(self, args, state, control, **kwargs):
+        self._emit()  # the step's point, if its evaluation came first
+        if self.hooks.on_checkpoint:
+            self.hooks.on_checkpoint()
+
     def on_log(self, args, state, control, logs=None, **kwargs):
         if not logs or "loss" not in logs:
             return
