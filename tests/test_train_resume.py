@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from curate import train, versions
+from curate.errors import InputError
 from curate.ingest import ingest
 from curate.store.workspace import Workspace
 from curate.train import TrainParams
@@ -59,6 +60,8 @@ def test_a_killed_worker_resumes_to_the_metrics_of_an_uninterrupted_run(small) -
     os.killpg(train.get(ws, run_id)["pid"], signal.SIGKILL)
     train.wait(ws, run_id, timeout=30)
     assert train.get(ws, run_id)["status"] == "failed"
+    with pytest.raises(InputError, match="only a failed or cancelled run resumes"):
+        train.resume(ws, whole)
 
     step = train.resume(ws, run_id)
     assert 64 <= step < 128
@@ -72,19 +75,21 @@ def test_a_killed_worker_resumes_to_the_metrics_of_an_uninterrupted_run(small) -
     assert not list(folder.glob("checkpoint-*"))                           # done: checkpoints removed
 
 
-@pytest.mark.slow
-def test_a_cancelled_run_keeps_a_checkpoint_and_resumes(small) -> None:
+def test_a_cancelled_fit_checkpoints_where_it_stopped_and_keeps_the_best(small, tmp_path) -> None:
+    from curate.train import classify
+    from curate.train.loop import Hooks
+    from curate.train.trainer import last_checkpoint
+
     ws, model = small
-    params = TrainParams(model=model, epochs=40, batch_size=4, lr=3e-3, max_length=32, patience=0, seed=1)
-    run_id = train.start(ws, "sst2:v1", params=params)
-    train.wait(ws, run_id, timeout=120, poll=0.2,
-               on_update=lambda r: r["step"] >= 20 and not r["cancel_requested"] and train.cancel(ws, run_id))
-    assert train.get(ws, run_id)["status"] == "cancelled"
-    with pytest.raises(Exception, match="only a failed or cancelled run resumes"):
-        train.resume(ws, train.create(ws, "sst2:v1", params=params))
-    step = train.resume(ws, run_id)
-    assert step >= 20
-    assert train.wait(ws, run_id, timeout=300)["status"] == "done"
+    rows, val = versions.load_rows(ws, "sst2:v1", split="train"), versions.load_rows(ws, "sst2:v1", split="validation")
+    calls = iter(range(1000))
+    params = TrainParams(model=model, epochs=10, batch_size=8, max_length=32, patience=0)
+    clf = classify.train(rows, val, params, folder=tmp_path / "run",
+                         hooks=Hooks(should_stop=lambda: next(calls) >= 20))  # cancel after step 21
+    assert clf.fit.cancelled and clf.fit.steps == 21
+    kept = sorted(int(p.name.split("-")[1]) for p in (tmp_path / "run").glob("checkpoint-*"))
+    assert kept[-1] == 21 and len(kept) <= 2 and clf.fit.best_step in kept  # the last and the best
+    assert last_checkpoint(tmp_path / "run").name == "checkpoint-21"
 
 
 @pytest.mark.slow
@@ -107,7 +112,7 @@ def test_a_search_of_three_trials_records_three_runs_and_marks_the_best(small) -
     from curate.train.search import search
 
     ws, model = small
-    params = TrainParams(model=model, epochs=2, batch_size=8, max_length=32, patience=0)
+    params = TrainParams(model=model, epochs=1, batch_size=8, max_length=32, patience=0)
     result = search(ws, "sst2:v1", params, "lr=1e-4:1e-2:log,batch_size=8|16", trials=3, sampler="random")
     assert len(result["trials"]) == 3 and result["status"] == "done"
     found = train.searches(ws, "sst2")

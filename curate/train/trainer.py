@@ -51,7 +51,9 @@ def arguments(params: TrainParams, device: Device, folder: Path, validation: Val
         activation_checkpointing=params.gradient_checkpointing,
         eval_strategy="steps" if evaluates else "no", eval_steps=every, save_steps=every,
         save_strategy="steps" if checkpoints or evaluates else "no",
-        save_total_limit=1, load_best_model_at_end=evaluates,
+        # best and last: with 2 Trainer keeps the best plus the newest (with 1 it would delete the last
+        # at the end of a cancelled run, leaving nothing to resume from)
+        save_total_limit=2 if evaluates else 1, load_best_model_at_end=evaluates,
         metric_for_best_model=validation.metric if evaluates else None,
         greater_is_better=validation.higher_is_better if evaluates else None,
         prediction_loss_only=bool(evaluates and validation.compute_metrics is None),
