@@ -75,7 +75,9 @@ def _settings(task: str) -> train.TrainParams:
     with st.expander("Settings", expanded=task != "classification"):
         for row in BASIC:
             for col, (name, label) in zip(st.columns(4), row):
-                values[name] = widget(col, train.TrainParams, name, label, key=f"train_{name}",
+                # the learning rate's default depends on the task: one widget (and state) per task
+                values[name] = widget(col, train.TrainParams, name, label,
+                                      key=f"train_{name}_{task}" if name == "lr" else f"train_{name}",
                                       default=default("lr", task) if name == "lr" else None,
                                       fmt="%.1e" if name == "lr" else None,
                                       placeholder="bundled MiniLM" if task == "classification"
