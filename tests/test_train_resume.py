@@ -78,7 +78,7 @@ def test_a_killed_worker_resumes_to_the_metrics_of_an_uninterrupted_run(small) -
 def test_a_cancelled_fit_checkpoints_where_it_stopped_and_keeps_the_best(small, tmp_path) -> None:
     from curate.train import classify
     from curate.train.loop import Hooks
-    from curate.train.trainer import last_checkpoint
+    from curate.train.checkpoints import last_checkpoint
 
     ws, model = small
     rows, val = versions.load_rows(ws, "sst2:v1", split="train"), versions.load_rows(ws, "sst2:v1", split="validation")

@@ -61,20 +61,27 @@ def start(workspace: Workspace, ref: str, *, baseline: bool = False, params: Tra
     return run_id
 
 
+def resumable(workspace: Workspace, run: dict) -> bool:
+    """Whether ``resume`` can continue this run: a failed or cancelled fine-tune with a checkpoint."""
+    from curate.train.checkpoints import last_checkpoint
+
+    return run["status"] in ("failed", "cancelled") and run["kind"] == "finetune" and \
+        last_checkpoint(run_folder(workspace, run["id"])) is not None
+
+
 def resume(workspace: Workspace, run_id: int) -> int:
     """Continue a failed (killed) or cancelled fine-tune from its last checkpoint, in a child process,
     under the same run id; the loss curve past the checkpoint is dropped and written again."""
-    from curate.train.trainer import last_checkpoint
+    from curate.train.checkpoints import last_checkpoint
 
     run = get(workspace, run_id)
     if run["status"] not in ("failed", "cancelled"):
         raise InputError(f"model run {run_id}", f"is {run['status']}; only a failed or cancelled run resumes",
                          fix="start a new run with `curate train`")
-    checkpoint = last_checkpoint(run_folder(workspace, run_id))
-    if run["kind"] != "finetune" or checkpoint is None:
+    if not resumable(workspace, run):
         raise InputError(f"model run {run_id}", "has no checkpoint to resume from",
                          fix="start a new run with `curate train`")
-    step = int(checkpoint.name.rsplit("-", 1)[-1])
+    step = int(last_checkpoint(run_folder(workspace, run_id)).name.rsplit("-", 1)[-1])
     retry_conflicts(lambda: write(workspace, lambda con: store.reopen(con, run_id, step)))
     proc = spawn(workspace, run_id, processes=int(run["params"].get("processes", 1)), resume=True)
     retry_conflicts(lambda: write(workspace, lambda con: store.set_pid(con, run_id, proc.pid)))

@@ -117,7 +117,8 @@ def fit(model, features: Sequence[dict[str, Any]], collate: Callable[[list], dic
     on cancel."""
     import gc
 
-    from curate.train.trainer import build, last_checkpoint, result_of
+    from curate.train.checkpoints import last_checkpoint
+    from curate.train.trainer import build, result_of
 
     trainer, tracker = build(model, features, collate, params, device, folder, validation, hooks or Hooks(),
                              checkpoints=keep)

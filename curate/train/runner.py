@@ -130,7 +130,8 @@ def execute(workspace: Workspace, run_id: int, *, resume: bool = False) -> dict[
     checkpoint of its folder); returns the finished run. Under torchrun, processes other than 0 only
     train (``_replica``); process 0 writes to the store, evaluates and saves."""
     from curate.train.launch import run_folder
-    from curate.train.trainer import remove_checkpoints, world_rank
+    from curate.train.checkpoints import remove_checkpoints
+    from curate.train.trainer import world_rank
 
     with workspace.connect() as con:
         run = store.get_model_run(con, run_id)

@@ -143,18 +143,22 @@ def search(workspace: Workspace, ref: str, params: TrainParams, space: str, *, t
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(direction="maximize", sampler=chosen)
     done: list[dict[str, Any]] = []
-    for _ in range(trials):
-        trial = study.ask()
-        values = {d.name: d.suggest(trial) for d in dims}
-        run_id = start(workspace, ref, params=params.model_copy(update=values),
-                       search={"id": search_id, "trial": trial.number})
-        run = on_trial(trial.number, run_id, values) if on_trial else wait(workspace, run_id)
-        score = objective(run)
-        study.tell(trial, score, state=None if score is not None else optuna.trial.TrialState.FAIL)
-        done.append({"trial": trial.number, "run": run_id, "params": values, "score": score, "status": run["status"]})
-        if run["status"] == "cancelled":
-            break
-    return _finish(workspace, search_id, done)
+    try:
+        for _ in range(trials):
+            trial = study.ask()
+            values = {d.name: d.suggest(trial) for d in dims}
+            run_id = start(workspace, ref, params=params.model_copy(update=values),
+                           search={"id": search_id, "trial": trial.number})
+            run = on_trial(trial.number, run_id, values) if on_trial else wait(workspace, run_id)
+            score = objective(run)
+            study.tell(trial, score, state=None if score is not None else optuna.trial.TrialState.FAIL)
+            done.append({"trial": trial.number, "run": run_id, "params": values, "score": score,
+                         "status": run["status"]})
+            if run["status"] == "cancelled":
+                break
+    finally:  # also when interrupted (Ctrl-C): the record says how far it got
+        result = _finish(workspace, search_id, done, complete=len(done) == trials)
+    return result
 
 
 def objective(run: dict[str, Any]) -> float | None:
@@ -179,14 +183,15 @@ def _record(workspace: Workspace, ref: str, params: TrainParams, space: str, sam
                                                                                     libraries())))
 
 
-def _finish(workspace: Workspace, search_id: int, done: list[dict[str, Any]]) -> dict[str, Any]:
+def _finish(workspace: Workspace, search_id: int, done: list[dict[str, Any]], *, complete: bool) -> dict[str, Any]:
     scored = [t for t in done if t["score"] is not None]
     best = max(scored, key=lambda t: t["score"]) if scored else None
     counters = {"trials": done, "best_run": best["run"] if best else None,
                 "best_score": best["score"] if best else None}
-    status = "done" if best else "failed"
+    status = "cancelled" if not complete else "done" if best else "failed"
+    message = None if complete else f"stopped after {len(done)} trial(s)"
     retry_conflicts(lambda: write(workspace, lambda con: catalog.finish_run(
-        con, search_id, counters, status=status, message=None if best else "no trial finished")))
+        con, search_id, counters, status=status, message=message or (None if best else "no trial finished"))))
     return {"id": search_id, "status": status, **counters}
 
 

@@ -231,14 +231,6 @@ def build(model, features, collate, params: TrainParams, device: Device, folder:
     return trainer, tracker
 
 
-def last_checkpoint(folder: Path) -> Path | None:
-    """The checkpoint of the highest step that was written whole (its ``trainer_state.json``, written
-    last, is there): a worker killed while saving leaves the previous one to resume from."""
-    whole = [p for p in folder.glob("checkpoint-*") if (p / "trainer_state.json").exists()
-             and p.name.rsplit("-", 1)[-1].isdigit()]
-    return max(whole, key=lambda p: int(p.name.rsplit("-", 1)[-1]), default=None)
-
-
 def result_of(trainer: CurateTrainer, tracker: Tracker, checkpoint: Path | None) -> FitResult:
     state = trainer.state
     steps = state.global_step
@@ -250,11 +242,3 @@ def result_of(trainer: CurateTrainer, tracker: Tracker, checkpoint: Path | None)
                        history=tracker.history)
     trainer.model.eval()
     return result
-
-
-def remove_checkpoints(folder: Path) -> None:
-    """Delete a finished run's checkpoints (its TensorBoard logs stay)."""
-    import shutil
-
-    for path in folder.glob("checkpoint-*"):
-        shutil.rmtree(path, ignore_errors=True)

@@ -191,6 +191,11 @@ def _finished(ws, run: dict) -> None:
     what = "baseline" if run["kind"] == "baseline" else "fine-tune"
     if run["status"] != "done":
         st.warning(f"Model run {run['id']} ({what} on {run['version']}) {run['status']}: {run['message'] or ''}")
+        if train.resumable(ws, run) and st.button("Resume from the last checkpoint", key=f"train_resume_{run['id']}",
+                                                  icon=":material/replay:"):
+            step = train.resume(ws, run["id"])
+            st.session_state["train_flash"] = f"Model run {run['id']} resumes from step {step}."
+            st.rerun()
         return
     scores = train.scores(ws, run["id"])
     st.markdown(f"Latest: **model run {run['id']}** · {what} on {run['version']} · {train.model_label(run)} · "
