@@ -13,6 +13,7 @@ from curate import train as training
 from curate.cli import command, err, out, _workspace
 from curate.cli_params import build, options_from, pairs
 from curate.errors import InputError
+from curate.train.search import DEFAULT_TRIALS, SAMPLERS
 
 
 def _fmt(value) -> str:
@@ -30,8 +31,10 @@ def train(
                                                                 "from its last checkpoint."),
     search: Optional[str] = typer.Option(None, "--search", help="Hyperparameter search space, e.g. "
                                          "lr=1e-5:1e-3:log,batch_size=16|32,warmup=0:0.2 (one model run per trial)."),
-    trials: Optional[int] = typer.Option(None, "--trials", help="Search: number of trials (default 10)."),
-    sampler: Optional[str] = typer.Option(None, "--sampler", help="Search: tpe | random | grid (default tpe)."),
+    trials: Optional[int] = typer.Option(None, "--trials", help=f"Search: number of trials (default {DEFAULT_TRIALS}; "
+                                                                "grid: every combination)."),
+    sampler: Optional[str] = typer.Option(None, "--sampler", help=f"Search: {' | '.join(SAMPLERS)} "
+                                                                  f"(default {SAMPLERS[0]})."),
     detach: bool = typer.Option(False, "--detach", help="Start the run and return; follow it with `curate runs`."),
     **given,
 ) -> None:

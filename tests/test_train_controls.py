@@ -127,3 +127,21 @@ def test_cli_reads_defaults_and_bounds_from_train_params() -> None:
         assert flag in help_text and text in help_text, flag
     out = CliRunner().invoke(app, ["train", "x:v1", "--arg", "lerning_rate=1"])
     assert out.exit_code == 1 and "--arg" in out.output and "did you mean learning_rate" in out.output
+
+
+def test_search_space_is_parsed_and_checked_against_train_params() -> None:
+    from curate.train.search import parse_space, sampler_for
+
+    dims = parse_space("lr=1e-5:1e-3:log,batch_size=16|32,warmup=0:0.2,epochs=1:3")
+    assert [(d.name, d.low, d.high, d.log, d.choices, d.integer) for d in dims] == [
+        ("lr", 1e-5, 1e-3, True, None, False), ("batch_size", None, None, False, (16, 32), False),
+        ("warmup", 0.0, 0.2, False, None, False), ("epochs", 1.0, 3.0, False, None, False)]
+    assert parse_space("schedule=linear|cosine")[0].choices == ("linear", "cosine")
+    for spec, message in (("lerning_rate=1:2", "not a searchable setting"), ("lr=1e-3:1e-5", "the range is empty"),
+                          ("batch_size=16|0", "greater than or equal to 1"), ("lr=1e-5", "expected a range"),
+                          ("schedule=linear|steep", "Input should be"), ("model=a|b", "not a searchable")):
+        with pytest.raises(InputError, match=message):
+            parse_space(spec)
+    with pytest.raises(InputError, match="grid search needs choices"):
+        sampler_for("grid", dims, 0)
+    assert type(sampler_for("grid", dims[1:2], 0)).__name__ == "GridSampler"

@@ -133,7 +133,7 @@ def search(workspace: Workspace, ref: str, params: TrainParams, space: str, *, t
     from curate.train.launch import start
     from curate.train.runner import wait
 
-    dims, sampler = parse_space(space), sampler or "tpe"
+    dims, sampler = parse_space(space), sampler or SAMPLERS[0]
     chosen = sampler_for(sampler, dims, params.seed)
     trials = trials or (grid_size(dims) if sampler == "grid" else DEFAULT_TRIALS)
     if not versions.load_rows(workspace, ref, split="validation"):
