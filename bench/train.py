@@ -70,6 +70,7 @@ def run_curate(ws: Workspace, params: TrainParams) -> dict:
     # that time is reported apart and left out of the throughput comparison.
     return {"loop_seconds": c["train_seconds"] - c["val_eval_seconds"] - c["checkpoint_seconds"],
             "checkpoint_seconds": c["checkpoint_seconds"], "wall": time.perf_counter() - started,
+            "cpu_seconds": c["train_cpu_seconds"],
             "write_seconds": c["progress_write_seconds"], "val_eval_seconds": c["val_eval_seconds"],
             "accuracy": train.scores(ws, run_id)["sst2-dev"]["accuracy"], "steps": c["steps"]}
 
@@ -106,7 +107,7 @@ def run_plain(ws: Workspace, params: TrainParams) -> dict:
     sched = get_linear_schedule_with_warmup(opt, math.ceil(params.warmup * steps), steps)
     torch.manual_seed(params.seed)  # as Trainer does before training: the same dropout masks
     model.train()
-    loop_start = time.perf_counter()
+    loop_start, cpu_start = time.perf_counter(), time.process_time()
     step, epoch = 0, 0
     while step < steps:
         order = torch.randperm(len(feats), generator=torch.Generator().manual_seed(params.seed + epoch)).tolist()
@@ -122,7 +123,7 @@ def run_plain(ws: Workspace, params: TrainParams) -> dict:
             opt.zero_grad(set_to_none=True)
             step += 1
         epoch += 1
-    loop = time.perf_counter() - loop_start
+    loop, cpu = time.perf_counter() - loop_start, time.process_time() - cpu_start
     model.eval()
     correct = 0
     with torch.inference_mode():
@@ -132,7 +133,8 @@ def run_plain(ws: Workspace, params: TrainParams) -> dict:
                         return_tensors="pt")
             pred = model(**batch).logits.argmax(-1).tolist()
             correct += sum(classes[p] == r["label"] for p, r in zip(pred, chunk))
-    return {"loop_seconds": loop, "wall": time.perf_counter() - started, "accuracy": correct / len(dev),
+    return {"loop_seconds": loop, "cpu_seconds": cpu, "wall": time.perf_counter() - started,
+            "accuracy": correct / len(dev),
             "steps": step}
 
 
@@ -158,17 +160,19 @@ def main() -> None:
                 res = fn(ws, params)
                 res["examples_per_s"] = n * args.epochs / res["loop_seconds"]
                 results[name].append(res)
-                print(f"repeat {r + 1} {name:6s}: loop {res['loop_seconds']:.1f}s ({res['examples_per_s']:.1f} ex/s), "
+                print(f"repeat {r + 1} {name:6s}: loop {res['loop_seconds']:.1f}s ({res['examples_per_s']:.1f} ex/s, "
+                      f"CPU {res['cpu_seconds']:.1f}s), "
                       f"wall {res['wall']:.1f}s, dev accuracy {res['accuracy']:.4f}", flush=True)
     best = {k: min(v, key=lambda x: x["loop_seconds"]) for k, v in results.items()}
     ratio = best["curate"]["loop_seconds"] / best["plain"]["loop_seconds"]
     writes = best["curate"]["write_seconds"] / best["curate"]["loop_seconds"]
+    cpu_ratio = min(r["cpu_seconds"] for r in results["curate"]) / min(r["cpu_seconds"] for r in results["plain"])
     with_checkpoint = (best["curate"]["loop_seconds"] + best["curate"]["checkpoint_seconds"]) / best["plain"]["loop_seconds"]
     summary = {"train_rows": n, "epochs": args.epochs, "lr": args.lr, "batch_size": args.batch_size,
                "max_length": args.max_length, "threads": __import__("torch").get_num_threads(),
                "plain_examples_per_s": best["plain"]["examples_per_s"],
                "curate_examples_per_s": best["curate"]["examples_per_s"], "time_ratio_curate_over_plain": ratio,
-               "time_ratio_with_checkpoint": with_checkpoint, "checkpoint_seconds": best["curate"]["checkpoint_seconds"],
+               "time_ratio_with_checkpoint": with_checkpoint, "cpu_time_ratio": cpu_ratio, "checkpoint_seconds": best["curate"]["checkpoint_seconds"],
                "progress_write_share": writes,
                "curate_dev_accuracy": best["curate"]["accuracy"], "plain_dev_accuracy": best["plain"]["accuracy"],
                "curate_dev_accuracy_all": [r["accuracy"] for r in results["curate"]]}
@@ -179,6 +183,8 @@ def main() -> None:
     print(f"plain PyTorch loop:        {summary['plain_examples_per_s']:.1f} examples/s")
     print(f"curate fine-tune (Trainer): {summary['curate_examples_per_s']:.1f} examples/s")
     print(f"time ratio curate/plain: {ratio:.3f} (overhead {100 * (ratio - 1):+.1f} %, goal <= +5 %)")
+    print(f"CPU-time ratio curate/plain (training loop, the checkpoint included; steadier than wall time on a "
+          f"shared machine): {cpu_ratio:.3f}")
     print(f"with the end-of-epoch checkpoint ({best['curate']['checkpoint_seconds']:.1f} s, model + optimiser state): "
           f"{with_checkpoint:.3f}")
     print(f"inside curate's loop, writing progress to the store took {100 * writes:.2f} % of the loop time "

@@ -46,6 +46,7 @@ class FitResult:
     eval_seconds: float = 0.0          # part of ``seconds`` spent evaluating on validation
     checkpoint_seconds: float = 0.0    # part of ``seconds`` spent writing checkpoints
     resumed_from: int | None = None    # the checkpoint's step when the run was resumed
+    cpu_seconds: float = 0.0           # this process's CPU time during the fit (all its threads)
     history: list[Progress] = field(default_factory=list)
 
 

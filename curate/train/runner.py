@@ -287,7 +287,7 @@ def _fit_counters(fit) -> dict[str, Any]:
     """What every fine-tune records about its training loop."""
     return {"steps": fit.steps, "stopped_early": fit.stopped_early, "train_seconds": round(fit.seconds, 2),
             "val_eval_seconds": round(fit.eval_seconds, 2), "checkpoint_seconds": round(fit.checkpoint_seconds, 2),
-            "resumed_from_step": fit.resumed_from}
+            "resumed_from_step": fit.resumed_from, "train_cpu_seconds": round(fit.cpu_seconds, 2)}
 
 
 def _classifier(train_rows, val_rows, sets, params, device, reporter, folder, counters):

@@ -133,9 +133,11 @@ class Tracker(TrainerCallback):
         self.best_step: int | None = None
         self.eval_seconds = 0.0
         self.started, self.first_step, self.seconds = time.perf_counter(), 0, 0.0
+        self.cpu_started, self.cpu_seconds = time.process_time(), 0.0
 
     def on_train_begin(self, args, state, control, **kwargs):
         self.started, self.first_step = time.perf_counter(), state.global_step
+        self.cpu_started = time.process_time()
         if state.best_metric is not None and self.validation:  # resumed: the best so far is in the state
             v = self.validation
             self.best_score = state.best_metric if v.higher_is_better else -state.best_metric
@@ -143,6 +145,7 @@ class Tracker(TrainerCallback):
 
     def on_train_end(self, args, state, control, **kwargs):
         self.seconds = time.perf_counter() - self.started
+        self.cpu_seconds = time.process_time() - self.cpu_started
 
     def on_step_end(self, args, state, control, **kwargs):
         stop = bool(self.hooks.should_stop and self.hooks.should_stop())
@@ -239,6 +242,7 @@ def result_of(trainer: CurateTrainer, tracker: Tracker, checkpoint: Path | None)
                        best_val_score=tracker.best_score, best_step=tracker.best_step,
                        eval_seconds=tracker.eval_seconds, checkpoint_seconds=trainer.checkpoint_seconds,
                        resumed_from=int(checkpoint.name.split("-")[-1]) if checkpoint else None,
+                       cpu_seconds=tracker.cpu_seconds,
                        history=tracker.history)
     trainer.model.eval()
     return result
