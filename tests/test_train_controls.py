@@ -108,12 +108,16 @@ def test_training_arguments_come_from_params_and_pass_through_by_name(tmp_path) 
         TrainParams(args={"learning_rate": 0.1})
 
 
-def test_precision_fp16_is_refused_without_a_gpu_and_auto_is_fp32_on_cpu() -> None:
+def test_precision_fp16_is_refused_without_a_gpu_and_bf16_runs_on_cpu(model, rows) -> None:
     from curate.train.device import choose_device
 
     assert choose_device("auto").precision == "fp32"
     with pytest.raises(InputError, match="fp16 mixed precision needs a CUDA GPU"):
         choose_device("fp16")
+    clf = _fit(rows, model=model, precision="bf16", max_steps=2)
+    assert str(clf.device) == "cpu (bf16)" and clf.fit.steps == 2
+    preds, probs, _ = classify.predict(clf, [r["text"] for r in rows[:4]], TrainParams(max_length=32))
+    assert len(preds) == 4 and probs.shape == (4, 2)
 
 
 def test_cli_reads_defaults_and_bounds_from_train_params() -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+
 from transformers import EarlyStoppingCallback, PrinterCallback, Trainer, TrainerCallback, TrainingArguments
 
 from curate.train.device import Device
