@@ -2,7 +2,10 @@
 
 - ``start(workspace, "sst2:v2", baseline=False, params=TrainParams(...))`` records a model run and
   trains it in a child process (``python -m curate.train.worker``); ``wait``/``get``/``cancel`` follow it.
-- ``execute(workspace, run_id)`` runs a recorded run in this process (what the worker does).
+- ``execute(workspace, run_id)`` runs a recorded run in this process (what the worker does);
+  ``resume(workspace, run_id)`` continues a killed or cancelled one from its last checkpoint.
+- ``search.search(workspace, ref, params, "lr=1e-5:1e-3:log", trials=8)`` runs an Optuna search whose
+  trials are model runs; ``searches`` lists them with the best marked.
 - ``leaderboard``, ``flips``, ``nearest_training_rows`` compare runs (see ``compare``).
 
 Heavy libraries (torch, transformers, sklearn) are imported inside the functions that use them.
