@@ -149,3 +149,25 @@ def test_search_space_is_parsed_and_checked_against_train_params() -> None:
     with pytest.raises(InputError, match="grid search needs choices"):
         sampler_for("grid", dims, 0)
     assert type(sampler_for("grid", dims[1:2], 0)).__name__ == "GridSampler"
+
+
+def test_cli_search_refuses_a_version_without_validation_and_unknown_settings(workspace, tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from curate import versions
+    from curate.cli import app
+    from curate.ingest import ingest
+    from curate.train import searches
+
+    lines = (SAMPLE / "sst2_sentences.jsonl").read_text().splitlines()[:20]
+    (tmp_path / "s.jsonl").write_text("\n".join(lines) + "\n")
+    ingest(workspace, [tmp_path / "s.jsonl"], "sst2")
+    versions.create_version(workspace, "sst2", "v1", split=(1, 0, 0))
+    base = ["-w", str(workspace.root), "train", "sst2:v1"]
+    out = CliRunner().invoke(app, [*base, "--search", "lr=1e-5:1e-3:log"])
+    assert out.exit_code == 1 and "chooses on the validation split" in out.output
+    out = CliRunner().invoke(app, [*base, "--search", "lerning_rate=1e-5:1e-3"])
+    assert out.exit_code == 1 and "not a searchable setting" in out.output
+    out = CliRunner().invoke(app, [*base, "--search", "lr=1e-5:1e-3", "--sampler", "grid"])
+    assert out.exit_code == 1 and "grid search needs choices" in out.output
+    assert searches(workspace, "sst2") == []  # nothing recorded by a refused search
