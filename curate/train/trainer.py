@@ -84,9 +84,9 @@ class BatchOrderSampler:
 class CurateTrainer(Trainer):
     """Trainer with curate's batch order, the exponential schedule, and checkpoint timing."""
 
-    def __init__(self, *args, params: TrainParams, lengths: list[int], **kwargs) -> None:
+    def __init__(self, *args, params: TrainParams, lengths: list[int], before_save=None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.curate_params, self.lengths = params, lengths
+        self.curate_params, self.lengths, self.before_save = params, lengths, before_save
         self.checkpoint_seconds = 0.0
         # Trainer hands ``num_items_in_batch`` to models that take ``**kwargs`` and then leaves the loss
         # unscaled under gradient accumulation; a causal LM sums its token losses by it, but a sequence
@@ -107,6 +107,8 @@ class CurateTrainer(Trainer):
         return super().create_scheduler(num_training_steps, optimizer)
 
     def _save_checkpoint(self, model, trial) -> None:
+        if self.before_save:
+            self.before_save()
         started = time.perf_counter()
         super()._save_checkpoint(model, trial)
         self.checkpoint_seconds += time.perf_counter() - started
@@ -157,7 +159,9 @@ class Tracker(TrainerCallback):
             control.should_training_stop = True
             control.should_save = True  # a cancelled run resumes from where it stopped
 
-    def on_save(self, args, state, control, **kwargs):
+    def before_save(self) -> None:
+        """Called just before a checkpoint is written: the curve up to it is made durable first, so a
+        worker killed at any moment leaves no checkpoint whose steps are missing from the store."""
         self._emit()  # the step's point, if its evaluation came first
         if self.hooks.on_checkpoint:
             self.hooks.on_checkpoint()
@@ -229,7 +233,7 @@ def build(model, features, collate, params: TrainParams, device: Device, folder:
     trainer = CurateTrainer(model=model, args=args, data_collator=collate, train_dataset=list(features),
                             eval_dataset=list(validation.features) if tracker.validation else None,
                             compute_metrics=validation.compute_metrics if tracker.validation else None,
-                            callbacks=callbacks, params=params,
+                            callbacks=callbacks, params=params, before_save=tracker.before_save,
                             lengths=[len(f["input_ids"]) for f in features])
     trainer.remove_callback(PrinterCallback)  # progress reaches the store (and TensorBoard), not stdout
     return trainer, tracker
