@@ -21,13 +21,16 @@ from curate.ops.report import Report, mark as mark_examples
 def run(recipe: Path = typer.Argument(..., help="Recipe file, e.g. pipelines/classification.yaml."),
         dataset: str = typer.Option(..., "--dataset", "-d", help="Dataset to clean and score."),
         force: bool = typer.Option(False, "--force", help="Run even when an identical run exists."),
-        samples: int = typer.Option(3, "--samples", min=0, max=50, help="Dropped rows shown per reason.")) -> None:
+        samples: int = typer.Option(3, "--samples", min=0, max=50, help="Dropped rows shown per reason."),
+        engine: str = typer.Option("local", "--engine", help="local | ray (the same operators on Ray Data)."),
+        address: Optional[str] = typer.Option(None, "--address", help="Ray cluster to join, HOST:PORT from "
+                                              "`ray start --head` (default: a local Ray on this machine's cores).")) -> None:
     """Run a recipe on a dataset: edits, signals and issues, with a filtering report."""
     ws = _workspace()
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=err, transient=True) as bar:
         job = bar.add_task("starting", total=None)
-        result = library.run_recipe(ws, recipe, dataset, force=force,
+        result = library.run_recipe(ws, recipe, dataset, force=force, engine=engine, address=address,
                                 progress=lambda label, done, total: bar.update(job, description=label,
                                                                                completed=done, total=total))
     if result.skipped:

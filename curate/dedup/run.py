@@ -129,45 +129,99 @@ def _libraries() -> dict[str, str]:
 
 def run_dedup(workspace: Workspace, dataset: str, *, method: str = "minhash", threshold: float | None = None,
               ngram: int = 5, shingle: str = "word", num_perm: int = 128, fields: list[str] | str | None = None,
-              neighbors: int = 20, progress: Progress = _noop) -> DedupReport:
-    """Find a dataset's duplicate clusters and store them as a new run (decisions re-applied)."""
+              neighbors: int = 20, progress: Progress = _noop, engine: str = "local", address: str | None = None,
+              workers: int | None = None) -> DedupReport:
+    """Find a dataset's duplicate clusters and store them as a new run (decisions re-applied).
+
+    ``engine="ray"`` finds the clusters on Ray Data (``curate.engine.ray_dedup``; exact and minhash);
+    the clusters, decisions and write-back below are the same for both engines.
+    """
     started = time.perf_counter()
     progress("reading", 0, 0)
     with workspace.connect() as con:
         ds = catalog.get_dataset(con, dataset)
         params = make_params(ds["task"], method=method, threshold=threshold, ngram=ngram, shingle=shingle,
                              num_perm=num_perm, fields=fields, neighbors=neighbors, dataset=dataset)
-        table = store.doc_texts(con, ds["id"], ds["task"], list(params.fields))
+        scale_out = _engine(engine, params, dataset)
+        if scale_out:
+            shards = scale_out.export_shards(workspace, con, ds["id"], ds["task"], list(params.fields))
+        else:
+            table = store.doc_texts(con, ds["id"], ds["task"], list(params.fields))
         decisions = _decisions(store.decisions(con, ds["id"]))
     with workspace.transaction() as con:
         run_id = catalog.start_run(con, "dedup", ds["id"], params.model_dump(mode="json"), _libraries())
     try:
-        ids = table.column("id").to_numpy()
-        graph = find_pairs(workspace, table.column("text").combine_chunks(), params, progress=progress)
-        progress("clustering", 0, len(graph.pairs))
-        groups = [[int(ids[i]) for i in g] for g in components(len(ids), graph.pairs)]
-        matched = match_decisions(groups, decisions)
-        position = {int(x): i for i, x in enumerate(ids)}
-        resolved = [resolve(g, m) for g, m in zip(groups, matched)]
-        clusters_t, members_t = _tables(resolved, lambda a, b: graph.similarity(position[a], position[b]))
-        flagged = sum(r == "dup" for r in members_t.column("role").to_pylist())
-        counters = {"total": len(ids), "compared": graph.compared, "candidates": int(graph.candidates),
-                    "verified": int(len(graph.pairs)), "clusters": len(groups),
-                    "in_clusters": int(sum(len(g) for g in groups)), "dropped_is_dup": int(flagged),
-                    "kept": len(ids) - int(flagged), "decisions_applied": sum(1 for m in matched if m)}
-        progress("writing", 0, len(groups))
-        with workspace.transaction() as con:
-            store.write_clusters(con, run_id, ds["id"], clusters_t, members_t, params.method)
-            catalog.finish_run(con, run_id, counters)
+        if scale_out:
+            with shards:
+                found = scale_out.find(shards.name, params, address=address, workers=workers, progress=progress)
+            total, groups = found.pop("total"), found.pop("groups")
+            sim = _member_similarity(workspace, ds, params, groups)
+        else:
+            ids = table.column("id").to_numpy()
+            graph = find_pairs(workspace, table.column("text").combine_chunks(), params, progress=progress)
+            progress("clustering", 0, len(graph.pairs))
+            groups = [[int(ids[i]) for i in g] for g in components(len(ids), graph.pairs)]
+            position = {int(x): i for i, x in enumerate(ids)}
+            total, found = len(ids), {"compared": graph.compared, "candidates": int(graph.candidates),
+                                      "verified": int(len(graph.pairs))}
+            sim = (lambda a, b: graph.similarity(position[a], position[b]))
+        counters = _store_clusters(workspace, ds["id"], run_id, params, groups, decisions, sim,
+                                   {"total": total, **found}, progress)
     except BaseException as exc:
         with workspace.transaction() as con:
             catalog.finish_run(con, run_id, {}, status="failed", message=str(exc).splitlines()[0] if str(exc) else
                                type(exc).__name__)
         raise
-    return DedupReport(run_id, dataset, params.method, params.model_dump(mode="json"), len(ids), graph.compared,
+    return DedupReport(run_id, dataset, params.method, params.model_dump(mode="json"), total, counters["compared"],
                        counters["candidates"], counters["verified"], counters["clusters"], counters["in_clusters"],
-                       int(flagged), counters["decisions_applied"], time.perf_counter() - started,
+                       counters["dropped_is_dup"], counters["decisions_applied"], time.perf_counter() - started,
                        [len(g) for g in groups])
+
+
+def _engine(engine: str, params: DedupParams, dataset: str):
+    """``None`` for the local engine, else the scale-out module."""
+    from curate.engine import ENGINES
+
+    if engine not in ENGINES:
+        raise DedupError(f"dedup {dataset}: unknown engine {engine!r}; fix: use one of {', '.join(ENGINES)}")
+    if engine == "local":
+        return None
+    if params.method == "semantic":
+        raise DedupError(f"dedup {dataset}: the Ray engine runs exact and minhash dedup; fix: --engine local "
+                         f"for semantic")
+    from curate.engine import ray_dedup
+
+    return ray_dedup
+
+
+def _member_similarity(workspace: Workspace, ds: dict[str, Any], params: DedupParams,
+                       groups: list[list[int]]) -> Callable[[int, int], float]:
+    """``sim(a, b)`` by example id for the members of ``groups`` (their texts only)."""
+    members = sorted(m for g in groups for m in g)
+    with workspace.connect() as con:
+        texts = store.doc_texts(con, ds["id"], ds["task"], list(params.fields), ids=members)
+    position = {int(x): i for i, x in enumerate(texts.column("id").to_pylist())}
+    sim = pair_similarity(workspace, texts.column("text").combine_chunks(), params)
+    return lambda a, b: sim(position[a], position[b])
+
+
+def _store_clusters(workspace: Workspace, dataset_id: int, run_id: int, params: DedupParams, groups: list[list[int]],
+                    decisions: list[Decision], sim: Callable[[int, int], float], counts: dict[str, int],
+                    progress: Progress) -> dict[str, Any]:
+    """Decisions re-applied to ``groups``, clusters, members and ``is_dup`` issues written with the counters."""
+    matched = match_decisions(groups, decisions)
+    resolved = [resolve(g, m) for g, m in zip(groups, matched)]
+    clusters_t, members_t = _tables(resolved, sim)
+    flagged = sum(r == "dup" for r in members_t.column("role").to_pylist())
+    counters = {"total": counts["total"], "compared": counts["compared"], "candidates": counts["candidates"],
+                "verified": counts["verified"], "clusters": len(groups),
+                "in_clusters": int(sum(len(g) for g in groups)), "dropped_is_dup": int(flagged),
+                "kept": counts["total"] - int(flagged), "decisions_applied": sum(1 for m in matched if m)}
+    progress("writing", 0, len(groups))
+    with workspace.transaction() as con:
+        store.write_clusters(con, run_id, dataset_id, clusters_t, members_t, params.method)
+        catalog.finish_run(con, run_id, counters)
+    return counters
 
 
 def _tables(resolved: list[Resolved], sim: Callable[[int, int], float]) -> tuple[pa.Table, pa.Table]:
