@@ -33,6 +33,9 @@ def dedup(
     fields: Optional[str] = typer.Option(None, "--fields", help="Fields compared, e.g. instruction,response "
                                          "(default: text; instruction,input; chat user turns)."),
     out_file: Optional[Path] = typer.Option(None, "--out", "-o", help="export: the JSONL file to write."),
+    engine: str = typer.Option("local", "--engine", help="local | ray (exact and minhash on Ray Data)."),
+    address: Optional[str] = typer.Option(None, "--address", help="Ray cluster to join, HOST:PORT from "
+                                          "`ray start --head` (default: a local Ray on this machine's cores)."),
 ) -> None:
     """Find exact, near (MinHash) or semantic duplicates and flag them (nothing is deleted);
     `curate dedup export DATASET --out FILE.jsonl` writes id, cluster and canonical per example."""
@@ -54,7 +57,7 @@ def dedup(
             bar.update(job, description=f"{target}: {stage}", completed=done, total=total or None)
 
         report = lib.run_dedup(ws, target, method=method, threshold=threshold, ngram=ngram, shingle=shingle,
-                               num_perm=num_perm, fields=fields, progress=progress)
+                               num_perm=num_perm, fields=fields, progress=progress, engine=engine, address=address)
     p = report.params
     how = {"exact": "normalised hash", "minhash": f"Jaccard ≥ {p['threshold']}, {p['ngram']}-{p['shingle']} "
            f"shingles, {p['num_perm']} perms", "semantic": f"cosine ≥ {p['threshold']}"}[report.method]

@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 
 from curate.dedup import minhash, semantic
 from curate.dedup.clusters import ACTIONS, Decision, Resolved, clusters_from_keys, components, match_decisions, resolve
+from curate.dedup.write import store_clusters
 from curate.dedup.params import DedupError, DedupParams, make_params
 from curate.dedup.shingles import jaccard, normalize, shingles
 from curate.errors import NotFound
@@ -165,7 +166,7 @@ def run_dedup(workspace: Workspace, dataset: str, *, method: str = "minhash", th
             total, found = len(ids), {"compared": graph.compared, "candidates": int(graph.candidates),
                                       "verified": int(len(graph.pairs))}
             sim = (lambda a, b: graph.similarity(position[a], position[b]))
-        counters = _store_clusters(workspace, ds["id"], run_id, params, groups, decisions, sim,
+        counters = store_clusters(workspace, ds["id"], run_id, params, groups, decisions, sim,
                                    {"total": total, **found}, progress)
     except BaseException as exc:
         with workspace.transaction() as con:
@@ -203,48 +204,6 @@ def _member_similarity(workspace: Workspace, ds: dict[str, Any], params: DedupPa
     position = {int(x): i for i, x in enumerate(texts.column("id").to_pylist())}
     sim = pair_similarity(workspace, texts.column("text").combine_chunks(), params)
     return lambda a, b: sim(position[a], position[b])
-
-
-def _store_clusters(workspace: Workspace, dataset_id: int, run_id: int, params: DedupParams, groups: list[list[int]],
-                    decisions: list[Decision], sim: Callable[[int, int], float], counts: dict[str, int],
-                    progress: Progress) -> dict[str, Any]:
-    """Decisions re-applied to ``groups``, clusters, members and ``is_dup`` issues written with the counters."""
-    matched = match_decisions(groups, decisions)
-    resolved = [resolve(g, m) for g, m in zip(groups, matched)]
-    clusters_t, members_t = _tables(resolved, sim)
-    flagged = sum(r == "dup" for r in members_t.column("role").to_pylist())
-    counters = {"total": counts["total"], "compared": counts["compared"], "candidates": counts["candidates"],
-                "verified": counts["verified"], "clusters": len(groups),
-                "in_clusters": int(sum(len(g) for g in groups)), "dropped_is_dup": int(flagged),
-                "kept": counts["total"] - int(flagged), "decisions_applied": sum(1 for m in matched if m)}
-    progress("writing", 0, len(groups))
-    with workspace.transaction() as con:
-        store.write_clusters(con, run_id, dataset_id, clusters_t, members_t, params.method)
-        catalog.finish_run(con, run_id, counters)
-    return counters
-
-
-def _tables(resolved: list[Resolved], sim: Callable[[int, int], float]) -> tuple[pa.Table, pa.Table]:
-    c_id, c_size, c_canon, c_status, c_dec = [], [], [], [], []
-    m_cl, m_ex, m_role, m_sim = [], [], [], []
-    for cid, r in enumerate(resolved, 1):
-        c_id.append(cid)
-        c_size.append(len(r.members))
-        c_canon.append(r.canonical_id)
-        c_status.append(r.status)
-        c_dec.append(r.decision_id)
-        anchor = r.canonical_id if r.canonical_id is not None else r.members[0]
-        for m in r.members:
-            m_cl.append(cid)
-            m_ex.append(m)
-            m_role.append(r.roles[m])
-            m_sim.append(1.0 if m == anchor else float(sim(anchor, m)))
-    clusters = pa.table({"cluster_id": pa.array(c_id, pa.int32()), "size": pa.array(c_size, pa.int32()),
-                         "canonical_id": pa.array(c_canon, pa.int64()), "status": pa.array(c_status, pa.string()),
-                         "decision_id": pa.array(c_dec, pa.int64())})
-    members = pa.table({"cluster_id": pa.array(m_cl, pa.int32()), "example_id": pa.array(m_ex, pa.int64()),
-                        "role": pa.array(m_role, pa.string()), "similarity": pa.array(m_sim, pa.float64())})
-    return clusters, members
 
 
 # --- reading results -------------------------------------------------------------------------------

@@ -57,10 +57,16 @@ def check_reachable(address: str) -> None:
 
 
 def _quiet_data(ray: Any, partitions: int) -> None:
+    """No progress bars; shuffles sized to the cluster. Measured here (2 cores, shared): a keyed
+    ``repartition`` of 3k rows took 3-7 s with the default SHUFFLE_V2 strategy, 0.1-0.2 s with HASH_SHUFFLE;
+    a 1k-row ``groupby`` with the default 200 partitions 8 s."""
+    from ray.data.context import ShuffleStrategy
+
     ctx = ray.data.DataContext.get_current()
     ctx.enable_progress_bars = False
     ctx.print_on_execution_start = False
-    ctx.default_hash_shuffle_parallelism = partitions   # 200 by default: 8 s for a 1k-row groupby here
+    ctx.default_hash_shuffle_parallelism = partitions
+    ctx.shuffle_strategy = ShuffleStrategy.HASH_SHUFFLE
 
 
 @contextmanager

@@ -28,7 +28,7 @@ from curate.dedup.shingles import Shingles, normalize, shingles
 from curate.engine.cluster import cluster
 from curate.engine.ray_components import components
 from curate.engine.ray_recipe import worker_errors
-from curate.engine.shards import write_shards
+from curate.engine.shards import read_shards, write_shards
 from curate.store import dedup as store
 
 Progress = Callable[[str, int, int], None]
@@ -169,7 +169,7 @@ def find(folder: str, params: DedupParams, *, address: str | None = None, worker
 
         def run() -> dict[str, Any]:
             say("ray: normalising, shingling, signing", 0, 0)
-            signed = ray.data.read_parquet(folder).map_batches(
+            signed = read_shards(ray, folder).map_batches(
                 _sign, fn_kwargs=kwargs, batch_format="pyarrow", batch_size=batch_rows, concurrency=workers,
                 num_cpus=1).materialize()
             compared = _where(signed, "nonempty").count()

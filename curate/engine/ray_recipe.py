@@ -16,7 +16,7 @@ from typing import Any, Callable
 import pyarrow as pa
 
 from curate.engine.cluster import EngineError, cluster, require_ray
-from curate.engine.shards import write_shards
+from curate.engine.shards import read_shards, write_shards
 from curate.ops import columns
 from curate.ops.recipe import Recipe, parse
 from curate.store import ops as store
@@ -68,7 +68,7 @@ def compute(recipe: Recipe, folder: str, task: str, *, address: str | None = Non
     with cluster(address) as ray:
         if progress:
             progress("ray: map_batches over shards", 0, 0)
-        out = mapped(ray, ray.data.read_parquet(folder), recipe, task, batch_rows=batch_rows, workers=workers)
+        out = mapped(ray, read_shards(ray, folder), recipe, task, batch_rows=batch_rows, workers=workers)
         tables = [pa.Table.from_batches([b]) if isinstance(b, pa.RecordBatch) else b
                   for b in worker_errors(ray, lambda: list(out.iter_batches(batch_size=None, batch_format="pyarrow")))]
     merged = pa.concat_tables(tables) if tables else columns.schema(recipe).empty_table()
