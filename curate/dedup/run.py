@@ -143,7 +143,7 @@ def run_dedup(workspace: Workspace, dataset: str, *, method: str = "minhash", th
         ds = catalog.get_dataset(con, dataset)
         params = make_params(ds["task"], method=method, threshold=threshold, ngram=ngram, shingle=shingle,
                              num_perm=num_perm, fields=fields, neighbors=neighbors, dataset=dataset)
-        scale_out = _engine(engine, params, dataset)
+        scale_out = _engine(engine, params, dataset, address)
         if scale_out:
             shards = scale_out.export_shards(workspace, con, ds["id"], ds["task"], list(params.fields))
         else:
@@ -179,7 +179,7 @@ def run_dedup(workspace: Workspace, dataset: str, *, method: str = "minhash", th
                        [len(g) for g in groups])
 
 
-def _engine(engine: str, params: DedupParams, dataset: str):
+def _engine(engine: str, params: DedupParams, dataset: str, address: str | None):
     """``None`` for the local engine, else the scale-out module."""
     from curate.engine import ENGINES
 
@@ -191,7 +191,11 @@ def _engine(engine: str, params: DedupParams, dataset: str):
         raise DedupError(f"dedup {dataset}: the Ray engine runs exact and minhash dedup; fix: --engine local "
                          f"for semantic")
     from curate.engine import ray_dedup
+    from curate.engine.cluster import check_reachable, require_ray
 
+    require_ray()
+    if address:
+        check_reachable(address)
     return ray_dedup
 
 

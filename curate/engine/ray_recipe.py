@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 import pyarrow as pa
 
-from curate.engine.cluster import EngineError, cluster, require_ray
+from curate.engine.cluster import EngineError, check_reachable, cluster, require_ray
 from curate.engine.shards import read_shards, write_shards
 from curate.ops import columns
 from curate.ops.recipe import Recipe, parse
@@ -25,13 +25,16 @@ from curate.store.workspace import Workspace
 Progress = Callable[[str, int, int], None]
 
 
-def check(recipe: Recipe) -> None:
-    """Refuse, before the store is touched, steps that need the whole dataset (or Ray itself)."""
+def check(recipe: Recipe, address: str | None = None) -> None:
+    """Refuse, before the store is touched, steps that need the whole dataset, a missing Ray and an
+    unreachable cluster."""
     for step in recipe.steps:
         if step.op.needs:
             raise EngineError(f"{recipe.path}: {step.label} needs {' and '.join(step.op.needs)} of the whole dataset, "
                               f"which the Ray engine does not gather; fix: run this recipe with --engine local")
     require_ray()
+    if address:
+        check_reachable(address)
 
 
 def export_shards(workspace: Workspace, con: Any, dataset_id: int, recipe: str,

@@ -230,7 +230,7 @@ def run_recipe(workspace: Workspace, recipe_path: str | Path, dataset: str, *, f
     with workspace.connect() as con:
         ds = catalog.get_dataset(con, dataset)
     recipe = recipes.load(recipe_path, task=ds["task"])   # whole-file validation before any write
-    scale_out = _engine(engine, recipe)
+    scale_out = _engine(engine, recipe, address)
     needs_marks = any("marks" in s.op.needs for s in recipe.steps)
     with workspace.connect() as con:
         input_fp = store.input_fingerprint(con, ds["id"], recipe.name, with_marks=needs_marks)
@@ -264,7 +264,7 @@ def run_recipe(workspace: Workspace, recipe_path: str | Path, dataset: str, *, f
     return RunResult(run_id, dataset, recipe.name, counters, seconds=time.monotonic() - started)
 
 
-def _engine(engine: str, recipe: Recipe):
+def _engine(engine: str, recipe: Recipe, address: str | None):
     """``None`` for the local engine, else the scale-out module (after it has accepted the recipe)."""
     from curate.engine import ENGINES
 
@@ -276,7 +276,7 @@ def _engine(engine: str, recipe: Recipe):
         return None
     from curate.engine import ray_recipe
 
-    ray_recipe.check(recipe)
+    ray_recipe.check(recipe, address)
     return ray_recipe
 
 
