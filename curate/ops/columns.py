@@ -79,12 +79,12 @@ def to_columns(outcome, recipe: Recipe) -> pa.Table:
 
 def from_columns(table: pa.Table, recipe: Recipe):
     """The ``Outcome`` of all rows of ``table`` (any order; rebuilt in id order)."""
-    from curate.ops.runner import Outcome, StepReport
+    from curate.ops.runner import Outcome
 
     table = table.sort_by("id")
     ids = table.column("id").to_numpy()
     n = len(ids)
-    edits, reports = [], {s.index: StepReport(s.index, s.op.name, s.op.kind) for s in recipe.steps}
+    edits, edited = [], {}
     for column, index, fld in edit_columns(recipe):
         col = table.column(column)
         changed = pc.is_valid(col)
@@ -93,20 +93,32 @@ def from_columns(table: pa.Table, recipe: Recipe):
             edits.append(pa.table({"example_id": part.column("id"),
                                    "field": pa.array([fld] * part.num_rows, pa.string()),
                                    "value": part.column(column),
-                                   "author": pa.array([f"op:{reports[index].op}"] * part.num_rows, pa.string())}))
-            reports[index].edited += part.num_rows
+                                   "author": pa.array([f"op:{recipe.steps[index - 1].op.name}"] * part.num_rows,
+                                                      pa.string())}))
+            edited[index] = edited.get(index, 0) + part.num_rows
     signals = {name: table.column(SIGNAL + name).to_numpy() for name in signal_names(recipe)}
     dropped_step = table.column("dropped_step").fill_null(0).to_numpy()
-    alive = np.ones(n, bool)
-    for f in recipe.filters:
-        here = dropped_step == f.index
-        r = reports[f.index]
-        r.rows_in, r.kept = int(alive.sum()), int((alive & ~here).sum())
-        if here.any():
-            r.dropped = {f.reads[1]: int(here.sum())}
-        alive &= ~here
+    steps, values = np.unique(dropped_step[dropped_step > 0], return_counts=True)
+    reports = step_reports(recipe, n, dict(zip(steps.tolist(), values.tolist())), edited)
     dropped = table.filter(pc.is_valid(table.column("issue")))
     issues = pa.table({"example_id": dropped.column("id"), "kind": dropped.column("issue"),
                        "reason": dropped.column("issue_detail"), "score": dropped.column("issue_score")})
     dropped_by = np.array(table.column("issue").to_pylist(), dtype=object)
-    return Outcome(ids, edits, signals, dropped_by, issues, list(reports.values()), dropped_step.astype(np.int32))
+    return Outcome(ids, edits, signals, dropped_by, issues, reports, dropped_step.astype(np.int32))
+
+
+def step_reports(recipe: Recipe, total: int, dropped: dict[int, int], edited: dict[int, int]) -> list:
+    """Per step: rows edited (mappers); rows in, kept and dropped (filters), from the number of rows each
+    filter step dropped (``dropped``: step index → rows) and of edits each mapper step made."""
+    from curate.ops.runner import StepReport
+
+    reports, alive = [], total
+    for s in recipe.steps:
+        r = StepReport(s.index, s.op.name, s.op.kind, edited=edited.get(s.index, 0))
+        if s.op.kind == "filter":
+            here = dropped.get(s.index, 0)
+            r.rows_in, r.kept = alive, alive - here
+            r.dropped = {s.reads[1]: here} if here else {}
+            alive -= here
+        reports.append(r)
+    return reports

@@ -73,13 +73,19 @@ class Outcome:
     dropped_at: np.ndarray              # per row: the index of the filter step that dropped it, else 0
 
     def counters(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"total": int(len(self.ids)), "kept": int(sum(r is None for r in self.dropped_by))}
-        for step in self.steps:
-            for reason, n in step.dropped.items():
-                out[f"dropped_{reason}"] = out.get(f"dropped_{reason}", 0) + n
-        out["edits"] = int(sum(t.num_rows for t in self.edits))
-        out["steps"] = [s.as_dict() for s in self.steps]
-        return out
+        return summarize(self.steps, total=len(self.ids), kept=int(sum(r is None for r in self.dropped_by)),
+                         edits=int(sum(t.num_rows for t in self.edits)))
+
+
+def summarize(steps: list[StepReport], *, total: int, kept: int, edits: int) -> dict[str, Any]:
+    """A run's counters: ``total``, ``kept``, ``dropped_<reason>``, ``edits`` and the per-step reports."""
+    out: dict[str, Any] = {"total": int(total), "kept": int(kept)}
+    for step in steps:
+        for reason, n in step.dropped.items():
+            out[f"dropped_{reason}"] = out.get(f"dropped_{reason}", 0) + n
+    out["edits"] = int(edits)
+    out["steps"] = [s.as_dict() for s in steps]
+    return out
 
 
 def _map_column(step: Step, values: list, fld: str, batch_rows: int) -> list:
