@@ -131,7 +131,7 @@ def _libraries() -> dict[str, str]:
 def run_dedup(workspace: Workspace, dataset: str, *, method: str = "minhash", threshold: float | None = None,
               ngram: int = 5, shingle: str = "word", num_perm: int = 128, fields: list[str] | str | None = None,
               neighbors: int = 20, progress: Progress = _noop, engine: str = "local", address: str | None = None,
-              workers: int | None = None) -> DedupReport:
+              workers: int | None = None, batch_rows: int = 10_000) -> DedupReport:
     """Find a dataset's duplicate clusters and store them as a new run (decisions re-applied).
 
     ``engine="ray"`` finds the clusters on Ray Data (``curate.engine.ray_dedup``; exact and minhash);
@@ -145,7 +145,7 @@ def run_dedup(workspace: Workspace, dataset: str, *, method: str = "minhash", th
                              num_perm=num_perm, fields=fields, neighbors=neighbors, dataset=dataset)
         scale_out = _engine(engine, params, dataset, address)
         if scale_out:
-            shards = scale_out.export_shards(workspace, con, ds["id"], ds["task"], list(params.fields))
+            shards = scale_out.export_shards(workspace, con, ds["id"], ds["task"], list(params.fields), batch_rows)
         else:
             table = store.doc_texts(con, ds["id"], ds["task"], list(params.fields))
         decisions = _decisions(store.decisions(con, ds["id"]))
@@ -154,7 +154,8 @@ def run_dedup(workspace: Workspace, dataset: str, *, method: str = "minhash", th
     try:
         if scale_out:
             with shards:
-                found = scale_out.find(shards.name, params, address=address, workers=workers, progress=progress)
+                found = scale_out.find(shards.name, params, address=address, workers=workers, batch_rows=batch_rows,
+                                       progress=progress)
             total, groups = found.pop("total"), found.pop("groups")
             sim = _member_similarity(workspace, ds, params, groups)
         else:
