@@ -75,6 +75,9 @@ def report(dataset: Optional[str] = typer.Argument(None, help="Dataset name."),
         from curate.engine.corpus import load_report
 
         rep = load_report(from_)
+        if rep is None:   # a corpus dedup's report: its counters
+            print(json.dumps(json.loads((from_ / "report.json").read_text(encoding="utf-8"))["counters"]))
+            return
     elif dataset is None:
         raise InputError("report", "no dataset given", fix="curate report DATASET, or curate report --from FOLDER")
     else:

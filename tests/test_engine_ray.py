@@ -144,3 +144,33 @@ def test_corpus_mode_round_trip(workspace, tmp_path) -> None:
     again = runner.invoke(app, ["run", str(RECIPES_DIR / "classification.yaml"), "--input",
                                 str(tmp_path / "corpus"), "--output", str(out), "--engine", "ray"])
     assert again.exit_code == 1 and "not empty" in again.output   # a corpus run never overwrites
+
+
+def test_corpus_dedup_finds_the_clusters_of_a_workspace_dedup(workspace, tmp_path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    _planted(tmp_path / "planted.jsonl", seed=1)
+    records = [dict(json.loads(line), uid=i) for i, line in enumerate((tmp_path / "planted.jsonl").open())]
+    (tmp_path / "planted.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    (tmp_path / "corpus").mkdir()
+    for k, part in enumerate((records[:150], records[150:])):
+        pq.write_table(pa.Table.from_pylist(part), tmp_path / "corpus" / f"part-{k}.parquet")
+    result = CliRunner().invoke(app, ["dedup", "--input", str(tmp_path / "corpus" / "*.parquet"),
+                                      "--output", str(tmp_path / "out"), "--engine", "ray"])
+    assert result.exit_code == 0, result.output
+    rows = pq.read_table(tmp_path / "out" / "data").to_pylist()
+    assert sorted(r["uid"] for r in rows) == list(range(len(records)))
+    by: dict[int, list[int]] = {}
+    for r in rows:
+        if r["dup_cluster"] is not None:
+            by.setdefault(r["dup_cluster"], []).append(r["uid"])
+    found = {(a, b) for g in by.values() for a in g for b in g if a < b}
+    ingest(workspace, [tmp_path / "planted.jsonl"], "planted", task="sft")
+    local = run_dedup(workspace, "planted")
+    with workspace.connect() as con:
+        uid = {i: int(u) for i, u in con.execute("SELECT id, raw->>'uid' FROM examples").fetchall()}
+    truth = {tuple(sorted((uid[a], uid[b]))) for a, b in _pairs(workspace, local.run_id)}
+    assert len(truth) > 100 and found == truth
+    assert sum(r["is_dup"] for r in rows) == local.flagged
+    assert json.loads((tmp_path / "out" / "report.json").read_text())["counters"]["dropped_is_dup"] == local.flagged

@@ -166,11 +166,14 @@ def _report(recipe: recipes.Recipe, task: str, tallies: list[dict[str, Any]], pa
             "params": recipe.resolved(), "counters": counters, "samples": samples, "edits": edits}
 
 
-def load_report(folder: str | Path) -> Report:
-    """The report a corpus run wrote into ``folder``, as the ``Report`` that ``curate report`` prints."""
+def load_report(folder: str | Path) -> Report | None:
+    """The report a corpus run wrote into ``folder``, as the ``Report`` that ``curate report`` prints
+    (``None`` for a corpus dedup's report, which has counters only)."""
     path = Path(folder) / REPORT
     if not path.is_file():
         raise InputError(path, "no corpus report here", fix="pass the --output folder of `curate run --input ...`")
     doc = json.loads(path.read_text(encoding="utf-8"))
+    if doc.get("kind") == "dedup":
+        return None
     return Report(str(folder), doc["task"], {"id": "corpus"}, doc["recipe"], doc["counters"],
                   filter_steps(doc["params"]), pd.DataFrame(), doc["samples"], {}, doc["edits"])

@@ -161,35 +161,38 @@ def _joined(signed: Any, pairs: Any, *, key: str, carry: list[str], blocks: int,
 def find(folder: str, params: DedupParams, *, address: str | None = None, workers: int | None = None,
          batch_rows: int = 10_000, progress: Progress | None = None) -> dict[str, Any]:
     """Clusters (lists of example ids, largest first) and the pair counters of a dedup on Ray."""
+    with cluster(address) as ray:
+        return worker_errors(ray, lambda: find_in(ray, read_shards(ray, folder), params, workers=workers,
+                                                  batch_rows=batch_rows, progress=progress))
+
+
+def find_in(ray: Any, docs: Any, params: DedupParams, *, workers: int | None = None, batch_rows: int = 10_000,
+            progress: Progress | None = None) -> dict[str, Any]:
+    """``find`` over a Ray Dataset of ``id, text`` rows."""
     say = progress or (lambda *a: None)
     bands, rows = minhash.lsh_params(params.threshold, params.num_perm, *RECALL_WEIGHTS)
     kwargs = {"params": params.model_dump(mode="json"), "bands": bands, "rows": rows}
-    with cluster(address) as ray:
-        parts = max(1, workers or int(ray.cluster_resources().get("CPU", 1)))
-
-        def run() -> dict[str, Any]:
-            say("ray: normalising, shingling, signing", 0, 0)
-            signed = read_shards(ray, folder).map_batches(
-                _sign, fn_kwargs=kwargs, batch_format="pyarrow", batch_size=batch_rows, concurrency=workers,
-                num_cpus=1).materialize()
-            compared = _where(signed, "nonempty").count()
-            blocks = max(parts, -(-signed.count() // batch_rows))
-            if params.method == "exact":
-                edges = _by_key(_where(signed, "nonempty"), ["norm"], blocks, _star, by=["norm"])
-                edges = edges.map_batches(lambda b: b.append_column("sim", pa.array(np.ones(b.num_rows))),
-                                          batch_format="pyarrow").materialize()
-                candidates = edges.count()
-            else:
-                say("ray: LSH buckets", 0, 0)
-                star = _by_key(signed.map_batches(_bucket_rows, batch_format="pyarrow"), ["band", "key"], blocks,
-                               _star, by=["band", "key"])
-                with_a = _joined(signed, star, key="a", carry=["b"], blocks=blocks, fn=_attach_a).materialize()
-                candidates = with_a.count()
-                say("ray: verifying candidates", 0, candidates)
-                edges = _joined(signed, with_a, key="b", carry=["a", "sh_a"], blocks=blocks, fn=_attach_b_verify,
-                                threshold=params.threshold).materialize()
-            say("ray: connected components", 0, 0)
-            groups = components(ray, edges, parts=parts)
-            return {"groups": groups, "total": signed.count(), "compared": compared, "candidates": int(candidates),
-                    "verified": int(edges.count())}
-        return worker_errors(ray, run)
+    parts = max(1, workers or int(ray.cluster_resources().get("CPU", 1)))
+    say("ray: normalising, shingling, signing", 0, 0)
+    signed = docs.map_batches(_sign, fn_kwargs=kwargs, batch_format="pyarrow", batch_size=batch_rows,
+                              concurrency=workers, num_cpus=1).materialize()
+    compared = _where(signed, "nonempty").count()
+    blocks = max(parts, -(-signed.count() // batch_rows))
+    if params.method == "exact":
+        edges = _by_key(_where(signed, "nonempty"), ["norm"], blocks, _star, by=["norm"])
+        edges = edges.map_batches(lambda b: b.append_column("sim", pa.array(np.ones(b.num_rows))),
+                                  batch_format="pyarrow").materialize()
+        candidates = edges.count()
+    else:
+        say("ray: LSH buckets", 0, 0)
+        star = _by_key(signed.map_batches(_bucket_rows, batch_format="pyarrow"), ["band", "key"], blocks,
+                       _star, by=["band", "key"])
+        with_a = _joined(signed, star, key="a", carry=["b"], blocks=blocks, fn=_attach_a).materialize()
+        candidates = with_a.count()
+        say("ray: verifying candidates", 0, candidates)
+        edges = _joined(signed, with_a, key="b", carry=["a", "sh_a"], blocks=blocks, fn=_attach_b_verify,
+                        threshold=params.threshold).materialize()
+    say("ray: connected components", 0, 0)
+    groups = components(ray, edges, parts=parts)
+    return {"groups": groups, "total": signed.count(), "compared": compared, "candidates": int(candidates),
+            "verified": int(edges.count())}
