@@ -7,6 +7,8 @@ dataset literally named ``export`` is still deduped by ``curate dedup export``).
 
 from __future__ import annotations
 
+import json
+from dataclasses import asdict
 from pathlib import Path
 from typing import Optional
 
@@ -39,6 +41,7 @@ def dedup(
     input_: Optional[str] = typer.Option(None, "--input", help="Corpus mode: Parquet files, e.g. 'corpus/*.parquet'; "
                                          "needs --output and --engine ray."),
     output: Optional[Path] = typer.Option(None, "--output", help="Corpus mode: a new folder for data/ and report.json."),
+    as_json: bool = typer.Option(False, "--json", help="Print the run and the report as JSON."),
 ) -> None:
     """Find exact, near (MinHash) or semantic duplicates and flag them (nothing is deleted);
     `curate dedup export DATASET --out FILE.jsonl` writes id, cluster and canonical per example."""
@@ -67,6 +70,9 @@ def dedup(
 
         report = lib.run_dedup(ws, target, method=method, threshold=threshold, ngram=ngram, shingle=shingle,
                                num_perm=num_perm, fields=fields, progress=progress, engine=engine, address=address)
+    if as_json:
+        print(json.dumps({"run": asdict(report), "report": lib.report(ws, target)}, ensure_ascii=False, default=str))
+        return
     p = report.params
     how = {"exact": "normalised hash", "minhash": f"Jaccard ≥ {p['threshold']}, {p['ngram']}-{p['shingle']} "
            f"shingles, {p['num_perm']} perms", "semantic": f"cosine ≥ {p['threshold']}"}[report.method]

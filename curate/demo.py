@@ -11,7 +11,8 @@ from curate.errors import CurateError
 from curate.ingest import IngestReport, ingest
 from curate.store.workspace import Workspace
 
-SAMPLE_DATA = Path(__file__).resolve().parent.parent / "sample_data"
+# sample_data/ of the repository, shipped inside the package (curate/_data/ links to it; a wheel copies it).
+SAMPLE_DATA = Path(__file__).resolve().parent / "_data" / "sample_data"
 
 # dataset name → sample files (see sample_data/PROVENANCE.md for where each comes from).
 DEMO_DATASETS: dict[str, list[str]] = {
@@ -29,7 +30,7 @@ DEMO_DATASETS: dict[str, list[str]] = {
 def build_demo(root: str | Path, sample_data: Path = SAMPLE_DATA) -> list[IngestReport]:
     """Create (or top up) a demo workspace at ``root``; re-running adds nothing."""
     if not sample_data.is_dir():
-        raise CurateError(f"{sample_data}: sample data not found; fix: run from a clone of the curate repository")
+        raise CurateError(f"{sample_data}: sample data not found; fix: reinstall curate (the package ships it)")
     workspace = Workspace(root)
     reports = [ingest(workspace, [sample_data / f for f in files], name) for name, files in DEMO_DATASETS.items()]
     from curate.dedup import dedup_demo
