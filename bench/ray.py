@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import time
@@ -71,6 +72,9 @@ def main() -> None:
     n = len(rows)
     print(f"{n:,} rows; timing on 2 shared cores (other engineers' jobs ran at the same time)", flush=True)
 
+    # Ray runs its workers at nice 15; on a machine shared with other jobs that starves them against a
+    # local engine at nice 0 (measured here at load ~19: a Ray worker got 12 % of a core). Same priority:
+    os.environ.setdefault("RAY_worker_niceness", "0")
     ray.init(num_cpus=2, include_dashboard=False, object_store_memory=1_000_000_000, log_to_driver=False)
     try:
         recipe = RECIPES_DIR / "sft.yaml"
