@@ -9,6 +9,7 @@ this process (a test module's shared instance, a notebook) it is used as is.
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 from contextlib import contextmanager
@@ -75,8 +76,7 @@ def cluster(address: str | None = None, *, num_cpus: int | None = None) -> Itera
     ray = require_ray()
     started = False
     if not ray.is_initialized():
-        kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False,
-                                  "runtime_env": {"env_vars": {"PYTHONPATH": os.environ.get("PYTHONPATH", "")}}}
+        kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False, "logging_level": logging.WARNING}
         if address:
             check_reachable(address)
             try:

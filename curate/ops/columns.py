@@ -122,3 +122,14 @@ def step_reports(recipe: Recipe, total: int, dropped: dict[int, int], edited: di
             alive -= here
         reports.append(r)
     return reports
+
+
+def signals_long(outcome) -> pa.Table:
+    """Signals as ``example_id, name, value`` rows; a missing value (no evidence) is no row."""
+    values = np.concatenate(list(outcome.signals.values())) if outcome.signals else np.zeros(0)
+    present = ~np.isnan(values)
+    return pa.table({
+        "example_id": pa.array(np.tile(outcome.ids, len(outcome.signals))[present], pa.int64()),
+        "name": pa.array(np.repeat(np.array(list(outcome.signals), dtype=object), len(outcome.ids))[present].tolist(),
+                         pa.string()),
+        "value": pa.array(values[present], pa.float64())})

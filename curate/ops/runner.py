@@ -3,7 +3,9 @@
 ``execute`` is the engine: pure, over an in-memory batch (a DataFrame of current field values), step
 by step in chunks of ``batch_rows``, with a progress callback. ``run_recipe`` wraps it with the store:
 validate the recipe for the dataset's task, skip an identical re-run, read the input, compute without
-holding the write lock, then write edits, signals, issues and counters in one transaction.
+holding the write lock, then write edits, signals, issues and counters in one transaction
+(``write_back``). With ``engine="ray"`` the same ``execute`` runs per batch on Ray Data
+(``curate.engine.ray_recipe``) and the merged outcome goes through the same ``write_back``.
 
 Filters cascade: a row dropped by one filter is counted (and gets its one issue) at that step only;
 later filters see the rows still kept. Scorers score every row, so thresholds can be moved later
@@ -26,6 +28,7 @@ import pyarrow as pa
 from curate import __version__
 from curate.ops import recipe as recipes
 from curate.ops.filters import passes
+from curate.ops.columns import signals_long
 from curate.ops.quality import StepSkipped
 from curate.ops.recipe import Recipe, Step
 from curate.ops.text import contents, field_values
@@ -196,17 +199,6 @@ class RunResult:
     @property
     def steps(self) -> list[dict[str, Any]]:
         return self.counters.get("steps", [])
-
-
-def signals_long(outcome: Outcome) -> pa.Table:
-    """Signals as ``example_id, name, value`` rows; a missing value (no evidence) is no row."""
-    values = np.concatenate(list(outcome.signals.values())) if outcome.signals else np.zeros(0)
-    present = ~np.isnan(values)
-    return pa.table({
-        "example_id": pa.array(np.tile(outcome.ids, len(outcome.signals))[present], pa.int64()),
-        "name": pa.array(np.repeat(np.array(list(outcome.signals), dtype=object), len(outcome.ids))[present].tolist(),
-                         pa.string()),
-        "value": pa.array(values[present], pa.float64())})
 
 
 def _libraries() -> dict[str, str]:
