@@ -68,6 +68,8 @@ def test_sft_recipe_on_ray_in_small_batches(workspace) -> None:
     assert local.counters["edits"] > 0
     _same_run(workspace, local.run_id, on_ray.run_id)
     assert _without_seconds(local.counters) == _without_seconds(on_ray.counters)
+    # no duplicates at all: empty blocks flow through every stage
+    assert run_dedup(workspace, "gsm", method="exact", engine="ray").clusters == 0
 
 
 def _planted(path, seed: int = 0) -> None:

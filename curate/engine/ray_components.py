@@ -20,6 +20,8 @@ import pyarrow as pa
 
 def _split(block: pa.Table, parts: int) -> list[pa.Table]:
     """Both directions of a block's edges, split by the owner of the source node."""
+    if block.num_rows == 0:   # an empty block may carry its upstream's columns
+        block = pa.table({"a": pa.array([], pa.int64()), "b": pa.array([], pa.int64())})
     a, b = block.column("a").to_numpy(), block.column("b").to_numpy()
     src, dst = np.concatenate([a, b]), np.concatenate([b, a])
     owner = src % parts

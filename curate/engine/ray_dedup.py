@@ -41,6 +41,22 @@ def export_shards(workspace: Any, con: Any, dataset_id: int, task: str, fields: 
     return write_shards(workspace, store.doc_text_batches(con, dataset_id, task, fields, batch_rows), prefix="dedup")
 
 
+EDGES = pa.schema([("a", pa.int64()), ("b", pa.int64()), ("sim", pa.float64())])
+
+
+def _keyed_schema(carry: list[str]) -> pa.Schema:
+    return pa.schema([("key", pa.int64()), ("is_set", pa.bool_()), ("set", SETS),
+                      *[(c, SETS if c.startswith("sh") else pa.int64()) for c in carry]])
+
+
+def _or_empty(schema: pa.Schema, fn: Callable) -> Callable:
+    """``fn``, except that an empty block (Ray passes them on with the upstream schema, not the
+    columns ``fn`` reads) gives an empty table of ``schema``."""
+    def safe(block: pa.Table, **kwargs: Any) -> pa.Table:
+        return schema.empty_table() if block.num_rows == 0 else fn(block, **kwargs)
+    return safe
+
+
 def _sign(batch: pa.Table, *, params: dict, bands: int, rows: int) -> pa.Table:
     """``id, nonempty, keys, sh``: band keys and shingle set of every row (exact: the normalised text)."""
     norm = normalize(batch.column("text").combine_chunks())
@@ -81,8 +97,6 @@ def _first_of_runs(*keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _star(block: pa.Table, *, by: list[str]) -> pa.Table:
     """Edges (smallest id, other) of every bucket in a block (rows sharing the ``by`` columns)."""
-    if block.num_rows == 0:
-        return pa.table({"a": pa.array([], pa.int64()), "b": pa.array([], pa.int64())})
     cols = [pc.dictionary_encode(block.column(c)).combine_chunks().indices.to_numpy()
             if pa.types.is_string(block.schema.field(c).type) or pa.types.is_large_string(block.schema.field(c).type)
             else block.column(c).to_numpy() for c in by]
@@ -90,7 +104,8 @@ def _star(block: pa.Table, *, by: list[str]) -> pa.Table:
     order, first = _first_of_runs(ids, *reversed(cols))
     a, b = ids[order][first], ids[order]
     keep = a != b
-    return pa.table({"a": pa.array(a[keep], pa.int64()), "b": pa.array(b[keep], pa.int64())})
+    return pa.table({"a": pa.array(a[keep], pa.int64()), "b": pa.array(b[keep], pa.int64()),
+                     "sim": pa.array(np.ones(int(keep.sum())))})   # exact: a bucket is one text
 
 
 def _keyed(batch: pa.Table, *, key: str, sets: bool, carry: list[str]) -> pa.Table:
@@ -141,7 +156,7 @@ def _attach_b_verify(block: pa.Table, *, threshold: float) -> pa.Table:
 
 def _where(ds: Any, column: str) -> Any:
     """The rows of ``ds`` whose boolean ``column`` is true."""
-    return ds.map_batches(lambda b: b.filter(b.column(column)), batch_format="pyarrow")
+    return ds.map_batches(lambda b: b.filter(b.column(column)) if b.num_rows else b, batch_format="pyarrow")
 
 
 def _by_key(ds: Any, keys: list[str], blocks: int, fn: Callable, **kwargs: Any) -> Any:
@@ -150,10 +165,16 @@ def _by_key(ds: Any, keys: list[str], blocks: int, fn: Callable, **kwargs: Any) 
                                                         batch_format="pyarrow")
 
 
+_STAR = _or_empty(EDGES, _star)
+_ATTACH_A = _or_empty(pa.schema([("a", pa.int64()), ("b", pa.int64()), ("sh_a", SETS)]), _attach_a)
+_VERIFY = _or_empty(EDGES, _attach_b_verify)
+
+
 def _joined(signed: Any, pairs: Any, *, key: str, carry: list[str], blocks: int, fn: Callable, **kwargs: Any) -> Any:
     """``fn`` over ``pairs`` and the shingle sets keyed by ``key`` / ``id``: a join as one shuffle."""
-    left = pairs.map_batches(_keyed, fn_kwargs={"key": key, "sets": False, "carry": carry}, batch_format="pyarrow")
-    right = _where(signed, "valid").map_batches(_keyed, fn_kwargs={"key": key, "sets": True, "carry": carry},
+    keyed = _or_empty(_keyed_schema(carry), _keyed)
+    left = pairs.map_batches(keyed, fn_kwargs={"key": key, "sets": False, "carry": carry}, batch_format="pyarrow")
+    right = _where(signed, "valid").map_batches(keyed, fn_kwargs={"key": key, "sets": True, "carry": carry},
                                                 batch_format="pyarrow")
     return _by_key(left.union(right), ["key"], blocks, fn, **kwargs)
 
@@ -179,18 +200,17 @@ def find_in(ray: Any, docs: Any, params: DedupParams, *, workers: int | None = N
     compared = _where(signed, "nonempty").count()
     blocks = max(parts, -(-signed.count() // batch_rows))
     if params.method == "exact":
-        edges = _by_key(_where(signed, "nonempty"), ["norm"], blocks, _star, by=["norm"])
-        edges = edges.map_batches(lambda b: b.append_column("sim", pa.array(np.ones(b.num_rows))),
-                                  batch_format="pyarrow").materialize()
+        edges = _by_key(_where(signed, "nonempty"), ["norm"], blocks, _STAR, by=["norm"]).materialize()
         candidates = edges.count()
     else:
         say("ray: LSH buckets", 0, 0)
-        star = _by_key(signed.map_batches(_bucket_rows, batch_format="pyarrow"), ["band", "key"], blocks,
-                       _star, by=["band", "key"])
-        with_a = _joined(signed, star, key="a", carry=["b"], blocks=blocks, fn=_attach_a).materialize()
+        buckets = signed.map_batches(_or_empty(pa.schema([("band", pa.int32()), ("key", pa.uint64()),
+                                                          ("id", pa.int64())]), _bucket_rows), batch_format="pyarrow")
+        star = _by_key(buckets, ["band", "key"], blocks, _STAR, by=["band", "key"])
+        with_a = _joined(signed, star, key="a", carry=["b"], blocks=blocks, fn=_ATTACH_A).materialize()
         candidates = with_a.count()
         say("ray: verifying candidates", 0, candidates)
-        edges = _joined(signed, with_a, key="b", carry=["a", "sh_a"], blocks=blocks, fn=_attach_b_verify,
+        edges = _joined(signed, with_a, key="b", carry=["a", "sh_a"], blocks=blocks, fn=_VERIFY,
                         threshold=params.threshold).materialize()
     say("ray: connected components", 0, 0)
     groups = components(ray, edges, parts=parts)
