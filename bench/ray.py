@@ -45,6 +45,7 @@ def _timed(fn) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=200_000)
+    ap.add_argument("--stages", default="recipe,dedup", help="which of recipe,dedup to time")
     ap.add_argument("--batch-rows", type=int, default=10_000, help="rows per Parquet shard and Ray batch")
     ap.add_argument("--data", type=Path, default=None, help="the shared data folder (default: bench/dedup.py's)")
     args = ap.parse_args()
@@ -78,19 +79,23 @@ def main() -> None:
     ray.init(num_cpus=2, include_dashboard=False, object_store_memory=1_000_000_000, log_to_driver=False)
     try:
         recipe = RECIPES_DIR / "sft.yaml"
-        run_recipe(ws, recipe, "warm", engine="ray", workers=2, force=True)
+        run_recipe(ws, recipe, "warm", engine="ray", workers=2, force=True)   # starts the workers
         run_dedup(ws, "warm", engine="ray", workers=2)
         results: dict[str, dict[str, float]] = {"recipe": {}, "dedup": {}}
         for name, kwargs in (("local", {}),
                              ("ray 1 worker", {"engine": "ray", "workers": 1, "batch_rows": args.batch_rows}),
                              ("ray 2 workers", {"engine": "ray", "workers": 2, "batch_rows": args.batch_rows})):
-            results["recipe"][name] = n / _timed(lambda: run_recipe(ws, recipe, "bench", force=True, **kwargs))
-            print(f"  recipe  {name:14s} {results['recipe'][name]:10,.0f} rows/s", flush=True)
-            results["dedup"][name] = n / _timed(lambda: run_dedup(ws, "bench", method="minhash", **kwargs))
-            print(f"  dedup   {name:14s} {results['dedup'][name]:10,.0f} rows/s", flush=True)
+            if "recipe" in args.stages:
+                results["recipe"][name] = n / _timed(lambda: run_recipe(ws, recipe, "bench", force=True, **kwargs))
+                print(f"  recipe  {name:14s} {results['recipe'][name]:10,.0f} rows/s", flush=True)
+            if "dedup" in args.stages:
+                results["dedup"][name] = n / _timed(lambda: run_dedup(ws, "bench", method="minhash", **kwargs))
+                print(f"  dedup   {name:14s} {results['dedup'][name]:10,.0f} rows/s", flush=True)
     finally:
         ray.shutdown()
     for stage, r in results.items():
+        if not r:
+            continue
         print(f"{stage}: ray 2 workers / ray 1 worker = {r['ray 2 workers'] / r['ray 1 worker']:.2f}x (goal >= 1.6x); "
               f"ray 1 worker / local = {r['ray 1 worker'] / r['local']:.2f}x (goal >= 0.7x)")
 
