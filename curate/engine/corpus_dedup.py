@@ -20,7 +20,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from curate.dedup.params import DedupError, make_params
+from curate.dedup.params import DedupError, make_params, resolve_params
 from curate.engine.cluster import EngineError, cluster
 from curate.engine.corpus import DATA, REPORT, _field, infer_task, input_files
 from curate.engine.ray_dedup import find_in
@@ -69,7 +69,7 @@ def _marks(groups: list[list[int]]) -> pa.Table:
 
 
 def dedup_corpus(pattern: str, output: str | Path, *, method: str = "minhash", threshold: float | None = None,
-                 ngram: int = 5, shingle: str = "word", num_perm: int = 128, fields: list[str] | str | None = None,
+                 ngram: int | None = None, shingle: str = "auto", num_perm: int = 128, fields: list[str] | str | None = None,
                  address: str | None = None, workers: int | None = None, batch_rows: int = 10_000) -> dict[str, Any]:
     """Dedup Parquet files into ``output`` (data/ + report.json); returns the report."""
     files = input_files(pattern)
@@ -87,8 +87,12 @@ def dedup_corpus(pattern: str, output: str | Path, *, method: str = "minhash", t
             read = ray.remote(_read)
             docs = ray.data.from_arrow_refs([read.remote(f, i, task, list(params.fields)) for i, f in enumerate(files)])
             docs = docs.materialize()
-            found = find_in(ray, docs.select_columns(["_id", "_text"]).rename_columns({"_id": "id", "_text": "text"}),
-                            params, workers=workers, batch_rows=batch_rows)
+            compared = docs.select_columns(["_id", "_text"]).rename_columns({"_id": "id", "_text": "text"})
+            text = pa.chunked_array([c for ref in compared.to_arrow_refs() for c in ray.get(ref).column("text").chunks],
+                                    pa.string())
+            resolved = resolve_params(params, text)   # auto shingles: CJK/Thai datasets get characters
+            found = find_in(ray, compared, resolved, workers=workers, batch_rows=batch_rows)
+            found["params"] = resolved.model_dump(mode="json")
             docs.map_batches(_mark, fn_kwargs={"marks": _marks(found["groups"]), "names": names},
                              batch_format="pyarrow").write_parquet(str(out / DATA))
             return found
@@ -96,7 +100,7 @@ def dedup_corpus(pattern: str, output: str | Path, *, method: str = "minhash", t
     groups = found.pop("groups")
     in_clusters = sum(len(g) for g in groups)
     report = {"kind": "dedup", "input": pattern, "output": str(out / DATA), "engine": "ray",
-              "params": params.model_dump(mode="json"),
+              "params": found.pop("params"),
               "counters": {**found, "clusters": len(groups), "in_clusters": in_clusters,
                            "dropped_is_dup": in_clusters - len(groups), "kept": found["total"] - in_clusters + len(groups)},
               "sizes": [len(g) for g in groups[:20]]}

@@ -57,6 +57,15 @@ def _or_empty(schema: pa.Schema, fn: Callable) -> Callable:
     return safe
 
 
+def texts(folder: str) -> pa.ChunkedArray:
+    """The compared text of every shard in ``folder`` (for ``params.resolve_params``'s auto shingles)."""
+    import pyarrow.parquet as pq
+    from pathlib import Path
+
+    parts = [pq.read_table(p, columns=["text"]).column("text") for p in sorted(Path(folder).glob("part-*.parquet"))]
+    return pa.chunked_array([c for part in parts for c in part.chunks], pa.string())
+
+
 def _sign(batch: pa.Table, *, params: dict, bands: int, rows: int) -> pa.Table:
     """``id, nonempty, keys, sh``: band keys and shingle set of every row (exact: the normalised text)."""
     norm = normalize(batch.column("text").combine_chunks())
