@@ -176,3 +176,15 @@ def test_corpus_dedup_finds_the_clusters_of_a_workspace_dedup(workspace, tmp_pat
     assert len(truth) > 100 and found == truth
     assert sum(r["is_dup"] for r in rows) == local.flagged
     assert json.loads((tmp_path / "out" / "report.json").read_text())["counters"]["dropped_is_dup"] == local.flagged
+
+
+def test_a_failing_worker_is_one_line(tmp_path) -> None:
+    from curate.engine.cluster import EngineError
+    from curate.engine.ray_recipe import compute
+    from curate.ops import load
+
+    (tmp_path / "part-00000.parquet").write_bytes(b"PAR1 not a parquet file")   # a shard a worker cannot read
+    with pytest.raises(EngineError) as failed:
+        compute(load(RECIPES_DIR / "classification.yaml", task="classification"), str(tmp_path), "classification")
+    assert "a Ray worker failed" in str(failed.value) and "ArrowInvalid" in str(failed.value)
+    assert "\n" not in str(failed.value)

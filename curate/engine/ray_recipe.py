@@ -71,9 +71,12 @@ def compute(recipe: Recipe, folder: str, task: str, *, address: str | None = Non
     with cluster(address) as ray:
         if progress:
             progress("ray: map_batches over shards", 0, 0)
-        out = mapped(ray, read_shards(ray, folder), recipe, task, batch_rows=batch_rows, workers=workers)
-        tables = [pa.Table.from_batches([b]) if isinstance(b, pa.RecordBatch) else b
-                  for b in worker_errors(ray, lambda: list(out.iter_batches(batch_size=None, batch_format="pyarrow")))]
+
+        def run() -> list[pa.Table]:
+            out = mapped(ray, read_shards(ray, folder), recipe, task, batch_rows=batch_rows, workers=workers)
+            return [pa.Table.from_batches([b]) if isinstance(b, pa.RecordBatch) else b
+                    for b in out.iter_batches(batch_size=None, batch_format="pyarrow")]
+        tables = worker_errors(ray, run)
     merged = pa.concat_tables(tables) if tables else columns.schema(recipe).empty_table()
     return columns.from_columns(merged, recipe)
 
