@@ -18,6 +18,7 @@ from typing import Callable, Optional
 import click
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -34,7 +35,7 @@ _state: dict[str, Optional[str]] = {"workspace": None}
 
 
 def _fail(message: str) -> None:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)   # "curate[ray]" is no markup
     raise typer.Exit(1)
 
 
