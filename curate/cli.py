@@ -8,30 +8,33 @@ from __future__ import annotations
 import functools
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 from typing import Callable, Optional
 
 import typer
 from rich.console import Console
+from rich.json import JSON
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from curate import browse
+from curate.cli_render import esc, literal
 from curate.errors import CurateError
 from curate.ingest import ingest as run_ingest, parse_map
 from curate.store.workspace import ENV_VAR, Workspace, resolve_workspace
 
 app = typer.Typer(help="curate: build, clean, label, version and evaluate fine-tuning datasets.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
+# markup=False: data printed by any command shows literally ([laughs] stays, [bold red] styles nothing);
+# the few lines with our own styling pass markup=True and escape their data with cli_render.esc.
+out = Console(soft_wrap=True, markup=False)
+err = Console(stderr=True, soft_wrap=True, markup=False)
 _state: dict[str, Optional[str]] = {"workspace": None}
 
 
 def _fail(message: str) -> None:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    err.print(f"[bold red]error:[/] {esc(message)}", highlight=False, soft_wrap=True, markup=True)
     raise typer.Exit(1)
 
 
@@ -98,7 +101,8 @@ def datasets() -> None:
     table = Table("dataset", "task", "examples", "labelled", "sources", "labels")
     for r in rows:
         labels = ", ".join(r["labels"][:8]) + (" …" if len(r["labels"]) > 8 else "")
-        table.add_row(r["name"], r["task"], f"{r['examples']:,}", f"{r['labelled']:,}", str(r["sources"]), labels)
+        table.add_row(literal(r["name"]), r["task"], f"{r['examples']:,}", f"{r['labelled']:,}", str(r["sources"]),
+                      literal(labels))
     out.print(table)
 
 
@@ -114,7 +118,7 @@ def show(
     """Show a dataset's examples, or one example with its raw record and provenance."""
     ws = _workspace()
     if example is not None:
-        out.print_json(json.dumps(browse.example(ws, example, dataset=dataset), default=str))
+        out.print(JSON(json.dumps(browse.example(ws, example, dataset=dataset), default=str, ensure_ascii=False)))
         return
     page = browse.page(ws, dataset, offset=offset, limit=limit, query=query)
     if as_json:
@@ -122,15 +126,12 @@ def show(
             print(json.dumps(row, ensure_ascii=False, default=str))
         return
     out.print(f"{dataset} ({page.task}): rows {offset + 1}–{offset + len(page.rows)} of {page.total:,}")
-    table = Table("id", *page.columns)
+    edited = any(row["edited"] for row in page.rows)
+    table = Table("id", *page.columns, *(["edited"] if edited else []))
     for row in page.rows:
-        table.add_row(str(row["id"]), *[_short(row[c]) for c in page.columns])
+        table.add_row(str(row["id"]), *[literal(row[c], width=80) for c in page.columns],
+                      *([literal(", ".join(row["edited"]))] if edited else []))
     out.print(table)
-
-
-def _short(value: object, width: int = 80) -> str:
-    text = "" if value is None else str(value).replace("\n", " ⏎ ")
-    return text if len(text) <= width else text[:width - 1] + "…"
 
 
 @command
@@ -147,15 +148,21 @@ def demo(path: Path = typer.Argument(Path("curate-demo"), help="Folder for the d
 @command
 def ui(path: Optional[Path] = typer.Argument(None, help="Workspace folder (default: --workspace / $CURATE_WORKSPACE / here)."),
        port: int = typer.Option(8501, "--port", help="Port to serve on."),
+       host: str = typer.Option("127.0.0.1", "--host",
+                                help="Address to listen on; 0.0.0.0 serves every interface (annotators on other machines)."),
        headless: bool = typer.Option(True, help="Do not try to open a browser.")) -> None:
-    """Open the curate UI in the browser on a workspace."""
+    """Open the curate UI in the browser on a workspace (this computer only unless --host says otherwise)."""
     ws = resolve_workspace(path or _state["workspace"])
-    script = Path(__file__).resolve().parent / "ui" / "main.py"
-    env = {**os.environ, ENV_VAR: str(ws.root)}
-    out.print(f"curate UI on http://localhost:{port} (workspace {ws.root})")
+    script = Path(__file__).resolve().parent / "ui_main.py"
+    env = {**os.environ, ENV_VAR: str(ws.root), "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
+    shown = "localhost" if host in ("127.0.0.1", "localhost") else host
+    out.print(f"curate UI on http://{shown}:{port} (workspace {ws.root})")
     cmd = [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port),
-           "--server.headless", str(headless).lower(), "--browser.gatherUsageStats", "false"]
-    raise typer.Exit(subprocess.call(cmd, env=env))
+           "--server.address", host, "--server.headless", str(headless).lower(),
+           "--browser.gatherUsageStats", "false", "--browser.serverAddress", shown]
+    sys.stdout.flush()
+    # Become the server (no child left serving when this process is stopped).
+    os.execve(sys.executable, cmd, env)
 
 
 # Each stage registers its commands on ``app``.

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from curate import train as training
 from curate.cli import command, err, out, _workspace
+from curate.cli_render import esc
 from curate.errors import InputError
 
 
@@ -76,7 +77,8 @@ def train(
             err.print(f"cancel requested for model run {run_id}")
             raise typer.Exit(130)
     if run["status"] != "done":
-        err.print(f"[bold red]error:[/] model run {run_id} {run['status']}: {run['message'] or ''}", highlight=False)
+        err.print(f"[bold red]error:[/] model run {run_id} {run['status']}: {esc(run['message'] or '')}", highlight=False,
+                  markup=True)
         raise typer.Exit(1)
     _print_scores(training.scores(ws, run_id), run)
 

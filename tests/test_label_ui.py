@@ -115,7 +115,7 @@ def test_every_label_view_renders_on_the_demo(demo_workspace: Workspace, monkeyp
 
     monkeypatch.setenv("CURATE_WORKSPACE", str(demo_workspace.root))
     at = AppTest.from_string("from curate.ui.pages import label\nlabel.render()", default_timeout=120)
-    at.session_state["lbl_annotator"] = "alice"
+    at.session_state["annotator"] = "alice"  # signed in (see curate.ui.state)
     at.session_state["lbl_view"] = view
     at.run()
     assert not at.exception, [e.value for e in at.exception]

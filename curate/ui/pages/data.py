@@ -13,7 +13,7 @@ from curate.errors import CurateError
 from curate.ingest import TASK_FIELDS, ingest, preview
 from curate.ingest.tasks import REQUIRED
 from curate.ingest.uploads import save_upload
-from curate.ui import state
+from curate.ui import literal, state
 
 PAGE_SIZE = 50
 NONE = "—"
@@ -56,7 +56,7 @@ def _upload(ws, names: list[str]) -> None:
         except CurateError as exc:
             st.error(str(exc))
             return
-        st.caption(f"{len(view.columns)} columns: {', '.join(view.columns)}")
+        st.caption(f"{len(view.columns)} columns: " + literal.inline(", ".join(map(str, view.columns))))
         with st.container(key="upload_preview"):
             st.dataframe(pd.DataFrame(view.records).astype(str), hide_index=True, height=220)
         tasks = list(TASK_FIELDS)
@@ -82,9 +82,10 @@ def _upload(ws, names: list[str]) -> None:
                 st.error(str(exc))
                 return
             if report.rows:
-                st.session_state["data_flash"] = f"Ingested {report.rows:,} rows into {name} ({report.task})."
+                st.session_state["data_flash"] = f"Ingested {report.rows:,} rows into {literal.inline(name)} ({report.task})."
             else:
-                st.session_state["data_flash"] = f"{upload.name} was already ingested into {name}; nothing added."
+                st.session_state["data_flash"] = (f"{literal.inline(upload.name)} was already ingested into "
+                                                   f"{literal.inline(name)}; nothing added.")
             st.session_state["browse_next"] = name.strip()
             st.rerun()
 
@@ -103,11 +104,14 @@ def _browser(ws, sets: list[dict]) -> None:
     number = right.number_input(f"Page (of {pages:,})", min_value=1, max_value=pages, step=1, key="browse_page")
     page = browse.page(ws, dataset, offset=(int(number) - 1) * PAGE_SIZE, limit=PAGE_SIZE, query=query)
     shown = f"rows {page.offset + 1:,}–{page.offset + len(page.rows):,} of " if page.rows else ""
-    st.caption(f"{dataset} · {page.task} · {shown}{total:,} examples" + (f" containing “{query}”" if query else ""))
+    st.caption(f"{literal.inline(dataset)} · {page.task} · {shown}{total:,} examples (current values)"
+               + (f" containing “{literal.inline(query)}”" if query else ""))
     if not page.rows:
         st.info("No examples match.")
         return
-    frame = pd.DataFrame(page.rows, columns=["id", *page.columns])
+    edited = any(r["edited"] for r in page.rows)
+    frame = pd.DataFrame([{**r, "edited": ", ".join(r["edited"])} for r in page.rows],
+                         columns=["id", *page.columns, *(["edited"] if edited else [])])
     with st.container(key="browse_rows"):
         st.dataframe(frame, hide_index=True, column_config={"id": st.column_config.NumberColumn(format="%d")})
     ids = [r["id"] for r in page.rows]
@@ -123,18 +127,26 @@ def _example(ws, example_id: int) -> None:
     detail = browse.example(ws, example_id)
     fields, raw, prov = st.columns(3)
     with fields:
-        st.markdown("**Fields**")
+        st.markdown("**Fields** (current values)")
         for key, value in detail["fields"].items():
-            if key == "messages":
-                for turn in value:
-                    st.markdown(f"*{turn['role']}*")
-                    st.text(turn["content"])
-            else:
-                st.markdown(f"*{key}*")
-                st.text(value)
+            by = detail["edited_by"].get(key)
+            _field(key + (f" · edited by {by}" if by else ""), value)
+            if by:
+                with st.expander(f"Original {key} (as ingested)"):
+                    _field(key, detail["original"].get(key))
     with raw:
         st.markdown("**Raw record** (as ingested)")
         st.json(detail["raw"])
     with prov:
         st.markdown("**Provenance**")
         st.json(detail["provenance"])
+
+
+def _field(title: str, value) -> None:
+    """A field's value literally; a conversation as its turns."""
+    if isinstance(value, list):
+        st.caption(literal.inline(title))
+        for turn in value:
+            literal.show(turn.get("content", ""), title=str(turn.get("role", "")))
+    else:
+        literal.show(value, title=title)

@@ -1,7 +1,8 @@
 """Label: keyboard-first annotation by signed-in annotators, agreement, pre-labels and suspects.
 
 Keys use Streamlit's native button shortcuts (``st.button(shortcut=...)``), shown on each button:
-digits pick, Enter submits, ←/K and →/J move, S skips, E edits the response.
+digits pick (label ``0`` is key ``0``), Enter submits, K/← and J/→ move, S skips, E edits the
+response and Esc leaves it.
 """
 
 from __future__ import annotations
@@ -12,11 +13,9 @@ import streamlit as st
 from curate.errors import CurateError, NotFound
 from curate.label import agreement, annotators, prelabel, queues, questions, suspects
 from curate.label.questions import KINDS, options_of
-from curate.ui import state
+from curate.ui import literal, state
 
 VIEWS = ["Label", "Agreement", "Pre-labels & suspects", "Setup"]
-KEYS_HELP = ("**Keys** · `1`–`9` pick · `Enter` submit · `←`/`K` previous · `→`/`J` next · `S` skip · "
-             "`E` edit the response (`Ctrl+Enter` keeps the text, `Esc` leaves the box)")
 
 
 def render() -> None:
@@ -47,34 +46,16 @@ def render() -> None:
             _setup(ws, dataset)
 
 
-# --- sign-in ---------------------------------------------------------------------------------------
+# --- who labels ----------------------------------------------------------------------------------
 
 def _annotator(ws) -> str | None:
-    if not annotators.needs_sign_in(ws):
+    who = state.who(ws)
+    if who == annotators.LOCAL:
         st.caption(f"No annotators in this workspace: you label as **{annotators.LOCAL}**. "
                    "Add annotators (Setup, or `curate annotators add NAME`) to require sign-in.")
-        return annotators.LOCAL
-    who = st.session_state.get("lbl_annotator")
-    if who:
-        left, right = st.columns([5, 1])
-        left.caption(f"Signed in as **{who}**")
-        if right.button("Sign out", key="lbl_signout", type="tertiary"):
-            st.session_state.pop("lbl_annotator")
-            st.rerun()
-        return who
-    with st.form("lbl_signin"):
-        token = st.text_input("Sign-in token", type="password", key="lbl_token",
-                              help="Printed by `curate annotators add NAME`.")
-        st.caption("No token? `curate annotators add NAME` prints one (or `curate annotators token NAME` for a "
-                   "new one). The demo workspace's annotators sign in with `demo-alice` and `demo-bob`.")
-        if st.form_submit_button("Sign in", type="primary"):
-            try:
-                st.session_state["lbl_annotator"] = annotators.sign_in(ws, token)
-            except CurateError as exc:
-                st.error(str(exc))
-                return None
-            st.rerun()
-    return None
+    elif who is None:
+        st.info("Sign in to label (the sign-in form is on every page once a workspace has annotators).")
+    return who
 
 
 # --- dataset and question --------------------------------------------------------------------------
@@ -93,29 +74,36 @@ def _question(ws, dataset: str, cell) -> dict | None:
 
 
 def _reset() -> None:
-    for key in ("lbl_cur", "lbl_trail", "lbl_skip", "lbl_pick", "lbl_editing"):
+    for key in ("lbl_cur", "lbl_trail", "lbl_skip", "lbl_pick", "lbl_editing", "lbl_following"):
         st.session_state.pop(key, None)
 
 
 # --- the labelling view ----------------------------------------------------------------------------
+# Callbacks read the example, the queue and the pick from session state, never from arguments bound
+# at the last render: a key pressed while a rerun is still drawing the next item then acts on the item
+# the store says is current, so a digit followed at once by Enter is never lost nor given to the
+# previous item.
 
 def _label(ws, question: dict, who: str) -> None:
     queue = st.segmented_control("Queue", list(queues.QUEUES), default="unlabelled", key="lbl_queue",
                                  on_change=_reset, format_func=lambda q: q.replace("_", " ")) or "unlabelled"
     st.caption(queues.QUEUES[queue])
+    st.session_state.pop("lbl_pick_done", None)
     if flash := st.session_state.pop("lbl_flash", None):
-        st.toast(flash)
+        st.toast(literal.inline(flash))
     skip = st.session_state.setdefault("lbl_skip", [])
     ids = queues.fetch(ws, question, who, queue, limit=200, exclude=skip)
     cur = st.session_state.get("lbl_cur")
     if cur is None:
         cur = st.session_state["lbl_cur"] = ids[0] if ids else None
+    _keymap()
     if cur is None:
         st.success("This queue is empty for you. Pick another queue, or another question.")
         if st.session_state.get("lbl_trail"):
-            st.button("Previous", key="lbl_prev", shortcut="Left", on_click=_prev)
+            st.button("Prev", key="lbl_prev", shortcut="K", on_click=_prev)
         return
     following = ids[ids.index(cur) + 1:] if cur in ids else ids
+    st.session_state["lbl_following"] = following
     item = queues.item(ws, question, cur, who)
     if item is None:
         st.session_state.pop("lbl_cur")
@@ -124,88 +112,128 @@ def _label(ws, question: dict, who: str) -> None:
     st.markdown(f"**Example {cur}** · {queue.replace('_', ' ')} queue · {position}")
     _show_example(item, question)
     _context(item, question, queue)
-    _answer(ws, question, who, item, queue, following)
-    st.markdown(KEYS_HELP)
+    _answer(ws, question, who, item)
+    st.markdown(_keys_help(question))
 
 
 def _show_example(item: dict, question: dict) -> None:
     ex = item["example"]
     with st.container(border=True, key="lbl_example"):
         if ex.get("text") is not None:
-            st.markdown(f"#### {_md(ex['text'])}")
+            literal.show(ex["text"])
         if ex.get("instruction") is not None:
-            st.markdown("**Instruction**")
-            st.text(ex["instruction"])
+            literal.show(ex["instruction"], title="Instruction")
             if ex.get("input"):
-                st.markdown("**Input**")
-                st.text(ex["input"])
+                literal.show(ex["input"], title="Input")
             if question["kind"] != "response":
-                st.markdown("**Response**")
-                st.text(ex["response"] or "")
+                literal.show(ex["response"] or "", title="Response")
         if ex.get("messages"):
             turns = ex["messages"]
             last = max((i for i, t in enumerate(turns) if t.get("role") == "assistant"), default=None)
             for i, turn in enumerate(turns):
                 if question["kind"] == "response" and i == last:
                     continue
-                with st.chat_message(turn.get("role", "user")):
-                    st.text(turn.get("content", ""))
+                with st.chat_message(_role(turn.get("role"))):
+                    literal.show(turn.get("content", ""))
 
 
-def _md(text: str) -> str:
-    return "".join("\\" + c if c in "\\`*_{}[]()#+-.!|<>$~" else c for c in text)
+def _role(role) -> str:
+    return role if role in ("user", "assistant", "ai", "human") else "user"
 
 
 def _context(item: dict, question: dict, queue: str) -> None:
-    bits = []
+    bits, q = [], literal.inline
     if item["given"] is not None and question["kind"] == "label":
-        bits.append(f"given label: **{item['given']}**")
+        bits.append(f"given label: **{q(item['given'])}**")
     if item["mine"] is not None:
-        bits.append(f"your answer: **{item['mine']}**")
+        bits.append(f"your answer: **{q(item['mine'])}**")
     if queue in ("disagreements", "suspects", "mine") and item["answers"]:
-        bits.append("answers: " + ", ".join(f"{a['annotator']} → **{a['value']}**" for a in item["answers"]))
+        bits.append("answers: " + ", ".join(f"{q(a['annotator'])} → **{q(a['value'])}**" for a in item["answers"]))
     if (pre := item["prelabel"]) is not None:
-        bits.append(f"model suggests **{pre['label']}** ({pre['confidence']:.0%}, margin {pre['margin']:.2f})")
+        bits.append(f"model suggests **{q(pre['label'])}** ({pre['confidence']:.0%}, margin {pre['margin']:.2f})")
     if (sus := item["suspect"]) is not None:
-        bits.append(f"suspect score **{sus['score']:.2f}**: given {sus['given']}, model says {sus['suggested']}")
+        bits.append(f"suspect score **{sus['score']:.2f}**: given {q(sus['given'])}, model says {q(sus['suggested'])}")
     if bits:
         st.markdown(" · ".join(bits))
 
 
-def _answer(ws, question: dict, who: str, item: dict, queue: str, following: list[int]) -> None:
+def shortcuts(options: list[str]) -> list[str | None]:
+    """One distinct digit per option: an option that is itself a digit keeps it (label ``0`` is key
+    ``0``); the others take the free digits 1–9, then 0, in order; past ten options, none."""
+    taken = {o for o in options if len(o) == 1 and o.isdigit()}
+    free = iter(d for d in "1234567890" if d not in taken)
+    return [o if o in taken else next(free, None) for o in options]
+
+
+def _keys_help(question: dict) -> str:
+    keys = [k for k in shortcuts(options_of(question)) if k] if question["kind"] in ("label", "labels", "rating") else []
+    pick = f"`{keys[0]}`–`{keys[-1]}` pick · " if len(keys) > 1 else ""
+    edit = "`E` edit the response, `Esc` leaves the box · " if question["kind"] == "response" else ""
+    return (f"**Keys** · {pick}`Enter` submit · `K` or `←` previous · `J` or `→` next · `S` skip · {edit}"
+            "after choosing in a list, keys act on the item again")
+
+
+def _answer(ws, question: dict, who: str, item: dict) -> None:
     kind = question["kind"]
-    pick = st.session_state.get("lbl_pick")
     if kind in ("label", "labels", "rating"):
         opts = options_of(question)
-        if pick is None and item["mine"] is not None:
-            pick = annotations_from(item["mine"], kind)
-        cols = st.columns(min(len(opts), 9) or 1)
-        for i, opt in enumerate(opts):
+        pick = _current_pick(question, item)
+        cols = st.columns(min(len(opts), 10) or 1)
+        for i, (opt, key) in enumerate(zip(opts, shortcuts(opts))):
             chosen = (opt in pick) if kind == "labels" and pick else opt == pick
             cols[i % len(cols)].button(
-                opt, key=f"lbl_opt_{i}", type="primary" if chosen else "secondary", use_container_width=True,
-                shortcut=str(i + 1) if i < 9 else None, on_click=_pick, args=(opt, kind == "labels", pick))
+                literal.inline(opt), key=f"lbl_opt_{i}", type="primary" if chosen else "secondary",
+                use_container_width=True, shortcut=key, on_click=_pick, args=(ws, question, who, i))
     elif kind == "text":
         st.text_input("Answer", value=item["mine"] or "", key=f"lbl_text_{item['example']['id']}")
     else:
         current = item["example"]["response"] if item["example"].get("instruction") is not None else _last_assistant(item)
-        st.markdown("**Response** (E to edit)")
+        st.markdown("**Response** (E to edit, Esc to leave the box)")
         st.text_area("Response", value=current or "", height=220, key=f"lbl_response_{item['example']['id']}",
                      label_visibility="collapsed")
         if st.session_state.pop("lbl_editing", False):
             st.html("<script>setTimeout(() => { const t = document.querySelector("
                     f"'.st-key-lbl_response_{item['example']['id']} textarea'); if (t) t.focus(); }}, 50);</script>",
                     unsafe_allow_javascript=True)
-    bar = st.columns([1.3, 1, 1, 1, 1, 1, 1, 2])
+    bar = st.columns([1.3, 1, 1, 1, 1, 3])
     bar[0].button("Submit", key="lbl_submit", type="primary", shortcut="Enter", on_click=_submit,
-                  args=(ws, question, who, item, following), use_container_width=True)
-    bar[1].button("Prev", key="lbl_prev", shortcut="Left", on_click=_prev, use_container_width=True)
-    bar[2].button("Prev", key="lbl_prev_k", shortcut="K", on_click=_prev, use_container_width=True)
-    bar[3].button("Next", key="lbl_next", shortcut="Right", on_click=_next, args=(following,), use_container_width=True)
-    bar[4].button("Next", key="lbl_next_j", shortcut="J", on_click=_next, args=(following,), use_container_width=True)
-    bar[5].button("Skip", key="lbl_skip_btn", shortcut="S", on_click=_skip, args=(following,), use_container_width=True)
-    bar[6].button("Edit", key="lbl_edit", shortcut="E", on_click=_edit, disabled=kind != "response",
+                  args=(ws, question, who), use_container_width=True)
+    bar[1].button("Prev", key="lbl_prev", shortcut="K", on_click=_prev, use_container_width=True)
+    bar[2].button("Next", key="lbl_next", shortcut="J", on_click=_next, use_container_width=True)
+    bar[3].button("Skip", key="lbl_skip_btn", shortcut="S", on_click=_skip, use_container_width=True)
+    bar[4].button("Edit", key="lbl_edit", shortcut="E", on_click=_edit, disabled=kind != "response",
                   use_container_width=True)
+
+
+# Arrows click Prev/Next; Esc leaves a text box (its text is kept); after a choice in a list, a click
+# on a button or a segmented control, focus leaves it so the next key acts on the item, not the widget.
+KEYMAP_JS = """<script>
+if (!window.__curateLabelKeys) {
+  window.__curateLabelKeys = true;
+  const typing = el => el && (el.tagName === 'TEXTAREA' || (el.tagName === 'INPUT'
+      && el.getAttribute('role') !== 'combobox' && el.type !== 'range') || el.isContentEditable);
+  const release = () => setTimeout(() => {
+    const el = document.activeElement;
+    if (!el || el === document.body || typing(el)) return;
+    if (el.getAttribute('role') === 'combobox' && el.getAttribute('aria-expanded') === 'true') return;
+    el.blur();
+  }, 0);
+  document.addEventListener('keydown', e => {
+    const el = document.activeElement;
+    if (e.key === 'Escape' && typing(el)) { el.blur(); e.preventDefault(); return; }
+    if (el && el.getAttribute('role') === 'combobox' && e.key === 'Enter') { release(); return; }
+    if (typing(el) || (el && el.getAttribute('role') === 'combobox') || e.altKey || e.ctrlKey || e.metaKey) return;
+    const target = {ArrowLeft: 'lbl_prev', ArrowRight: 'lbl_next'}[e.key];
+    const button = target && document.querySelector('.st-key-' + target + ' button');
+    if (button) { e.preventDefault(); button.click(); }
+  }, true);
+  document.addEventListener('click', release, true);
+}
+</script>"""
+
+
+def _keymap() -> None:
+    st.html(KEYMAP_JS, unsafe_allow_javascript=True)
 
 
 def annotations_from(value: str, kind: str):
@@ -219,22 +247,50 @@ def _last_assistant(item: dict) -> str:
     return next((t.get("content", "") for t in reversed(turns) if t.get("role") == "assistant"), "")
 
 
-def _pick(opt: str, multi: bool, current) -> None:
-    if multi:
-        chosen = list(current or [])
-        chosen = [c for c in chosen if c != opt] if opt in chosen else [*chosen, opt]
-        st.session_state["lbl_pick"] = chosen
-    else:
-        st.session_state["lbl_pick"] = opt
+def _current_pick(question: dict, item: dict | None):
+    pick = st.session_state.get("lbl_pick")
+    if pick is None and item is not None and item["mine"] is not None:
+        pick = annotations_from(item["mine"], question["kind"])
+    return pick
 
 
-def _submit(ws, question: dict, who: str, item: dict, following: list[int]) -> None:
+def _toggle(question: dict, pick, index: int):
+    opt = options_of(question)[index]
+    if question["kind"] != "labels":
+        return opt
+    chosen = list(pick or [])
+    return [c for c in chosen if c != opt] if opt in chosen else [*chosen, opt]
+
+
+def _triggered_option(question: dict) -> int | None:
+    """The option button pressed in this same rerun, if any (Streamlit may run Submit's callback
+    before the digit's when both keys arrive before the script ran)."""
+    return next((i for i in range(len(options_of(question))) if st.session_state.get(f"lbl_opt_{i}") is True), None)
+
+
+def _pick(ws, question: dict, who: str, index: int) -> None:
+    if st.session_state.get("lbl_submit") is True:
+        return  # Submit pressed in the same rerun: it took this digit already
+    item = _item(ws, question, who)
+    st.session_state["lbl_pick"] = _toggle(question, _current_pick(question, item), index)
+    st.session_state["lbl_pick_done"] = True  # this rerun's digit is in lbl_pick (see _submit)
+
+
+def _item(ws, question: dict, who: str) -> dict | None:
+    cur = st.session_state.get("lbl_cur")
+    return None if cur is None else queues.item(ws, question, cur, who)
+
+
+def _submit(ws, question: dict, who: str) -> None:
     kind = question["kind"]
+    item = _item(ws, question, who)
+    if item is None:
+        return
     ex_id = item["example"]["id"]
     if kind in ("label", "labels", "rating"):
-        value = st.session_state.get("lbl_pick")
-        if value is None:
-            value = annotations_from(item["mine"], kind) if item["mine"] is not None else None
+        value = _current_pick(question, item)
+        if (pressed := _triggered_option(question)) is not None and not st.session_state.get("lbl_pick_done"):
+            value = _toggle(question, value, pressed)
         if value is None:
             st.session_state["lbl_flash"] = "Pick an answer first (digit keys), then Enter."
             return
@@ -242,6 +298,7 @@ def _submit(ws, question: dict, who: str, item: dict, following: list[int]) -> N
         value = st.session_state.get(f"lbl_text_{ex_id}", "")
     else:
         value = st.session_state.get(f"lbl_response_{ex_id}", "")
+    following = [i for i in st.session_state.get("lbl_following", []) if i != ex_id]
     try:
         _, nxt = queues.submit(ws, question, ex_id, value, who, queue=st.session_state.get("lbl_queue") or "unlabelled",
                                following=following, exclude=st.session_state.get("lbl_skip", []),
@@ -253,6 +310,7 @@ def _submit(ws, question: dict, who: str, item: dict, following: list[int]) -> N
         return
     st.session_state.setdefault("lbl_trail", []).append(ex_id)
     st.session_state["lbl_cur"] = nxt
+    st.session_state["lbl_following"] = following[following.index(nxt) + 1:] if nxt in following else []
     st.session_state.pop("lbl_pick", None)
     st.session_state["lbl_flash"] = f"Saved example {ex_id}" + (" · pre-labels retrained" if retrained else "")
 
@@ -262,22 +320,26 @@ def _prev() -> None:
     if trail:
         st.session_state["lbl_cur"] = trail.pop()
         st.session_state.pop("lbl_pick", None)
+        st.session_state.pop("lbl_following", None)
 
 
-def _next(following: list[int]) -> None:
+def _next() -> None:
     cur = st.session_state.get("lbl_cur")
+    following = st.session_state.get("lbl_following") or []
     if following:
         if cur is not None:
             st.session_state.setdefault("lbl_trail", []).append(cur)
         st.session_state["lbl_cur"] = following[0]
+        st.session_state["lbl_following"] = following[1:]
         st.session_state.pop("lbl_pick", None)
 
 
-def _skip(following: list[int]) -> None:
+def _skip() -> None:
     cur = st.session_state.get("lbl_cur")
+    following = st.session_state.get("lbl_following") or []
     if cur is not None:
         st.session_state.setdefault("lbl_skip", []).append(cur)
-    _next(following)
+    _next()
     if not following:
         st.session_state["lbl_cur"] = None
 
