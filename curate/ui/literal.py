@@ -8,7 +8,8 @@ images that the browser fetches). Data is text, never markup, so:
 - ``inline(value)`` returns a Markdown-safe form for the few places Streamlit accepts only Markdown
   (button labels, captions and messages that mix our own emphasis with data): every Markdown
   punctuation character is backslash-escaped, ``<>&`` become entities, line breaks become visible
-  ``⏎`` and an invisible word joiner (U+2060) breaks ``:shortcode:`` so no emoji replaces it.
+  ``⏎``, and an invisible word joiner (U+2060) after each ``:``, ``@`` and ``.`` breaks
+  ``:shortcode:`` emoji and autolinks (``http://``, ``www.``, ``a@b.c``), which escapes alone do not.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ def inline(value: object) -> str:
             out.append("\\" + c)
         else:
             out.append(c)
-        if c == ":" and i + 1 < len(text) and (text[i + 1].isalnum() or text[i + 1] in "+-_"):
+        if c in ":@." and i + 1 < len(text):
             out.append(WORD_JOINER)
     return "".join(out)
 
