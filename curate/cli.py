@@ -136,12 +136,24 @@ def show(
 
 @command
 def demo(path: Path = typer.Argument(Path("curate-demo"), help="Folder for the demo workspace.")) -> None:
-    """Build a demo workspace from sample_data/ (re-running adds nothing)."""
-    from curate.demo import build_demo
+    """Build a demo workspace from sample_data/ (about a minute; re-running adds nothing)."""
+    from curate.demo import NOISE, STEPS, build_demo
+    from curate.train import compare
 
-    reports = build_demo(path)
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                  console=err, transient=False) as bar:
+        job = bar.add_task("starting", total=len(STEPS))
+        reports = build_demo(path, progress=lambda i, step: bar.update(
+            job, completed=i, description=f"step {i + 1}/{len(STEPS)}: {step}"))
+        bar.update(job, completed=len(STEPS), description=f"built in {len(STEPS)} steps")
     for r in reports:
         out.print(f"{r.dataset}: {r.rows:,} rows ({r.task})" if r.rows else f"{r.dataset}: up to date")
+    board = {b["version"]: b["value"] for b in compare.leaderboard(Workspace(path), "sst2", "accuracy")
+             if b["kind"] == "baseline" and b["eval_set"] == "sst2-dev"}
+    if {"v1", "v2"} <= set(board):
+        out.print(f"the story: sst2 was ingested with {NOISE:.0%} of its labels flipped on purpose; the curated "
+                  f"sst2:v2 scores {board['v2']:.3f} accuracy on the pinned sst2-dev, sst2:v1 as ingested "
+                  f"{board['v1']:.3f} (Compare page: leaderboard and flips; Versions page: the diff v1 → v2)")
     out.print(f"demo workspace ready: {Path(path).resolve()}\nopen it with: curate ui {path}")
 
 
