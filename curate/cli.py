@@ -165,7 +165,7 @@ def ui(path: Optional[Path] = typer.Argument(None, help="Workspace folder (defau
        headless: bool = typer.Option(True, help="Do not try to open a browser.")) -> None:
     """Open the curate UI in the browser on a workspace (this computer only unless --host says otherwise)."""
     ws = resolve_workspace(path or _state["workspace"])
-    script = Path(__file__).resolve().parent / "ui_main.py"
+    script = Path(__file__).resolve().parent / "ui" / "entry" / "main.py"
     env = {**os.environ, ENV_VAR: str(ws.root), "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
     shown = "localhost" if host in ("127.0.0.1", "localhost") else host
     out.print(f"curate UI on http://{shown}:{port} (workspace {ws.root})")
