@@ -159,6 +159,7 @@ def test_fifty_items_by_keyboard_at_fifty_ms_per_key(tab, server, hostile_ws) ->
     wait_for_app(page)
     choose(page, "Dataset", "keys")                         # focus leaves the list after the choice:
     page.wait_for_selector("text=Example 16 ·")             # the keys dataset starts after hostile's 15
+    page.wait_for_function("!!(window.__curateLabelKeys && window.__curateLabelKeys.send)")  # keys component loaded
     page.keyboard.press("j")                                # J moves on (it is not typed into the list)
     page.wait_for_selector("text=Example 17 ·")
     page.keyboard.press("ArrowLeft")                        # ← comes back

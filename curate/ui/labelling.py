@@ -52,7 +52,7 @@ export default function (component) {
     document.addEventListener('click', release, true);
     document.addEventListener('keydown', e => {
       const el = document.activeElement;
-      if (!K.send) return;
+      if (!document.querySelector('.st-key-lbl_keys')) return;  // the labelling view is not on screen
       if (e.key === 'Escape' && typing(el)) { el.blur(); e.preventDefault(); return; }
       if (el && el.getAttribute('role') === 'combobox') { if (e.key === 'Enter') release(); return; }
       if (typing(el) || e.altKey || e.ctrlKey || e.metaKey || e.repeat) return;
@@ -69,7 +69,6 @@ export default function (component) {
       K.send();
     }, true);
   }
-  return () => { K.send = null; };
 }
 """
 _keys = st.components.v2.component("curate_label_keys", js=KEYS_JS)
@@ -100,6 +99,7 @@ def reset() -> None:
 
 
 def view(ws, question: dict, who: str) -> None:
+    """The labelling view (the caller holds the store attached: see pages/label.py)."""
     queue = st.segmented_control("Queue", list(queues.QUEUES), default="unlabelled", key="lbl_queue",
                                  on_change=reset, format_func=lambda q: q.replace("_", " ")) or "unlabelled"
     st.caption(queues.QUEUES[queue])
@@ -232,7 +232,7 @@ def _on_keys(ws, question: dict, who: str) -> None:
     inputs = _inputs()
     c = cursor()
     options = shortcuts(options_of(question)) if question["kind"] in CHOICE_KINDS else []
-    with c.lock:
+    with c.lock, ws.connect():
         for event in events:
             if event["seq"] <= c.seq_done:
                 continue

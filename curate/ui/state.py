@@ -39,9 +39,11 @@ def workspace_sidebar() -> None:
 
 def who(ws: Workspace) -> str | None:
     """The signed-in annotator; ``local`` in a workspace without annotators; None when sign-in is needed."""
+    name = st.session_state.get(WHO)
+    if name is not None:
+        return name  # checked at sign-in (or when the session cookie was resumed)
     if not annotators.needs_sign_in(ws):
         return annotators.LOCAL
-    name = st.session_state.get(WHO)
     if name is None:
         cookie = _cookie()
         if (name := sessions.resume(ws, cookie)) is not None:

@@ -23,25 +23,32 @@ def render() -> None:
         who = _annotator(ws)
         if who is None:
             return
-        names = questions.labelling_order(ws)
-        if not names:
+        if not ws.exists():
             st.info("No datasets yet: ingest one on the Data page, or run `curate demo`.")
             return
-        top = st.columns([2, 2, 3])
-        dataset = top[0].selectbox("Dataset", names, key="lbl_dataset", on_change=_reset)
-        question = _question(ws, dataset, top[1])
-        view = top[2].segmented_control("View", VIEWS, default="Label", key="lbl_view") or "Label"
-        if question is None:
-            _setup(ws, dataset)
-            return
-        if view == "Label":
-            labelling.view(ws, question, who)
-        elif view == "Agreement":
-            _agreement(ws, question)
-        elif view == "Pre-labels & suspects":
-            _models(ws, question, who)
-        else:
-            _setup(ws, dataset)
+        with ws.connect():  # one attach of the store for the page's many small reads
+            _page(ws, who)
+
+
+def _page(ws, who: str) -> None:
+    names = questions.labelling_order(ws)
+    if not names:
+        st.info("No datasets yet: ingest one on the Data page, or run `curate demo`.")
+        return
+    top = st.columns([2, 2, 3])
+    dataset = top[0].selectbox("Dataset", names, key="lbl_dataset", on_change=_reset)
+    question = _question(ws, dataset, top[1])
+    view = top[2].segmented_control("View", VIEWS, default="Label", key="lbl_view") or "Label"
+    if question is None:
+        _setup(ws, dataset)
+    elif view == "Label":
+        labelling.view(ws, question, who)
+    elif view == "Agreement":
+        _agreement(ws, question)
+    elif view == "Pre-labels & suspects":
+        _models(ws, question, who)
+    else:
+        _setup(ws, dataset)
 
 
 # --- who labels ----------------------------------------------------------------------------------
