@@ -75,7 +75,10 @@ def _upload(ws, names: list[str]) -> None:
                 mapping[field] = choice
         default_name = re.sub(r"[^A-Za-z0-9_.-]+", "-", Path(upload.name).name.split(".")[0]).strip("-") or "dataset"
         name = st.text_input("Dataset (new or existing)", value=default_name, key="upload_dataset")
-        if st.button("Ingest", type="primary", key="upload_ingest"):
+        missing = [f for f in REQUIRED[task] if f not in mapping]
+        if missing:
+            st.warning("Map a column to " + ", ".join(missing) + " to ingest this file as " + task + ".")
+        if st.button("Ingest", type="primary", key="upload_ingest", disabled=bool(missing)):
             try:
                 report = ingest(ws, [path], name.strip(), task=task, mapping=mapping)
             except CurateError as exc:

@@ -226,5 +226,8 @@ def _diff(ws, found: list[dict]) -> None:
     frame = pd.DataFrame([{"example": r["example_id"], "change": CHANGE_ICON[r["change"]], "reasons": r["reasons"],
                            "split": r["split"], "before": r["before"], "after": r["after"]} for r in rows[:2000]])
     st.caption(f"{len(rows):,} rows" + (" (first 2,000 shown)" if len(rows) > 2000 else ""))
-    with st.container(key="ver_diff_rows"):
-        st.dataframe(frame, hide_index=True, width="stretch")
+    with st.container(key="ver_diff_rows"):  # before and after share the width, both on screen
+        st.dataframe(frame, hide_index=True, width="stretch", column_config={
+            "example": st.column_config.NumberColumn(format="%d", width="small"),
+            "change": st.column_config.TextColumn(width="small"), "split": st.column_config.TextColumn(width="small"),
+            "before": st.column_config.TextColumn(width="large"), "after": st.column_config.TextColumn(width="large")})
