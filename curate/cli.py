@@ -9,6 +9,7 @@ import functools
 import json
 import os
 import sys
+from dataclasses import asdict
 from pathlib import Path
 from typing import Callable, Optional
 
@@ -21,7 +22,7 @@ from rich.table import Table
 from curate import browse
 from curate.cli_render import esc, literal
 from curate.errors import CurateError
-from curate.ingest import ingest as run_ingest, parse_map
+from curate.ingest import ingest as run_ingest, parse_labels, parse_map
 from curate.store.workspace import ENV_VAR, Workspace, resolve_workspace
 
 app = typer.Typer(help="curate: build, clean, label, version and evaluate fine-tuning datasets.",
@@ -61,9 +62,19 @@ def _workspace() -> Workspace:
     return resolve_workspace(_state["workspace"])
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from curate import __version__
+
+        out.print(f"curate {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
 def _main(workspace: Optional[Path] = typer.Option(
-        None, "--workspace", "-w", help=f"Workspace folder (default: ${ENV_VAR}, else the current folder).")) -> None:
+        None, "--workspace", "-w", help=f"Workspace folder (default: ${ENV_VAR}, else the current folder)."),
+        version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
+                                     help="Print curate's version and exit.")) -> None:
     _state["workspace"] = str(workspace) if workspace else None
 
 
@@ -72,29 +83,44 @@ def ingest(
     files: list[Path] = typer.Argument(..., help="JSONL, JSON, CSV/TSV (.gz/.zst too), Parquet or HF save_to_disk folders."),
     dataset: str = typer.Option(..., "--dataset", "-d", help="Dataset to add to (created if new)."),
     task: Optional[str] = typer.Option(None, "--task", help="classification | sft | chat (default: detected)."),
-    map_: Optional[str] = typer.Option(None, "--map", help="Field=column pairs, e.g. text=review,label=stars."),
+    map_: Optional[str] = typer.Option(None, "--map", help="Field=column pairs, e.g. text=review,label=stars; "
+                                       "a dotted path reaches into nested records (text=data.text)."),
+    labels: Optional[str] = typer.Option(None, "--labels", help="Class names of raw label values, e.g. "
+                                         "0=negative,1=positive (default: an HF ClassLabel's names, else the labels)."),
+    replace: bool = typer.Option(False, "--replace", help="Read files ingested before again with this --map/--task/"
+                                 "--labels, keeping their example ids (and so their labels and edits)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ) -> None:
     """Ingest files into a dataset, keeping every raw record; all files or none."""
     mapping = parse_map(map_)
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                   console=err, transient=True) as bar:
         job = bar.add_task("reading", total=None)
-        report = run_ingest(_workspace(), files, dataset, task=task, mapping=mapping,
-                            progress=lambda f, n: bar.update(job, description=f"{Path(f).name}: {n:,} rows"))
+        report = run_ingest(_workspace(), files, dataset, task=task, mapping=mapping, labels=parse_labels(labels),
+                            replace=replace, progress=lambda f, n: bar.update(job, description=f"{Path(f).name}: {n:,} rows"))
+    if as_json:
+        print(json.dumps(asdict(report) | {"rows": report.rows}, ensure_ascii=False, default=str))
+        return
     for f in report.files:
         if f.skipped:
             out.print(f"{f.path}: already ingested into {dataset}; nothing added")
         else:
             cols = ",".join(f"{k}={v}" for k, v in f.mapping.items())
-            out.print(f"{f.path}: {f.rows:,} rows ({f.format}, {cols})")
+            names = ",".join(f"{k}={v}" for k, v in f.label_names.items() if v is not None)
+            out.print(f"{f.path}: {f.rows:,} rows ({f.format}, {cols}){' labels ' + names if names else ''}"
+                      f"{' — replaced the earlier ingest, same example ids' if f.replaced else ''}")
     if report.rows:
         out.print(f"ingested {report.rows:,} rows into {dataset} ({report.task}) in {report.seconds:.2f}s")
 
 
 @command
-def datasets() -> None:
+def datasets(as_json: bool = typer.Option(False, "--json", help="Print one JSON object per dataset.")) -> None:
     """List the workspace's datasets with their counts."""
     rows = browse.datasets(_workspace())
+    if as_json:
+        for r in rows:
+            print(json.dumps(r, ensure_ascii=False, default=str))
+        return
     if not rows:
         out.print("no datasets yet; add one with: curate ingest FILE --dataset NAME")
         return
@@ -178,7 +204,7 @@ def ui(path: Optional[Path] = typer.Argument(None, help="Workspace folder (defau
 
 
 # Each stage registers its commands on ``app``.
-from curate import cli_dedup, cli_label, cli_ops, cli_train, cli_versions  # noqa: E402,F401
+from curate import cli_dedup, cli_eval, cli_label, cli_ops, cli_train, cli_versions  # noqa: E402,F401
 
 
 def main() -> None:

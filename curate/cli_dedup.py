@@ -7,6 +7,8 @@ dataset literally named ``export`` is still deduped by ``curate dedup export``).
 
 from __future__ import annotations
 
+import json
+from dataclasses import asdict
 from pathlib import Path
 from typing import Optional
 
@@ -33,6 +35,7 @@ def dedup(
     fields: Optional[str] = typer.Option(None, "--fields", help="Fields compared, e.g. instruction,response "
                                          "(default: text; instruction,input; chat user turns)."),
     out_file: Optional[Path] = typer.Option(None, "--out", "-o", help="export: the JSONL file to write."),
+    as_json: bool = typer.Option(False, "--json", help="Print the run and the report as JSON."),
 ) -> None:
     """Find exact, near (MinHash) or semantic duplicates and flag them (nothing is deleted);
     `curate dedup export DATASET --out FILE.jsonl` writes id, cluster and canonical per example."""
@@ -55,6 +58,9 @@ def dedup(
 
         report = lib.run_dedup(ws, target, method=method, threshold=threshold, ngram=ngram, shingle=shingle,
                                num_perm=num_perm, fields=fields, progress=progress)
+    if as_json:
+        print(json.dumps({"run": asdict(report), "report": lib.report(ws, target)}, ensure_ascii=False, default=str))
+        return
     p = report.params
     how = {"exact": "normalised hash", "minhash": f"Jaccard ≥ {p['threshold']}, {p['ngram']}-{p['shingle']} "
            f"shingles, {p['num_perm']} perms", "semantic": f"cosine ≥ {p['threshold']}"}[report.method]

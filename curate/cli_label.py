@@ -87,7 +87,8 @@ def list_annotators() -> None:
 
 
 @_l("import")
-def import_(file: Path = typer.Argument(..., help="JSONL of {\"id\": record id or row number, \"value\": answer}."),
+def import_(file: Path = typer.Argument(..., help="JSONL of {\"id\": record id or row number, \"value\": answer}, "
+                                         "or a Label Studio / Argilla JSON export."),
             dataset: str = typer.Option(..., "--dataset", "-d", help="Dataset name."),
             annotator: str = typer.Option(..., "--annotator", "-a", help="Whose answers these are."),
             question: Optional[str] = typer.Option(None, "--question", "-q", help="Question (default: the first).")) -> None:
@@ -175,7 +176,8 @@ def suspects(dataset: str = typer.Argument(..., help="Dataset name."),
                                                      f"{suspects_lib.DEFAULT_FOLDS['finetune']} for finetune)."),
              epochs: float = typer.Option(suspects_lib.DEFAULT_EPOCHS, "--epochs", min=0.1, max=20, help="finetune: epochs per fold."),
              model: Optional[str] = typer.Option(None, "--model", help="finetune: a local model folder (default: the bundled MiniLM)."),
-             limit: int = typer.Option(20, "--limit", "-n", min=0, help="Rows to print.")) -> None:
+             limit: int = typer.Option(20, "--limit", "-n", min=0, help="Rows to print."),
+             as_json: bool = typer.Option(False, "--json", help="Print the report and the ranked suspects as JSON.")) -> None:
     """Find likely label errors (cleanlab over cross-validated probabilities), ranked; score 1 = surely wrong.
 
     With --accept-above, the latest stored suspects (found now if there are none) are taken as that
@@ -198,6 +200,10 @@ def suspects(dataset: str = typer.Argument(..., help="Dataset name."),
             for r in suspects_lib.list_suspects(ws, q)]
     err.print(f"{dataset}/{q['name']}: {report.flagged:,} suspects among {report.checked:,} labels "
               f"({report.seconds:.1f}s, run {report.run_id})")
+    if as_json:
+        print(json.dumps({"flagged": report.flagged, "checked": report.checked, "run": report.run_id,
+                          "seconds": report.seconds, "suspects": rows}, ensure_ascii=False, default=str))
+        return
     if out_file:
         _write_jsonl(rows, out_file)
         out.print(f"wrote {len(rows):,} suspects to {out_file}")

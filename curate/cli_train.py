@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import asdict
 from pathlib import Path
 from typing import Optional
 
@@ -12,6 +14,7 @@ from rich.table import Table
 
 from curate import train as training
 from curate.cli import command, err, out, _workspace
+from curate.cli_eval import print_report, run_report
 from curate.cli_render import esc
 from curate.errors import InputError
 
@@ -49,6 +52,7 @@ def train(
                                          help="Batch examples of similar length together (less padding, faster)."),
     lora: bool = typer.Option(False, "--lora", help="Train LoRA adapters (needs peft)."),
     detach: bool = typer.Option(False, "--detach", help="Start the run and return; follow it with `curate runs`."),
+    as_json: bool = typer.Option(False, "--json", help="Print the finished run's scores and details as JSON."),
 ) -> None:
     """Train a model on a version in a child process and print its eval scores."""
     params = _params(model=str(model) if model else None, epochs=epochs, lr=lr, batch_size=batch_size,
@@ -80,25 +84,23 @@ def train(
         err.print(f"[bold red]error:[/] model run {run_id} {run['status']}: {esc(run['message'] or '')}", highlight=False,
                   markup=True)
         raise typer.Exit(1)
-    _print_scores(training.scores(ws, run_id), run)
-
-
-def _print_scores(scores: dict, run: dict) -> None:
-    label = "baseline" if run["kind"] == "baseline" else "fine-tune"
-    columns = sorted({m for s in scores.values() for m in s if ":" not in m}, key=lambda m: (m == "n", m))
-    table = Table("eval set", *columns, title=f"model run {run['id']} ({label})")
-    for name, values in scores.items():
-        table.add_row(name, *[_fmt(values.get(c)) for c in columns])
-    out.print(table)
-    if run.get("artifact"):
-        out.print(f"model saved in {run['artifact']}")
+    report = run_report(ws, run)
+    if as_json:
+        print(json.dumps(report, ensure_ascii=False, default=str))
+    else:
+        print_report(report)
 
 
 @command
-def runs(dataset: str = typer.Argument(..., help="Dataset name.")) -> None:
+def runs(dataset: str = typer.Argument(..., help="Dataset name."),
+         as_json: bool = typer.Option(False, "--json", help="Print each run with its scores as JSON lines.")) -> None:
     """List the model runs of a dataset with their status and headline scores."""
     ws = _workspace()
     found = training.runs(ws, dataset)
+    if as_json:
+        for r in found:
+            print(json.dumps({**r, "scores": training.scores(ws, r["id"])}, ensure_ascii=False, default=str))
+        return
     if not found:
         out.print(f"no model runs of {dataset} yet; start one with: curate train {dataset}:VERSION --baseline")
         return
@@ -120,11 +122,15 @@ def compare(
     metric: str = typer.Option("accuracy", "--metric", help="Metric to rank by (accuracy, macro_f1, exact_match, perplexity, ...)."),
     flips: Optional[tuple[int, int]] = typer.Option(None, "--flips", help="Two run ids: list eval items that flipped."),
     eval_set: Optional[str] = typer.Option(None, "--eval-set", help="Eval set for --flips (default: the first shared)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the leaderboard (or the flips) as JSON."),
 ) -> None:
-    """Leaderboard of versions × eval sets × runs; with --flips A B, the items that flipped between two runs."""
+    """Leaderboard of versions × eval sets × runs (ranked within one label space); --flips A B: items that flipped."""
     ws = _workspace()
     if flips:
         f = training.flips(ws, flips[0], flips[1], eval_set)
+        if as_json:
+            print(json.dumps(asdict(f), ensure_ascii=False, default=str))
+            return
         out.print(f"{f.eval_set}: run {f.run_a} → run {f.run_b}: {len(f.fixed)} fixed (wrong→right), "
                   f"{len(f.broken)} broken (right→wrong), {f.both_right} right in both, {f.both_wrong} wrong in both")
         table = Table("example", "flip", "reference", f"run {f.run_a}", f"run {f.run_b}", "text")
@@ -135,11 +141,19 @@ def compare(
         out.print(table)
         return
     board = training.leaderboard(ws, dataset, metric)
+    if as_json:
+        print(json.dumps(board, ensure_ascii=False, default=str))
+        return
     if not board:
         out.print(f"no finished model runs of {dataset} yet; start one with: curate train {dataset}:VERSION --baseline")
         return
-    table = Table("eval set", "kind", "version", "run", metric, "model")
+    table = Table("eval set", "labels", "kind", "rank", "version", "run", metric, "model")
     for r in board:
-        table.add_row(r["eval_set"], r["kind"], r["version"], str(r["run"]), _fmt(r["value"]),
+        rank = "—" if r["rank"] is None else str(r["rank"])
+        table.add_row(r["eval_set"], r["label_space"], r["kind"], rank, r["version"], str(r["run"]), _fmt(r["value"]),
                       r["model"])
     out.print(table)
+    for r in board:
+        if r["mismatch"]:
+            out.print(f"run {r['run']} on {r['eval_set']}: the eval set's labels are not the model's classes "
+                      f"({r['label_space']}); not comparable, not ranked")

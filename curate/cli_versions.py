@@ -61,9 +61,14 @@ def create(
 
 
 @_version_command(name="list")
-def list_(dataset: str = typer.Argument(..., help="Dataset name.")) -> None:
+def list_(dataset: str = typer.Argument(..., help="Dataset name."),
+          as_json: bool = typer.Option(False, "--json", help="Print one JSON object per version.")) -> None:
     """List a dataset's versions."""
     rows = versions.list_versions(_workspace(), dataset)
+    if as_json:
+        for v in rows:
+            print(json.dumps(v, ensure_ascii=False, default=str))
+        return
     if not rows:
         out.print(f"{dataset} has no versions yet; create one with: curate version create {dataset} --name v1")
         return
@@ -77,9 +82,13 @@ def list_(dataset: str = typer.Argument(..., help="Dataset name.")) -> None:
 
 
 @_version_command
-def show(ref: str = typer.Argument(..., help="Version as DATASET:NAME.")) -> None:
+def show(ref: str = typer.Argument(..., help="Version as DATASET:NAME."),
+         as_json: bool = typer.Option(False, "--json", help="Print the version as JSON.")) -> None:
     """Show a version: parameters, counts per split and label, rows left out and why, exports."""
     v = versions.get_version(_workspace(), ref)
+    if as_json:
+        print(json.dumps(v, ensure_ascii=False, default=str))
+        return
     out.print(f"{v['ref']} (parent {v['parent'] or '—'}, {v['task']}, created {str(v['created_at'])[:19]})")
     if v["note"]:
         out.print(f"note: {v['note']}")
@@ -134,9 +143,14 @@ def pin(ref: str = typer.Argument(..., help="Version as DATASET:NAME."),
 
 
 @_version_command
-def evals(dataset: Optional[str] = typer.Argument(None, help="Only this dataset's eval sets.")) -> None:
+def evals(dataset: Optional[str] = typer.Argument(None, help="Only this dataset's eval sets."),
+          as_json: bool = typer.Option(False, "--json", help="Print one JSON object per eval set.")) -> None:
     """List pinned eval sets."""
     rows = versions.list_eval_sets(_workspace(), dataset)
+    if as_json:
+        for e in rows:
+            print(json.dumps(e, ensure_ascii=False, default=str))
+        return
     if not rows:
         out.print("no eval sets yet; pin one with: curate version pin DATASET:NAME --split test --as NAME")
         return
@@ -165,8 +179,17 @@ def export(ref: str = typer.Argument(..., help="Version as DATASET:NAME."),
            out_path: Optional[Path] = typer.Option(None, "--out", "-o", help="File (jsonl, parquet, csv) or folder "
                                                    "(hf, alpaca, sharegpt); default under artifacts/exports/."),
            overwrite: bool = typer.Option(False, "--overwrite", help="Replace an earlier export at --out (never a "
-                                          "folder curate did not write).")) -> None:
+                                          "folder curate did not write)."),
+           spreadsheet_safe: bool = typer.Option(False, "--spreadsheet-safe", help="csv: prefix cells starting with "
+                                                 "= + - @ with ' so spreadsheets do not run them (changes the text)."),
+           as_json: bool = typer.Option(False, "--json", help="Print the result as JSON.")) -> None:
     """Export a version; the export is recorded with the version it came from."""
-    r = versions.export_version(_workspace(), ref, fmt, out_path, overwrite=overwrite)
-    extra = f" ({r['skipped']:,} conversations alpaca cannot hold were skipped)" if r["skipped"] else ""
+    r = versions.export_version(_workspace(), ref, fmt, out_path, overwrite=overwrite,
+                                spreadsheet_safe=spreadsheet_safe)
+    if as_json:
+        print(json.dumps(r, ensure_ascii=False))
+        return
+    extra = f" ({r['skipped']:,} conversations that are not user/assistant pairs were skipped)" if r["skipped"] else ""
     out.print(f"exported {r['ref']} as {r['format']}: {r['n_rows']:,} rows → {r['path']}{extra}")
+    if spreadsheet_safe:
+        out.print(f"spreadsheet-safe: {r['cells_changed']:,} cells got a leading ' (the file no longer holds the exact text)")

@@ -20,7 +20,8 @@ from curate.errors import CurateError
 from curate.ingest import IngestReport, ingest
 from curate.store.workspace import Workspace
 
-SAMPLE_DATA = Path(__file__).resolve().parent.parent / "sample_data"
+# sample_data/ of the repository, shipped inside the package (curate/_data/ links to it; a wheel copies it).
+SAMPLE_DATA = Path(__file__).resolve().parent / "_data" / "sample_data"
 NOISE = 0.3          # share of sst2 labels flipped on purpose
 NOISY_SST2 = "demo-inputs/sst2_noisy.jsonl"   # written under the workspace folder
 
@@ -58,7 +59,7 @@ def build_demo(root: str | Path, sample_data: Path = SAMPLE_DATA,
     """Create (or top up) a demo workspace at ``root``; re-running adds nothing. ``progress(i, step)``
     is told each step of ``STEPS`` as it starts."""
     if not sample_data.is_dir():
-        raise CurateError(f"{sample_data}: sample data not found; fix: run from a clone of the curate repository")
+        raise CurateError(f"{sample_data}: sample data not found; fix: reinstall curate (the package ships it)")
     say = progress or (lambda i, step: None)
     workspace = Workspace(root)
     say(0, STEPS[0])

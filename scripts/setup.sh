@@ -25,6 +25,10 @@ pip=".venv/bin/python -m pip"
 $pip install -q "torch==2.13.0"
 if [ "$dev" = 1 ]; then
   $pip install -q -e ".[dev]"
+  # Interop tests run LLaMA-Factory's own dataset converter on curate's exports. Its declared
+  # dependencies (torchaudio, gradio, a capped transformers...) would replace the pinned torch, and
+  # the converter needs none of them: install it alone (see bench/interop.py).
+  $pip install -q --no-deps "llamafactory==0.9.5"
 else
   $pip install -q -e .
 fi

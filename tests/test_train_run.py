@@ -35,7 +35,7 @@ def test_baseline_run_is_recorded_as_baseline_with_metrics(small: Workspace) -> 
     assert run["status"] == "done", run["message"]
     assert run["kind"] == "baseline" and run["counters"]["train_rows"] == 64
     scores = train.scores(small, run_id)
-    assert set(scores) == {"small-test"}
+    assert set(scores) == {"small-test", "sst2:v1:validation", "sst2:v1:test"}  # own splits always scored
     s = scores["small-test"]
     assert 0.0 <= s["accuracy"] <= 1.0 and s["n"] == 8 and {"precision:0", "recall:1", "f1:1", "macro_f1"} <= set(s)
     detail = train.details(small, run_id)["small-test"]
@@ -44,7 +44,8 @@ def test_baseline_run_is_recorded_as_baseline_with_metrics(small: Workspace) -> 
         preds = store.predictions(con, run_id, "small-test")
     assert len(preds) == 8 and sum(p["correct"] for p in preds) == round(s["accuracy"] * 8)
     board = train.leaderboard(small, "sst2")
-    assert [(r["run"], r["kind"], r["version"]) for r in board] == [(run_id, "baseline", "v1")]
+    assert [(r["run"], r["kind"], r["version"], r["rank"]) for r in board] == [(run_id, "baseline", "v1", 1)] * 3
+    assert {r["label_space"] for r in board} == {"0, 1"}
 
 
 def test_sft_dataset_needs_a_model_and_baseline_needs_classification(workspace: Workspace) -> None:

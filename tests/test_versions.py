@@ -205,7 +205,14 @@ def _read_back(fmt: str, result: dict, task: str) -> list[dict]:
         from datasets import load_from_disk
 
         dd = load_from_disk(str(path))
-        return [row for s in versions.SPLITS if s in dd for row in dd[s].to_list()]
+        rows = [row for s in versions.SPLITS if s in dd for row in dd[s].to_list()]
+        if task == "classification":  # a ClassLabel: the names come back from the features
+            names = dd["train"].features["label"].names
+            rows = [{**r, "label": names[r["label"]]} for r in rows]
+        return rows
+    if fmt == "messages":
+        return [{"split": f.stem, **json.loads(line)} for f in sorted(path.glob("*.jsonl"))
+                for line in f.read_text(encoding="utf-8").splitlines()]
     info = json.loads((path / "dataset_info.json").read_text())
     out = []
     for name, entry in info.items():
@@ -219,8 +226,7 @@ def _expected(fmt: str, rows: list[dict], task: str) -> list[dict]:
     cols = versions.export.TASK_COLUMNS[task]
     base = [{"example_id": r["example_id"], "split": r["split"], **{c: r[c] for c in cols}} for r in rows]
     if fmt == "csv":
-        return [{k: versions.neutralise("" if v is None else v) if k not in ("example_id", "messages") else v
-                 for k, v in r.items()} for r in base]
+        return [{k: "" if v is None else v for k, v in r.items()} for r in base]
     if fmt == "alpaca" and task == "sft":
         return [{"split": r["split"], "instruction": r["instruction"], "input": r["input"], "output": r["response"]}
                 for r in rows]
@@ -232,7 +238,8 @@ def _expected(fmt: str, rows: list[dict], task: str) -> list[dict]:
                                                           for t in r["messages"] if t["role"] != "system"]}
             system = "\n".join(t["content"] for t in r["messages"] if t["role"] == "system")
             out.append({**rec, "system": system} if system else rec)
-        return out
+        with_system = {r["split"] for r in out if "system" in r}  # then every record of that file has one
+        return [{**r, "system": r.get("system", "")} if r["split"] in with_system else r for r in out]
     return base
 
 
@@ -255,7 +262,8 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
 ROUND_TRIPS = [(fmt, dataset, task) for fmt in versions.FORMATS
                for dataset, task in (("cls", "classification"), ("gsm", "sft"), ("chat", "chat"))
                if (fmt, task) not in {("alpaca", "chat"), ("alpaca", "classification"),
-                                      ("sharegpt", "classification"), ("sharegpt", "sft")}]
+                                      ("sharegpt", "classification"), ("sharegpt", "sft"), ("messages", "chat"),
+                                      ("messages", "classification"), ("messages", "sft")}]
 
 
 @pytest.mark.parametrize("fmt,dataset,task", ROUND_TRIPS)
@@ -284,16 +292,21 @@ def test_pair_conversions(exported: Workspace, tmp_path: Path) -> None:
     res = versions.export_version(exported, "chat:v1", "alpaca", tmp_path / "al")
     got = _read_back("alpaca", res, "")
     assert len(got) + res["skipped"] == len(chat) and got
-    for g in got[:5]:
-        assert {"instruction", "output", "history"} <= set(g)
+    for split in {g["split"] for g in got}:  # history is declared per file only when some row has one
+        recs = [g for g in got if g["split"] == split]
+        assert all({"instruction", "output"} <= set(g) for g in recs)
+        assert len({"history" in g for g in recs}) == 1
 
 
-def test_csv_neutralises_formulas(exported: Workspace, tmp_path: Path) -> None:
+def test_csv_neutralises_formulas_only_when_asked(exported: Workspace, tmp_path: Path) -> None:
     path = tmp_path / "cls.csv"
-    versions.export_version(exported, "cls:v1", "csv", path)
+    exact = versions.export_version(exported, "cls:v1", "csv", path)
+    assert exact["cells_changed"] == 0 and "'=SUM" not in path.read_text(encoding="utf-8")
+    safe = versions.export_version(exported, "cls:v1", "csv", path, overwrite=True, spreadsheet_safe=True)
     text = path.read_text(encoding="utf-8")
     for cell in ("'=SUM(A1:A3)", "'+1 great", "'-bad", "'@cmd", "'\tindented", "'-1"):
         assert cell in text
+    assert safe["cells_changed"] == 6
     assert versions.neutralise("fine =x") == "fine =x" and versions.neutralise("\rx") == "'\rx"
 
 
@@ -321,7 +334,7 @@ def test_cli_version_commands(small: Workspace, tmp_path: Path) -> None:
     assert r.exit_code == 0 and "pinned small:v2 test as eval set small-test" in r.output
     r = runner.invoke(app, [*ws, "version", "check", "small:v2"])
     assert r.exit_code == 0 and "no near-duplicate pair crosses splits" in r.output
-    out = tmp_path / "small.jsonl"
+    out = tmp_path / "small-v2.jsonl"  # small.jsonl is the ingested file
     r = runner.invoke(app, [*ws, "export", "small:v2", "--format", "jsonl", "--out", str(out)])
     assert r.exit_code == 0 and len(out.read_text().splitlines()) == 12
     r = runner.invoke(app, [*ws, "version", "create", "small", "--name", "v2"])

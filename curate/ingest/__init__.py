@@ -2,7 +2,15 @@
 
 Every file of one call is read, validated and inserted inside one transaction: a bad record
 anywhere leaves the store exactly as it was. The raw record is stored as JSON text next to the
-normalised fields; a source already ingested into the dataset (same sha256) is skipped.
+normalised fields; a source already ingested into the dataset (same sha256) with the same mapping
+is skipped, and with another mapping is refused unless ``replace``.
+
+``replace`` re-reads a source already ingested with the new mapping, task or label names, in place:
+its examples keep their ids (the file's bytes are the same, so the k-th record read is the k-th
+example), so every edit, annotation, signal, issue and dup decision made on them stays attached,
+and versions already made keep their own copies. A new source beside the old one would instead
+duplicate every record and orphan the labels made on the first try. A dataset's task can change
+only when every one of its sources is replaced in the same call.
 """
 
 from __future__ import annotations
@@ -19,12 +27,14 @@ import numpy as np
 from curate import __version__
 from curate.errors import InputError
 from curate.ingest import chat, readers
+from curate.ingest.labels import parse_labels
+from curate.ingest.plan import Plan, check_tasks, plan_file
 from curate.ingest.readers import Source, detect, peek
-from curate.ingest.tasks import TASK_FIELDS, Mapping, columns_of, detect_task, parse_map, resolve, suggest_map
+from curate.ingest.tasks import TASK_FIELDS, Mapping, columns_of, key_path, parse_map, resolve, suggest_map
 from curate.store import catalog, examples
 from curate.store.workspace import Workspace, scratch
 
-__all__ = ["ingest", "preview", "Preview", "IngestReport", "parse_map", "TASK_FIELDS"]
+__all__ = ["ingest", "preview", "Preview", "IngestReport", "parse_labels", "parse_map", "TASK_FIELDS"]
 
 Progress = Callable[[str, int], None]
 
@@ -37,6 +47,8 @@ class FileResult:
     skipped: bool = False
     source_id: int | None = None
     mapping: dict[str, str] = field(default_factory=dict)
+    replaced: bool = False
+    label_names: dict[str, str | None] = field(default_factory=dict)
 
 
 @dataclass
@@ -131,45 +143,76 @@ def _explain(source: Source, table: pa.Table, mapping: Mapping, paths: dict[str,
     return InputError(source.path, message, **source.where(row_num), fix=fix)
 
 
-def _ingest_one(con: duckdb.DuckDBPyConnection, source: Source, sha: str, dataset: dict, mapping: Mapping,
-                sample: list[dict], run_id: int, progress: Progress | None) -> FileResult:
-    result = FileResult(str(source.path), source.format, 0, mapping=mapping.columns)
-    source_id = catalog.add_source(con, dataset["id"], str(source.path), source.format, sha, mapping.columns, run_id)
-    paths = {f: examples.json_path(c) for f, c in mapping.columns.items()}
-    labelled = mapping.task == "classification" and "label" in paths
-    label_type = dataset["label_type"] or (_label_type_of(sample, mapping.columns["label"]) if labelled else None)
+def _label_type(plan: Plan, dataset: dict, paths: dict[str, str]) -> str | None:
+    labelled = plan.mapping.task == "classification" and "label" in paths
+    if not labelled:
+        return None
+    if dataset["label_type"] and not plan.previous:
+        return dataset["label_type"]
+    return _label_type_of(plan.sample, plan.mapping.columns["label"])
+
+
+def _ingest_one(con: duckdb.DuckDBPyConnection, plan: Plan, dataset: dict, run_id: int,
+                progress: Progress | None) -> FileResult:
+    source, mapping = plan.source, plan.mapping
+    result = FileResult(str(source.path), source.format, 0, mapping=mapping.columns, replaced=plan.previous is not None,
+                        label_names=plan.names)
+    if plan.previous:
+        source_id = plan.previous["id"]
+        catalog.reset_source(con, source_id, mapping.columns, run_id)
+    else:
+        source_id = catalog.add_source(con, dataset["id"], str(source.path), source.format, plan.sha, mapping.columns,
+                                       run_id)
+    columns = columns_of(plan.sample)
+    paths = {f: examples.json_path(key_path(c, columns)) for f, c in mapping.columns.items()}
+    label_type = _label_type(plan, dataset, paths)
     next_id = examples.next_id(con)
     for table in readers.batches(source):
-        if labelled and label_type is None:
+        if "label" in paths and mapping.task == "classification" and label_type is None:
             with scratch() as side:
                 label_type = examples.first_label_type(side, table, paths["label"])
+        n = table.num_rows
+        ids = plan.ids[result.rows:result.rows + n] if plan.ids is not None else range(next_id, next_id + n)
         try:
             if mapping.task == "chat":
-                table = _with_messages(source, table, mapping.columns["messages"])
-            n = table.num_rows
-            table = table.append_column("id", pa.array(np.arange(next_id, next_id + n, dtype=np.int64)))
+                table = _with_messages(source, table, key_path(mapping.columns["messages"], columns))
+            table = table.append_column("id", pa.array(np.asarray(ids, dtype=np.int64)))
             examples.insert_batch(con, table, dataset_id=dataset["id"], source_id=source_id, task=mapping.task,
                                   paths=paths, label_type=label_type)
         except (duckdb.Error, ValueError) as exc:
             if isinstance(exc, InputError):
                 raise
             raise _explain(source, table, mapping, paths, label_type, exc) from None
-        next_id += n
+        next_id += n if plan.ids is None else 0
         result.rows += n
         if progress:
             progress(str(source.path), result.rows)
+    _finish_source(con, plan, dataset, source_id, result, label_type)
+    return result
+
+
+def _finish_source(con: duckdb.DuckDBPyConnection, plan: Plan, dataset: dict, source_id: int, result: FileResult,
+                   label_type: str | None) -> None:
+    source = plan.source
     if result.rows == 0:
         raise InputError(source.path, "file is empty (no records)", fix="export the data again")
+    if plan.ids is not None and result.rows != len(plan.ids):
+        raise InputError(source.path, f"read {result.rows} records but the earlier ingest had {len(plan.ids)}",
+                         fix="ingest the changed file as a new source, without --replace")
+    if plan.names:
+        bad = examples.name_labels(con, source_id, plan.names)
+        if bad:
+            raise InputError(source.path, f"label {bad[1]!r} has no name", **source.where(bad[0]),
+                             fix=f"name every class in --labels (given: {', '.join(k for k in plan.names if plan.names[k])})")
     catalog.finish_source(con, source_id, result.rows)
-    catalog.record_labels(con, dataset["id"], source_id)
+    catalog.record_labels(con, dataset["id"], source_id, [n for n in plan.names.values() if n is not None])
     if label_type and label_type != dataset["label_type"]:
         catalog.set_label_type(con, dataset["id"], label_type)
         dataset["label_type"] = label_type
     result.source_id = source_id
-    return result
 
 
-def _with_messages(source: Source, table: pa.Table, column: str) -> pa.Table:
+def _with_messages(source: Source, table: pa.Table, column: tuple[str, ...]) -> pa.Table:
     out = []
     for row_num, raw in zip(table.column("row_num").to_pylist(), table.column("raw").to_pylist()):
         try:
@@ -181,8 +224,12 @@ def _with_messages(source: Source, table: pa.Table, column: str) -> pa.Table:
 
 
 def ingest(workspace: Workspace, paths: list[str | Path], dataset: str, *, task: str | None = None,
-           mapping: dict[str, str] | None = None, progress: Progress | None = None) -> IngestReport:
-    """Ingest files into ``dataset`` (created if new) in one transaction; return what happened."""
+           mapping: dict[str, str] | None = None, labels: dict[str, str] | None = None, replace: bool = False,
+           progress: Progress | None = None) -> IngestReport:
+    """Ingest files into ``dataset`` (created if new) in one transaction; return what happened.
+
+    ``labels`` maps raw label values to class names (``{"0": "negative"}``; an HF ``ClassLabel`` gives
+    them otherwise); ``replace`` re-reads files ingested before (see the module docstring)."""
     if not paths:
         raise InputError("ingest", "no files given", fix="name one or more files: curate ingest FILE --dataset NAME")
     if not dataset or not dataset.replace("-", "").replace("_", "").replace(".", "").isalnum():
@@ -192,37 +239,28 @@ def ingest(workspace: Workspace, paths: list[str | Path], dataset: str, *, task:
     sources = [detect(p) for p in paths]
     with workspace.transaction() as con:
         existing = catalog.find_dataset(con, dataset)
-        plans, samples = [], []
-        for source in sources:
-            records = peek(source, 200)
-            if not records:
-                raise InputError(source.path, "file is empty (no records)", fix="export the data again")
-            columns = columns_of(records)
-            detected = task or detect_task(columns, mapping or {})
-            if existing and detected and detected != existing["task"]:
-                raise InputError(source.path, f"holds {detected} records but dataset {dataset!r} is {existing['task']}",
-                                 fix="ingest it into another dataset with --dataset NAME")
-            plans.append(resolve(source.path, columns, task=task or (existing or {}).get("task"), mapping=mapping))
-            samples.append(records)
-        task_name = plans[0].task
-        if any(p.task != task_name for p in plans):
-            odd = next(s for s, p in zip(sources, plans) if p.task != task_name)
-            raise InputError(odd.path, "files hold different tasks", fix="ingest them into separate datasets")
-        ds = existing or catalog.create_dataset(con, dataset, task_name)
-        shas = [readers.sha256(s) for s in sources]
-        todo = [i for i, sha in enumerate(shas)
-                if not catalog.find_source(con, ds["id"], sha) and sha not in shas[:i]]
-        results = [FileResult(str(s.path), s.format, 0, skipped=True, mapping=p.columns)
-                   for s, p in zip(sources, plans)]
+        plans = [plan_file(con, s, existing, task, mapping, labels or {}, replace) for s in sources]
+        task_name = check_tasks(con, plans, existing)
+        ds = catalog.find_dataset(con, dataset) or catalog.create_dataset(con, dataset, task_name)
+        shas = [p.sha for p in plans]
+        todo = [i for i, p in enumerate(plans)
+                if (p.previous is not None or not catalog.find_source(con, ds["id"], p.sha)) and p.sha not in shas[:i]]
+        results = [FileResult(str(p.source.path), p.source.format, 0, skipped=True, mapping=p.mapping.columns)
+                   for p in plans]
         if not todo:
             return IngestReport(dataset, task_name, results, time.monotonic() - started)
         run_id = catalog.start_run(con, "ingest", ds["id"], {
-            "files": [str(s.path) for s in sources], "task": task_name,
-            "mapping": [p.columns for p in plans]}, _libraries())
+            "files": [str(s.path) for s in sources], "task": task_name, "replace": replace,
+            "mapping": [p.mapping.columns for p in plans], "labels": [p.names for p in plans]}, _libraries())
+        replaced = [plans[i].previous["id"] for i in todo if plans[i].previous]
+        for source_id in replaced:
+            examples.delete_source_rows(con, source_id)
+        if replaced:
+            catalog.reset_labels(con, ds["id"])
         for i in todo:
-            results[i] = _ingest_one(con, sources[i], shas[i], ds, plans[i], samples[i], run_id, progress)
+            results[i] = _ingest_one(con, plans[i], ds, run_id, progress)
         seconds = time.monotonic() - started
         catalog.finish_run(con, run_id, {
-            "files": len(results), "rows": sum(r.rows for r in results),
+            "files": len(results), "rows": sum(r.rows for r in results), "replaced": sum(r.replaced for r in results),
             "skipped_files": sum(r.skipped for r in results), "seconds": round(seconds, 3)})
     return IngestReport(dataset, task_name, results, seconds, run_id)

@@ -35,9 +35,12 @@ def normalise(value: Any) -> list[dict[str, str]]:
     return out
 
 
-def normalise_raw(raw: str, column: str) -> str:
-    """The normalised conversation of one raw record, as JSON text."""
+def normalise_raw(raw: str, keys: tuple[str, ...]) -> str:
+    """The normalised conversation at ``keys`` (a column, or a path into nested records) of one raw
+    record, as JSON text."""
+    from curate.ingest.tasks import dig
+
     record = json.loads(raw)
     if not isinstance(record, dict):
         raise ChatProblem("record is not a JSON object")
-    return json.dumps(normalise(record.get(column)), ensure_ascii=False)
+    return json.dumps(normalise(dig(record, keys)), ensure_ascii=False)

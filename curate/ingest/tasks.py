@@ -1,8 +1,10 @@
 """Which task a source holds, and which of its columns feed each of the task's fields.
 
-Detection looks at the columns of the first records; ``--map field=column`` overrides it. Only
-two renames are automatic because they are standard formats: alpaca's ``output`` is the response,
-and sharegpt's ``conversations`` are the messages.
+Detection looks at the columns of the first records; ``--map field=column`` overrides it. A mapped
+column may be a dotted path into nested records (``text=data.text`` for Label Studio's tasks); a key
+that itself contains dots is taken whole when the records have it. Only two renames are automatic
+because they are standard formats: alpaca's ``output`` is the response, and sharegpt's
+``conversations`` are the messages.
 """
 
 from __future__ import annotations
@@ -55,6 +57,27 @@ def parse_map(text: str | None, where: str = "--map") -> dict[str, str]:
     return out
 
 
+def key_path(column: str, columns: list[str]) -> tuple[str, ...]:
+    """The keys that lead to a mapped column: the column itself when records have it, else its dotted parts."""
+    return (column,) if column in columns or "." not in column else tuple(column.split("."))
+
+
+def dig(record: object, keys: tuple[str, ...]) -> object:
+    """The value at ``keys`` inside a record (None when a key is missing or a step is not an object)."""
+    for key in keys:
+        if not isinstance(record, dict):
+            return None
+        record = record.get(key)
+    return record
+
+
+def _reachable(col: str, columns: list[str], records: list[dict] | None) -> bool:
+    keys = key_path(col, columns)
+    if keys[0] not in columns:
+        return False
+    return len(keys) == 1 or records is None or any(dig(r, keys) is not None for r in records)
+
+
 def columns_of(records: list[dict]) -> list[str]:
     """Every key seen in the sample records, in first-seen order."""
     seen: dict[str, None] = {}
@@ -103,8 +126,9 @@ def _map_hint(task: str, columns: list[str]) -> str:
 
 
 def resolve(path: str | Path, columns: list[str], *, task: str | None = None,
-            mapping: dict[str, str] | None = None) -> Mapping:
-    """Decide the task and each field's column, or raise one line naming the columns and a --map."""
+            mapping: dict[str, str] | None = None, records: list[dict] | None = None) -> Mapping:
+    """Decide the task and each field's column, or raise one line naming the columns and a --map.
+    ``records`` (a sample) lets a dotted ``--map`` path be checked against nested values."""
     mapping = dict(mapping or {})
     shown = ", ".join(columns) if columns else "(none)"
     if task is not None and task not in TASK_FIELDS:
@@ -119,9 +143,10 @@ def resolve(path: str | Path, columns: list[str], *, task: str | None = None,
         if name not in allowed:
             raise InputError(path, f"--map names field {name!r}, which task {task} does not have",
                              fix=f"map only {', '.join(allowed)}")
-        if col not in columns:
+        if not _reachable(col, columns, records):
             raise InputError(path, f"--map {name}={col}: no column {col!r} (columns: {shown})",
-                             fix=f"use one of the columns, e.g. {_map_hint(task, columns)}")
+                             fix=f"use one of the columns or a dotted path into one (data.text), "
+                                 f"e.g. {_map_hint(task, columns)}")
     resolved: dict[str, str] = {}
     for name in allowed:
         if name in mapping:

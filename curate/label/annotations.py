@@ -116,44 +116,41 @@ class ImportReport:
 
 def import_labels(workspace: Workspace, path: str | Path, dataset: str, annotator: str, *,
                   question: str | None = None) -> ImportReport:
-    """Import answers from JSONL lines ``{"id": ..., "value": ...}`` (``id``: the source record's id,
-    else its 1-based row number), recorded as ``annotator``'s answers, all or none."""
+    """Import answers recorded as ``annotator``'s, all or none, from curate's JSONL lines ``{"id": ...,
+    "value": ...}`` (``id``: the source record's id, else its 1-based row number) or from a Label Studio
+    or Argilla JSON export (see ``curate.label.importers``)."""
     from curate.label.annotators import check_annotator
+    from curate.label.importers import read_answers
 
     path = Path(path)
     if not path.is_file():
-        raise InputError(path, "file not found", fix="pass a JSONL file of {\"id\": ..., \"value\": ...} lines")
+        raise InputError(path, "file not found", fix="pass a JSONL file of {\"id\": ..., \"value\": ...} lines, "
+                                                     "or a Label Studio / Argilla JSON export")
     check_annotator(workspace, annotator)
     q = get_question(workspace, dataset, question)
-    keys, values, lines = [], [], []
-    with path.open(encoding="utf-8") as fh:
-        for n, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputError(path, f"invalid JSON ({exc.msg})", line=n, fix="one JSON object per line") from None
-            if not isinstance(rec, dict) or "id" not in rec or "value" not in rec:
-                raise InputError(path, "each line needs \"id\" and \"value\"", line=n,
-                                 fix='write lines like {"id": "17", "value": "positive"}')
-            try:
-                values.append(normalize(q, rec["value"]))
-            except InputError as exc:
-                raise InputError(path, exc.problem, line=n, fix=exc.fix) from None
-            keys.append(str(rec["id"]))
-            lines.append(n)
+    answers = list(read_answers(path, q["name"]))
+    values = []
+    for a in answers:
+        try:
+            values.append(normalize(q, a.value))
+        except InputError as exc:
+            raise InputError(path, exc.problem, **a.where, fix=exc.fix) from None
     with workspace.connect() as con:
-        found = store.resolve_keys(con, q["dataset_id"], sorted(set(keys)))
-    for key, n in zip(keys, lines):
-        if key not in found:
-            raise InputError(path, f"id {key!r} matches no example of {dataset!r}", line=n,
-                             fix="use the source record's id field, else its 1-based row number")
-    table = pa.table({"example_id": pa.array([found[k] for k in keys], pa.int64()),
-                      "annotator": [annotator] * len(keys), "value": pa.array(values, pa.string())})
+        by_id = store.resolve_keys(con, q["dataset_id"], sorted({a.key for a in answers if a.by == "id"}))
+        by_text = store.resolve_texts(con, q["dataset_id"], sorted({a.key for a in answers if a.by == "text"}))
+    ids = []
+    for a in answers:
+        found = (by_id if a.by == "id" else by_text).get(a.key)
+        if found is None:
+            what = f"id {a.key!r}" if a.by == "id" else f"text {a.key[:40]!r}"
+            raise InputError(path, f"{what} matches no example of {dataset!r}", **a.where,
+                             fix="use the source record's id field, else its 1-based row number (or its exact text)")
+        ids.append(found)
+    table = pa.table({"example_id": pa.array(ids, pa.int64()),
+                      "annotator": [annotator] * len(ids), "value": pa.array(values, pa.string())})
     with workspace.transaction() as con:
         store.insert_annotations(con, table, dataset_id=q["dataset_id"], question_id=q["id"], origin="import")
-    return ImportReport(len(keys), table.num_rows, q["name"], annotator)
+    return ImportReport(len(ids), table.num_rows, q["name"], annotator)
 
 
 def export_labels(workspace: Workspace, dataset: str, *, question: str | None = None) -> list[dict[str, Any]]:

@@ -30,7 +30,7 @@ from curate.ops import filters as filter_ops
 from curate.ops.registry import Operator, Params, UnknownOperator, get
 from curate.ops.text import FIELDS_OF_TASK, MAIN_FIELD, TASK_TEXT_FIELDS
 
-RECIPES_DIR = Path(__file__).resolve().parent.parent.parent / "pipelines"   # the recipes shipped with curate
+RECIPES_DIR = Path(__file__).resolve().parent.parent / "_data" / "pipelines"  # pipelines/, shipped in the package
 TOP_KEYS = ("name", "description", "task", "steps")
 TASKS = ("classification", "sft", "chat")
 

@@ -63,6 +63,20 @@ def set_label_type(con: duckdb.DuckDBPyConnection, dataset_id: int, label_type: 
     con.execute("UPDATE datasets SET label_type = ? WHERE id = ?", [label_type, dataset_id])
 
 
+def set_task(con: duckdb.DuckDBPyConnection, dataset_id: int, task: str) -> None:
+    """A dataset's task, changed only when every source of it is re-ingested (``ingest --replace``)."""
+    con.execute("UPDATE datasets SET task = ? WHERE id = ?", [task, dataset_id])
+
+
+def reset_labels(con: duckdb.DuckDBPyConnection, dataset_id: int) -> None:
+    """Before sources are read again (``ingest --replace``): drop the classes no remaining example has
+    and forget the class order, which the re-read sources give again."""
+    con.execute("""DELETE FROM labels WHERE dataset_id = ? AND label NOT IN (
+                       SELECT label FROM examples WHERE dataset_id = ? AND label IS NOT NULL)""",
+                [dataset_id, dataset_id])
+    con.execute("UPDATE labels SET position = NULL WHERE dataset_id = ?", [dataset_id])
+
+
 def list_datasets(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     """Every dataset with its task, example/source/labelled counts and label set."""
     rows = _rows(con.execute("""
@@ -79,14 +93,21 @@ def list_datasets(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
 
 
 def label_set(con: duckdb.DuckDBPyConnection, dataset_id: int, label_type: str | None) -> list[str]:
-    """The dataset's classes, integers in numeric order, strings alphabetically."""
-    order = "TRY_CAST(label AS BIGINT), label" if label_type == "int" else "label"
+    """The dataset's classes: in their given order (``position``), then integers in numeric order,
+    strings alphabetically."""
+    order = "position NULLS LAST, " + ("TRY_CAST(label AS BIGINT), label" if label_type == "int" else "label")
     return [r[0] for r in con.execute(
         f"SELECT label FROM labels WHERE dataset_id = ? ORDER BY {order}", [dataset_id]).fetchall()]
 
 
-def record_labels(con: duckdb.DuckDBPyConnection, dataset_id: int, source_id: int) -> None:
-    """Add the labels seen in one source to its dataset's label set."""
+def record_labels(con: duckdb.DuckDBPyConnection, dataset_id: int, source_id: int,
+                  order: list[str] | None = None) -> None:
+    """Add the labels seen in one source to its dataset's label set; ``order`` names classes (seen or
+    not) in their given order, which sets the position of those without one."""
+    for position, label in enumerate(order or []):
+        con.execute("""INSERT INTO labels (dataset_id, label, position) VALUES (?, ?, ?)
+                       ON CONFLICT DO UPDATE SET position = coalesce(labels.position, excluded.position)""",
+                    [dataset_id, label, position])
     con.execute("""
         INSERT INTO labels (dataset_id, label)
         SELECT DISTINCT dataset_id, label FROM examples
@@ -106,6 +127,18 @@ def add_source(con: duckdb.DuckDBPyConnection, dataset_id: int, uri: str, fmt: s
         INSERT INTO sources (dataset_id, uri, format, sha256, n_rows, mapping, run_id)
         VALUES (?, ?, ?, ?, 0, ?, ?) RETURNING id""",
                        [dataset_id, uri, fmt, sha256, json.dumps(mapping), run_id]))
+
+
+def source_mapping(source: dict[str, Any]) -> dict[str, str]:
+    """The field → column mapping a source was ingested with."""
+    value = source["mapping"]
+    return json.loads(value) if isinstance(value, str) else dict(value or {})
+
+
+def reset_source(con: duckdb.DuckDBPyConnection, source_id: int, mapping: dict[str, str], run_id: int) -> None:
+    """A source about to be read again (``ingest --replace``): its new mapping and run, zero rows."""
+    con.execute("UPDATE sources SET mapping = ?, run_id = ?, n_rows = 0 WHERE id = ?",
+                [json.dumps(mapping), run_id, source_id])
 
 
 def finish_source(con: duckdb.DuckDBPyConnection, source_id: int, n_rows: int) -> None:

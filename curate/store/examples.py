@@ -20,9 +20,10 @@ SCALAR_TYPES = ("VARCHAR", "BIGINT", "UBIGINT", "DOUBLE", "BOOLEAN")
 LABEL_TYPES = {"VARCHAR": "str", "BIGINT": "int", "UBIGINT": "int"}
 
 
-def json_path(key: str) -> str:
-    """The JSON path of a top-level key, quoted so any column name works."""
-    return '$."' + key.replace("\\", "\\\\").replace('"', '\\"') + '"'
+def json_path(key: str | tuple[str, ...]) -> str:
+    """The JSON path of a top-level key (or of a nested one: a tuple of keys), quoted so any name works."""
+    keys = (key,) if isinstance(key, str) else key
+    return "$" + "".join('."' + k.replace("\\", "\\\\").replace('"', '\\"') + '"' for k in keys)
 
 
 LABEL_JSON_TYPES = {"int": ("BIGINT", "UBIGINT"), "str": ("VARCHAR",)}
@@ -113,6 +114,32 @@ def insert_batch(con: duckdb.DuckDBPyConnection, batch: pa.Table, *, dataset_id:
     with registered(con, batch=batch):
         con.execute(sql, [paths[f] for f in fields])
     return batch.num_rows
+
+
+def name_labels(con: duckdb.DuckDBPyConnection, source_id: int, names: dict[str, str | None]) -> tuple[int, str] | None:
+    """Store the display name of each label of a source being ingested (its raw value stays in ``raw``;
+    a name of None leaves the row unlabelled). Returns ``(row_num, value)`` of the first label without
+    a name, changing nothing then; runs inside the ingest transaction, before anything reads the rows."""
+    table = pa.table({"value": pa.array(list(names), pa.string()), "name": pa.array(list(names.values()), pa.string())})
+    with registered(con, label_names=table):
+        bad = first(con.execute("""
+            SELECT row_num, label FROM examples WHERE source_id = ? AND label IS NOT NULL
+              AND label NOT IN (SELECT value FROM label_names) ORDER BY row_num LIMIT 1""", [source_id]))
+        if bad is None:
+            con.execute("""UPDATE examples SET label = n.name FROM label_names n
+                           WHERE examples.source_id = ? AND examples.label = n.value""", [source_id])
+    return bad
+
+
+def source_ids(con: duckdb.DuckDBPyConnection, source_id: int) -> list[int]:
+    """The example ids of one source in the order its records were read."""
+    return [r[0] for r in con.execute("SELECT id FROM examples WHERE source_id = ? ORDER BY id", [source_id]).fetchall()]
+
+
+def delete_source_rows(con: duckdb.DuckDBPyConnection, source_id: int) -> None:
+    """Remove one source's example rows before it is read again under the same ids (``ingest --replace``);
+    side tables keyed by example id (edits, annotations, signals, issues) are kept."""
+    con.execute("DELETE FROM examples WHERE source_id = ?", [source_id])
 
 
 def next_id(con: duckdb.DuckDBPyConnection) -> int:

@@ -148,6 +148,13 @@ def resolve_keys(con: duckdb.DuckDBPyConnection, dataset_id: int, keys: list[str
     return dict(rows)
 
 
+def resolve_texts(con: duckdb.DuckDBPyConnection, dataset_id: int, texts: list[str]) -> dict[str, int]:
+    """Map texts to the example whose ``text`` is exactly it (the first, by id)."""
+    with registered(con, wanted_texts=pa.table({"t": pa.array(texts, pa.string())})):
+        return dict(con.execute("""SELECT w.t, min(e.id) FROM wanted_texts w JOIN examples e ON e.text = w.t
+                                   WHERE e.dataset_id = ? GROUP BY w.t""", [dataset_id]).fetchall())
+
+
 def export_answers(con: duckdb.DuckDBPyConnection, dataset_id: int, question_id: int) -> list[dict[str, Any]]:
     """Current answers with the key ``import`` understands (raw ``id`` else row number)."""
     return _rows(con.execute(f"""

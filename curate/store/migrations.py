@@ -345,6 +345,11 @@ MIGRATIONS: list[Migration] = [
             created_at  TIMESTAMP NOT NULL DEFAULT current_timestamp
         );
     """),
+    Migration("0006_label_order", """
+        -- The order of a dataset's classes when it was given (an HF ClassLabel, curate ingest --labels):
+        -- class ids of exports and saved models follow it; classes without one sort after, as before.
+        ALTER TABLE labels ADD COLUMN position INTEGER;
+    """),
     Migration("0007_sessions", """
         -- UI sign-in sessions: only a sha256 of the random session id (kept in the browser's cookie) is
         -- stored, with the annotator it signs in and when it stops working. Sign-out deletes the row.

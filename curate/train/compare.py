@@ -1,5 +1,6 @@
-"""Compare model runs: a leaderboard of versions × eval sets × runs, flips between two runs, and the
-nearest training rows of a failed eval item (MiniLM kNN) with where they came from."""
+"""Compare model runs: a leaderboard of versions × eval sets × runs (ranked only within one label
+space), flips between two runs, and the nearest training rows of a failed eval item (MiniLM kNN) with
+where they came from."""
 
 from __future__ import annotations
 
@@ -51,9 +52,27 @@ def metrics_of(workspace: Workspace, dataset: str) -> list[str]:
     return sorted(names, key=lambda m: (order.index(m) if m in order else len(order), m))
 
 
+def _label_spaces(rows: list[dict[str, Any]]) -> dict[tuple[int, str], tuple[str, bool]]:
+    """(run, eval set) → (the model's classes as one string, whether every reference is one of them),
+    read from each classification score's detail."""
+    import json
+
+    found = {}
+    for r in rows:
+        if r["metric"] == "detail" and r["detail"]:
+            detail = json.loads(r["detail"])
+            classes = detail.get("classes") or list(detail.get("per_class", {}))
+            seen = detail.get("confusion", {}).get("labels", [])
+            refs = [c for c, row in zip(seen, detail.get("confusion", {}).get("matrix", [])) if sum(row)]
+            found[(r["run_id"], r["eval_set"])] = (", ".join(classes), set(refs) <= set(classes))
+    return found
+
+
 def leaderboard(workspace: Workspace, dataset: str, metric: str = "accuracy") -> list[dict[str, Any]]:
-    """One row per (finished run, eval set) with the run's version, kind and ``metric``; best first within
-    each eval set. Baselines and fine-tunes are kept apart by ``kind``."""
+    """One row per (finished run, eval set) with the run's version, kind, label space and ``metric``;
+    ranked (``rank``, best first) only among runs of the same kind and label space on the same eval set.
+    A score whose eval set holds labels outside the model's classes (recorded before curate refused
+    such sets) is kept with ``rank`` None and ``mismatch`` True: it is not a comparable number."""
     with workspace.connect() as con:
         ds = catalog.get_dataset(con, dataset)
         rows = store.eval_results(con, dataset_id=ds["id"])
@@ -62,11 +81,24 @@ def leaderboard(workspace: Workspace, dataset: str, metric: str = "accuracy") ->
         choices = sorted(m for m in known if m != "detail")
         raise InputError("--metric", f"no run of {dataset} was scored with {metric!r}",
                          fix=f"pick one of: {', '.join(choices)}")
-    board = [{"run": r["run_id"], "version": r["version"], "kind": r["kind"], "eval_set": r["eval_set"],
-              "metric": metric, "value": r["value"], "model": model_label(r), "started": r["started_at"]}
-             for r in rows if r["metric"] == metric and r["status"] == "done"]
+    spaces = _label_spaces(rows)
+    board = []
+    for r in rows:
+        if r["metric"] != metric or r["status"] != "done":
+            continue
+        space, fits = spaces.get((r["run_id"], r["eval_set"]), ("", True))
+        board.append({"run": r["run_id"], "version": r["version"], "kind": r["kind"], "eval_set": r["eval_set"],
+                      "label_space": space, "mismatch": not fits, "metric": metric, "value": r["value"],
+                      "model": model_label(r), "started": r["started_at"]})
     sign = 1 if HIGHER_IS_BETTER.get(metric, True) else -1
-    board.sort(key=lambda r: (r["eval_set"], r["kind"], -sign * (r["value"] if r["value"] is not None else -np.inf)))
+    board.sort(key=lambda r: (r["eval_set"], r["label_space"], r["kind"], r["mismatch"],
+                              -sign * (r["value"] if r["value"] is not None else -np.inf)))
+    group, rank = None, 0
+    for r in board:
+        key = (r["eval_set"], r["label_space"], r["kind"])
+        rank = 1 if key != group else rank + 1
+        group = key
+        r["rank"] = None if r["mismatch"] else rank
     return board
 
 
@@ -165,7 +197,8 @@ def trainable(workspace: Workspace) -> dict[str, dict[str, Any]]:
 
 
 def eval_set_names(workspace: Workspace, dataset: str, task: str) -> list[str]:
-    """Names of the pinned eval sets a run of ``dataset`` will be scored on (see ``runner.eval_sets_for``)."""
+    """Names of the pinned eval sets a run of ``dataset`` may be scored on besides its version's own
+    validation/test splits (see ``evaluate.eval_sets_for``; a set whose labels differ is refused then)."""
     from curate import versions
 
     return [e["name"] for e in versions.list_eval_sets(workspace)

@@ -3,8 +3,9 @@
 ``start`` records a queued run and launches ``python -m curate.train.worker RUN_ID WORKSPACE`` in a
 new session (its log lands in ``artifacts/runs/run-<id>.log``), so the UI and the CLI stay free.
 ``execute`` is what the worker runs: load the version's splits, train (quick baseline, classification
-fine-tune or causal-LM SFT), evaluate on every pinned eval set of the task, store scores and
-per-item predictions, save the model under ``artifacts/models/run-<id>/``.
+fine-tune or causal-LM SFT), evaluate on the version's own validation/test splits and every pinned
+eval set of the task whose label space matches (``curate.train.evaluate``), store scores and per-item
+predictions, save the model under ``artifacts/models/run-<id>/``.
 """
 
 from __future__ import annotations
@@ -18,12 +19,11 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Callable
 
-import numpy as np
-import pyarrow as pa
-
 from curate.errors import CurateError, InputError, StoreBusy
 from curate.store import catalog, train as store
 from curate.store.workspace import Workspace, retry_conflicts
+from curate.train.classify import classes_of
+from curate.train.evaluate import classification_result, eval_sets_for, prediction_table
 from curate.train.loop import Hooks, Progress
 from curate.train.params import TrainParams, resolved
 
@@ -242,24 +242,6 @@ def execute(workspace: Workspace, run_id: int) -> dict[str, Any]:
     return get(workspace, run_id)
 
 
-def eval_sets_for(workspace: Workspace, dataset: str, task: str, ref: str) -> list[tuple[str, list[dict]]]:
-    """The pinned eval sets a run of ``dataset`` is scored on: every eval set of the dataset, plus, for
-    classification, eval sets of other datasets of the same task. Without any, the version's own test
-    split (named ``<version>:test``) is used."""
-    from curate import versions
-
-    chosen = []
-    for es in versions.list_eval_sets(workspace):
-        if es["task"] != task or (es["dataset"] != dataset and task != "classification"):
-            continue
-        chosen.append((es["name"], versions.eval_rows(workspace, es["name"])))
-    if not chosen:
-        rows = versions.load_rows(workspace, ref, split="test")
-        if rows:
-            chosen.append((f"{ref}:test", rows))
-    return chosen
-
-
 def _train_and_evaluate(workspace: Workspace, run: dict[str, Any], ref: str, params: TrainParams, device,
                         reporter: StoreReporter) -> tuple[dict[str, Any], str | None]:
     from curate import versions
@@ -268,10 +250,13 @@ def _train_and_evaluate(workspace: Workspace, run: dict[str, Any], ref: str, par
     val_rows = versions.load_rows(workspace, ref, split="validation")
     if not train_rows:
         raise InputError(ref, "the version has no training rows", fix="create a version with a train split")
-    sets = eval_sets_for(workspace, run["dataset"], run["task"], ref)
+    classes = classes_of(train_rows) if run["task"] == "classification" else None
+    sets, refused = eval_sets_for(workspace, run["dataset"], run["task"], ref, classes)
     folder = workspace.artifacts / "models" / f"run-{run['id']}"
     counters: dict[str, Any] = {"train_rows": len(train_rows), "validation_rows": len(val_rows),
-                                "eval_sets": len(sets)}
+                                "eval_sets": len(sets), "eval_refused": refused}
+    if classes is not None:
+        counters["classes"] = classes
     if run["kind"] == "baseline":
         results = _baseline(workspace, train_rows, sets, params, reporter, folder)
     elif run["task"] == "classification":
@@ -285,29 +270,6 @@ def _train_and_evaluate(workspace: Workspace, run: dict[str, Any], ref: str, par
             store.save_eval(con, run["id"], name, metrics, detail, table)
     retry_conflicts(lambda: _write(workspace, save))
     return counters, str(folder.relative_to(workspace.root)) if folder.exists() else None
-
-
-def _prediction_table(rows: list[dict], refs: list[str | None], preds: list[str | None],
-                      correct: list[bool | None], scores: list[float | None]) -> pa.Table:
-    return pa.table({"example_id": pa.array([int(r["example_id"]) for r in rows], pa.int64()),
-                     "reference": pa.array(refs, pa.string()), "prediction": pa.array(preds, pa.string()),
-                     "correct": pa.array(correct, pa.bool_()), "score": pa.array(scores, pa.float64())})
-
-
-def _classification_result(rows: list[dict], preds: list[str], probs: np.ndarray, classes: list[str]):
-    from curate.train.metrics import classification_metrics
-
-    refs = [None if r.get("label") is None else str(r["label"]) for r in rows]
-    keep = [i for i, ref in enumerate(refs) if ref is not None]
-    m = classification_metrics([refs[i] for i in keep], [preds[i] for i in keep], classes)
-    metrics: dict[str, float | None] = {"accuracy": m["accuracy"], "macro_f1": m["macro_f1"], "n": m["n"]}
-    for c, v in m["per_class"].items():
-        for k in ("precision", "recall", "f1"):
-            metrics[f"{k}:{c}"] = v[k]
-    table = _prediction_table([rows[i] for i in keep], [refs[i] for i in keep], [preds[i] for i in keep],
-                              [preds[i] == refs[i] for i in keep],
-                              [float(probs[i].max()) if len(probs[i]) else None for i in keep])
-    return metrics, {"confusion": m["confusion"], "per_class": m["per_class"]}, table
 
 
 def _baseline(workspace, train_rows, sets, params, reporter, folder):
@@ -328,7 +290,7 @@ def _baseline(workspace, train_rows, sets, params, reporter, folder):
     results = {}
     for name, eval_rows in sets:
         preds, probs = predict_baseline(model, embed_cached(workspace, [r["text"] or "" for r in eval_rows]))
-        results[name] = _classification_result(eval_rows, preds, probs, classes)
+        results[name] = classification_result(eval_rows, preds, probs, classes)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "baseline.pkl").write_bytes(pickle.dumps(model))
     return results
@@ -353,7 +315,7 @@ def _classifier(train_rows, val_rows, sets, params, device, reporter, folder, co
     results = {}
     for name, eval_rows in sets:
         preds, probs, _ = classify.predict(clf, [r["text"] for r in eval_rows], params)
-        results[name] = _classification_result(eval_rows, preds, probs, clf.classes)
+        results[name] = classification_result(eval_rows, preds, probs, clf.classes)
     reporter.phase("saving")
     classify.save(clf, folder)
     return results
@@ -373,7 +335,7 @@ def _sft(train_rows, val_rows, sets, params, device, reporter, folder, counters)
     results = {}
     for name, eval_rows in sets:
         ev = sft.evaluate(trained, eval_rows, params)
-        table = _prediction_table(eval_rows, ev.references, ev.predictions, ev.correct, ev.item_loss)
+        table = prediction_table(eval_rows, ev.references, ev.predictions, ev.correct, ev.item_loss)
         results[name] = (ev.metrics, None, table)
     reporter.phase("saving")
     sft.save(trained, folder)

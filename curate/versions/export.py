@@ -1,22 +1,24 @@
-"""Export a version: JSONL, Parquet, HF DatasetDict, alpaca / sharegpt (LLaMA-Factory) and CSV.
+"""Export a version: JSONL, Parquet, HF DatasetDict, alpaca / sharegpt (LLaMA-Factory), TRL chat
+``messages`` and CSV, each loadable unchanged by the tool that reads it.
 
 Every export is recorded with the version it came from (table ``exports``). Columns are the task's
-fields plus ``example_id`` and ``split``; ``label`` is the final label as materialised.
+fields plus ``example_id`` and ``split``; ``label`` is the final label as materialised (the class's
+display name, see ``curate ingest --labels``).
 
 * ``jsonl``, ``parquet``, ``csv``: one file, every split, a ``split`` column.
 * ``hf``: a folder written by ``DatasetDict.save_to_disk`` with one split per non-empty split;
-  ``datasets.load_from_disk`` gives the rows back unchanged.
-* ``alpaca`` / ``sharegpt``: a folder with one JSON file per split and a LLaMA-Factory
-  ``dataset_info.json`` naming them (``<dataset>_<version>_<split>``). Classification rows become
-  text → label pairs; sft rows instruction/input → response; chat rows keep their turns (alpaca puts
-  earlier turns in ``history``; a conversation that is not user/assistant pairs is skipped and counted).
+  ``datasets.load_from_disk`` gives the rows back. A classification ``label`` is a
+  ``ClassLabel(names=...)`` in the dataset's class order, so ``transformers.Trainer`` trains on it
+  as it is and ``features["label"].names`` gives ``id2label``.
+* ``alpaca`` / ``sharegpt`` / ``messages``: see ``curate.versions.trainer_formats``.
 * Nothing is ever deleted that curate did not write: an export is written into a temporary sibling
   and moved into place. An existing ``out`` is replaced only with ``overwrite=True`` and only when it
   is a file or a folder holding curate's export marker (``.curate-export``); a path inside or
   holding the workspace store is refused.
-* ``csv``: a cell starting with ``= + - @``, tab or carriage return gets a leading ``'`` so
-  spreadsheets show it as text (OWASP's CSV-injection advice); reading it back gives that cell with
-  the quote.
+* ``csv`` keeps every cell exactly as it is (a data file: reading it back gives the same text).
+  ``spreadsheet_safe=True`` is for opening it in a spreadsheet: a cell starting with ``= + - @``,
+  tab or carriage return gets a leading ``'`` (OWASP's CSV-injection advice), and the result counts
+  the cells changed (``cells_changed``).
 """
 
 from __future__ import annotations
@@ -33,18 +35,16 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from curate.errors import InputError
-from curate.store import versions as store
+from curate.store import catalog, versions as store
 from curate.store.workspace import Workspace
+from curate.versions import trainer_formats
 from curate.versions.core import _as_rows, _version
 from curate.versions.refs import SPLITS, parse_ref
 
-FORMATS = ("jsonl", "parquet", "hf", "alpaca", "sharegpt", "csv")
+FORMATS = ("jsonl", "parquet", "hf", "alpaca", "sharegpt", "messages", "csv")
 TASK_COLUMNS = {"classification": ("text", "label"), "sft": ("instruction", "input", "response"),
                 "chat": ("messages",)}
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-SHAREGPT_ROLES = {"user": "human", "assistant": "gpt", "tool": "observation", "system": "system"}
-SHAREGPT_TAGS = {"role_tag": "from", "content_tag": "value", "user_tag": "human", "assistant_tag": "gpt",
-                 "observation_tag": "observation", "function_tag": "function_call", "system_tag": "system"}
 
 
 def neutralise(value: Any) -> Any:
@@ -82,25 +82,35 @@ def _parquet(recs: list[dict], out: Path, task: str) -> list[Path]:
     return [out]
 
 
-def _csv(recs: list[dict], out: Path, task: str) -> list[Path]:
+def _csv(recs: list[dict], out: Path, task: str, spreadsheet_safe: bool) -> tuple[list[Path], int]:
+    """Write the CSV; returns the file and how many cells ``spreadsheet_safe`` changed."""
     header = ["example_id", "split", *TASK_COLUMNS[task]]
+    changed = 0
     with open(out, "w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(header)
         for r in recs:
-            cells = [json.dumps(r[c], ensure_ascii=False) if c == "messages" and r[c] is not None else r[c]
+            cells = ["" if r[c] is None else json.dumps(r[c], ensure_ascii=False) if c == "messages" else r[c]
                      for c in header]
-            writer.writerow([neutralise("" if v is None else v) for v in cells])
-    return [out]
+            if spreadsheet_safe:
+                safe = [neutralise(v) for v in cells]
+                changed += sum(a is not b for a, b in zip(safe, cells))
+                cells = safe
+            writer.writerow(cells)
+    return [out], changed
 
 
-def _hf(recs: list[dict], out: Path, task: str) -> list[Path]:
-    from datasets import Dataset, DatasetDict, Features, Value
+def _hf(recs: list[dict], out: Path, task: str, classes: list[str]) -> list[Path]:
+    from datasets import ClassLabel, Dataset, DatasetDict, Features, Value
     from datasets.utils import are_progress_bars_disabled, disable_progress_bars, enable_progress_bars
 
     feats = {"example_id": Value("int64"), "split": Value("string")}
     for c in TASK_COLUMNS[task]:
         feats[c] = [{"role": Value("string"), "content": Value("string")}] if c == "messages" else Value("string")
+    if task == "classification":
+        feats["label"] = ClassLabel(names=classes)
+        index = {c: i for i, c in enumerate(classes)}
+        recs = [{**r, "label": -1 if r["label"] is None else index[r["label"]]} for r in recs]
     features = Features(feats)
     parts = {}
     for s in SPLITS:
@@ -115,67 +125,6 @@ def _hf(recs: list[dict], out: Path, task: str) -> list[Path]:
         if not quiet:
             enable_progress_bars()
     return [out]
-
-
-def _alpaca(r: dict[str, Any], task: str) -> dict[str, Any] | None:
-    if task == "classification":
-        return {"instruction": r["text"] or "", "input": "", "output": "" if r["label"] is None else r["label"]}
-    if task == "sft":
-        return {"instruction": r["instruction"] or "", "input": r["input"] or "", "output": r["response"] or ""}
-    turns = list(r["messages"] or [])
-    system = "\n".join(t["content"] for t in turns if t["role"] == "system")
-    convo = [t for t in turns if t["role"] != "system"]
-    if not convo or len(convo) % 2 or any(t["role"] != ("user" if i % 2 == 0 else "assistant")
-                                          for i, t in enumerate(convo)):
-        return None
-    pairs = [[convo[i]["content"], convo[i + 1]["content"]] for i in range(0, len(convo), 2)]
-    rec = {"instruction": pairs[-1][0], "input": "", "output": pairs[-1][1], "history": pairs[:-1]}
-    if system:
-        rec["system"] = system
-    return rec
-
-
-def _sharegpt(r: dict[str, Any], task: str) -> dict[str, Any]:
-    if task == "classification":
-        return {"conversations": [{"from": "human", "value": r["text"] or ""},
-                                  {"from": "gpt", "value": "" if r["label"] is None else r["label"]}]}
-    if task == "sft":
-        prompt = r["instruction"] or ""
-        if r["input"]:
-            prompt += "\n" + r["input"]
-        return {"conversations": [{"from": "human", "value": prompt}, {"from": "gpt", "value": r["response"] or ""}]}
-    turns = list(r["messages"] or [])
-    rec: dict[str, Any] = {"conversations": [{"from": SHAREGPT_ROLES[t["role"]], "value": t["content"]}
-                                             for t in turns if t["role"] != "system"]}
-    system = "\n".join(t["content"] for t in turns if t["role"] == "system")
-    if system:
-        rec["system"] = system
-    return rec
-
-
-def _llama_factory(recs: list[dict], out: Path, task: str, fmt: str, stem: str) -> tuple[list[Path], int]:
-    out.mkdir(parents=True, exist_ok=True)
-    info, files, skipped = {}, [], 0
-    for s in SPLITS:
-        chosen = [r for r in recs if r["split"] == s]
-        if not chosen:
-            continue
-        converted = [(_alpaca if fmt == "alpaca" else _sharegpt)(r, task) for r in chosen]
-        skipped += sum(c is None for c in converted)
-        name = f"{stem}_{s}"
-        path = out / f"{name}.json"
-        path.write_text(json.dumps([c for c in converted if c is not None], ensure_ascii=False, indent=1),
-                        encoding="utf-8")
-        files.append(path)
-        if fmt == "alpaca":
-            info[name] = {"file_name": path.name, "columns": {"prompt": "instruction", "query": "input",
-                                                              "response": "output", "system": "system",
-                                                              "history": "history"}}
-        else:
-            info[name] = {"file_name": path.name, "formatting": "sharegpt",
-                          "columns": {"messages": "conversations", "system": "system"}, "tags": SHAREGPT_TAGS}
-    (out / "dataset_info.json").write_text(json.dumps(info, indent=2), encoding="utf-8")
-    return [*files, out / "dataset_info.json"], skipped
 
 
 def default_path(workspace: Workspace, ref: str, fmt: str) -> Path:
@@ -225,30 +174,46 @@ def _swap_in(tmp: Path, path: Path) -> None:
         old.unlink()
 
 
-def _write(recs: list[dict], tmp: Path, fmt: str, task: str, stem: str) -> tuple[list[Path], int]:
+def _write(recs: list[dict], tmp: Path, fmt: str, task: str, stem: str, classes: list[str],
+           spreadsheet_safe: bool) -> tuple[list[Path], int, int]:
+    """Write one format into ``tmp``: ``(files, rows skipped, cells changed)``."""
     if fmt == "jsonl":
-        return _jsonl(recs, tmp), 0
+        return _jsonl(recs, tmp), 0, 0
     if fmt == "parquet":
-        return _parquet(recs, tmp, task), 0
+        return _parquet(recs, tmp, task), 0, 0
     if fmt == "csv":
-        return _csv(recs, tmp, task), 0
+        files, changed = _csv(recs, tmp, task, spreadsheet_safe)
+        return files, 0, changed
     if fmt == "hf":
-        return _hf(recs, tmp, task), 0
-    return _llama_factory(recs, tmp, task, fmt, stem)
+        return _hf(recs, tmp, task, classes), 0, 0
+    if fmt == "messages":
+        return *trainer_formats.write_messages(recs, tmp, task), 0
+    return *trainer_formats.write_llama_factory(recs, tmp, task, fmt, stem), 0
+
+
+def _classes(con, version: dict[str, Any], rows: list[dict[str, Any]]) -> list[str]:
+    """The dataset's classes in its order, then any label of the version outside them."""
+    if version["task"] != "classification":
+        return []
+    ds = catalog.get_dataset(con, version["dataset"])
+    known = catalog.label_set(con, ds["id"], ds["label_type"])
+    extra = sorted({r["label"] for r in rows if r["label"] is not None} - set(known))
+    return known + extra
 
 
 def export_version(workspace: Workspace, ref: str, fmt: str, out: str | Path | None = None, *,
-                   overwrite: bool = False) -> dict[str, Any]:
+                   overwrite: bool = False, spreadsheet_safe: bool = False) -> dict[str, Any]:
     """Write version ``ref`` as ``fmt`` to ``out`` (a file for jsonl/parquet/csv, a folder otherwise;
     default under ``artifacts/exports/``, where an earlier export of the same version is replaced) and
     record it. An existing ``out`` is refused unless ``overwrite`` and it is an earlier export (see the
-    module docstring). Returns ``path``, ``format``, ``n_rows``, ``bytes``, ``files`` and ``skipped``
-    (chat rows alpaca cannot hold)."""
+    module docstring). Returns ``path``, ``format``, ``n_rows``, ``bytes``, ``files``, ``skipped``
+    (chat rows alpaca / messages cannot hold), ``classes`` and ``cells_changed`` (``spreadsheet_safe``)."""
     if fmt not in FORMATS:
         raise InputError("--format", f"unknown export format {fmt!r}", fix=f"use one of {', '.join(FORMATS)}")
     with workspace.connect() as con:
         version = _version(con, ref)
         rows = _as_rows(store.version_rows(con, version["id"]))
+        classes = _classes(con, version, rows)
     task = version["task"]
     path = Path(out) if out else default_path(workspace, ref, fmt)
     _check_target(workspace, path, overwrite or out is None)
@@ -260,7 +225,7 @@ def export_version(workspace: Workspace, ref: str, fmt: str, out: str | Path | N
         try:
             if fmt in ("jsonl", "parquet", "csv"):
                 tmp.rmdir()
-            files, skipped = _write(recs, tmp, fmt, task, stem)
+            files, skipped, changed = _write(recs, tmp, fmt, task, stem, classes, spreadsheet_safe)
             if tmp.is_dir():
                 (tmp / MARKER).write_text(json.dumps({"ref": ref, "format": fmt}), encoding="utf-8")
             _swap_in(tmp, path)
@@ -276,7 +241,7 @@ def export_version(workspace: Workspace, ref: str, fmt: str, out: str | Path | N
     with workspace.transaction() as con:
         store.insert_export(con, version["id"], fmt, str(path.resolve()), len(recs) - skipped, size)
     return {"ref": ref, "path": str(path.resolve()), "format": fmt, "n_rows": len(recs) - skipped, "bytes": size,
-            "files": [str(f) for f in files], "skipped": skipped}
+            "files": [str(f) for f in files], "skipped": skipped, "classes": classes, "cells_changed": changed}
 
 
 def download(result: dict[str, Any]) -> tuple[str, bytes, str]:

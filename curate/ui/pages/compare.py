@@ -31,7 +31,8 @@ def render() -> None:
             st.info(f"No scores for {dataset} yet.")
             return
         top[2].caption("Baselines (frozen MiniLM embeddings + logistic regression) and fine-tunes are ranked "
-                       "apart: compare versions within one kind.")
+                       "apart, and runs only among those with the same classes (no rank: the eval set's labels "
+                       "are not the model's classes).")
         _board(board, metric)
         ds_runs = [r for r in runs if r["dataset"] == dataset]
         if len(ds_runs) >= 2:
@@ -41,10 +42,8 @@ def render() -> None:
 
 def _board(board: pd.DataFrame, metric: str) -> None:
     st.subheader("Leaderboard")
-    board = board.sort_values(["eval_set", "kind", "value"], ascending=[True, True, False], kind="stable")
-    board.insert(0, "rank", board.groupby(["eval_set", "kind"]).cumcount() + 1)
-    table = board[["rank", "eval_set", "kind", "version", "run", "value", "model", "started"]].rename(
-        columns={"value": metric, "eval_set": "eval set"})
+    table = board[["eval_set", "kind", "version", "run", "value", "model", "label_space", "rank", "started"]].rename(
+        columns={"value": metric, "eval_set": "eval set", "label_space": "classes"})
     with st.container(key="cmp_board"):
         st.dataframe(table, hide_index=True, column_config={metric: st.column_config.NumberColumn(format="%.3f")})
     # One point per version (its best run), so two runs of one version never draw a vertical line.

@@ -131,7 +131,8 @@ def _export(ws, ref: str, v: dict) -> None:
     a, b = st.columns([1, 3])
     fmt = a.selectbox("Format", versions.FORMATS, key="ver_export_format",
                       help="jsonl · parquet · hf (DatasetDict.save_to_disk, zipped) · alpaca / sharegpt "
-                           "(LLaMA-Factory, with dataset_info.json, zipped) · csv (formulas neutralised)")
+                           "(LLaMA-Factory, with dataset_info.json, zipped) · messages (TRL SFTTrainer, zipped) · "
+                           "csv (text kept exact)")
     key = f"ver_export_{ref}_{fmt}"
     if b.button("Prepare export", key="ver_export_go"):
         st.session_state[key] = versions.export_version(ws, ref, fmt)
@@ -140,7 +141,7 @@ def _export(ws, ref: str, v: dict) -> None:
         name, data, mime = download(result)
         b.download_button(f"Download {name}", data, file_name=name, mime=mime, key="ver_download")
         b.caption(f"{result['n_rows']:,} rows written to {result['path']}"
-                  + (f" ({result['skipped']} conversations alpaca cannot hold were skipped)" if result["skipped"] else ""))
+                  + (f" ({result['skipped']} conversations that are not user/assistant pairs were skipped)" if result["skipped"] else ""))
     if v["exports"]:
         st.caption(f"{len(v['exports'])} earlier exports of this version; the latest: "
                    f"{v['exports'][-1]['format']} → {v['exports'][-1]['path']}")
