@@ -38,7 +38,7 @@ def test_decide_canonical_and_it_survives_a_rerun(demo_workspace, ui_server, pag
     page.get_by_text("Cluster #2", exact=False).first.wait_for()
     choose(page, "Canonical row", str(other))
     page.get_by_role("button", name="Set canonical").click()
-    page.get_by_text("Cluster #2: canonical saved (by ui).").wait_for()
+    page.get_by_text("Cluster #2: canonical saved (by alice).").wait_for()  # the signed-in annotator
     wait_for_app(page)
 
     # Re-run with another threshold (slider one step at a time with the keyboard: 0.80 → 0.75).

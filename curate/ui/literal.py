@@ -8,13 +8,14 @@ images that the browser fetches). Data is text, never markup, so:
 - ``inline(value)`` returns a Markdown-safe form for the few places Streamlit accepts only Markdown
   (button labels, captions and messages that mix our own emphasis with data): every Markdown
   punctuation character is backslash-escaped, ``<>&`` become entities, line breaks become visible
-  ``⏎``, and an invisible word joiner (U+2060) after each ``:``, ``@`` and ``.`` breaks
-  ``:shortcode:`` emoji and autolinks (``http://``, ``www.``, ``a@b.c``), which escapes alone do not.
+  ``⏎``, and an invisible word joiner (U+2060) breaks ``:shortcode:`` emoji and autolinks
+  (``http://``, ``www.``, ``a@b.c``), which escapes alone do not.
 """
 
 from __future__ import annotations
 
 import html
+import re
 
 import streamlit as st
 
@@ -33,22 +34,28 @@ def show(value: object, *, mono: bool = False, title: str | None = None) -> None
 
 def inline(value: object) -> str:
     """``value`` as Markdown that renders to exactly its characters (see the module docstring)."""
-    out = []
     text = _str(value).replace("\r\n", "\n").replace("\n", " ⏎ ")
+    out = []
     for i, c in enumerate(text):
-        if c == "<":
-            out.append("&lt;")
-        elif c == ">":
-            out.append("&gt;")
-        elif c == "&":
-            out.append("&amp;")
-        elif c in _MD:
-            out.append("\\" + c)
-        else:
-            out.append(c)
-        if c in ":@." and i + 1 < len(text):
+        out.append(_ENTITY.get(c) or ("\\" + c if c in _MD else c))
+        if _breaks_after(text, i):
             out.append(WORD_JOINER)
     return "".join(out)
+
+
+_ENTITY = {"<": "&lt;", ">": "&gt;", "&": "&amp;"}
+_SHORTCODE = re.compile(r":[\w+-]+:")
+
+
+def _breaks_after(text: str, i: int) -> bool:
+    """Whether a word joiner must follow ``text[i]``: the colon opening ``:shortcode:`` or ``://``,
+    every ``@`` (e-mail autolinks) and the dot of ``www.``."""
+    c = text[i]
+    if c == ":":
+        return text.startswith("//", i + 1) or bool(_SHORTCODE.match(text, i))
+    if c == ".":
+        return text[max(0, i - 3):i].lower() == "www"
+    return c == "@"
 
 
 def _str(value: object) -> str:
