@@ -12,8 +12,9 @@ import os
 import signal
 import subprocess
 import sys
+import time
 import urllib.request
-from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -73,6 +74,12 @@ def _literal_texts(page) -> list[str]:
     return page.locator(LITERAL).all_inner_texts()
 
 
+def _open(page, url: str, dataset: str) -> None:
+    page.goto(url)
+    wait_for_app(page)
+    choose(page, "Dataset", dataset)
+
+
 def _no_beacon(page) -> None:
     assert page.locator(f"img[src*='{BEACON}'], a[href*='{BEACON}']").count() == 0
     assert "😄" not in page.inner_text("body")
@@ -99,9 +106,7 @@ def test_hostile_corpus_is_shown_literally_on_every_page(tab, server, tmp_path) 
     assert caption.inner_text().replace("\u2060", "") == f"2 columns: text, {COLUMN}"
     _no_beacon(page)
 
-    page.goto(f"{server.url}/label")                      # Label: the text and the label buttons
-    wait_for_app(page)
-    choose(page, "Dataset", "hostile")
+    _open(page, f"{server.url}/label", "hostile")          # Label: the text and the label buttons
     page.wait_for_function("ts => [...document.querySelectorAll('pre.curate-literal')].some(p => ts.includes(p.innerText))",
                            arg=TEXTS)
     wait_for_app(page)
@@ -110,18 +115,14 @@ def test_hostile_corpus_is_shown_literally_on_every_page(tab, server, tmp_path) 
     assert f"given label: {LABELS[0]}" in page.inner_text("[data-testid='stMain']").replace("\u2060", "")
     _no_beacon(page)
 
-    page.goto(f"{server.url}/dedup")                      # Dedup: cluster members
-    wait_for_app(page)
-    choose(page, "Dataset", "hostile")
+    _open(page, f"{server.url}/dedup", "hostile")          # Dedup: cluster members
     page.wait_for_selector("text=/Cluster #\\d+/")
     members = page.locator("pre").all_inner_texts()
     assert any(m in TEXTS for m in members), members
     page.wait_for_selector("text=Decided by alice")
     _no_beacon(page)
 
-    page.goto(f"{server.url}/versions")                   # Versions: the note and who made it
-    wait_for_app(page)
-    choose(page, "Dataset", "hostile")
+    _open(page, f"{server.url}/versions", "hostile")       # Versions: the note and who made it
     page.wait_for_function("t => [...document.querySelectorAll('pre.curate-literal')].some(p => p.innerText === t)",
                            arg=NOTE)
     page.wait_for_selector("text=by alice")
@@ -202,6 +203,17 @@ def test_escape_leaves_the_response_editor(tab, server, hostile_ws) -> None:
     assert page.outside == []
 
 
+def _wait_healthy(url: str, proc: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).status == 200:
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError(f"curate ui did not serve {url}")
+
+
 def test_curate_ui_serves_localhost_deep_links_and_stops(tmp_path, browser, hostile_ws) -> None:
     ws = hostile_ws[0]
     port = _free_port()
@@ -211,23 +223,12 @@ def test_curate_ui_serves_localhost_deep_links_and_stops(tmp_path, browser, host
                             cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(300):
-            try:
-                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).status == 200:
-                    break
-            except OSError:
-                proc.wait(0.2) if proc.poll() is None and False else None
-                import time
-                time.sleep(0.2)
+        _wait_healthy(url, proc)
         context = browser.new_context(viewport={"width": 1400, "height": 1000})
         page = context.new_page()
         outside = outside_requests(page)
 
-        class _Srv:
-            pass
-        srv = _Srv()
-        srv.url = url
-        sign_in_page(page, srv, ws, "alice")
+        sign_in_page(page, SimpleNamespace(url=url), ws, "alice")
         page.goto(f"{url}/label")                            # a deep link on a fresh server
         page.wait_for_selector("h2:has-text('Label')")
         wait_for_app(page)
