@@ -116,3 +116,11 @@ def test_every_page_asks_for_sign_in_once_a_workspace_has_annotators(workspace: 
     at.button[0].click().run()
     assert at.session_state["annotator"] == "alice"
     assert "Data" in [h.value for h in at.header] and at.dataframe
+
+
+def test_data_table_shows_a_conversation_as_turns() -> None:
+    from curate.ui.pages.data import _turns
+
+    row = {"messages": json.dumps([{"role": "user", "content": "hi"}, {"role": "assistant", "content": "[laughs]"}])}
+    assert _turns(row) == {"messages": "user: hi ⏎ assistant: [laughs]"}
+    assert _turns({"text": "x"}) == {}

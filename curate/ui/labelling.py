@@ -202,7 +202,7 @@ def _answer(ws, question: dict, who: str, item: dict) -> None:
         for i, (opt, key) in enumerate(zip(opts, shortcuts(opts))):
             chosen = (opt in pick) if kind == "labels" and pick else opt == pick
             cols[i % len(cols)].button(literal.inline(opt) + (f" `{key}`" if key else ""), key=f"lbl_opt_{i}",
-                                       type="primary" if chosen else "secondary", use_container_width=True,
+                                       type="primary" if chosen else "secondary", width="stretch",
                                        on_click=_pick, args=(ws, question, who, i))
     elif kind == "text":
         st.text_input("Answer", value=item["mine"] or "", key=f"lbl_text_{ex_id}")
@@ -213,10 +213,10 @@ def _answer(ws, question: dict, who: str, item: dict) -> None:
                      label_visibility="collapsed")
     bar = st.columns([1.4, 1, 1, 1, 4])
     bar[0].button("Submit `Enter`", key="lbl_submit", type="primary", on_click=_submit, args=(ws, question, who),
-                  use_container_width=True)
-    bar[1].button("Prev `K`", key="lbl_prev", on_click=_prev, use_container_width=True)
-    bar[2].button("Next `J`", key="lbl_next", on_click=_next, use_container_width=True)
-    bar[3].button("Skip `S`", key="lbl_skip_btn", on_click=_skip, use_container_width=True)
+                  width="stretch")
+    bar[1].button("Prev `K`", key="lbl_prev", on_click=_prev, width="stretch")
+    bar[2].button("Next `J`", key="lbl_next", on_click=_next, width="stretch")
+    bar[3].button("Skip `S`", key="lbl_skip_btn", on_click=_skip, width="stretch")
 
 
 def _last_assistant(item: dict) -> str:

@@ -58,7 +58,7 @@ def _board(board: pd.DataFrame, metric: str) -> None:
         detail="eval_set:N",
         tooltip=["version", "kind", "eval_set", "run", "model", alt.Tooltip("value:Q", format=".4f")])
     st.altair_chart(chart.properties(height=260, title=f"{metric} by version (best run of each)"),
-                    use_container_width=True)
+                    width="stretch")
 
 
 def _version_key(name: str) -> tuple:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -113,13 +114,21 @@ def _browser(ws, sets: list[dict]) -> None:
         st.info("No examples match.")
         return
     edited = any(r["edited"] for r in page.rows)
-    frame = pd.DataFrame([{**r, "edited": ", ".join(r["edited"])} for r in page.rows],
+    frame = pd.DataFrame([{**r, "edited": ", ".join(r["edited"]), **_turns(r)} for r in page.rows],
                          columns=["id", *page.columns, *(["edited"] if edited else [])])
     with st.container(key="browse_rows"):
         st.dataframe(frame, hide_index=True, column_config={"id": st.column_config.NumberColumn(format="%d")})
     ids = [r["id"] for r in page.rows]
     chosen = st.selectbox("Show example", ids, key="browse_example")
     _example(ws, int(chosen))
+
+
+def _turns(row: dict) -> dict:
+    """A conversation as its turns ("user: … ⏎ assistant: …"), not its JSON."""
+    if not isinstance(row.get("messages"), str):
+        return {}
+    turns = json.loads(row["messages"])
+    return {"messages": " ⏎ ".join(f"{t.get('role', '')}: {t.get('content', '')}" for t in turns)}
 
 
 def _reset_page() -> None:
