@@ -28,9 +28,13 @@ def dedup(
     dataset_arg: Optional[str] = typer.Argument(None, metavar="", show_default=False, hidden=True),
     method: str = typer.Option("minhash", "--method", "-m", help="exact | minhash | semantic."),
     threshold: Optional[float] = typer.Option(None, "--threshold", "-t", min=0.0, max=1.0,
-                                              help="Jaccard (minhash, default 0.8) or cosine (semantic, default 0.9)."),
-    ngram: int = typer.Option(5, "--ngram", min=1, max=50, help="Shingle length (minhash)."),
-    shingle: str = typer.Option("word", "--shingle", help="word | char n-grams (minhash)."),
+                                              help="Jaccard (minhash, default 0.8 for words, 0.6 for characters) "
+                                                   "or cosine (semantic, default 0.9)."),
+    ngram: Optional[int] = typer.Option(None, "--ngram", min=1, max=50,
+                                        help="Shingle length: words (default 5), or characters with --shingle char "
+                                             "(default 2) (minhash)."),
+    shingle: str = typer.Option("auto", "--shingle", help="auto | word | char n-grams (minhash); auto: character "
+                                                         "bigrams when most rows are CJK/Thai, else word 5-grams."),
     num_perm: int = typer.Option(128, "--num-perm", min=16, max=1024, help="MinHash permutations."),
     fields: Optional[str] = typer.Option(None, "--fields", help="Fields compared, e.g. instruction,response "
                                          "(default: text; instruction,input; chat user turns)."),
@@ -66,6 +70,8 @@ def dedup(
            f"shingles, {p['num_perm']} perms", "semantic": f"cosine ≥ {p['threshold']}"}[report.method]
     out.print(f"dedup run {report.run_id} of {target} ({report.method}: {how}; fields {','.join(p['fields'])}) "
               f"in {report.seconds:.2f}s: {report.candidates:,} candidate pairs, {report.verified:,} verified")
+    if p.get("chosen"):
+        out.print(f"shingles: {p['ngram']}-{p['shingle']} n-grams, {p['chosen']} (--shingle word|char to choose)")
     table = Table("method", "run", "rows in", "clusters", "in clusters", "flagged is_dup", "decisions",
                   title=f"dedup report: {target} (latest run per method)")
     for r in lib.report(ws, target):

@@ -249,6 +249,14 @@ def make_messy(sst_src: Path, pud_src: Path, dst: Path) -> dict[str, list[str]]:
                    if src is not None else rid for rid, src, d in v] for kind, v in key.items()}
 
 
+def make_zh(pud_src: Path, dst: Path) -> None:
+    """Every Chinese PUD sentence (1,000, Traditional script), text verbatim, in source order."""
+    rows = [{"id": r["id"], "sent_id": r["sent_id"], "text": r["text"]} for r in read_jsonl(pud_src)
+            if r["lang"] == "zh"]
+    assert len(rows) == 1000, f"{pud_src}: expected 1,000 zh rows, found {len(rows)}"
+    write_jsonl(dst, rows)
+
+
 # ---------------------------------------------------------------- main
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -268,6 +276,7 @@ def main() -> None:
     make_chat(src / "gpteacher/roleplay_instruct.jsonl", out / "chat_sample.jsonl", out / "chat_sharegpt.json")
     key = make_messy(src / "sst2/train_sentences.jsonl", src / "langid_pud/pud_sentences.jsonl",
                      out / "messy_reviews.jsonl")
+    make_zh(src / "langid_pud/pud_sentences.jsonl", out / "zh_pud.jsonl")
     for kind, ids in key.items():
         print(f"{kind} ({len(ids)})" + (": " + ", ".join(ids) if a.key else ""))
     print(f"wrote sample files to {out}")

@@ -122,8 +122,8 @@ def test_score_heuristics(text, expected) -> None:
 def test_score_lang(text, expected, match, present) -> None:
     out = _score("score.lang", pd.DataFrame({"text": [text]}), field="text", expected=expected)
     if present:
-        assert out["lang_match"][0] == pytest.approx(match, abs=0.01)
-        assert out["lang_conf"][0] > 0.9
+        assert out["lang_match"][0] == pytest.approx(match, abs=0.1)   # pairwise: expected vs best other
+        assert out["lang_conf"][0] > 0.85
     else:
         assert np.isnan(out["lang_match"][0]) and np.isnan(out["lang_conf"][0])
 
@@ -131,7 +131,7 @@ def test_score_lang(text, expected, match, present) -> None:
 def test_score_lang_script_check() -> None:
     from curate.ops.lang import top_language, detect_one
 
-    # Traditional Chinese that langdetect alone calls Korean: no Hangul, so it is Chinese.
+    # Traditional Chinese (langdetect called half of such sentences Korean) and Korean.
     assert top_language(detect_one("對於通過社交媒體來跟踪國會山任職變遷的人而言，這次與以往有所不同。"))[0] == "zh"
     assert top_language(detect_one("한국어 문장입니다 정말로 좋은 문장"))[0] == "ko"
 

@@ -70,7 +70,7 @@ def test_classification_recipe_finds_the_planted_problems(messy) -> None:
     assert _snapshot(messy) == before
     params = json.loads(run["params"])
     assert params["recipe"] == "classification" and params["steps"][0]["fields"] == ["text"]
-    assert json.loads(run["libraries"])["langdetect"] and run["status"] == "done"
+    assert json.loads(run["libraries"])["lingua"] and run["status"] == "done"
 
 
 def test_identical_rerun_is_skipped_and_changed_params_run_again(messy, tmp_path) -> None:

@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 
 from curate.dedup import minhash, semantic
 from curate.dedup.clusters import ACTIONS, Decision, Resolved, clusters_from_keys, components, match_decisions, resolve
-from curate.dedup.params import DedupError, DedupParams, make_params
+from curate.dedup.params import DedupError, DedupParams, make_params, resolve_params
 from curate.dedup.shingles import jaccard, normalize, shingles
 from curate.errors import NotFound
 from curate.store import catalog
@@ -39,6 +39,7 @@ class Graph:
     candidates: int
     similarity: Callable[[int, int], float]
     compared: int
+    params: DedupParams | None = None   # as resolved for these texts (auto shingles, default threshold)
 
 
 @dataclass
@@ -66,6 +67,7 @@ def _noop(stage: str, done: int, total: int) -> None:
 def pair_similarity(workspace: Workspace, texts: pa.Array, params: DedupParams) -> Callable[[int, int], float]:
     """``sim(i, j)`` between two of ``texts`` as the method measures it: 1/0 for exact, the true
     Jaccard of the shingle sets for minhash, the cosine of the embeddings for semantic."""
+    params = resolve_params(params, texts)
     norm = normalize(texts)
     if params.method == "exact":
         keys = norm.to_pylist()
@@ -81,9 +83,13 @@ def pair_similarity(workspace: Workspace, texts: pa.Array, params: DedupParams) 
 
 def find_pairs(workspace: Workspace, texts: list[str] | pa.Array, params: DedupParams, *,
                threshold: float | None = None, progress: Progress = _noop) -> Graph:
-    """Duplicate pairs among ``texts`` by ``params.method`` at ``threshold`` (default: the params')."""
-    t = params.threshold if threshold is None else threshold
+    """Duplicate pairs among ``texts`` by ``params.method`` at ``threshold`` (default: the params'; auto
+    shingles and default thresholds resolved for ``texts`` as ``params.resolve_params`` says)."""
     norm = normalize(texts)
+    if not isinstance(texts, (pa.Array, pa.ChunkedArray)):
+        texts = pa.array(texts, pa.string())
+    params = resolve_params(params, texts)
+    t = params.threshold if threshold is None else threshold
     n = len(norm)
     valid = pc.greater(pc.utf8_length(norm), 0).to_numpy(zero_copy_only=False) if n else np.zeros(0, bool)
     ids = np.arange(n)
@@ -92,7 +98,7 @@ def find_pairs(workspace: Workspace, texts: list[str] | pa.Array, params: DedupP
         pairs = [np.stack([np.full(len(g) - 1, g[0]), g[1:]], axis=1) for g in clusters_from_keys(keys, valid)]
         pairs = np.concatenate(pairs) if pairs else np.zeros((0, 2), np.int64)
         return Graph(ids, pairs, np.ones(len(pairs)), len(pairs),
-                     lambda i, j: 1.0 if keys[i] == keys[j] else 0.0, int(valid.sum()))
+                     lambda i, j: 1.0 if keys[i] == keys[j] else 0.0, int(valid.sum()), params)
     if params.method == "minhash":
         progress("shingling", 0, n)
         sh = shingles(norm, ngram=params.ngram, kind=params.shingle)
@@ -105,14 +111,15 @@ def find_pairs(workspace: Workspace, texts: list[str] | pa.Array, params: DedupP
         progress("verifying candidates", 0, len(cand))
         pairs, sims = minhash.verify(sh, cand, t)
         return Graph(ids, pairs, sims, len(cand), lambda i, j: jaccard(sh.doc_set(i), sh.doc_set(j)),
-                     int(valid.sum()))
+                     int(valid.sum()), params)
     from curate.embed import embed_cached
 
     progress("embedding", 0, n)
     raw = texts.to_pylist() if isinstance(texts, (pa.Array, pa.ChunkedArray)) else list(texts)
     vectors = embed_cached(workspace, raw, progress=lambda d, tot: progress("embedding", d, tot))
     pairs, sims = semantic.cosine_pairs(vectors, t, k=params.neighbors, valid=valid)
-    return Graph(ids, pairs, sims, len(pairs), lambda i, j: float(np.dot(vectors[i], vectors[j])), int(valid.sum()))
+    return Graph(ids, pairs, sims, len(pairs), lambda i, j: float(np.dot(vectors[i], vectors[j])), int(valid.sum()),
+                 params)
 
 
 def _decisions(rows: list[dict[str, Any]]) -> list[Decision]:
@@ -128,7 +135,7 @@ def _libraries() -> dict[str, str]:
 
 
 def run_dedup(workspace: Workspace, dataset: str, *, method: str = "minhash", threshold: float | None = None,
-              ngram: int = 5, shingle: str = "word", num_perm: int = 128, fields: list[str] | str | None = None,
+              ngram: int | None = None, shingle: str = "auto", num_perm: int = 128, fields: list[str] | str | None = None,
               neighbors: int = 20, progress: Progress = _noop) -> DedupReport:
     """Find a dataset's duplicate clusters and store them as a new run (decisions re-applied)."""
     started = time.perf_counter()
@@ -139,6 +146,7 @@ def run_dedup(workspace: Workspace, dataset: str, *, method: str = "minhash", th
                              num_perm=num_perm, fields=fields, neighbors=neighbors, dataset=dataset)
         table = store.doc_texts(con, ds["id"], ds["task"], list(params.fields))
         decisions = _decisions(store.decisions(con, ds["id"]))
+    params = resolve_params(params, table.column("text").combine_chunks())
     with workspace.transaction() as con:
         run_id = catalog.start_run(con, "dedup", ds["id"], params.model_dump(mode="json"), _libraries())
     try:
@@ -330,20 +338,24 @@ class PreviewGraph:
     pairs: np.ndarray
     sims: np.ndarray
     floor: float
+    params: DedupParams | None = None   # resolved: the shingles used and the default threshold for this data
 
 
 def preview_graph(workspace: Workspace, dataset: str, *, method: str = "minhash", fields: list[str] | None = None,
-                  ngram: int = 5, shingle: str = "word", num_perm: int = 128, floor: float | None = None) -> PreviewGraph:
+                  ngram: int | None = None, shingle: str = "auto", num_perm: int = 128,
+                  floor: float | None = None) -> PreviewGraph:
     """Verified pairs down to a low ``floor`` threshold, so any higher threshold's clusters follow
     without touching the texts again (``preview_sizes``)."""
     floor = PREVIEW_FLOOR[method] if floor is None else floor
     with workspace.connect() as con:
         ds = catalog.get_dataset(con, dataset)
-        params = make_params(ds["task"], method=method, threshold=floor, ngram=ngram, shingle=shingle,
-                             num_perm=num_perm, fields=fields, dataset=dataset)
+        params = make_params(ds["task"], method=method, ngram=ngram, shingle=shingle, num_perm=num_perm,
+                             fields=fields, dataset=dataset)
         table = store.doc_texts(con, ds["id"], ds["task"], list(params.fields))
-    graph = find_pairs(workspace, table.column("text").combine_chunks(), params)
-    return PreviewGraph(table.num_rows, graph.pairs, graph.sims, floor)
+    texts = table.column("text").combine_chunks()
+    params = resolve_params(params, texts)   # the run's defaults for this data (shingles, threshold)
+    graph = find_pairs(workspace, texts, params, threshold=min(floor, params.threshold))
+    return PreviewGraph(table.num_rows, graph.pairs, graph.sims, min(floor, params.threshold), params)
 
 
 def preview_sizes(graph: PreviewGraph, threshold: float) -> list[int]:

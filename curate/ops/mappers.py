@@ -7,6 +7,7 @@ go through the (per-string) library call.
 
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 from typing import Callable, Literal
 
@@ -25,6 +26,9 @@ class MapperParams(Params):
         None, min_length=1, max_length=5,
         description="Fields to clean; default: the task's text fields (text; instruction, input, "
                     "response; or every chat turn's content).")
+    roles: list[Literal["system", "user", "assistant"]] | None = Field(
+        None, min_length=1, max_length=3,
+        description="Chat data: the roles whose turns are cleaned (default: every turn).")
 
 
 def only_where(values: pa.Array, mask: pa.Array | np.ndarray, fn: Callable[[str], str]) -> pa.Array:
@@ -46,14 +50,18 @@ class UnicodeParams(MapperParams):
     normalization: Literal["NFC", "NFKC", "none"] = Field(
         "NFC", description="Unicode normal form applied after repair (NFKC also folds width and ligatures).")
     uncurl_quotes: bool = Field(False, description="Turn curly quotes into straight ones.")
+    fix_width: bool = Field(False, description="Fold full-width and half-width forms (CJK punctuation '，' "
+                                               "to ',', half-width katakana to full-width): off, because "
+                                               "full-width punctuation is correct CJK text.")
 
 
 _CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
 
 
 def fix_unicode(values: pa.Array, p: UnicodeParams) -> pa.Array:
-    """Repair mojibake (``nâ€™t`` → ``n’t``) and other unicode damage with ftfy."""
-    config = ftfy.TextFixerConfig(unescape_html=False, uncurl_quotes=p.uncurl_quotes,
+    """Repair mojibake (``nâ€™t`` → ``n’t``) and other unicode damage with ftfy. Correct text passes
+    unchanged: ftfy's width fix (which turns CJK '，' into ',') runs only with ``fix_width``."""
+    config = ftfy.TextFixerConfig(unescape_html=False, uncurl_quotes=p.uncurl_quotes, fix_character_width=p.fix_width,
                                   normalization=None if p.normalization == "none" else p.normalization)
     suspect = pc.or_(pc.invert(pc.string_is_ascii(values)), pc.match_substring_regex(values, _CONTROL))
     return only_where(values, suspect, lambda s: ftfy.fix_text(s, config=config))
@@ -68,6 +76,10 @@ register(Operator("clean.unicode", "mapper", UnicodeParams, fix_unicode,
 class HtmlParams(MapperParams):
     keep_line_breaks: bool = Field(True, description="Turn block elements and <br> into line breaks "
                                                      "(else into spaces).")
+    only_prose_markup: bool = Field(
+        False, description="Strip only page residue: rows whose every tag is prose formatting (p, b, i, em, "
+                           "strong, br, span, div, a, lists, headings, ...), with no code (``` or `…` spans) "
+                           "and no talk of HTML, XML, markup or tags; any other row stays byte for byte.")
 
 
 _BLOCK = {"p", "div", "br", "li", "ul", "ol", "tr", "table", "h1", "h2", "h3", "h4", "h5", "h6",
@@ -116,14 +128,60 @@ def html_to_text(text: str, *, keep_line_breaks: bool = True) -> str:
     return "\n".join(line for line in lines if line) if keep_line_breaks else " ".join(out.split())
 
 
+_PROSE_TAGS = {"p", "br", "b", "i", "u", "em", "strong", "span", "div", "a", "ul", "ol", "li", "h1", "h2", "h3",
+               "h4", "h5", "h6", "blockquote", "font", "small", "sup", "sub", "hr", "center", "s", "strike"}
+_TAG = re.compile(r"</?([A-Za-z][A-Za-z0-9]*)\b[^<>]*?/?>")
+_ABOUT_MARKUP = re.compile(r"```|`[^`\n]+`|\b(?:html|xhtml|xml|markup|tags?|dom|css|jsx|svg)\b", re.IGNORECASE)
+
+
+def about_markup(text: str) -> bool:
+    """True when markup is ``text``'s subject: a tag other than prose formatting (``<button>``,
+    ``<html>``, ``vector<int>``), a code span, or words about HTML, XML, markup or tags."""
+    tags = {t.lower() for t in _TAG.findall(text)}
+    return not tags <= _PROSE_TAGS or _ABOUT_MARKUP.search(_TAG.sub(" ", text)) is not None
+
+
+def is_page_residue(text: str) -> bool:
+    """True when ``text`` holds markup (a tag or an entity) that is scraped page residue, not its subject."""
+    return re.search(_HTML_HINT, text) is not None and not about_markup(text)
+
+
+def markup_subject_rows(frame, p: HtmlParams) -> np.ndarray:
+    """With ``only_prose_markup``: the rows whose cleaned fields, read together, are about markup (the
+    instruction "Explain the HTML below." makes the input "<p>Hello</p>" its subject); they stay as
+    they are in every field. Chat rows read the turns of ``roles``."""
+    from curate.ops.text import contents
+
+    keep = np.zeros(len(frame), dtype=bool)
+    if not p.only_prose_markup:
+        return keep
+    for i, row in enumerate(frame.itertuples(index=False)):
+        parts = []
+        for name in p.fields or []:
+            value = getattr(row, name, None)
+            if name == "messages":
+                parts += [str(t.get("content") or "") for t in contents(value)
+                          if not p.roles or t.get("role") in p.roles]
+            elif isinstance(value, str):
+                parts.append(value)
+        keep[i] = about_markup("\n".join(parts))
+    return keep
+
+
 def strip_html(values: pa.Array, p: HtmlParams) -> pa.Array:
-    """HTML markup to plain text, only in rows that hold a tag or an entity."""
-    return only_where(values, pc.match_substring_regex(values, _HTML_HINT),
-                      lambda s: html_to_text(s, keep_line_breaks=p.keep_line_breaks))
+    """HTML markup to plain text, only in rows that hold a tag or an entity (with ``only_prose_markup``,
+    only in rows ``is_page_residue`` accepts)."""
+    def clean(text: str) -> str:
+        if p.only_prose_markup and not is_page_residue(text):
+            return text
+        return html_to_text(text, keep_line_breaks=p.keep_line_breaks)
+
+    return only_where(values, pc.match_substring_regex(values, _HTML_HINT), clean)
 
 
 register(Operator("clean.html", "mapper", HtmlParams, strip_html,
-                  "HTML to text with a real HTML parser: tags removed, entities decoded, scripts dropped."))
+                  "HTML to text with a real HTML parser: tags removed, entities decoded, scripts dropped.",
+                  guard=markup_subject_rows))
 
 
 # --- whitespace and punctuation ---------------------------------------------------------------
@@ -164,3 +222,28 @@ def normalize_whitespace(values: pa.Array, p: WhitespaceParams) -> pa.Array:
 register(Operator("clean.whitespace", "mapper", WhitespaceParams, normalize_whitespace,
                   "Whitespace and punctuation normalisation: spaces/tabs collapsed, ends trimmed, "
                   "quotes straightened, punctuation runs capped."))
+
+
+# --- Traditional / Simplified Chinese ---------------------------------------------------------
+
+class ChineseScriptParams(MapperParams):
+    to: Literal["simplified", "traditional", "taiwan", "hongkong"] = Field(
+        ..., description="Target script: simplified (OpenCC t2s), traditional (s2t), taiwan (s2twp: Taiwan "
+                         "forms and phrases, 软件 → 軟體), hongkong (s2hk).")
+
+
+OPENCC_CONFIG = {"simplified": "t2s", "traditional": "s2t", "taiwan": "s2twp", "hongkong": "s2hk"}
+
+
+def convert_chinese(values: pa.Array, p: ChineseScriptParams) -> pa.Array:
+    """Traditional ⇄ Simplified Chinese with OpenCC, only in rows holding a Han character. Never part
+    of a default: a dataset's script is the user's choice, so this runs only when a recipe asks."""
+    from curate.scripts import HAN, opencc_converter
+
+    converter = opencc_converter(OPENCC_CONFIG[p.to])
+    return only_where(values, pc.match_substring_regex(values, f"[{HAN}]"), converter.convert)
+
+
+register(Operator("clean.chinese_script", "mapper", ChineseScriptParams, convert_chinese,
+                  "Convert Chinese between Traditional and Simplified (OpenCC; to: simplified, traditional, "
+                  "taiwan, hongkong)."))

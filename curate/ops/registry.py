@@ -44,6 +44,7 @@ class Operator:
     reason: str | None = None       # filter: the issue kind it writes
     needs: tuple[str, ...] = field(default=())  # scorer: "embeddings", "marks"
     tasks: tuple[str, ...] = ("classification", "sft", "chat")  # the dataset tasks it applies to
+    guard: Callable[..., Any] | None = None  # mapper: guard(frame, params) -> bool per row to leave alone
 
 
 REGISTRY: dict[str, Operator] = {}

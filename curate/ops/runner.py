@@ -92,12 +92,39 @@ def _map_column(step: Step, values: list, fld: str, batch_rows: int) -> list:
                 continue
             texts = pa.array([str(t.get("content") or "") for t in turns], pa.string())
             cleaned = fn(texts, params).to_pylist()
+            if getattr(params, "roles", None):   # only the asked roles' turns change
+                cleaned = [c if t.get("role") in params.roles else o
+                           for t, c, o in zip(turns, cleaned, texts.to_pylist())]
             changed = [dict(t, content=c) for t, c in zip(turns, cleaned)]
             out.append(raw if cleaned == texts.to_pylist() else json.dumps(changed, ensure_ascii=False))
         return out
     arr = pa.array(values, pa.string())
     parts = [fn(arr.slice(i, batch_rows), params) for i in range(0, len(arr), batch_rows)]
     return [v for part in parts for v in part.to_pylist()]
+
+
+def _apply_mapper(step: Step, frame: pd.DataFrame, ids: np.ndarray, batch_rows: int,
+                  report: StepReport) -> list[pa.Table]:
+    """Run one mapper step over its fields: ``frame`` gets the cleaned values, the changes come back
+    as edit tables. Rows the operator's guard names stay as they are."""
+    edits = []
+    guard = step.op.guard(frame, step.params) if step.op.guard else np.zeros(len(frame), dtype=bool)
+    for fld in step.params.fields or []:
+        if fld not in frame:
+            continue
+        before = frame[fld].tolist()
+        after = [b if g else a for a, b, g in zip(_map_column(step, before, fld, batch_rows), before, guard)]
+        changed = np.array([a != b for a, b in zip(after, before)], dtype=bool)
+        if changed.any():
+            idx = np.flatnonzero(changed)
+            edits.append(pa.table({
+                "example_id": pa.array(ids[idx], pa.int64()),
+                "field": pa.array([fld] * len(idx), pa.string()),
+                "value": pa.array([after[i] for i in idx], pa.string()),
+                "author": pa.array([f"op:{step.op.name}"] * len(idx), pa.string())}))
+            frame[fld] = after
+            report.edited += int(changed.sum())
+    return edits
 
 
 def execute(recipe: Recipe, frame: pd.DataFrame, *, prepare: Prepare | None = None,
@@ -118,21 +145,7 @@ def execute(recipe: Recipe, frame: pd.DataFrame, *, prepare: Prepare | None = No
         if progress:
             progress(step.label, 0, n)
         if step.op.kind == "mapper":
-            for fld in step.params.fields or []:
-                if fld not in frame:
-                    continue
-                before = frame[fld].tolist()
-                after = _map_column(step, before, fld, batch_rows)
-                changed = np.array([a != b for a, b in zip(after, before)], dtype=bool)
-                if changed.any():
-                    idx = np.flatnonzero(changed)
-                    edits.append(pa.table({
-                        "example_id": pa.array(ids[idx], pa.int64()),
-                        "field": pa.array([fld] * len(idx), pa.string()),
-                        "value": pa.array([after[i] for i in idx], pa.string()),
-                        "author": pa.array([f"op:{step.op.name}"] * len(idx), pa.string())}))
-                    frame[fld] = after
-                    report.edited += int(changed.sum())
+            edits += _apply_mapper(step, frame, ids, batch_rows, report)
         elif step.op.kind == "scorer":
             try:
                 if step.op.needs:
@@ -203,11 +216,11 @@ def signals_long(outcome: Outcome) -> pa.Table:
 def _libraries() -> dict[str, str]:
     import duckdb
     import ftfy
-    import langdetect  # noqa: F401
     from importlib.metadata import version
 
     return {"curate": __version__, "duckdb": duckdb.__version__, "pyarrow": pa.__version__,
-            "ftfy": ftfy.__version__, "langdetect": version("langdetect"), "numpy": np.__version__}
+            "ftfy": ftfy.__version__, "lingua": version("lingua-language-detector"), "jieba": version("jieba"),
+            "opencc": version("opencc"), "numpy": np.__version__}
 
 
 def _frame(table: pa.Table) -> pd.DataFrame:

@@ -17,6 +17,7 @@ from curate.errors import InputError
 class Baseline:
     model: object        # fitted sklearn LogisticRegression
     classes: list[str]
+    encoder: str | None = None   # curate.embed model_dir of the embeddings it was fitted on (None: MiniLM)
 
 
 def fit_baseline(X: np.ndarray, labels: Sequence[str], classes: Sequence[str], *, c: float = 2.0,

@@ -110,11 +110,13 @@ def load_classifier(workspace: Workspace, run: dict[str, Any]):
 
     folder = workspace.root / run["artifact"]
     if run["kind"] == "baseline":
-        from curate.embed import embed_cached
+        from curate.embed import default_model_dir, embed_cached
         from curate.train.baseline import predict_baseline
 
         model = pickle.loads((folder / "baseline.pkl").read_bytes())
-        return (lambda texts: predict_baseline(model, embed_cached(workspace, list(texts)))), list(model.classes)
+        encoder = model.encoder or default_model_dir()   # the embeddings it was fitted on
+        return (lambda texts: predict_baseline(model, embed_cached(workspace, list(texts), model_dir=encoder))), \
+            list(model.classes)
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     from curate.train import classify

@@ -275,21 +275,25 @@ def _train_and_evaluate(workspace: Workspace, run: dict[str, Any], ref: str, par
 def _baseline(workspace, train_rows, sets, params, reporter, folder):
     import pickle
 
-    from curate.embed import embed_cached
+    from curate.embed import choose_model, default_model_dir, embed_cached
     from curate.train.baseline import fit_baseline, predict_baseline
     from curate.train.classify import classes_of
 
     rows = [r for r in train_rows if r.get("label") is not None]
     classes = classes_of(rows)
     reporter.phase("embedding")
-    X = embed_cached(workspace, [r["text"] or "" for r in rows])
+    texts = [r["text"] or "" for r in rows]
+    encoder = choose_model(texts)   # one encoder for training and every eval set (multilingual USE or MiniLM)
+    X = embed_cached(workspace, texts, model_dir=encoder or default_model_dir())
     reporter.phase("training")
     model = fit_baseline(X, [str(r["label"]) for r in rows], classes, c=params.baseline_c, seed=params.seed)
+    model.encoder = encoder
     reporter.on_progress(Progress(1, 1, 1.0, float("nan"), 0.0, 0.0, 0.0))
     reporter.phase("evaluating")
     results = {}
     for name, eval_rows in sets:
-        preds, probs = predict_baseline(model, embed_cached(workspace, [r["text"] or "" for r in eval_rows]))
+        preds, probs = predict_baseline(model, embed_cached(workspace, [r["text"] or "" for r in eval_rows],
+                                                            model_dir=encoder or default_model_dir()))
         results[name] = classification_result(eval_rows, preds, probs, classes)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "baseline.pkl").write_bytes(pickle.dumps(model))

@@ -9,6 +9,9 @@ with probability ~0.4. Leak-freedom needs more, so here the bands are tuned to `
 (0.5: 25 bands of 5 rows over 128 permutations, which proposes a pair of Jaccard 0.8 with
 probability 1 - (1 - 0.8**5)**25 > 0.9999) and every candidate is verified by its true Jaccard.
 Signatures are deterministic, so the same pair is found whatever other rows surround it.
+Shingles follow the script as dedup's do (``curate.dedup.params.resolve_shingles``): Chinese, Japanese,
+Korean and Thai rows are compared by character bigrams at Jaccard 0.6, with bands tuned to 0.25 (42
+bands of 3 rows) so a pair at 0.6 is proposed with probability > 0.9999 too.
 """
 
 from __future__ import annotations
@@ -19,18 +22,19 @@ import numpy as np
 import pyarrow as pa
 
 from curate.dedup import minhash
-from curate.dedup.params import DEFAULT_FIELDS, DEFAULT_THRESHOLD
+from curate.dedup.params import DEFAULT_FIELDS, resolve_shingles
 from curate.dedup.shingles import normalize, shingles
 from curate.store import versions as store
 
 
 @dataclass(frozen=True)
 class NearDup:
-    """What counts as a near-duplicate: true Jaccard of word/char n-gram shingles at least ``threshold``."""
+    """What counts as a near-duplicate: true Jaccard of word/char n-gram shingles at least ``threshold``
+    (unset: dedup's defaults for the texts' script, ``shingle="auto"``)."""
 
-    threshold: float = DEFAULT_THRESHOLD["minhash"]
-    ngram: int = 5
-    shingle: str = "word"
+    threshold: float | None = None
+    ngram: int | None = None
+    shingle: str = "auto"
     num_perm: int = 128
     band_threshold: float = 0.5
 
@@ -47,11 +51,15 @@ def near_pairs(texts: list[str], cfg: NearDup = NearDup()) -> tuple[np.ndarray, 
     """Verified near-duplicate pairs ``(m, 2)`` (indices into ``texts``, ``i < j``) and their Jaccard."""
     if len(texts) < 2:
         return np.zeros((0, 2), np.int64), np.zeros(0)
-    sh = shingles(normalize(pa.array(texts, pa.string())), ngram=cfg.ngram, kind=cfg.shingle)
+    arr = pa.array(texts, pa.string())
+    kind, ngram, threshold, _ = resolve_shingles(arr, cfg.shingle, cfg.ngram, cfg.threshold)
+    sh = shingles(normalize(arr), ngram=ngram, kind=kind)
     sig = minhash.signatures(sh, cfg.num_perm)
-    bands, rows = minhash.lsh_params(cfg.band_threshold, cfg.num_perm)
+    # a lower threshold needs lower bands for the same recall (0.6 -> 0.25: 42 x 3, p(0.6) > 0.9999)
+    band = cfg.band_threshold if threshold >= 0.8 else min(cfg.band_threshold, max(0.1, threshold - 0.35))
+    bands, rows = minhash.lsh_params(band, cfg.num_perm)
     cand = minhash.candidates(sig, bands, rows, valid=sh.counts() > 0)
-    return minhash.verify(sh, cand, cfg.threshold)
+    return minhash.verify(sh, cand, threshold)
 
 
 def cross_pairs(left: list[str], right: list[str], cfg: NearDup = NearDup()) -> tuple[np.ndarray, np.ndarray]:

@@ -52,8 +52,9 @@ def render() -> None:
                 c1, c2 = st.columns(2)
                 ngram = int(c1.number_input("Shingle length (words)", 1, 20, 5, key="dedup_ngram"))
                 num_perm = int(c2.number_input("Permutations", 16, 512, 128, step=16, key="dedup_num_perm"))
-        threshold = _threshold(method)
-        _live_preview(ws, dataset, method, fields, ngram, num_perm, threshold)
+        graph = _preview(str(ws.root), dataset, method, tuple(fields), ngram, num_perm, dedup.revision(ws, dataset))
+        threshold = _threshold(method, graph.params)
+        _live_preview(graph, threshold)
         if st.button("Run dedup", type="primary", key="dedup_run"):
             with st.spinner(f"Deduplicating {dataset}…"):
                 report = dedup.run_dedup(ws, dataset, method=method, threshold=threshold, ngram=ngram,
@@ -66,19 +67,21 @@ def render() -> None:
         _results(ws, dataset)
 
 
-def _threshold(method: str) -> float:
+def _threshold(method: str, params) -> float:
     if method == "exact":
         st.caption("Exact duplicates: same text after Unicode NFKC, lower case and whitespace normalisation.")
         return 1.0
-    floor = dedup.run.PREVIEW_FLOOR[method]
-    key = f"dedup_threshold_{method}"
-    what = "Jaccard similarity of word shingles" if method == "minhash" else "cosine similarity of embeddings"
-    return float(st.slider(f"Threshold ({what})", floor, 1.0, DEFAULT_THRESHOLD[method], 0.01, key=key))
+    default = params.threshold if params is not None else DEFAULT_THRESHOLD[method]
+    floor = min(dedup.run.PREVIEW_FLOOR[method], default)
+    kind = params.shingle if params is not None and method == "minhash" else ""
+    key = f"dedup_threshold_{method}{kind}"
+    what = f"Jaccard similarity of {kind} shingles" if method == "minhash" else "cosine similarity of embeddings"
+    if params is not None and params.chosen:
+        st.caption(f"Shingles: {params.ngram}-{params.shingle} n-grams, {params.chosen}.")
+    return float(st.slider(f"Threshold ({what})", floor, 1.0, default, 0.01, key=key))
 
 
-def _live_preview(ws, dataset: str, method: str, fields: list[str], ngram: int, num_perm: int,
-                  threshold: float) -> None:
-    graph = _preview(str(ws.root), dataset, method, tuple(fields), ngram, num_perm, dedup.revision(ws, dataset))
+def _live_preview(graph: dedup.PreviewGraph, threshold: float) -> None:
     sizes = dedup.preview_sizes(graph, threshold)
     a, b, c = st.columns([1, 1, 3])
     a.metric("Clusters (preview)", f"{len(sizes):,}")
@@ -100,7 +103,8 @@ def _results(ws, dataset: str) -> None:
         st.info(f"{dataset} has not been deduplicated yet: choose a method and threshold, then Run dedup.")
         return
     p, c = summary["params"], summary["counters"]
-    st.caption(f"Latest run {summary['run_id']} ({p['method']}, threshold {p['threshold']}, fields "
+    shingled = f", {p['ngram']}-{p['shingle']} shingles" if p["method"] == "minhash" else ""
+    st.caption(f"Latest run {summary['run_id']} ({p['method']}{shingled}, threshold {p['threshold']}, fields "
                f"{', '.join(p['fields'])}): {c['total']:,} rows, {c['clusters']:,} clusters, "
                f"{c['dropped_is_dup']:,} flagged is_dup · {c['decisions_applied']} decisions re-applied")
     rows = dedup.clusters(ws, dataset, limit=500)

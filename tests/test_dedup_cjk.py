@@ -1,0 +1,103 @@
+"""Dedup with default settings on planted Chinese and Japanese near-duplicates (one character changed):
+the shingles follow the script, the run records and the CLI prints which were used."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import random
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+from typer.testing import CliRunner
+
+from curate import dedup
+from curate.cli import app
+from curate.dedup.params import make_params, resolve_params
+from curate.ingest import ingest
+
+ROOT = Path(__file__).resolve().parent.parent
+PUD = [ROOT.parent / "shared" / "data" / "langid_pud" / "pud_sentences.jsonl",
+       Path("/work/shared/data/langid_pud/pud_sentences.jsonl")]
+
+
+def _sentences(lang: str, n: int) -> list[str]:
+    if lang == "zh":   # shipped with the repository
+        rows = [json.loads(line) for line in (ROOT / "sample_data" / "zh_pud.jsonl").open(encoding="utf-8")]
+        return [r["text"] for r in rows[:n]]
+    path = next((p for p in PUD if p.exists()), None)
+    if path is None:
+        pytest.skip("the PUD sentences (shared/data/langid_pud) are not beside the repository")
+    rows = (json.loads(line) for line in path.open(encoding="utf-8"))
+    return [r["text"] for r in itertools.islice((r for r in rows if r["lang"] == lang), n)]
+
+
+def _with_copies(texts: list[str], n: int, seed: int) -> tuple[list[dict], set[frozenset[str]]]:
+    """Records of ``texts`` plus ``n`` copies with one CJK character swapped for another of the text."""
+    rng = random.Random(seed)
+    records = [{"id": f"s{i}", "text": t} for i, t in enumerate(texts)]
+    planted = set()
+    for k, src in enumerate(rng.sample(range(len(texts)), n)):
+        text = texts[src]
+        at = rng.choice([i for i, ch in enumerate(text) if "\u3040" <= ch <= "\u9fff"])
+        swap = rng.choice(sorted({ch for ch in text if "\u3040" <= ch <= "\u9fff"} - {text[at]}))
+        records.append({"id": f"c{k}", "text": text[:at] + swap + text[at + 1:]})
+        planted.add(frozenset({f"s{src}", f"c{k}"}))
+    return records, planted
+
+
+def _found_pairs(workspace, dataset: str) -> set[frozenset[str]]:
+    from curate import browse
+
+    pairs = set()
+    for c in dedup.clusters(workspace, dataset, limit=10_000):
+        ids = [browse.example(workspace, m["example_id"])["raw"]["id"]
+               for m in dedup.cluster_detail(workspace, dataset, c["cluster_id"])["members"]]
+        pairs |= {frozenset(p) for p in itertools.combinations(ids, 2)}
+    return pairs
+
+
+@pytest.mark.parametrize("lang", ["zh", "ja"])
+def test_default_dedup_finds_one_character_near_duplicates(workspace, tmp_path, lang) -> None:
+    records, planted = _with_copies(_sentences(lang, 400), 80, seed=1)
+    path = tmp_path / f"{lang}.jsonl"
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    ingest(workspace, [path], lang)
+    result = CliRunner().invoke(app, ["-w", str(workspace.root), "dedup", lang])
+    assert result.exit_code == 0, result.output
+    assert "shingles: 2-char n-grams, auto: char (480 of 480 rows CJK/Thai)" in " ".join(result.output.split())
+    summary = dedup.summary(workspace, lang)
+    assert summary["params"]["shingle"] == "char" and summary["params"]["threshold"] == 0.6
+    found = _found_pairs(workspace, lang)
+    hits = len(found & planted)
+    assert hits / len(planted) >= 0.95 and hits / len(found) >= 0.98, (hits, len(planted), len(found))
+
+
+@pytest.mark.parametrize("texts, shingle, ngram, threshold", [
+    (["the quick brown fox", "jumps over the lazy dog", "我们在北京见面"], "word", 5, 0.8),  # mostly spaced
+    (["我们在北京见面", "東京で会議", "그들은 누구인가?", "hello there"], "char", 2, 0.6),
+    (["ฉันรักภาษาไทย", ""], "char", 2, 0.6),                                     # empty rows do not count
+])
+def test_auto_shingles_follow_the_dataset_script(texts, shingle, ngram, threshold) -> None:
+    p = resolve_params(make_params("classification"), pa.array(texts, pa.string()))
+    assert (p.shingle, p.ngram, p.threshold) == (shingle, ngram, threshold) and p.chosen.startswith("auto: ")
+
+
+def test_explicit_settings_are_kept() -> None:
+    texts = pa.array(["我们在北京见面"], pa.string())
+    p = resolve_params(make_params("classification", shingle="word", ngram=3, threshold=0.7), texts)
+    assert (p.shingle, p.ngram, p.threshold, p.chosen) == ("word", 3, 0.7, "")
+    p = resolve_params(make_params("classification", ngram=4), texts)   # with auto, ngram counts words
+    assert (p.shingle, p.ngram) == ("char", 2)
+
+
+def test_split_leak_check_sees_chinese_near_duplicates() -> None:
+    """Splits and leak checks share dedup's definition: a one-character Chinese variant is a near-dup."""
+    from curate.versions.neardup import near_pairs
+
+    records, planted = _with_copies(_sentences("zh", 300), 60, seed=2)
+    pairs, sims = near_pairs([r["text"] for r in records])
+    found = {frozenset({records[i]["id"], records[j]["id"]}) for i, j in pairs}
+    assert len(found & planted) >= 0.95 * len(planted) and len(found - planted) <= 0.02 * len(found)
+    assert (sims >= 0.6).all()
