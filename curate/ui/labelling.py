@@ -28,51 +28,8 @@ from curate.errors import CurateError
 from curate.label import prelabel, queues
 from curate.label.questions import options_of
 from curate.ui import literal
-
-CHOICE_KINDS = ("label", "labels", "rating")
-KEYS_JS = """
-export default function (component) {
-  const { data, setStateValue } = component;
-  const K = window.__curateLabelKeys || (window.__curateLabelKeys = { seq: 0, pending: [], listening: false });
-  K.pending = K.pending.filter(e => e.seq > data.ack);
-  K.seq = Math.max(K.seq, data.ack);
-  K.keys = new Set(data.keys);
-  K.send = () => setStateValue('events', K.pending.slice());
-  const typing = el => el && (el.tagName === 'TEXTAREA' || el.isContentEditable
-      || (el.tagName === 'INPUT' && el.getAttribute('role') !== 'combobox' && el.type !== 'range'));
-  if (!K.listening) {
-    K.listening = true;
-    // After a choice in a list or a click on any control, focus returns to the page (the item).
-    const release = () => setTimeout(() => {
-      const el = document.activeElement;
-      if (!el || el === document.body || typing(el)) return;
-      if (el.getAttribute('role') === 'combobox' && el.getAttribute('aria-expanded') === 'true') return;
-      el.blur();
-    }, 0);
-    document.addEventListener('click', release, true);
-    document.addEventListener('keydown', e => {
-      const el = document.activeElement;
-      if (!document.querySelector('.st-key-lbl_keys')) return;  // the labelling view is not on screen
-      if (e.key === 'Escape' && typing(el)) { el.blur(); e.preventDefault(); return; }
-      if (el && el.getAttribute('role') === 'combobox') { if (e.key === 'Enter') release(); return; }
-      if (typing(el) || e.altKey || e.ctrlKey || e.metaKey || e.repeat) return;
-      const key = ({ ArrowLeft: 'k', ArrowRight: 'j', Enter: 'enter' })[e.key] || e.key.toLowerCase();
-      if (key === 'e' && K.keys.has('e')) {
-        const box = document.querySelector('.st-key-lbl_response textarea, [class*="st-key-lbl_response_"] textarea');
-        if (box) { e.preventDefault(); box.focus(); }
-        return;
-      }
-      if (!K.keys.has(key)) return;
-      e.preventDefault();
-      e.stopPropagation();
-      K.pending.push({ seq: ++K.seq, key });
-      K.send();
-    }, true);
-  }
-}
-"""
-_keys = st.components.v2.component("curate_label_keys", js=KEYS_JS)
-
+from curate.ui.label_show import (CHOICE_KINDS, context, key_names, keys, keys_help, last_assistant, shortcuts,
+                                  show_example)
 
 @dataclass
 class Cursor:
@@ -114,7 +71,7 @@ def view(ws, question: dict, who: str) -> None:
         cur = c.cur
         if cur is not None:
             c.following = ids[ids.index(cur) + 1:] if cur in ids else ids
-    _keys(key="lbl_keys", data={"ack": c.seq_done, "keys": _key_names(question)},
+    keys(key="lbl_keys", data={"ack": c.seq_done, "keys": key_names(question)},
           on_events_change=functools.partial(_on_keys, ws, question, who))
     if cur is None:
         st.success("This queue is empty for you. Pick another queue, or another question.")
@@ -127,70 +84,10 @@ def view(ws, question: dict, who: str) -> None:
         st.rerun()
     position = f"{ids.index(cur) + 1} of {len(ids)}{'+' if len(ids) == 200 else ''}" if cur in ids else "answered"
     st.markdown(f"**Example {cur}** · {queue.replace('_', ' ')} queue · {position}")
-    _show_example(item, question)
-    _context(item, question, queue)
+    show_example(item, question)
+    context(item, question, queue)
     _answer(ws, question, who, item)
-    st.markdown(_keys_help(question))
-
-
-# --- what is shown ---------------------------------------------------------------------------------
-
-def _show_example(item: dict, question: dict) -> None:
-    ex = item["example"]
-    with st.container(border=True, key="lbl_example"):
-        if ex.get("text") is not None:
-            literal.show(ex["text"])
-        if ex.get("instruction") is not None:
-            literal.show(ex["instruction"], title="Instruction")
-            if ex.get("input"):
-                literal.show(ex["input"], title="Input")
-            if question["kind"] != "response":
-                literal.show(ex["response"] or "", title="Response")
-        turns = ex.get("messages") or []
-        last = max((i for i, t in enumerate(turns) if t.get("role") == "assistant"), default=None)
-        for i, turn in enumerate(turns):
-            if question["kind"] == "response" and i == last:
-                continue
-            role = turn.get("role")
-            with st.chat_message(role if role in ("user", "assistant") else "user"):
-                literal.show(turn.get("content", ""))
-
-
-def _context(item: dict, question: dict, queue: str) -> None:
-    bits, q = [], literal.inline
-    if item["given"] is not None and question["kind"] == "label":
-        bits.append(f"given label: **{q(item['given'])}**")
-    if item["mine"] is not None:
-        bits.append(f"your answer: **{q(item['mine'])}**")
-    if queue in ("disagreements", "suspects", "mine") and item["answers"]:
-        bits.append("answers: " + ", ".join(f"{q(a['annotator'])} → **{q(a['value'])}**" for a in item["answers"]))
-    if (pre := item["prelabel"]) is not None:
-        bits.append(f"model suggests **{q(pre['label'])}** ({pre['confidence']:.0%}, margin {pre['margin']:.2f})")
-    if (sus := item["suspect"]) is not None:
-        bits.append(f"suspect score **{sus['score']:.2f}**: given {q(sus['given'])}, model says {q(sus['suggested'])}")
-    if bits:
-        st.markdown(" · ".join(bits))
-
-
-def shortcuts(options: list[str]) -> list[str | None]:
-    """One distinct digit per option: an option that is itself a digit keeps it (label ``0`` is key
-    ``0``); the others take the free digits 1–9, then 0, in order; past ten options, none."""
-    taken = {o for o in options if len(o) == 1 and o.isdigit()}
-    free = iter(d for d in "1234567890" if d not in taken)
-    return [o if o in taken else next(free, None) for o in options]
-
-
-def _key_names(question: dict) -> list[str]:
-    digits = [k for k in shortcuts(options_of(question)) if k] if question["kind"] in CHOICE_KINDS else []
-    return [*digits, "enter", "j", "k", "s", *(["e"] if question["kind"] == "response" else [])]
-
-
-def _keys_help(question: dict) -> str:
-    digits = [k for k in _key_names(question) if k.isdigit()]
-    pick = f"{' '.join(f'`{d}`' for d in digits)} pick (shown on each answer) · " if digits else ""
-    edit = "`E` edits the response, `Esc` leaves the box · " if question["kind"] == "response" else ""
-    return (f"**Keys** · {pick}`Enter` submit · `K` or `←` previous · `J` or `→` next · `S` skip · {edit}"
-            "after a choice in a list, keys act on the item again")
+    st.markdown(keys_help(question))
 
 
 def _answer(ws, question: dict, who: str, item: dict) -> None:
@@ -207,7 +104,7 @@ def _answer(ws, question: dict, who: str, item: dict) -> None:
     elif kind == "text":
         st.text_input("Answer", value=item["mine"] or "", key=f"lbl_text_{ex_id}")
     else:
-        current = item["example"]["response"] if item["example"].get("instruction") is not None else _last_assistant(item)
+        current = item["example"]["response"] if item["example"].get("instruction") is not None else last_assistant(item)
         st.markdown("**Response** (`E` to edit, `Esc` to leave the box)")
         st.text_area("Response", value=current or "", height=220, key=f"lbl_response_{ex_id}",
                      label_visibility="collapsed")
@@ -217,11 +114,6 @@ def _answer(ws, question: dict, who: str, item: dict) -> None:
     bar[1].button("Prev `K`", key="lbl_prev", on_click=_prev, width="stretch")
     bar[2].button("Next `J`", key="lbl_next", on_click=_next, width="stretch")
     bar[3].button("Skip `S`", key="lbl_skip_btn", on_click=_skip, width="stretch")
-
-
-def _last_assistant(item: dict) -> str:
-    turns = item["example"].get("messages") or []
-    return next((t.get("content", "") for t in reversed(turns) if t.get("role") == "assistant"), "")
 
 
 # --- what keys and clicks do (callbacks: session state first, then only the cursor and the store) ---
