@@ -26,7 +26,7 @@ def datasets(workspace: Workspace) -> list[dict[str, Any]]:
     """Every dataset with task, counts and label set (empty when the workspace has no store yet)."""
     if not workspace.exists():
         return []
-    with workspace.connect() as con:
+    with workspace.read() as con:
         return catalog.list_datasets(con)
 
 
@@ -35,7 +35,7 @@ def page(workspace: Workspace, dataset: str, *, offset: int = 0, limit: int = 50
     """One page of a dataset's examples: the task's fields at their current values (latest edit, else
     the ingested value; each row's ``edited`` lists the fields an edit changed), optionally filtered by
     a substring of the current values."""
-    with workspace.connect() as con:
+    with workspace.read() as con:
         ds = catalog.get_dataset(con, dataset)
         columns = list(TASK_FIELDS[ds["task"]])
         if ds["task"] == "classification" and not ds["label_type"]:
@@ -52,7 +52,7 @@ def page(workspace: Workspace, dataset: str, *, offset: int = 0, limit: int = 50
 def example(workspace: Workspace, example_id: int, *, dataset: str | None = None) -> dict[str, Any]:
     """One example: current fields (latest edit, else the ingested value), the ingested value of each
     edited field with who edited it, raw record (parsed) and provenance."""
-    with workspace.connect() as con:
+    with workspace.read() as con:
         row = examples.get_example(con, example_id)
         edits = examples.example_edits(con, example_id) if row is not None else []
     if row is None or (dataset and row["dataset"] != dataset):

@@ -15,7 +15,7 @@ from curate.ingest import ingest
 from curate.label import annotators, sessions
 from curate.ops import run_recipe
 from curate.store.workspace import Workspace
-from tests.hostile import LABELS, TEXTS, write_corpus
+from tests.hostile_text import LABELS, TEXTS, write_corpus
 
 runner = CliRunner()
 CLEAN = "any rock\nsolid film"

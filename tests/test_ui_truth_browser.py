@@ -23,7 +23,7 @@ from curate.ingest import ingest
 from curate.label import annotations, annotators, questions
 from curate.store.workspace import Workspace
 from tests.conftest import ROOT, UiServer, _free_port, choose, outside_requests, sign_in_page, wait_for_app
-from tests.hostile import BEACON, COLUMN, LABELS, TEXTS, write_corpus
+from tests.hostile_text import BEACON, COLUMN, LABELS, TEXTS, write_corpus
 
 pytestmark = pytest.mark.browser
 NOTE = "![n](http://beacon.invalid/note.png) :smile: <i>note</i>\n  second line"

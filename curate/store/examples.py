@@ -16,7 +16,9 @@ from curate.store.catalog import _rows, first, registered, scalar
 FIELDS = ("text", "label", "instruction", "input", "response", "messages")
 # Which fields a task's records must have (``input`` of sft may be absent: it becomes "").
 REQUIRED = {"classification": ("text",), "sft": ("instruction", "response"), "chat": ()}
-SCALAR_TYPES = ("VARCHAR", "BIGINT", "UBIGINT", "DOUBLE", "BOOLEAN")
+# Text fields must hold JSON strings: a number or boolean is refused (usually a wrong --map), never
+# silently turned into text.
+SCALAR_TYPES = ("VARCHAR",)
 LABEL_TYPES = {"VARCHAR": "str", "BIGINT": "int", "UBIGINT": "int"}
 
 
@@ -67,6 +69,21 @@ def first_problem(con: duckdb.DuckDBPyConnection, batch: pa.Table, task: str, pa
         return first(con.execute(sql, params))
 
 
+def keys_differ(con: duckdb.DuckDBPyConnection, table: pa.Table, keys: list[str] | None) -> list[int]:
+    """``pos`` of the rows of ``table`` (pos, raw) whose top-level keys are not ``keys`` in order, or
+    that are not JSON objects (curate/ingest/strict.py parses those strictly)."""
+    with registered(con, t=table):
+        try:
+            if keys is None:
+                raise duckdb.InvalidInputException("the first record is not an object")
+            rows = con.execute("SELECT pos FROM t WHERE json_keys(raw) <> ?::VARCHAR[]", [keys]).fetchall()
+        except duckdb.Error:  # a malformed record: the slower guarded form
+            rows = con.execute("""SELECT pos FROM t WHERE CASE WHEN NOT json_valid(raw) THEN true
+                                  WHEN json_type(raw) <> 'OBJECT' THEN true
+                                  ELSE json_keys(raw) <> ?::VARCHAR[] END""", [keys or []]).fetchall()
+    return [r[0] for r in rows]
+
+
 def first_label_type(con: duckdb.DuckDBPyConnection, batch: pa.Table, path: str) -> str | None:
     """``int`` or ``str``: the JSON type of the first label in a batch (None if it has no labels)."""
     with registered(con, batch=batch):
@@ -97,6 +114,8 @@ def insert_batch(con: duckdb.DuckDBPyConnection, batch: pa.Table, *, dataset_id:
         else:
             allowed = SCALAR_TYPES + ("NULL",)
         text = f"({value} ->> '$')"
+        if field == "label":  # an empty label (a CSV's empty cell) is no label, not the class ""
+            text = f"nullif({text}, '')"
         if field == "input":
             text = f"coalesce({text}, '')"
         exprs[field] = f"CASE WHEN {kind} NOT IN {_types(allowed)} THEN error('bad {field} in row ' || row_num) ELSE {text} END"
@@ -166,7 +185,8 @@ def _filter_sql(query: str | None) -> tuple[str, dict[str, Any]]:
     """A substring filter over the current value of every field."""
     if not query:
         return "", {}
-    return (" WHERE " + " OR ".join(f"{f} ILIKE $q" for f in FIELDS), {"q": f"%{query}%"})
+    literal = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")  # % and _ match themselves
+    return (" WHERE " + " OR ".join(f"{f} ILIKE $q ESCAPE '\\'" for f in FIELDS), {"q": f"%{literal}%"})
 
 
 def count_examples(con: duckdb.DuckDBPyConnection, dataset_id: int, query: str | None = None) -> int:
