@@ -13,6 +13,7 @@ from rich.table import Table
 
 from curate import ops as library
 from curate.cli import _workspace, command, err, out
+from curate.cli_render import esc
 from curate.errors import InputError
 from curate.ops.report import Report, mark as mark_examples
 
@@ -121,9 +122,9 @@ def mark(dataset: str = typer.Argument(..., help="Dataset name."),
 
 def _print_report(rep: Report, samples: int) -> None:
     c = rep.counters
-    out.print(f"[bold]{rep.dataset}[/] · recipe {rep.recipe} · run #{rep.run['id']}: "
+    out.print(f"[bold]{esc(rep.dataset)}[/] · recipe {esc(rep.recipe)} · run #{rep.run['id']}: "
               f"{c.get('total', 0):,} rows, {c.get('kept', 0):,} kept, "
-              f"{c.get('total', 0) - c.get('kept', 0):,} dropped, {c.get('edits', 0):,} edits", highlight=False)
+              f"{c.get('total', 0) - c.get('kept', 0):,} dropped, {c.get('edits', 0):,} edits", highlight=False, markup=True)
     table = Table("step", "operator", "rows in", "kept", "dropped (reason)", "edited", "note")
     for s in rep.steps:
         dropped = ", ".join(f"{n} {r}" for r, n in s.get("dropped", {}).items())
@@ -131,11 +132,11 @@ def _print_report(rep: Report, samples: int) -> None:
                       _n(s.get("edited")), s.get("skipped", ""))
     out.print(table)
     for reason, rows in rep.samples.items():
-        out.print(f"[bold]dropped: {reason}[/] ({rep.dropped.get(reason, 0)} rows), e.g.:", highlight=False)
+        out.print(f"[bold]dropped: {esc(reason)}[/] ({rep.dropped.get(reason, 0)} rows), e.g.:", highlight=False, markup=True)
         for r in rows[:samples]:
-            out.print(f"  #{r['id']}: {_short(r['text'])}  [dim]{r['detail']}[/]", highlight=False)
+            out.print(f"  #{r['id']}: {esc(_short(r['text']))}  [dim]{esc(r['detail'])}[/]", highlight=False, markup=True)
     for author, pairs in rep.diffs.items():
-        out.print(f"[bold]{author}[/]: {rep.edits.get(author, 0)} edits, e.g.:", highlight=False)
+        out.print(f"[bold]{esc(author)}[/]: {rep.edits.get(author, 0)} edits, e.g.:", highlight=False, markup=True)
         for d in pairs[:samples]:
             before, after = _window(d["before"] or "", d["after"] or "")
             out.print(f"  #{d['example_id']} {d['field']}: {before!r}", highlight=False, markup=False)
