@@ -350,6 +350,21 @@ MIGRATIONS: list[Migration] = [
         -- class ids of exports and saved models follow it; classes without one sort after, as before.
         ALTER TABLE labels ADD COLUMN position INTEGER;
     """),
+    Migration("0014_run_owner", """
+        -- The process running a run, as host:pid:start-ticks (curate/store/liveness.py): a run left
+        -- 'running' by a killed process is marked 'interrupted' by the next run or opening.
+        ALTER TABLE runs ADD COLUMN owner VARCHAR;
+    """),
+    Migration("0015_sessions", """
+        -- UI sign-in sessions: only a sha256 of the random session id (kept in the browser's cookie) is
+        -- stored, with the annotator it signs in and when it stops working. Sign-out deletes the row.
+        CREATE TABLE ui_sessions (
+            id_hash     VARCHAR PRIMARY KEY,
+            annotator   VARCHAR NOT NULL,
+            created_at  TIMESTAMP NOT NULL DEFAULT current_timestamp,
+            expires_at  TIMESTAMP NOT NULL
+        );
+    """),
     Migration("0007_select", """
         -- A budgeted selection (curate/select): which rows of a version's training pool were picked, by
         -- which strategies and weights; purpose 'train' made version version_id, 'label' a labelling queue.
@@ -391,16 +406,34 @@ MIGRATIONS: list[Migration] = [
 
 def applied(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Names of the migrations recorded in this store, in order."""
-    con.execute("CREATE TABLE IF NOT EXISTS _migrations (name VARCHAR PRIMARY KEY, "
-                "applied_at TIMESTAMP NOT NULL DEFAULT current_timestamp)")
+    exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
+                         "AND table_name = '_migrations'").fetchall()[0][0]
+    if not exists:
+        con.execute("CREATE TABLE IF NOT EXISTS _migrations (name VARCHAR PRIMARY KEY, "
+                    "applied_at TIMESTAMP NOT NULL DEFAULT current_timestamp)")
     return [r[0] for r in con.execute("SELECT name FROM _migrations ORDER BY name").fetchall()]
 
 
-def migrate(con: duckdb.DuckDBPyConnection, migrations: list[Migration] | None = None) -> list[str]:
-    """Apply every pending migration, each in its own transaction with its record; return their names."""
+def pending(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Names of the migrations this store still needs."""
+    exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
+                         "AND table_name = '_migrations'").fetchall()[0][0]
+    done = set(applied(con)) if exists else set()
+    return [m.name for m in MIGRATIONS if m.name not in done]
+
+
+def migrate(con: duckdb.DuckDBPyConnection, migrations: list[Migration] | None = None, *,
+            read_only: bool = False) -> list[str]:
+    """Apply every pending migration, each in its own transaction with its record; return their names.
+
+    A read-only store is read as it is when it needs no migration; else that is one line."""
     migrations = MIGRATIONS if migrations is None else migrations
     done = set(applied(con))
     newly = []
+    pending = [m.name for m in migrations if m.name not in done]
+    if read_only and pending:
+        raise MigrationError(f"the store is read-only and was written by an older curate (it needs "
+                             f"{', '.join(pending)}); fix: open a writable copy of the workspace once")
     for migration in migrations:
         if migration.name in done:
             continue

@@ -20,7 +20,7 @@ import pyarrow as pa
 
 from curate.errors import InputError, NotFound
 from curate.store import catalog, examples
-from curate.store import versions as store
+from curate.store import label as label_store, versions as store
 from curate.store.workspace import Workspace
 from curate.versions import splits as splitting
 from curate.versions.neardup import NearDup, cross_pairs, near_pairs, texts_of
@@ -103,6 +103,21 @@ def _label_rule(rule: str) -> tuple[str, str | None]:
     raise InputError("--labels", f"unknown label rule {rule!r}", fix=f"use one of {', '.join(LABEL_RULES)}")
 
 
+def _check_choices(exclude: Sequence[str] | None, issues: list[dict], annotator: str | None,
+                   names: list[str]) -> None:
+    """Refuse an --exclude kind no current issue has, and an annotator:<name> nobody is."""
+    kinds = sorted({i["kind"] for i in issues})
+    unknown = sorted(set(exclude or ()) - set(kinds))
+    if unknown:
+        raise InputError("--exclude", f"no current issue of kind {unknown[0]!r}",
+                         fix=f"use any of {', '.join(kinds)}, or none" if kinds else "this dataset has no issues; "
+                         "use --exclude none (or run a recipe or dedup first)")
+    if annotator is not None and annotator not in names:
+        raise InputError("--labels", f"no annotator named {annotator!r} in this workspace",
+                         fix=f"use annotator:<name> with one of {', '.join(names)}" if names else
+                         "nobody has answered yet; use --labels majority or ingested")
+
+
 def issue_kinds(workspace: Workspace, dataset: str) -> dict[str, int]:
     """Kinds of the dataset's current issues with how many examples each flags."""
     with workspace.connect() as con:
@@ -147,8 +162,10 @@ def create_version(workspace: Workspace, dataset: str, name: str, *, note: str |
                    exclude: Sequence[str] | None = None, label_rule: str = "majority",
                    split: Sequence[float] | str = DEFAULT_RATIOS, seed: int = 0, group_column: str | None = None,
                    decontaminate: str | Path | None = None, inherit_splits: bool = True,
-                   near: NearDup = NearDup()) -> dict[str, Any]:
+                   near: NearDup = NearDup(), created_by: str | None = None) -> dict[str, Any]:
     """Materialise ``dataset`` as it stands into an immutable version ``name``; return it (``get_version``).
+
+    ``created_by``: who made it and wrote its note (the signed-in annotator in the UI), kept in params.
 
     - ``exclude``: issue kinds that leave a row out (default ``None``: every current issue kind;
       ``()``: none). An ``is_dup`` from a cluster a person decided is recorded as ``dup_decision:<action>``.
@@ -178,6 +195,7 @@ def create_version(workspace: Workspace, dataset: str, name: str, *, note: str |
         current = store.current_rows(con, ds["id"], rule=rule, annotator=annotator, question_id=question,
                                      group_path=examples.json_path(group_column) if group_column else None)
         issues = store.current_issues(con, ds["id"])
+        _check_choices(exclude, issues, annotator, label_store.annotator_names(con, ds["id"]))
         dedup_run = store.latest_dedup_run(con, ds["id"])
         membership = store.dup_membership(con, dedup_run) if dedup_run else []
         eval_sets = store.list_eval_sets(con, task=ds["task"])
@@ -299,7 +317,7 @@ def create_version(workspace: Workspace, dataset: str, name: str, *, note: str |
               "label_question": question, "split": list(ratios), "seed": int(seed), "group_column": group_column,
               "decontaminate": str(decontaminate) if decontaminate else None,
               "eval_sets": [e["name"] for e in eval_sets], "near_dup": near.as_dict(),
-              "inherited_splits_from": parent["name"] if inherit else None}
+              "inherited_splits_from": parent["name"] if inherit else None, "created_by": created_by}
     source_runs = sorted({i["run_id"] for i in issues} | ({dedup_run} if dedup_run else set()))
     with workspace.transaction() as con:
         if store.find_version(con, ds["id"], name):
