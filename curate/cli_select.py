@@ -58,13 +58,14 @@ def select(
     ws = _workspace()
     balance = not no_balance
     if compare_random:
-        from curate.cli_train import _params
+        from curate.cli_params import build
+        from curate.train import TrainParams
         from curate.select.compare import compare_random as run_compare
 
         if purpose != "train":
             err.print("--compare-random trains versions; it ignores --for label")
         report = run_compare(ws, ref, budget, strategy, name, k=compare_random, finetune=finetune,
-                             params=_params(epochs=epochs), seed=seed, balance=balance, metric=metric,
+                             params=build(TrainParams, {"epochs": epochs}), seed=seed, balance=balance, metric=metric,
                              on_update=lambda msg: err.print(msg))
         if as_json:
             print(json.dumps(report, default=str))
