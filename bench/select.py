@@ -12,6 +12,17 @@ rows of GLUE SST-2 train (phrases) with embeddings cached: read pool + embedding
 
 Wins: selected - mean(random) > sample standard deviation of the random scores.
 
+Measured (2 cores shared with four other engineers' jobs, quick baseline, dev accuracy):
+  clean SST-2, mix:        500 0.7741 vs 0.7733 ± 0.0093 · 1000 0.7890 vs 0.7852 ± 0.0048 ·
+                           2000 0.8005 vs 0.7940 ± 0.0078 → no win (within the random spread)
+  20 % flipped, mix,clean: 500 0.7752 vs 0.7171 ± 0.0143 · 1000 0.7982 vs 0.7374 ± 0.0128 ·
+                           2000 0.7982 vs 0.7515 ± 0.0093 → wins at 3 of 3 (suspects flagged 1,971 of 6,920)
+  TREC 500, mix:           0.7360 vs 0.8107 ± 0.0145 → loses (0.6620 before quality was counted in
+                           0.1 steps: fine recipe-signal differences track question length)
+  scale: 60,000 GLUE SST-2 rows: embeddings 1,178 s the first time (loaded machine); with them cached,
+         read pool + embeddings + mix,clean pick of 2,000: 1.8 s; create the version: 2.8 s
+The fine-tune variant (--finetune) was started and stopped: it could not finish on the shared machine.
+
 Run:  python bench/select.py [--budgets 500 1000 2000] [--randoms 3] [--noise 0.2] [--finetune]
                              [--trec-budget 500] [--scale 60000] [--only sst2|noisy|trec|scale]
 """
