@@ -365,7 +365,7 @@ MIGRATIONS: list[Migration] = [
             expires_at  TIMESTAMP NOT NULL
         );
     """),
-    Migration("0007_select", """
+    Migration("0016_select", """
         -- A budgeted selection (curate/select): which rows of a version's training pool were picked, by
         -- which strategies and weights; purpose 'train' made version version_id, 'label' a labelling queue.
         CREATE SEQUENCE selection_ids START 1;

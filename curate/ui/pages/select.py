@@ -9,22 +9,15 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from curate import select as selection, versions
-from curate.ui import state
+from curate import select as selection
 
 
 def render() -> None:
-    """The Select view on its own (the Versions page shows it as its "Select" view)."""
-    st.header("Select")
-    ws = state.workspace()
-    state.flash("ver_flash")
-    with state.user_errors():
-        sets = state.datasets_or_hint(ws)
-        if not sets:
-            return
-        names = [d["name"] for d in sets]
-        dataset = st.selectbox("Dataset", names, key="sel_dataset")
-        render_view(ws, dataset, versions.list_versions(ws, dataset))
+    """The Versions page opened on its Select view (the view lives there; this keeps one way in)."""
+    from curate.ui.pages import versions as versions_page
+
+    st.session_state["ver_view"] = "Select"
+    versions_page.render()
 
 
 def _pool(ws, ref: str):
