@@ -182,3 +182,39 @@ def test_decontamination_drops_pairs_near_an_external_eval_file(workspace: Works
     ev = write_jsonl(tmp_path / "eval.jsonl", [pairs[3]])
     v = versions.create_version(workspace, "p", "v1", decontaminate=ev)
     assert v["counters"]["decontaminated"] == 1 and v["n_rows"] == 7
+
+
+def test_span_f1_and_preference_kappa_from_the_store(workspace: Workspace, tmp_path: Path) -> None:
+    """Two annotators' span answers: exact F1 = 2·1/(2+2) = 0.5 (one identical span of two each);
+    overlap F1 = 2·2/4 = 1 (the other pair overlaps with the same type). Preference choices
+    1,1,2,= vs 1,2,2,= : po = 3/4, pe = (2·1 + 1·2 + 1·1)/16 = 5/16, κ = (3/4 − 5/16)/(11/16) = 7/11."""
+    from curate.label import agreement, annotations, questions
+
+    text = "Ada Lovelace met Charles Babbage"
+    ingest(workspace, [write_jsonl(tmp_path / "s.jsonl", [{"text": text, "spans": []}] * 1)], "ner")
+    q = questions.add_question(workspace, "ner", "ents", "spans", options=["PER"], overlap=2)
+    annotations.record(workspace, q, 1, [{"start": 0, "end": 12, "label": "PER"},
+                                         {"start": 17, "end": 32, "label": "PER"}], "r1")
+    annotations.record(workspace, q, 1, [{"start": 0, "end": 12, "label": "PER"},
+                                         {"start": 25, "end": 32, "label": "PER"}], "r2")
+    with pytest.raises(InputError, match="ends after the text"):
+        annotations.record(workspace, q, 1, [{"start": 0, "end": 99, "label": "PER"}], "r3")
+    with pytest.raises(InputError, match="not an entity type"):
+        annotations.record(workspace, q, 1, [{"start": 0, "end": 3, "label": "ORG"}], "r3")
+    [spans] = agreement.agreement(workspace, "ner", "ents")
+    [pair] = spans["span_f1"]
+    assert (pair["n"], pair["exact_f1"], pair["overlap_f1"]) == (1, 0.5, 1.0)
+
+    ingest(workspace, [write_jsonl(tmp_path / "p.jsonl", [{"prompt": f"q{i}", "chosen": "a", "rejected": "b"}
+                                                          for i in range(4)])], "pref")
+    p = questions.add_question(workspace, "pref", "better", "preference", overlap=2)
+    with workspace.connect() as con:
+        ids = [r[0] for r in con.execute("SELECT e.id FROM examples e JOIN datasets d ON d.id = e.dataset_id "
+                                         "WHERE d.name = 'pref' ORDER BY e.id").fetchall()]
+    for eid, a, b in zip(ids, "112=", "122="):
+        annotations.record(workspace, p, eid, a, "r1")
+        annotations.record(workspace, p, eid, {"choice": b, "reason": "clearer"}, "r2")
+    [pref] = agreement.agreement(workspace, "pref", "better")
+    assert pref["cohen"][0]["kappa"] == pytest.approx(7 / 11)
+    with pytest.raises(InputError, match="not a preference"):
+        annotations.record(workspace, p, ids[0], "3", "r1")

@@ -62,8 +62,9 @@ def spans_to_bio(text: str, spans: list[dict]) -> tuple[list[str], list[str]]:
     return tokens, tags
 
 
-def check_spans(text: str, spans: Any) -> list[dict]:
-    """Spans as sorted ``{start, end, label}`` dicts, or a ShapeProblem naming the bad one."""
+def check_spans(text: str | None, spans: Any) -> list[dict]:
+    """Spans as sorted ``{start, end, label}`` dicts, or a ShapeProblem naming the bad one (without
+    ``text`` only the end's bound is not checked)."""
     if not isinstance(spans, list):
         raise ShapeProblem("spans is not a list", 'write spans as [{"start": 0, "end": 5, "label": "PER"}]')
     out = []
@@ -74,8 +75,8 @@ def check_spans(text: str, spans: Any) -> list[dict]:
         start, end, label = span["start"], span["end"], span["label"]
         if not all(isinstance(v, int) and not isinstance(v, bool) for v in (start, end)) or not isinstance(label, str):
             raise ShapeProblem(f"span {i} needs integer start/end and a string label", "fix the span's values")
-        if not 0 <= start < end <= len(text):
-            raise ShapeProblem(f"span {i} [{start}, {end}) is outside the text (length {len(text)}) or empty",
+        if not 0 <= start < end <= (len(text) if text is not None else end):
+            raise ShapeProblem(f"span {i} [{start}, {end}) is outside the text (length {len(text or '')}) or empty",
                                "give character offsets with 0 <= start < end <= len(text)")
         out.append({"start": start, "end": end, "label": label})
     out.sort(key=lambda s: (s["start"], s["end"]))
