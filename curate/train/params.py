@@ -41,7 +41,7 @@ class TrainParams(BaseModel):
                                                              "logistic regression.")
 
 
-DEFAULT_LR = {"classification": 1e-4, "sft": 5e-5, "chat": 5e-5}
+DEFAULT_LR = {"classification": 1e-4, "sft": 5e-5, "chat": 5e-5, "spans": 1e-4, "preference": 5e-6}
 
 
 def resolved(params: TrainParams, task: str) -> TrainParams:

@@ -259,6 +259,8 @@ def _train_and_evaluate(workspace: Workspace, run: dict[str, Any], ref: str, par
         counters["classes"] = classes
     if run["kind"] == "baseline":
         results = _baseline(workspace, train_rows, sets, params, reporter, folder)
+    elif run["task"] == "spans":
+        results = _tokens(train_rows, sets, params, device, reporter, folder, counters, run["model"])
     elif run["task"] == "classification":
         results = _classifier(train_rows, val_rows, sets, params, device, reporter, folder, counters)
     else:
@@ -343,6 +345,22 @@ def _sft(train_rows, val_rows, sets, params, device, reporter, folder, counters)
         results[name] = (ev.metrics, None, table)
     reporter.phase("saving")
     sft.save(trained, folder)
+    return results
+
+
+def _tokens(train_rows, sets, params, device, reporter, folder, counters, model_dir):
+    from curate.train import tokens
+
+    reporter.phase("training")
+    tagger = tokens.train(train_rows, params, model_dir=model_dir, device=device, hooks=reporter.hooks())
+    if tagger.cancelled:
+        raise Cancelled()
+    counters.update(steps=tagger.steps, train_seconds=round(tagger.seconds, 2), tags=tagger.names,
+                    final_loss=tokens.final_loss(tagger))
+    reporter.phase("evaluating")
+    results = {name: tokens.evaluate(tagger, rows, params.max_length) for name, rows in sets}
+    reporter.phase("saving")
+    tokens.save(tagger, folder)
     return results
 
 
