@@ -28,6 +28,7 @@ from curate.train.loop import Hooks, Progress
 from curate.train.params import TrainParams, resolved
 
 FINAL = ("done", "failed", "cancelled")
+SHAPED = {"spans": "curate.train.tokens", "preference": "curate.train.dpo"}
 # How often a worker writes progress (and reads the cancel flag). A write attaches the store (~10 ms)
 # and costs the next training step another ~40 ms on 2 cores: every 5 s keeps that near 1 % of
 # training time (bench/train.py prints the write share and the overhead against a plain loop).
@@ -65,7 +66,7 @@ def create(workspace: Workspace, ref: str, *, baseline: bool = False, params: Tr
     if baseline and ds["task"] != "classification":
         raise InputError(ref, f"the quick baseline scores classification datasets; {dataset} is {ds['task']}",
                          fix="train a fine-tune with --model DIR instead")
-    if ds["task"] in ("sft", "chat") and not baseline and not params.model:
+    if ds["task"] in ("sft", "chat", "preference") and not baseline and not params.model:
         raise InputError(ref, f"{dataset} is a {ds['task']} dataset and needs a causal language model",
                          fix="pass --model with a local model folder (e.g. a saved GPT-2 or Llama)")
     if params.lora:
@@ -259,8 +260,8 @@ def _train_and_evaluate(workspace: Workspace, run: dict[str, Any], ref: str, par
         counters["classes"] = classes
     if run["kind"] == "baseline":
         results = _baseline(workspace, train_rows, sets, params, reporter, folder)
-    elif run["task"] == "spans":
-        results = _tokens(train_rows, sets, params, device, reporter, folder, counters, run["model"])
+    elif run["task"] in SHAPED:
+        results = _shaped(run["task"], train_rows, sets, params, device, reporter, folder, counters, run["model"])
     elif run["task"] == "classification":
         results = _classifier(train_rows, val_rows, sets, params, device, reporter, folder, counters)
     else:
@@ -348,19 +349,23 @@ def _sft(train_rows, val_rows, sets, params, device, reporter, folder, counters)
     return results
 
 
-def _tokens(train_rows, sets, params, device, reporter, folder, counters, model_dir):
-    from curate.train import tokens
+def _shaped(task, train_rows, sets, params, device, reporter, folder, counters, model_dir):
+    """spans: token classification (``curate.train.tokens``); preference: DPO (``curate.train.dpo``)."""
+    import importlib
 
+    module = importlib.import_module(SHAPED[task])
     reporter.phase("training")
-    tagger = tokens.train(train_rows, params, model_dir=model_dir, device=device, hooks=reporter.hooks())
-    if tagger.cancelled:
+    trained = module.train(train_rows, params, model_dir=model_dir, device=device, hooks=reporter.hooks())
+    if trained.cancelled:
         raise Cancelled()
-    counters.update(steps=tagger.steps, train_seconds=round(tagger.seconds, 2), tags=tagger.names,
-                    final_loss=tokens.final_loss(tagger))
+    counters.update(steps=trained.steps, train_seconds=round(trained.seconds, 2), final_loss=module.final_loss(trained),
+                    first_loss=trained.losses[0] if trained.losses else None)
+    if task == "spans":
+        counters["tags"] = trained.names
     reporter.phase("evaluating")
-    results = {name: tokens.evaluate(tagger, rows, params.max_length) for name, rows in sets}
+    results = {name: module.evaluate(trained, rows, params) for name, rows in sets}
     reporter.phase("saving")
-    tokens.save(tagger, folder)
+    module.save(trained, folder)
     return results
 
 

@@ -149,12 +149,12 @@ def predict(tagger: Tagger, words: list[list[str]], max_length: int, batch_size:
     return out
 
 
-def evaluate(tagger: Tagger, rows: list[dict], max_length: int):
+def evaluate(tagger: Tagger, rows: list[dict], params: TrainParams):
     """``(metrics, detail, predictions)`` of one eval set; an item is correct when all its tags are."""
     from curate.train.evaluate import prediction_table
 
     words, gold = words_and_tags(rows)
-    pred = predict(tagger, words, max_length)
+    pred = predict(tagger, words, params.max_length)
     metrics, detail = entity_metrics(gold, pred)
     table = prediction_table(rows, [json.dumps(g) for g in gold], [json.dumps(p) for p in pred],
                              [g == p for g, p in zip(gold, pred)], [None] * len(rows))
