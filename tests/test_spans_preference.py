@@ -218,3 +218,36 @@ def test_span_f1_and_preference_kappa_from_the_store(workspace: Workspace, tmp_p
     assert pref["cohen"][0]["kappa"] == pytest.approx(7 / 11)
     with pytest.raises(InputError, match="not a preference"):
         annotations.record(workspace, p, ids[0], "3", "r1")
+
+
+CONLL = """-DOCSTART- -X- -X- O
+
+EU NNP B-NP B-ORG
+rejects VBZ B-VP O
+German JJ B-NP B-MISC
+call NN I-NP O
+. . O O
+
+Peter NNP B-NP B-PER
+Blackburn NNP I-NP I-PER
+
+-DOCSTART- -X- -X- O
+
+BRUSSELS NNP B-NP B-LOC
+"""
+
+
+def test_conll_file_ingests_sentences_with_their_lines(workspace: Workspace, tmp_path: Path) -> None:
+    path = tmp_path / "train.conll"
+    path.write_text(CONLL, encoding="utf-8")
+    assert ingest(workspace, [path], "conll").task == "spans"
+    with workspace.connect() as con:
+        rows = con.execute("SELECT row_num, raw, text, spans FROM examples ORDER BY id").fetchall()
+    assert [(r[0], r[2]) for r in rows] == [(3, "EU rejects German call ."), (9, "Peter Blackburn"), (14, "BRUSSELS")]
+    first = json.loads(rows[0][1])
+    assert first["lines"][0] == "EU NNP B-NP B-ORG" and first["document"] == 1 and json.loads(rows[2][1])["document"] == 2
+    assert json.loads(rows[0][3]) == [{"start": 0, "end": 2, "label": "ORG"}, {"start": 11, "end": 17, "label": "MISC"}]
+    bad = tmp_path / "bad.conll"
+    bad.write_text("EU B-ORG\nrejects\n", encoding="utf-8")
+    with pytest.raises(InputError, match="bad.conll:2: line has one column"):
+        ingest(workspace, [bad], "bad")

@@ -25,9 +25,9 @@ from curate.errors import InputError
 from curate.store import scan
 
 CHUNK_BYTES = 32 << 20
-TEXT_FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv", ".tsv": "tsv"}
+TEXT_FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv", ".tsv": "tsv", ".conll": "conll"}
 COMPRESSIONS = {".gz": "gzip", ".zst": "zstd"}
-SUPPORTED = "JSONL, JSON, CSV, TSV (optionally .gz/.zst), Parquet, or an HF save_to_disk folder"
+SUPPORTED = "JSONL, JSON, CSV, TSV, CoNLL (optionally .gz/.zst), Parquet, or an HF save_to_disk folder"
 
 
 @dataclass(frozen=True)
@@ -35,12 +35,12 @@ class Source:
     """A file or folder to ingest, with its detected format."""
 
     path: Path
-    format: str            # jsonl | json | csv | tsv | parquet | hf
+    format: str            # jsonl | json | csv | tsv | conll | parquet | hf
     compression: str | None = None
 
     @property
     def line_based(self) -> bool:
-        return self.format == "jsonl"
+        return self.format in ("jsonl", "conll")
 
     def where(self, row_num: int) -> dict[str, int]:
         """How an error names a record: by line for JSONL, else by row."""
@@ -278,6 +278,13 @@ def _hf_batches(source: Source) -> Iterator[pa.Table]:
                 yield table.append_column("split", pa.array([split] * table.num_rows, pa.string()))
 
 
+def _conll_batches(source: Source) -> Iterator[pa.Table]:
+    from curate.ingest import conll
+
+    with _open_binary(source) as fh:
+        yield from conll.batches(fh, str(source.path))
+
+
 def batches(source: Source) -> Iterator[pa.Table]:
     """All records of a source as Arrow tables of (row_num, raw, split)."""
     if source.format == "jsonl":
@@ -289,6 +296,8 @@ def batches(source: Source) -> Iterator[pa.Table]:
         stream = _numbered(scan.json_array_raw(source.path))
     elif source.format == "parquet":
         stream = _numbered(scan.parquet_raw(source.path))
+    elif source.format == "conll":
+        stream = _conll_batches(source)
     else:
         stream = _hf_batches(source)
     for table in _guarded(source, stream):
