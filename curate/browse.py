@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from curate.errors import NotFound
+from curate.ingest.shapes import OUTPUTS
 from curate.ingest.tasks import TASK_FIELDS
 from curate.store import catalog, examples
 from curate.store.workspace import Workspace
@@ -22,6 +23,12 @@ class Page:
     offset: int
 
 
+def shown_fields(task: str) -> tuple[str, ...]:
+    """The stored fields of a task's examples (spans and preference store normalised fields, not the
+    columns they were mapped from)."""
+    return OUTPUTS.get(task, TASK_FIELDS[task])
+
+
 def datasets(workspace: Workspace) -> list[dict[str, Any]]:
     """Every dataset with task, counts and label set (empty when the workspace has no store yet)."""
     if not workspace.exists():
@@ -35,7 +42,7 @@ def page(workspace: Workspace, dataset: str, *, offset: int = 0, limit: int = 50
     """One page of a dataset's examples (the task's fields), optionally filtered by substring."""
     with workspace.connect() as con:
         ds = catalog.get_dataset(con, dataset)
-        columns = list(TASK_FIELDS[ds["task"]])
+        columns = list(shown_fields(ds["task"]))
         if ds["task"] == "classification" and not ds["label_type"]:
             columns.remove("label")
         total = examples.count_examples(con, ds["id"], query)
@@ -54,9 +61,10 @@ def example(workspace: Workspace, example_id: int, *, dataset: str | None = None
     if row is None or (dataset and row["dataset"] != dataset):
         raise NotFound(f"no example {example_id}" + (f" in dataset {dataset!r}" if dataset else "")
                        + "; fix: pick an id shown by `curate show`")
-    fields = {f: row[f] for f in TASK_FIELDS[row["task"]] if row[f] is not None}
-    if "messages" in fields:
-        fields["messages"] = json.loads(fields["messages"])
+    fields = {f: row[f] for f in shown_fields(row["task"]) if row[f] is not None}
+    for key in ("messages", "spans", "chosen", "rejected"):
+        if key in fields:
+            fields[key] = json.loads(fields[key])
     return {
         "id": row["id"], "dataset": row["dataset"], "task": row["task"], "fields": fields,
         "raw": json.loads(row["raw"]),
