@@ -10,7 +10,6 @@ is stored per item as its score.
 
 from __future__ import annotations
 
-import math
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -19,7 +18,7 @@ from typing import Any
 
 from curate.train.loop import Hooks
 from curate.train.params import TrainParams
-from curate.train.tokens import _callback
+from curate.train.tokens import _callback, final_loss, save  # noqa: F401 - the runner calls them on this module
 
 BETA = 0.1
 
@@ -128,13 +127,3 @@ def evaluate(tuned: Tuned, rows: list[dict], params: TrainParams | None = None):
                "reward_margin": sum(m) / len(m) if m else None, "n": float(len(rows))}
     table = prediction_table(rows, ["chosen"] * len(rows), ["chosen" if c else "rejected" for c in correct], correct, m)
     return metrics, None, table
-
-
-def save(tuned: Tuned, folder: Path) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    tuned.model.save_pretrained(str(folder))
-    tuned.tokenizer.save_pretrained(str(folder))
-
-
-def final_loss(tuned: Tuned) -> float | None:
-    return tuned.losses[-1] if tuned.losses and math.isfinite(tuned.losses[-1]) else None

@@ -161,11 +161,13 @@ def evaluate(tagger: Tagger, rows: list[dict], params: TrainParams):
     return metrics, detail, table
 
 
-def save(tagger: Tagger, folder: Path) -> None:
+def save(trained: Any, folder: Path) -> None:
+    """Save a trained model and its tokenizer (a ``Tagger`` here, ``curate.train.dpo``'s ``Tuned`` too)."""
     folder.mkdir(parents=True, exist_ok=True)
-    tagger.model.save_pretrained(str(folder))
-    tagger.tokenizer.save_pretrained(str(folder))
+    trained.model.save_pretrained(str(folder))
+    trained.tokenizer.save_pretrained(str(folder))
 
 
-def final_loss(tagger: Tagger) -> float | None:
-    return tagger.losses[-1] if tagger.losses and math.isfinite(tagger.losses[-1]) else None
+def final_loss(trained: Any) -> float | None:
+    """The last logged training loss, if finite."""
+    return trained.losses[-1] if trained.losses and math.isfinite(trained.losses[-1]) else None

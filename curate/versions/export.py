@@ -106,8 +106,7 @@ def _csv(recs: list[dict], out: Path, task: str, spreadsheet_safe: bool) -> tupl
 
 
 def _hf(recs: list[dict], out: Path, task: str, classes: list[str]) -> list[Path]:
-    from datasets import ClassLabel, Dataset, DatasetDict, Features, Value
-    from datasets.utils import are_progress_bars_disabled, disable_progress_bars, enable_progress_bars
+    from datasets import ClassLabel, Features, Value
 
     feats = {"example_id": Value("int64"), "split": Value("string")}
     for c in TASK_COLUMNS[task]:
@@ -116,19 +115,7 @@ def _hf(recs: list[dict], out: Path, task: str, classes: list[str]) -> list[Path
         feats["label"] = ClassLabel(names=classes)
         index = {c: i for i, c in enumerate(classes)}
         recs = [{**r, "label": -1 if r["label"] is None else index[r["label"]]} for r in recs]
-    features = Features(feats)
-    parts = {}
-    for s in SPLITS:
-        chosen = [r for r in recs if r["split"] == s]
-        if chosen:
-            parts[s] = Dataset.from_list(chosen, features=features)
-    quiet = are_progress_bars_disabled()
-    disable_progress_bars()
-    try:
-        DatasetDict(parts).save_to_disk(str(out))
-    finally:
-        if not quiet:
-            enable_progress_bars()
+    shaped_formats.save_splits(recs, Features(feats), out)
     return [out]
 
 

@@ -47,12 +47,20 @@ def token_records(recs: list[dict]) -> tuple[list[dict], list[str]]:
 
 
 def write_token_classification(recs: list[dict], out: Path) -> tuple[list[Path], list[str]]:
-    from datasets import ClassLabel, Dataset, DatasetDict, Features, Sequence, Value
-    from datasets.utils import are_progress_bars_disabled, disable_progress_bars, enable_progress_bars
+    from datasets import ClassLabel, Features, Sequence, Value
 
     rows, names = token_records(recs)
     features = Features({"example_id": Value("int64"), "split": Value("string"), "tokens": Sequence(Value("string")),
                          "ner_tags": Sequence(ClassLabel(names=names))})
+    save_splits(rows, features, out)
+    return [out], names
+
+
+def save_splits(rows: list[dict], features, out: Path) -> None:
+    """``rows`` as a ``DatasetDict`` of their non-empty splits, saved to ``out`` without progress bars."""
+    from datasets import Dataset, DatasetDict
+    from datasets.utils import are_progress_bars_disabled, disable_progress_bars, enable_progress_bars
+
     parts = {s: Dataset.from_list([r for r in rows if r["split"] == s], features=features)
              for s in SPLITS if any(r["split"] == s for r in rows)}
     quiet = are_progress_bars_disabled()
@@ -62,7 +70,6 @@ def write_token_classification(recs: list[dict], out: Path) -> tuple[list[Path],
     finally:
         if not quiet:
             enable_progress_bars()
-    return [out], names
 
 
 def _prompt_parts(turns: list[dict]) -> tuple[str, list[dict]] | None:
