@@ -201,6 +201,12 @@ def test_span_f1_and_preference_kappa_from_the_store(workspace: Workspace, tmp_p
         annotations.record(workspace, q, 1, [{"start": 0, "end": 99, "label": "PER"}], "r3")
     with pytest.raises(InputError, match="not an entity type"):
         annotations.record(workspace, q, 1, [{"start": 0, "end": 3, "label": "ORG"}], "r3")
+    from curate.label.annotators import add_annotator
+
+    add_annotator(workspace, "r3")
+    bad = write_jsonl(tmp_path / "answers.jsonl", [{"id": 1, "value": [{"start": 20, "end": 40, "label": "PER"}]}])
+    with pytest.raises(InputError, match="answers.jsonl:1: span \\[20, 40\\) ends after the text"):
+        annotations.import_labels(workspace, bad, "ner", "r3", question="ents")
     [spans] = agreement.agreement(workspace, "ner", "ents")
     [pair] = spans["span_f1"]
     assert (pair["n"], pair["exact_f1"], pair["overlap_f1"]) == (1, 0.5, 1.0)

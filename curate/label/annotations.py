@@ -114,8 +114,8 @@ def record(workspace: Workspace, question: dict[str, Any], example_id: int, valu
     return with_retry(write)
 
 
-def _check_span_bounds(value: str, text: str, example_id: int) -> None:
-    for s in json.loads(value):
+def _check_span_bounds(value: str | None, text: str, example_id: int) -> None:
+    for s in json.loads(value or "[]"):
         if s["end"] > len(text):
             raise InputError("value", f"span [{s['start']}, {s['end']}) ends after the text of example {example_id} "
                              f"(length {len(text)})", fix="give offsets inside the example's text")
@@ -185,6 +185,11 @@ def import_labels(workspace: Workspace, path: str | Path, dataset: str, annotato
     table = pa.table({"example_id": pa.array(ids, pa.int64()),
                       "annotator": [annotator] * len(ids), "value": pa.array(values, pa.string())})
     with workspace.transaction() as con:
+        for a, eid, value in zip(answers, ids, values) if q["kind"] == "spans" else ():
+            try:
+                _check_span_bounds(value, store.example_text(con, eid) or "", eid)
+            except InputError as exc:
+                raise InputError(path, exc.problem, **a.where, fix=exc.fix) from None
         store.insert_annotations(con, table, dataset_id=q["dataset_id"], question_id=q["id"], origin="import")
     return ImportReport(len(ids), table.num_rows, q["name"], annotator)
 
