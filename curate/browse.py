@@ -33,14 +33,14 @@ def datasets(workspace: Workspace) -> list[dict[str, Any]]:
     """Every dataset with task, counts and label set (empty when the workspace has no store yet)."""
     if not workspace.exists():
         return []
-    with workspace.connect() as con:
+    with workspace.read() as con:
         return catalog.list_datasets(con)
 
 
 def page(workspace: Workspace, dataset: str, *, offset: int = 0, limit: int = 50,
          query: str | None = None) -> Page:
     """One page of a dataset's examples (the task's fields), optionally filtered by substring."""
-    with workspace.connect() as con:
+    with workspace.read() as con:
         ds = catalog.get_dataset(con, dataset)
         columns = list(shown_fields(ds["task"]))
         if ds["task"] == "classification" and not ds["label_type"]:
@@ -56,7 +56,7 @@ def page(workspace: Workspace, dataset: str, *, offset: int = 0, limit: int = 50
 
 def example(workspace: Workspace, example_id: int, *, dataset: str | None = None) -> dict[str, Any]:
     """One example: fields, raw record (parsed) and provenance."""
-    with workspace.connect() as con:
+    with workspace.read() as con:
         row = examples.get_example(con, example_id)
     if row is None or (dataset and row["dataset"] != dataset):
         raise NotFound(f"no example {example_id}" + (f" in dataset {dataset!r}" if dataset else "")

@@ -1,6 +1,7 @@
 """The ``curate`` command: a thin shell that parses arguments, makes one library call and prints.
 
-Every ``CurateError`` becomes one line on stderr and exit code 1.
+Every ``CurateError`` becomes one line on stderr and exit code 1; so does any other exception, whose
+traceback goes to a log file named in that line (``curate/crashlog.py``).
 """
 
 from __future__ import annotations
@@ -14,12 +15,13 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Callable, Optional
 
+import click
 import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from curate import browse
+from curate import browse, crashlog
 from curate.errors import CurateError
 from curate.ingest import ingest as run_ingest, parse_labels, parse_map
 from curate.store.workspace import ENV_VAR, Workspace, resolve_workspace
@@ -46,8 +48,24 @@ def on(group: typer.Typer, name: str | None = None) -> Callable[[Callable], Call
                 return fn(*args, **kwargs)
             except CurateError as exc:
                 _fail(str(exc))
+            except (typer.Exit, typer.Abort, click.exceptions.ClickException):
+                raise
+            except Exception as exc:  # noqa: BLE001  the edge: never a traceback on the terminal
+                _fail(_unexpected(exc))
         return group.command(name)(wrapper)
     return register
+
+
+def _unexpected(exc: BaseException) -> str:
+    """One line for an exception that is not a CurateError; its traceback goes to a log file."""
+    known = crashlog.environment_problem(exc)
+    if known:
+        return known
+    try:
+        root = resolve_workspace(_state["workspace"]).root
+    except Exception:  # noqa: BLE001  a broken --workspace must not hide the real error
+        root = None
+    return crashlog.one_line(exc, root)
 
 
 def command(fn: Callable) -> Callable:
@@ -189,7 +207,12 @@ from curate import cli_dedup, cli_eval, cli_label, cli_ops, cli_train, cli_versi
 
 
 def main() -> None:
-    app()
+    """The ``curate`` entry point; anything escaping a command still ends as one line and exit 1."""
+    try:
+        app()
+    except Exception as exc:  # noqa: BLE001
+        err.print(f"[bold red]error:[/] {_unexpected(exc)}", highlight=False, soft_wrap=True)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

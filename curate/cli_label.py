@@ -15,6 +15,7 @@ from rich.table import Table
 from curate.cli import _fail, _workspace, app, command, err, on, out
 from curate.label import agreement as agreement_lib, annotations, annotators as annotators_lib
 from curate.label import prelabel as prelabel_lib, questions as questions_lib, suspects as suspects_lib
+from curate.errors import InputError
 from curate.label.questions import KINDS
 
 
@@ -25,6 +26,22 @@ def _group(name: str, help_text: str) -> tuple[typer.Typer, callable]:
     def sub(cmd_name: str):
         return on(group, cmd_name)
     return group, sub
+
+
+TOKEN = typer.Option(None, "--token", envvar="CURATE_TOKEN", show_envvar=True,
+                     help="The annotator's sign-in token (needed once a workspace has annotators).")
+ADMIN = typer.Option(False, "--admin", help="Write on the annotator's behalf without their token; "
+                     "recorded as an admin action (origin ...:admin).")
+
+
+def _may_write_as(ws, accept_above: Optional[float], annotator: Optional[str], token: Optional[str],
+                  admin: bool) -> bool:
+    """Check --annotator/--token/--admin before any work when --accept-above will write answers."""
+    if accept_above is None:
+        return False
+    if not annotator:
+        _fail("--accept-above needs --annotator NAME (whose labels they become)")
+    return annotators_lib.authorize(ws, annotator, token=token, admin=admin)
 
 
 _questions, _q = _group("questions", "Questions annotators answer about a dataset's examples.")
@@ -90,9 +107,12 @@ def import_(file: Path = typer.Argument(..., help="JSONL of {\"id\": record id o
                                          "or a Label Studio / Argilla JSON export."),
             dataset: str = typer.Option(..., "--dataset", "-d", help="Dataset name."),
             annotator: str = typer.Option(..., "--annotator", "-a", help="Whose answers these are."),
-            question: Optional[str] = typer.Option(None, "--question", "-q", help="Question (default: the first).")) -> None:
+            question: Optional[str] = typer.Option(None, "--question", "-q", help="Question (default: the first)."),
+            token: Optional[str] = TOKEN, admin: bool = ADMIN) -> None:
     """Import labels from another tool as one annotator's answers (all lines or none)."""
-    report = annotations.import_labels(_workspace(), file, dataset, annotator, question=question)
+    ws = _workspace()
+    as_admin = annotators_lib.authorize(ws, annotator, token=token, admin=admin)
+    report = annotations.import_labels(ws, file, dataset, annotator, question=question, admin=as_admin)
     out.print(f"imported {report.recorded:,} answers to {dataset}/{report.question} as {report.annotator}")
 
 
@@ -111,22 +131,23 @@ def export(dataset: str = typer.Option(..., "--dataset", "-d", help="Dataset nam
 def prelabel(dataset: str = typer.Argument(..., help="Dataset name."),
              question: Optional[str] = typer.Option(None, "--question", "-q", help="Question (default: the first)."),
              accept_above: Optional[float] = typer.Option(None, "--accept-above", help="Also accept suggestions with confidence ≥ this."),
-             annotator: Optional[str] = typer.Option(None, "--annotator", "-a", help="Who accepts (with --accept-above).")) -> None:
+             annotator: Optional[str] = typer.Option(None, "--annotator", "-a", help="Who accepts (with --accept-above)."),
+             token: Optional[str] = TOKEN, admin: bool = ADMIN) -> None:
     """Train the pre-label model on the current labels and store suggestions for every example."""
     ws = _workspace()
     q = questions_lib.get_question(ws, dataset, question)
+    as_admin = _may_write_as(ws, accept_above, annotator, token, admin)
     report = prelabel_lib.train(ws, q)
     out.print(f"{dataset}/{q['name']}: trained on {report.trained_on:,} labels, suggested {report.predicted:,} "
               f"({report.seconds:.1f}s, run {report.run_id})")
     if accept_above is not None:
-        if not annotator:
-            _fail("--accept-above needs --annotator NAME (whose labels they become)")
-        annotators_lib.check_annotator(ws, annotator)
-        n = prelabel_lib.accept_above(ws, q, accept_above, annotator)
+        n = prelabel_lib.accept_above(ws, q, accept_above, annotator, admin=as_admin)
         out.print(f"accepted {n:,} suggestions with confidence ≥ {accept_above} as {annotator}")
 
 
 def _write_jsonl(rows: list[dict], path: Optional[Path]) -> None:
+    if path and not path.parent.is_dir():
+        raise InputError(path, f"folder {path.parent} does not exist", fix="create it first, or choose another --out")
     lines = [json.dumps(r, ensure_ascii=False, default=str) for r in rows]
     if path:
         path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
@@ -181,7 +202,8 @@ def suspects(dataset: str = typer.Argument(..., help="Dataset name."),
              epochs: float = typer.Option(suspects_lib.DEFAULT_EPOCHS, "--epochs", min=0.1, max=20, help="finetune: epochs per fold."),
              model: Optional[str] = typer.Option(None, "--model", help="finetune: a local model folder (default: the bundled MiniLM)."),
              limit: int = typer.Option(20, "--limit", "-n", min=0, help="Rows to print."),
-             as_json: bool = typer.Option(False, "--json", help="Print the report and the ranked suspects as JSON.")) -> None:
+             as_json: bool = typer.Option(False, "--json", help="Print the report and the ranked suspects as JSON."),
+             token: Optional[str] = TOKEN, admin: bool = ADMIN) -> None:
     """Find likely label errors (cleanlab over cross-validated probabilities), ranked; score 1 = surely wrong.
 
     With --accept-above, the latest stored suspects (found now if there are none) are taken as that
@@ -190,12 +212,10 @@ def suspects(dataset: str = typer.Argument(..., help="Dataset name."),
     ws = _workspace()
     q = questions_lib.get_question(ws, dataset, question)
     if accept_above is not None:
-        if not annotator:
-            _fail("--accept-above needs --annotator NAME (whose labels they become)")
-        annotators_lib.check_annotator(ws, annotator)
+        as_admin = _may_write_as(ws, accept_above, annotator, token, admin)
         if not suspects_lib.list_suspects(ws, q):
             suspects_lib.find_suspects(ws, q, **options)
-        n = suspects_lib.accept_above(ws, q, accept_above, annotator)
+        n = suspects_lib.accept_above(ws, q, accept_above, annotator, admin=as_admin)
         out.print(f"{dataset}/{q['name']}: took the suggested label of {n:,} suspects scoring ≥ {accept_above} as {annotator}")
         return
     with err.status("fine-tuning per fold" if method == "finetune" else "embedding and cross-validating"):

@@ -8,23 +8,15 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from pydantic import ValidationError
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from curate import train as training
 from curate.cli import command, err, out, _workspace
 from curate.cli_eval import print_report, run_report
+from curate.cli_params import build, options_from, pairs
 from curate.errors import InputError
-
-
-def _params(**given) -> training.TrainParams:
-    try:
-        return training.TrainParams(**{k: v for k, v in given.items() if v is not None})
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise InputError(f"--{str(first['loc'][0]).replace('_', '-')}", first["msg"],
-                         fix="see `curate train --help` for the allowed range") from None
+from curate.train.search import DEFAULT_TRIALS, SAMPLERS
 
 
 def _fmt(value) -> str:
@@ -32,53 +24,47 @@ def _fmt(value) -> str:
 
 
 @command
+@options_from(training.TrainParams, skip=("args",))
 def train(
-    ref: str = typer.Argument(..., help="Version to train on, as DATASET:VERSION (e.g. sst2:v2)."),
+    ref: Optional[str] = typer.Argument(None, help="Version to train on, as DATASET:VERSION (e.g. sst2:v2)."),
     baseline: bool = typer.Option(False, "--baseline", help="Quick baseline: frozen MiniLM embeddings + logistic regression."),
-    model: Optional[Path] = typer.Option(None, "--model", help="Local model folder (default: the bundled MiniLM)."),
-    epochs: Optional[float] = typer.Option(None, "--epochs", help="Passes over the training split (default 3)."),
-    lr: Optional[float] = typer.Option(None, "--lr", help="Peak learning rate (default 1e-4 classification, 5e-5 sft/chat)."),
-    batch_size: Optional[int] = typer.Option(None, "--batch-size", help="Examples per step (default 16)."),
-    warmup: Optional[float] = typer.Option(None, "--warmup", help="Warm-up fraction of the steps (default 0.1)."),
-    weight_decay: Optional[float] = typer.Option(None, "--weight-decay", help="AdamW weight decay (default 0.01)."),
-    schedule: Optional[str] = typer.Option(None, "--schedule", help="linear | cosine | constant (default linear)."),
-    max_length: Optional[int] = typer.Option(None, "--max-length", help="Tokens per example (default 128)."),
-    seed: Optional[int] = typer.Option(None, "--seed", help="Random seed (default 0)."),
-    patience: Optional[int] = typer.Option(None, "--patience", help="Early stopping patience in validation "
-                                                                    "evaluations, 0 = off (default 2)."),
-    max_steps: Optional[int] = typer.Option(None, "--max-steps", help="Stop after this many steps."),
-    group_by_length: bool = typer.Option(False, "--group-by-length",
-                                         help="Batch examples of similar length together (less padding, faster)."),
-    lora: bool = typer.Option(False, "--lora", help="Train LoRA adapters (needs peft)."),
+    arg: Optional[list[str]] = typer.Option(None, "--arg", help="Any other transformers TrainingArguments field, "
+                                                                "as name=value (repeatable), e.g. --arg adam_beta2=0.98."),
+    resume: Optional[int] = typer.Option(None, "--resume", help="Continue model run RUN (failed or cancelled) "
+                                                                "from its last checkpoint."),
+    search: Optional[str] = typer.Option(None, "--search", help="Hyperparameter search space, e.g. "
+                                         "lr=1e-5:1e-3:log,batch_size=16|32,warmup=0:0.2 (one model run per trial)."),
+    trials: Optional[int] = typer.Option(None, "--trials", help=f"Search: number of trials (default {DEFAULT_TRIALS}; "
+                                                                "grid: every combination)."),
+    sampler: Optional[str] = typer.Option(None, "--sampler", help=f"Search: {' | '.join(SAMPLERS)} "
+                                                                  f"(default {SAMPLERS[0]})."),
     detach: bool = typer.Option(False, "--detach", help="Start the run and return; follow it with `curate runs`."),
     as_json: bool = typer.Option(False, "--json", help="Print the finished run's scores and details as JSON."),
+    **given,
 ) -> None:
     """Train a model on a version in a child process and print its eval scores."""
-    params = _params(model=str(model) if model else None, epochs=epochs, lr=lr, batch_size=batch_size,
-                     warmup=warmup, weight_decay=weight_decay, schedule=schedule, max_length=max_length,
-                     seed=seed, patience=patience, max_steps=max_steps, lora=lora or None,
-                     group_by_length=group_by_length or None)
     ws = _workspace()
+    if resume is not None:
+        step = training.resume(ws, resume)
+        out.print(f"model run {resume} resumes from its checkpoint at step {step}; log: {training.log_path(ws, resume)}")
+        return None if detach else _follow(ws, resume, as_json)
+    if not ref:
+        raise InputError("curate train", "no version given", fix="curate train DATASET:VERSION (or --resume RUN)")
+    params = build(training.TrainParams, given, names={"args": "--arg"}, args=pairs(arg, "--arg"))
+    if search:
+        from curate.cli_search import run_search
+
+        return run_search(ws, ref, params, search, trials=trials, sampler=sampler)
     run_id = training.start(ws, ref, baseline=baseline, params=params)
     out.print(f"model run {run_id} ({'baseline' if baseline else 'fine-tune'} on {ref}); "
               f"log: {training.log_path(ws, run_id)}")
-    if detach:
-        return
-    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                  TimeElapsedColumn(), console=err, transient=True) as bar:
-        job = bar.add_task("queued", total=None)
+    if not detach:
+        _follow(ws, run_id, as_json)
 
-        def show(run) -> None:
-            loss = f" loss {run['loss']:.4f}" if run.get("loss") == run.get("loss") and run.get("loss") else ""
-            eta = f" eta {run['eta_seconds']:.0f}s" if run.get("eta_seconds") else ""
-            bar.update(job, description=f"{run['phase'] or run['status']}{loss}{eta}",
-                       completed=run["step"] or 0, total=run["total_steps"])
-        try:
-            run = training.wait(ws, run_id, on_update=show)
-        except KeyboardInterrupt:
-            training.cancel(ws, run_id)
-            err.print(f"cancel requested for model run {run_id}")
-            raise typer.Exit(130)
+
+def _follow(ws, run_id: int, as_json: bool) -> None:
+    """Show a run's progress until it ends, then its scores; Ctrl-C cancels it."""
+    run = follow(ws, run_id)
     if run["status"] != "done":
         err.print(f"[bold red]error:[/] model run {run_id} {run['status']}: {run['message'] or ''}", highlight=False)
         raise typer.Exit(1)
@@ -87,6 +73,25 @@ def train(
         print(json.dumps(report, ensure_ascii=False, default=str))
     else:
         print_report(report)
+
+
+def follow(ws, run_id: int, label: str = "") -> dict:
+    """A progress bar over a running model run; returns the finished run (Ctrl-C cancels it)."""
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  TimeElapsedColumn(), console=err, transient=True) as bar:
+        job = bar.add_task("queued", total=None)
+
+        def show(run) -> None:
+            loss = f" loss {run['loss']:.4f}" if run.get("loss") == run.get("loss") and run.get("loss") else ""
+            eta = f" eta {run['eta_seconds']:.0f}s" if run.get("eta_seconds") else ""
+            bar.update(job, description=f"{label}{run['phase'] or run['status']}{loss}{eta}",
+                       completed=run["step"] or 0, total=run["total_steps"])
+        try:
+            return training.wait(ws, run_id, on_update=show)
+        except KeyboardInterrupt:
+            training.cancel(ws, run_id)
+            err.print(f"cancel requested for model run {run_id}; continue it with: curate train --resume {run_id}")
+            raise typer.Exit(130)
 
 
 @command
@@ -120,6 +125,8 @@ def compare(
     metric: str = typer.Option("accuracy", "--metric", help="Metric to rank by (accuracy, macro_f1, exact_match, perplexity, ...)."),
     flips: Optional[tuple[int, int]] = typer.Option(None, "--flips", help="Two run ids: list eval items that flipped."),
     eval_set: Optional[str] = typer.Option(None, "--eval-set", help="Eval set for --flips (default: the first shared)."),
+    best_trials: bool = typer.Option(False, "--best-trials", help="A hyperparameter search counts once, by its best "
+                                                                  "trial (chosen on validation)."),
     as_json: bool = typer.Option(False, "--json", help="Print the leaderboard (or the flips) as JSON."),
 ) -> None:
     """Leaderboard of versions × eval sets × runs (ranked within one label space); --flips A B: items that flipped."""
@@ -138,7 +145,7 @@ def compare(
                               str(p["prediction_b"]), (p["text"] or "")[:70])
         out.print(table)
         return
-    board = training.leaderboard(ws, dataset, metric)
+    board = training.leaderboard(ws, dataset, metric, best_trials=best_trials)
     if as_json:
         print(json.dumps(board, ensure_ascii=False, default=str))
         return

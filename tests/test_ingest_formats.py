@@ -65,7 +65,7 @@ def test_blank_lines_crlf_and_bom_keep_line_numbers(workspace, tmp_path) -> None
 def test_short_long_and_unterminated_lines_keep_their_exact_text(workspace, tmp_path) -> None:
     """Lines are Arrow string views: 12 bytes or fewer are stored inline, longer ones point into the
     block; both must come back byte for byte, the last line without a line break too."""
-    lines = ['{"text":1}', '{"text":"ab"}', '{"text": "é"}', '{"text": "a much longer line with ünïcode"}',
+    lines = ['{"text":"1"}', '{"text":"ab"}', '{"text": "é"}', '{"text": "a much longer line with ünïcode"}',
              '{"text":"x"}', '{"text": "last, no newline"}']
     path = tmp_path / "s.jsonl"
     path.write_bytes(("\n".join(lines[:3]) + "\r\n" + "\n".join(lines[3:])).encode("utf-8"))

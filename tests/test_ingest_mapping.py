@@ -99,7 +99,7 @@ def test_replace_can_change_the_task(workspace: Workspace, tmp_path: Path) -> No
 def labelled(workspace: Workspace, tmp_path: Path) -> Workspace:
     ingest(workspace, [write_jsonl(tmp_path / "rows.jsonl", [{"id": f"r{i}", "text": t} for i, t in enumerate(TEXTS)])],
            "rows", task="classification")
-    annotators.add_annotator(workspace, "ext")
+    annotators.add_annotator(workspace, "ext", token="ext-token")
     questions.add_question(workspace, "rows", "sentiment", "label", options=["Positive", "Negative"])
     return workspace
 
@@ -118,7 +118,8 @@ def test_label_studio_export_imports(labelled: Workspace, tmp_path: Path) -> Non
              {"id": 102, "data": {"id": "r2", "text": TEXTS[2]}, "annotations": [], "predictions": []}]
     path = tmp_path / "ls.json"
     path.write_text(json.dumps(tasks))
-    r = CliRunner().invoke(app, ["-w", str(labelled.root), "labels", "import", str(path), "-d", "rows", "-a", "ext"])
+    r = CliRunner().invoke(app, ["-w", str(labelled.root), "labels", "import", str(path), "-d", "rows", "-a", "ext",
+                                 "--token", "ext-token"])
     assert r.exit_code == 0 and "imported 2 answers" in r.output, r.output
     assert _imported(labelled) == {"r0": "Positive", "r1": "Negative"}
     tasks[0]["annotations"][0]["result"][0]["value"]["choices"] = ["Maybe"]

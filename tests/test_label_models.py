@@ -93,8 +93,11 @@ def test_suspects_cli(noisy, tmp_path) -> None:
     assert res.exit_code == 0, res.output
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert rows and set(rows[0]) == {"id", "example_id", "score", "given", "suggested"}
-    annotators.add_annotator(ws, "fixer")
+    token = annotators.add_annotator(ws, "fixer")
     res = runner.invoke(app, ["-w", str(ws.root), "suspects", "noisy", "--accept-above", "0.7", "--annotator", "fixer"])
+    assert res.exit_code == 1 and "needs fixer's sign-in token" in res.output  # attribution needs the token
+    res = runner.invoke(app, ["-w", str(ws.root), "suspects", "noisy", "--accept-above", "0.7", "--annotator", "fixer",
+                              "--token", token])
     taken = sum(r["score"] >= 0.7 for r in rows)
     assert res.exit_code == 0 and f"suggested label of {taken:,} suspects" in res.output, res.output
     exported = [r for r in annotations.export_labels(ws, "noisy") if r["annotator"] == "fixer"]

@@ -130,7 +130,8 @@ def test_cli_commands(sst2: Workspace, tmp_path) -> None:
     assert annotators.sign_in(sst2, token) == "ann"
     src = tmp_path / "in.jsonl"
     src.write_text("".join(json.dumps({"id": i, "value": str(i % 2)}) + "\n" for i in range(1, 21)))
-    res = runner.invoke(app, [*ws, "labels", "import", str(src), "--dataset", "sst2", "--annotator", "ann"])
+    res = runner.invoke(app, [*ws, "labels", "import", str(src), "--dataset", "sst2", "--annotator", "ann",
+                              "--token", token])
     assert res.exit_code == 0 and "imported 20 answers" in res.output, res.output
     res = runner.invoke(app, [*ws, "labels", "import", str(src), "--dataset", "sst2", "--annotator", "nobody"])
     assert res.exit_code == 1 and "no annotator named 'nobody'" in res.output
@@ -183,3 +184,34 @@ def test_submit_stores_and_returns_the_next_item(sst2: Workspace) -> None:
     assert (done.example_id, done.value, nxt) == (1, "0", 2)
     _, nxt = queues.submit(sst2, q, 2, "1", "a", queue="mine", following=[])
     assert nxt == 2  # the mine queue's head: the latest answer
+
+
+def test_writing_as_an_annotator_needs_their_token_or_admin(sst2: Workspace, tmp_path, monkeypatch) -> None:
+    """Once a workspace has annotators, `labels import` (and every --accept-above) writes as --annotator
+    only with that annotator's token (--token or CURATE_TOKEN), or as a recorded admin action."""
+    runner = CliRunner()
+    ws = ["--workspace", str(sst2.root)]
+    ann = annotators.add_annotator(sst2, "ann")
+    other = annotators.add_annotator(sst2, "bob")
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps({"id": i, "value": str(i % 2)}) + "\n" for i in range(1, 6)))
+    cmd = [*ws, "labels", "import", str(src), "--dataset", "sst2", "--annotator", "ann"]
+    res = runner.invoke(app, cmd)
+    assert res.exit_code == 1 and "needs ann's sign-in token" in res.stderr and len(res.stderr.splitlines()) == 1
+    res = runner.invoke(app, [*cmd, "--token", other])
+    assert res.exit_code == 1 and "that token is not ann's" in res.stderr
+    assert annotations.export_labels(sst2, "sst2") == []
+    monkeypatch.setenv("CURATE_TOKEN", ann)
+    assert runner.invoke(app, cmd).exit_code == 0
+    monkeypatch.delenv("CURATE_TOKEN")
+    res = runner.invoke(app, [*cmd, "--admin"])
+    assert res.exit_code == 0, res.output
+    origins = sorted({r["origin"] for r in store_rows(sst2)})
+    assert origins == ["import", "import:admin"]
+    res = runner.invoke(app, [*ws, "labels", "prelabel", "sst2", "--accept-above", "0.9", "--annotator", "ann"])
+    assert res.exit_code == 1 and "needs ann's sign-in token" in res.stderr
+
+
+def store_rows(ws: Workspace) -> list[dict]:
+    with ws.connect() as con:
+        return [{"origin": o} for (o,) in con.execute("SELECT origin FROM annotations").fetchall()]

@@ -109,8 +109,9 @@ def _problem_message(problem: str, mapping: Mapping, record: str | None) -> tupl
     cols = ", ".join(f"{k}={v}" for k, v in mapping.columns.items())
     if problem == "missing":
         return f"record has no value for a required field ({cols})", "fill it in, or --map the field to another column"
-    return (f"a field holds a list/object or a label is not a string or an integer ({cols})",
-            "labels must be strings or integers; map the right column with --map")
+    return (f"a text field holds a number, boolean, list or object, or a label is not a string or an integer ({cols})",
+            'text fields must be JSON strings (quote numbers: "5") and labels strings or integers; '
+            "or map the right column with --map")
 
 
 def _label_type_of(records: list[dict], column: str) -> str | None:
@@ -260,11 +261,23 @@ def ingest(workspace: Workspace, paths: list[str | Path], dataset: str, *, task:
     them otherwise); ``replace`` re-reads files ingested before (see the module docstring)."""
     if not paths:
         raise InputError("ingest", "no files given", fix="name one or more files: curate ingest FILE --dataset NAME")
-    if not dataset or not dataset.replace("-", "").replace("_", "").replace(".", "").isalnum():
+    if not dataset or dataset[0] in "-." or not dataset.replace("-", "").replace("_", "").replace(".", "").isalnum():
         raise InputError("--dataset", f"invalid dataset name {dataset!r}",
-                         fix="use letters, digits, '-', '_' or '.', e.g. --dataset sst2")
+                         fix="use letters, digits, '-', '_' or '.' (not first), e.g. --dataset sst2")
     started = time.monotonic()
     sources = [detect(p) for p in paths]
+    fresh, new_root = not workspace.exists(), not workspace.root.exists()
+    try:
+        return _ingest_all(workspace, sources, dataset, task, mapping, labels, replace, progress, started)
+    except BaseException:
+        if fresh:
+            workspace.discard_if_empty(new_root)
+        raise
+
+
+def _ingest_all(workspace: Workspace, sources: list[Source], dataset: str, task: str | None,
+                mapping: dict[str, str] | None, labels: dict[str, str] | None, replace: bool,
+                progress: Progress | None, started: float) -> IngestReport:
     with workspace.transaction() as con:
         existing = catalog.find_dataset(con, dataset)
         plans = [plan_file(con, s, existing, task, mapping, labels or {}, replace) for s in sources]

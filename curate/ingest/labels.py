@@ -48,10 +48,10 @@ def _features(source: Source) -> list[dict]:
     if source.format == "parquet":
         import pyarrow.parquet as pq
 
-        meta = pq.read_schema(source.path).metadata or {}
-        try:
+        try:  # a damaged schema note is no class names; the rows are read (and judged) by DuckDB
+            meta = pq.read_schema(source.path).metadata or {}
             return [json.loads(meta[b"huggingface"]).get("info", {}).get("features") or {}]
-        except (KeyError, ValueError):
+        except (KeyError, ValueError, AttributeError, OSError):  # pyarrow's ArrowInvalid is a ValueError
             return []
     return []
 

@@ -8,23 +8,22 @@ Memory stays bounded: nothing reads a whole file into Python.
 
 from __future__ import annotations
 
-import csv
-import gzip
 import hashlib
-import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Iterator
+from typing import Iterator
 
 import duckdb
 import numpy as np
 import pyarrow as pa
 
 from curate.errors import InputError
+from curate.ingest import strict
+from curate.ingest.csvfile import csv_header, prescan
+from curate.ingest.jsonl import jsonl_batches, jsonl_head
+from curate.ingest.streams import check_encoding_start, open_binary, reading
 from curate.store import scan
-
-CHUNK_BYTES = 32 << 20
 TEXT_FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv", ".tsv": "tsv", ".conll": "conll"}
 COMPRESSIONS = {".gz": "gzip", ".zst": "zstd"}
 SUPPORTED = "JSONL, JSON, CSV, TSV, CoNLL (optionally .gz/.zst), Parquet, or an HF save_to_disk folder"
@@ -83,111 +82,6 @@ def sha256(source: Source) -> str:
     return digest.hexdigest()
 
 
-def _open_binary(source: Source) -> IO[bytes]:
-    if source.compression == "gzip":
-        return gzip.open(source.path, "rb")
-    if source.compression == "zstd":
-        import zstandard
-        return zstandard.ZstdDecompressor().stream_reader(open(source.path, "rb"), closefd=True)
-    return open(source.path, "rb")
-
-
-def _check_encoding_start(source: Source, head: bytes) -> None:
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or (len(head) > 3 and head[1:2] == b"\x00"):
-        raise InputError(source.path, "file is UTF-16, not UTF-8", line=1,
-                         fix=f"convert it: iconv -f UTF-16 -t UTF-8 {source.path.name} > utf8.{source.path.name}")
-
-
-def _bad_utf8_line(source: Source, block: bytes, first_line: int) -> None:
-    for offset, line in enumerate(block.split(b"\n")):
-        try:
-            line.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise InputError(source.path, f"not valid UTF-8 (byte {line[exc.start:exc.start + 1]!r} at column "
-                             f"{exc.start + 1})", line=first_line + offset,
-                             fix="re-save the file as UTF-8, e.g. iconv -f latin1 -t UTF-8") from None
-
-
-def _string_views(data: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> pa.Array:
-    """An Arrow ``string_view`` array of ``data[start:start + length]`` slices, without copying them.
-
-    Arrow's plain strings are contiguous (each line would keep its line ending, and cutting it
-    cost the store 0.11 s per 300k rows); a view is 16 bytes per element: the length, then either
-    the bytes inline (12 or fewer) or a 4-byte prefix, the buffer index and the offset.
-    """
-    n = len(starts)
-    views = np.zeros((n, 16), dtype=np.uint8)
-    views[:, 0:4] = lengths.astype("<i4").view(np.uint8).reshape(n, 4)
-    short = lengths <= 12
-    if short.any():
-        idx = np.flatnonzero(short)
-        chars = data[np.minimum(starts[idx, None] + np.arange(12), len(data) - 1)]
-        chars[np.arange(12) >= lengths[idx, None]] = 0
-        views[idx, 4:16] = chars
-    if not short.all():
-        idx = np.flatnonzero(~short)
-        views[idx, 4:8] = data[starts[idx, None] + np.arange(4)]
-        views[idx, 12:16] = starts[idx].astype("<i4").view(np.uint8).reshape(len(idx), 4)
-    return pa.Array.from_buffers(pa.string_view(), n, [None, pa.py_buffer(views), pa.py_buffer(data)])
-
-
-def _lines_table(source: Source, block: bytes, first_line: int) -> pa.Table:
-    """Split a block of whole lines into a table of non-blank lines, vectorised with numpy.
-
-    Hand-written because ``block.split`` + ``pa.array`` builds one Python object per line (0.2 s
-    per 300k SST-2 lines; this: ~0.03 s). The lines become string views into the block, without
-    their line endings (LF or CRLF) and without copying a byte.
-    """
-    data = np.frombuffer(block, dtype=np.uint8)
-    ends = np.flatnonzero(data == 10)
-    try:
-        pa.LargeStringArray.from_buffers(1, pa.py_buffer(np.array([0, len(data)], np.int64)),
-                                         pa.py_buffer(data)).validate(full=True)
-    except pa.ArrowInvalid:
-        _bad_utf8_line(source, block, first_line)
-        raise
-    starts = np.empty(len(ends), dtype=np.int64)
-    starts[:1] = 0
-    starts[1:] = ends[:-1] + 1
-    stops = ends - ((ends > starts) & (data[np.maximum(ends - 1, 0)] == 13))  # drop the CR of a CRLF
-    lengths = stops - starts
-    keep = lengths > 0
-    row_num = np.arange(first_line, first_line + len(ends), dtype=np.int64)
-    if not keep.all():
-        row_num, starts, lengths = row_num[keep], starts[keep], lengths[keep]
-    return pa.table({"row_num": row_num, "raw": _string_views(data, starts, lengths)})
-
-
-def jsonl_batches(source: Source) -> Iterator[pa.Table]:
-    """Lines of a JSONL file in blocks of ~32 MB, with their 1-based line numbers."""
-    with _open_binary(source) as fh:
-        carry, line = b"", 1
-        first = True
-        while True:
-            data = fh.read(CHUNK_BYTES)
-            if first:
-                _check_encoding_start(source, data[:4])
-                if data.startswith(b"\xef\xbb\xbf"):
-                    data = data[3:]
-                first = False
-            if not data:
-                break
-            buf = carry + data
-            cut = buf.rfind(b"\n")
-            if cut < 0:
-                carry = buf
-                continue
-            block, carry = buf[:cut + 1], buf[cut + 1:]
-            table = _lines_table(source, block, line)
-            line += block.count(b"\n")
-            if table.num_rows:
-                yield table
-        if carry:
-            table = _lines_table(source, carry + b"\n", line)
-            if table.num_rows:
-                yield table
-
-
 def _numbered(batches: Iterator[pa.RecordBatch], split: str | None = None, start: int = 1) -> Iterator[pa.Table]:
     row = start
     for batch in batches:
@@ -196,86 +90,83 @@ def _numbered(batches: Iterator[pa.RecordBatch], split: str | None = None, start
         row += n
 
 
-def _duckdb_error(source: Source, exc: duckdb.Error) -> InputError:
-    """Turn DuckDB's multi-line reader error into our one line."""
+def _reader_error(source: Source, exc: Exception) -> InputError:
+    """Turn DuckDB's multi-line reader error (or Arrow's wrapping of it) into our one line."""
     import re
 
     text = str(exc)
-    line = re.search(r"[Ll]ine:? (\d+)", text)
+    line = re.search(r"[Ll]ine:? (\d+)", text) or re.search(r"record/value (\d+)", text)
+    where = {"line": int(line.group(1))} if line and source.line_based else (
+        {"row": int(line.group(1))} if line else {})
     cols = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", text)
     if cols:
         return InputError(source.path, f"row has {cols.group(2)} cells but the header has {cols.group(1)}",
                           line=int(line.group(1)) if line else None,
                           fix="quote cells that contain the delimiter, or fix the row's cell count")
-    if "Malformed JSON" in text or "JSON" in text:
-        return InputError(source.path, "malformed JSON: " + text.splitlines()[0].split(": ", 1)[-1][:160],
-                          line=int(line.group(1)) if line else None, fix="fix the JSON or export it again")
+    first = text.replace("Invalid Input Error: ", "").splitlines()[0] if text else type(exc).__name__
+    if "JSON" in text:
+        detail = re.sub(r' in file "[^"]*",?', "", first.split(": ", 1)[-1])[:160]
+        return InputError(source.path, f"malformed JSON ({detail})", **where, fix="fix the JSON or export it again")
     if "unicode" in text.lower() or "utf" in text.lower():
-        return InputError(source.path, "not valid UTF-8", line=int(line.group(1)) if line else None,
-                          fix="re-save the file as UTF-8")
-    return InputError(source.path, text.splitlines()[0][:200], line=int(line.group(1)) if line else None,
-                      fix=f"check that it is valid {source.format.upper()}")
+        return InputError(source.path, "not valid UTF-8", **where, fix="re-save the file as UTF-8")
+    return InputError(source.path, first[:200], **where, fix=f"check that it is valid {source.format.upper()}")
 
 
-def _guarded(source: Source, batches: Iterator[pa.Table]) -> Iterator[pa.Table]:
+def _strict_error(source: Source, table: pa.Table, bad: tuple[int, str, str] | None) -> None:
+    if bad:
+        pos, problem, fix = bad
+        raise InputError(source.path, problem, **source.where(table.column("row_num")[pos].as_py()), fix=fix)
+
+
+def _checked(source: Source, batches: Iterator[pa.Table]) -> Iterator[pa.Table]:
+    """Batches with reader errors as one line, and every record of a JSON source held to ``strict``.
+
+    A batch is screened on a second thread while the caller inserts it (both release the GIL); a
+    violation raises when the caller asks for the next batch, so its transaction rolls back.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    screen = source.format not in ("csv", "tsv")
     try:
-        yield from batches
-    except duckdb.Error as exc:
-        raise _duckdb_error(source, exc) from None
+        with ThreadPoolExecutor(1, thread_name_prefix="curate-strict") as pool:
+            pending = None
+            for table in batches:
+                if pending:
+                    _strict_error(source, *pending[0], pending[1].result())
+                pending = ((table,), pool.submit(strict.first_violation, table.column("raw"))) if screen else None
+                yield table
+            if pending:
+                _strict_error(source, *pending[0], pending[1].result())
+    except UnicodeDecodeError:  # DuckDB quoting the file's bad bytes in its own message
+        raise InputError(source.path, "not valid UTF-8", fix="re-save the file as UTF-8") from None
+    except (duckdb.Error, pa.ArrowException, OSError) as exc:
+        if isinstance(exc, OSError) and not str(exc).startswith(("Invalid Input", "IO Error", "Conversion")):
+            raise
+        raise _reader_error(source, exc) from None
 
 
-def csv_header(source: Source) -> tuple[list[str], str]:
-    """The header row and delimiter of a CSV/TSV file (sniffed among , ; | tab for .csv)."""
-    with _open_binary(source) as fh:
+def _json_array_closed(source: Source) -> None:
+    """A JSON array file must end in ``]``: DuckDB reads ``[{...}, {...},`` (cut off) as two records."""
+    tail = b""
+    with reading(source), open_binary(source) as fh:
         head = fh.read(1 << 16)
-    _check_encoding_start(source, head[:4])
-    try:
-        text = head.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        if exc.start < len(head) - 4:
-            _bad_utf8_line(source, head[:head.rfind(b"\n") + 1] or head, 1)
-        text = head[:exc.start].decode("utf-8-sig")
-    if not text.strip():
-        raise InputError(source.path, "file is empty", fix="export the data again; a CSV needs a header row")
-    delim = "\t"
-    if source.format == "csv":
-        try:
-            delim = csv.Sniffer().sniff("\n".join(text.splitlines()[:20]), delimiters=",;|\t").delimiter
-        except csv.Error:
-            delim = ","
-    header = next(csv.reader(io.StringIO(text), delimiter=delim))
-    if len(set(header)) != len(header) or any(not h for h in header):
-        raise InputError(source.path, f"header has empty or repeated column names: {header}", line=1,
-                         fix="give every column a unique name")
-    return header, delim
-
-
-def _hf_files(source: Source) -> list[tuple[str | None, Path]]:
-    """(split, arrow file) pairs of an HF Dataset or DatasetDict folder."""
-    root = source.path
-    if (root / "dataset_dict.json").exists():
-        splits = json.loads((root / "dataset_dict.json").read_text())["splits"]
-        folders = [(s, root / s) for s in splits]
-    else:
-        folders = [(None, root)]
-    files = []
-    for split, folder in folders:
-        state = folder / "state.json"
-        if not state.exists():
-            raise InputError(folder, "split folder has no state.json", fix="save it again with save_to_disk")
-        for entry in json.loads(state.read_text())["_data_files"]:
-            files.append((split, folder / entry["filename"]))
-    return files
-
-
-def _hf_batches(source: Source) -> Iterator[pa.Table]:
-    row = 1
-    for split, file in _hf_files(source):
-        with pa.memory_map(str(file)) as mm:
-            reader = pa.ipc.open_stream(mm)
-            for table in _numbered(scan.arrow_raw(iter(reader)), start=row):
-                row += table.num_rows
-                yield table.append_column("split", pa.array([split] * table.num_rows, pa.string()))
+        check_encoding_start(source, head[:4])
+        start = head[3:] if head.startswith(b"\xef\xbb\xbf") else head
+        if start.strip(b" \t\r\n") and not start.lstrip(b" \t\r\n").startswith(b"["):
+            raise InputError(source.path, "not a JSON array (a .json file must be one array [...])",
+                             fix="wrap the records in [...], or name a file of one object per line .jsonl")
+        tail = head[-4096:]
+        if source.compression is None:
+            fh.seek(max(0, source.path.stat().st_size - 4096))
+        while chunk := fh.read(1 << 20):
+            tail = (tail + chunk)[-4096:]
+    body = tail.rstrip(b" \t\r\n")
+    if body and not body.endswith(b"]"):
+        raise InputError(source.path, "JSON array is not closed (the file looks cut off)",
+                         fix="export or copy the file again; a JSON file must be one array [...]")
+    if body and body[:-1].rstrip(b" \t\r\n").endswith(b","):
+        raise InputError(source.path, "JSON array ends with a trailing comma (not JSON)",
+                         fix="remove the comma before the closing ]")
 
 
 def _conll_batches(source: Source) -> Iterator[pa.Table]:
@@ -287,48 +178,33 @@ def _conll_batches(source: Source) -> Iterator[pa.Table]:
 
 def batches(source: Source) -> Iterator[pa.Table]:
     """All records of a source as Arrow tables of (row_num, raw, split)."""
+    from curate.ingest import hf
+
     if source.format == "jsonl":
         stream = jsonl_batches(source)
     elif source.format in ("csv", "tsv"):
         header, delim = csv_header(source)
+        prescan(source, len(header), delim)
         stream = _numbered(scan.csv_raw(source.path, header, delim))
     elif source.format == "json":
+        _json_array_closed(source)
         stream = _numbered(scan.json_array_raw(source.path))
     elif source.format == "parquet":
         stream = _numbered(scan.parquet_raw(source.path))
     elif source.format == "conll":
         stream = _conll_batches(source)
     else:
-        stream = _hf_batches(source)
-    for table in _guarded(source, stream):
-        if "split" not in table.column_names:
-            table = table.append_column("split", pa.nulls(table.num_rows, pa.string()))
-        yield table
-
-
-def _jsonl_head(source: Source, n: int) -> Iterator[tuple[int, str]]:
-    """The first ``n`` non-blank lines of a JSONL file, read line by line (cheap for any file size)."""
-    with _open_binary(source) as fh:
-        reader = io.BufferedReader(fh) if not hasattr(fh, "peek") else fh
-        _check_encoding_start(source, reader.peek(4)[:4])
-        for line_no, line in enumerate(reader, 1):
-            if line_no == 1 and line.startswith(b"\xef\xbb\xbf"):
-                line = line[3:]
-            line = line.rstrip(b"\r\n")
-            if not line:
-                continue
-            try:
-                yield line_no, line.decode("utf-8")
-            except UnicodeDecodeError:
-                _bad_utf8_line(source, line, line_no)
-            n -= 1
-            if n <= 0:
-                return
+        stream = hf.batches(source, _numbered)
+    with reading(source):
+        for table in _checked(source, stream):
+            if "split" not in table.column_names:
+                table = table.append_column("split", pa.nulls(table.num_rows, pa.string()))
+            yield table
 
 
 def _head(source: Source, n: int) -> Iterator[tuple[int, str]]:
     if source.format == "jsonl":
-        yield from _jsonl_head(source, n)
+        yield from jsonl_head(source, n)
         return
     for table in batches(source):
         head = table.slice(0, n)
@@ -339,11 +215,14 @@ def _head(source: Source, n: int) -> Iterator[tuple[int, str]]:
 
 
 def peek(source: Source, n: int = 200) -> list[dict]:
-    """The first ``n`` records, parsed, for task detection and the upload preview."""
+    """The first ``n`` records, parsed by the same strict rule as every record, for task detection
+    and the upload preview."""
     out: list[dict] = []
     for row_num, raw in _head(source, n):
         try:
-            record = json.loads(raw)
+            record = strict.loads(raw)
+        except strict.NotStrict as exc:
+            raise InputError(source.path, exc.problem, **source.where(row_num), fix=exc.fix) from None
         except json.JSONDecodeError as exc:
             raise InputError(source.path, f"malformed JSON ({exc.msg} at column {exc.colno})",
                              **source.where(row_num), fix="fix or remove this line") from None

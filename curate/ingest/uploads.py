@@ -13,7 +13,7 @@ def save_upload(workspace: Workspace, name: str, data: bytes) -> Path:
     """Write an uploaded file to ``artifacts/uploads/`` under its own name (a hash prefix if taken)."""
     folder = workspace.artifacts / "uploads"
     folder.mkdir(parents=True, exist_ok=True)
-    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(name).name) or "upload"
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(name).name).lstrip(".") or "upload"  # never "..", "." or hidden
     path = folder / safe
     if path.exists() and path.read_bytes() != data:
         path = folder / f"{hashlib.sha256(data).hexdigest()[:8]}-{safe}"

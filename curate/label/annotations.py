@@ -20,6 +20,17 @@ from curate.store import catalog, label as store
 from curate.store.workspace import Workspace, retry_conflicts, transaction
 
 
+def _json_list(value: str) -> list:
+    try:
+        items = json.loads(value)
+    except json.JSONDecodeError as exc:
+        raise InputError("value", f"{value[:40]!r} starts with [ but is not a JSON list ({exc.msg})",
+                         fix='write ["a", "b"] or a,b') from None
+    if not isinstance(items, list):
+        raise InputError("value", f"{value[:40]!r} is not a JSON list", fix='write ["a", "b"] or a,b')
+    return items
+
+
 def normalize(question: dict[str, Any], value: Any) -> str | None:
     """The stored text of an answer, or raise naming the valid answers. ``None`` withdraws an answer."""
     if value is None:
@@ -28,7 +39,7 @@ def normalize(question: dict[str, Any], value: Any) -> str | None:
     if kind in ("spans", "preference"):
         return _shaped_answer(question, value)
     if kind == "labels":
-        items = value if isinstance(value, (list, tuple, set)) else json.loads(value) if str(value).startswith("[") \
+        items = value if isinstance(value, (list, tuple, set)) else _json_list(value) if str(value).startswith("[") \
             else [v for v in str(value).split(",") if v.strip()]
         chosen = {str(v).strip() for v in items}
         bad = sorted(chosen - set(question["options"]))
@@ -151,7 +162,7 @@ class ImportReport:
 
 
 def import_labels(workspace: Workspace, path: str | Path, dataset: str, annotator: str, *,
-                  question: str | None = None) -> ImportReport:
+                  question: str | None = None, admin: bool = False) -> ImportReport:
     """Import answers recorded as ``annotator``'s, all or none, from curate's JSONL lines ``{"id": ...,
     "value": ...}`` (``id``: the source record's id, else its 1-based row number) or from a Label Studio
     or Argilla JSON export (see ``curate.label.importers``)."""
@@ -190,7 +201,8 @@ def import_labels(workspace: Workspace, path: str | Path, dataset: str, annotato
                 _check_span_bounds(value, store.example_text(con, eid) or "", eid)
             except InputError as exc:
                 raise InputError(path, exc.problem, **a.where, fix=exc.fix) from None
-        store.insert_annotations(con, table, dataset_id=q["dataset_id"], question_id=q["id"], origin="import")
+        store.insert_annotations(con, table, dataset_id=q["dataset_id"], question_id=q["id"],
+                                 origin="import:admin" if admin else "import")
     return ImportReport(len(ids), table.num_rows, q["name"], annotator)
 
 

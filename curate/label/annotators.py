@@ -79,3 +79,26 @@ def check_annotator(workspace: Workspace, name: str) -> None:
         if store.find_annotator(con, name) or (name == LOCAL and store.count_annotators(con) == 0):
             return
     raise InputError("--annotator", f"no annotator named {name!r}", fix=f"add one with `curate annotators add {name}`")
+
+
+def authorize(workspace: Workspace, annotator: str, *, token: str | None = None, admin: bool = False) -> bool:
+    """May this caller write answers as ``annotator``? Once a workspace has annotators, only with that
+    annotator's sign-in token, or as an explicit admin action (returns True: record it as such)."""
+    check_annotator(workspace, annotator)
+    if not needs_sign_in(workspace):
+        return False
+    if admin:
+        return True
+    if not token or not token.strip():
+        raise InputError("--annotator", f"writing as {annotator} needs {annotator}'s sign-in token",
+                         fix="pass --token TOKEN (or set CURATE_TOKEN), or --admin to record it as an admin action")
+    if sign_in(workspace, token) != annotator:
+        raise InputError("--token", f"that token is not {annotator}'s",
+                         fix=f"use {annotator}'s token (`curate annotators token {annotator}` issues a new one), or --admin")
+    return False
+
+
+def origin(kind: str, admin: bool) -> str:
+    """How an answer is recorded: ``import``, ``prelabel``, ``suspects``..., with ``:admin`` when an admin
+    wrote it on the annotator's behalf."""
+    return f"{kind}:admin" if admin else kind

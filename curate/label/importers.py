@@ -37,14 +37,19 @@ class Answer:
 
 def _json_records(path: Path) -> tuple[list[Any], bool]:
     """The file's records and whether it is a JSON array (else JSON lines)."""
-    text = path.read_text(encoding="utf-8")
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(path, f"not valid UTF-8 (byte {data[exc.start:exc.start + 1]!r})",
+                         line=data[:exc.start].count(b"\n") + 1, fix="re-save the file as UTF-8") from None
     if text.lstrip().startswith("["):
         try:
             return json.loads(text), True
         except json.JSONDecodeError as exc:
             raise InputError(path, f"invalid JSON ({exc.msg})", line=exc.lineno, fix="export the file again") from None
     out = []
-    for n, line in enumerate(text.splitlines(), 1):
+    for n, line in enumerate(text.split("\n"), 1):  # not splitlines(): U+2028 may stand inside a string
         if line.strip():
             try:
                 out.append((n, json.loads(line)))

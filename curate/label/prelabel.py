@@ -13,6 +13,7 @@ import pyarrow as pa
 
 from curate.errors import InputError, NotFound
 from curate.label.annotations import with_retry
+from curate.label.annotators import origin
 from curate.label.model import check_trainable, classifier, embeddings, label_data, libraries
 from curate.label.questions import get_question
 from curate.store import catalog, label as store
@@ -81,7 +82,8 @@ def suggestions(workspace: Workspace, question: dict[str, Any], *, unanswered_on
         return store.prelabels(con, question["id"], unanswered_only=unanswered_only, min_confidence=min_confidence)
 
 
-def accept_above(workspace: Workspace, question: dict[str, Any], threshold: float, annotator: str) -> int:
+def accept_above(workspace: Workspace, question: dict[str, Any], threshold: float, annotator: str, *,
+                 admin: bool = False) -> int:
     """Record every suggestion with confidence ≥ ``threshold`` on an example nobody answered yet as
     ``annotator``'s answer (origin ``prelabel``), in one transaction. Returns how many."""
     if not 0.0 <= threshold <= 1.0:
@@ -95,7 +97,7 @@ def accept_above(workspace: Workspace, question: dict[str, Any], threshold: floa
     def write() -> None:
         with workspace.transaction() as con:
             store.insert_annotations(con, table, dataset_id=question["dataset_id"], question_id=question["id"],
-                                     origin="prelabel", run_id=rows[0]["run_id"])
+                                     origin=origin("prelabel", admin), run_id=rows[0]["run_id"])
 
     with_retry(write)
     return len(rows)

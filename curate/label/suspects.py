@@ -27,6 +27,7 @@ import pyarrow as pa
 
 from curate.errors import InputError
 from curate.label.annotations import with_retry
+from curate.label.annotators import origin
 from curate.label.model import check_trainable, classifier, embeddings, label_data, libraries
 from curate.label.questions import get_question
 from curate.store import catalog, label as store
@@ -142,7 +143,8 @@ def list_suspects(workspace: Workspace, question: dict[str, Any]) -> list[dict[s
         return store.suspects(con, question["dataset_id"], question["id"])
 
 
-def accept_above(workspace: Workspace, question: dict[str, Any], score: float, annotator: str) -> int:
+def accept_above(workspace: Workspace, question: dict[str, Any], score: float, annotator: str, *,
+                 admin: bool = False) -> int:
     """Take the suggested label of every suspect scoring ≥ ``score`` as ``annotator``'s answer."""
     if not 0.0 <= score <= 1.0:
         raise InputError("--accept-above", f"{score} is not a score", fix="use a value between 0 and 1")
@@ -155,7 +157,7 @@ def accept_above(workspace: Workspace, question: dict[str, Any], score: float, a
     def write() -> None:
         with workspace.transaction() as con:
             store.insert_annotations(con, table, dataset_id=question["dataset_id"], question_id=question["id"],
-                                     origin="suspects", run_id=rows[0]["run_id"])
+                                     origin=origin("suspects", admin), run_id=rows[0]["run_id"])
 
     with_retry(write)
     return len(rows)

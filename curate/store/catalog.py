@@ -10,6 +10,7 @@ from typing import Any, Iterator
 import duckdb
 
 from curate.errors import NotFound
+from curate.store import liveness
 
 
 @contextmanager
@@ -151,10 +152,32 @@ def list_sources(con: duckdb.DuckDBPyConnection, dataset_id: int) -> list[dict[s
 
 def start_run(con: duckdb.DuckDBPyConnection, kind: str, dataset_id: int | None, params: dict[str, Any],
               libraries: dict[str, str]) -> int:
+    """Record a run as running, owned by this process; first mark runs whose process died as interrupted."""
+    mark_interrupted(con)
     return scalar(con.execute("""
-        INSERT INTO runs (kind, dataset_id, params, libraries, status, started_at)
-        VALUES (?, ?, ?, ?, 'running', ?) RETURNING id""",
-                       [kind, dataset_id, json.dumps(params), json.dumps(libraries), datetime.now()]))
+        INSERT INTO runs (kind, dataset_id, params, libraries, status, started_at, owner)
+        VALUES (?, ?, ?, ?, 'running', ?, ?) RETURNING id""",
+                       [kind, dataset_id, json.dumps(params), json.dumps(libraries), datetime.now(),
+                        liveness.owner_token()]))
+
+
+def stale_runs(con: duckdb.DuckDBPyConnection) -> list[int]:
+    """Runs still 'running' whose owning process on this host is gone (killed, crashed).
+
+    Training runs are left out: their worker process is recorded on ``model_runs`` and judged there."""
+    rows = con.execute("SELECT id, owner FROM runs WHERE status = 'running' AND owner IS NOT NULL "
+                       "AND kind <> 'train'").fetchall()
+    return [run_id for run_id, owner in rows if liveness.alive(owner) is False]
+
+
+def mark_interrupted(con: duckdb.DuckDBPyConnection) -> list[int]:
+    """Mark stale runs (see ``stale_runs``) ``interrupted``; their ids."""
+    stale = stale_runs(con)
+    if stale:
+        con.execute("""UPDATE runs SET status = 'interrupted', finished_at = ?,
+                           message = 'its process ended before the run finished (killed or crashed); run it again'
+                       WHERE id IN (SELECT unnest(?::INTEGER[])) AND status = 'running'""", [datetime.now(), stale])
+    return stale
 
 
 def finish_run(con: duckdb.DuckDBPyConnection, run_id: int, counters: dict[str, Any], *,

@@ -19,7 +19,9 @@ HASHED = {"spans": ("spans",), "preference": ("chosen", "rejected")}
 # Which fields a task's records must have (``input`` of sft may be absent: it becomes "").
 # spans, preference and chat records are normalised in Python and arrive as batch columns.
 REQUIRED = {"classification": ("text",), "sft": ("instruction", "response"), "chat": (), "spans": (), "preference": ()}
-SCALAR_TYPES = ("VARCHAR", "BIGINT", "UBIGINT", "DOUBLE", "BOOLEAN")
+# Text fields must hold JSON strings: a number or boolean is refused (usually a wrong --map), never
+# silently turned into text.
+SCALAR_TYPES = ("VARCHAR",)
 LABEL_TYPES = {"VARCHAR": "str", "BIGINT": "int", "UBIGINT": "int"}
 
 
@@ -70,6 +72,21 @@ def first_problem(con: duckdb.DuckDBPyConnection, batch: pa.Table, task: str, pa
         return first(con.execute(sql, params))
 
 
+def keys_differ(con: duckdb.DuckDBPyConnection, table: pa.Table, keys: list[str] | None) -> list[int]:
+    """``pos`` of the rows of ``table`` (pos, raw) whose top-level keys are not ``keys`` in order, or
+    that are not JSON objects (curate/ingest/strict.py parses those strictly)."""
+    with registered(con, t=table):
+        try:
+            if keys is None:
+                raise duckdb.InvalidInputException("the first record is not an object")
+            rows = con.execute("SELECT pos FROM t WHERE json_keys(raw) <> ?::VARCHAR[]", [keys]).fetchall()
+        except duckdb.Error:  # a malformed record: the slower guarded form
+            rows = con.execute("""SELECT pos FROM t WHERE CASE WHEN NOT json_valid(raw) THEN true
+                                  WHEN json_type(raw) <> 'OBJECT' THEN true
+                                  ELSE json_keys(raw) <> ?::VARCHAR[] END""", [keys or []]).fetchall()
+    return [r[0] for r in rows]
+
+
 def first_label_type(con: duckdb.DuckDBPyConnection, batch: pa.Table, path: str) -> str | None:
     """``int`` or ``str``: the JSON type of the first label in a batch (None if it has no labels)."""
     with registered(con, batch=batch):
@@ -100,6 +117,8 @@ def insert_batch(con: duckdb.DuckDBPyConnection, batch: pa.Table, *, dataset_id:
         else:
             allowed = SCALAR_TYPES + ("NULL",)
         text = f"({value} ->> '$')"
+        if field == "label":  # an empty label (a CSV's empty cell) is no label, not the class ""
+            text = f"nullif({text}, '')"
         if field == "input":
             text = f"coalesce({text}, '')"
         exprs[field] = f"CASE WHEN {kind} NOT IN {_types(allowed)} THEN error('bad {field} in row ' || row_num) ELSE {text} END"
@@ -152,8 +171,10 @@ def next_id(con: duckdb.DuckDBPyConnection) -> int:
 def _filter_sql(query: str | None) -> tuple[str, list[Any]]:
     if not query:
         return "", []
-    return (" AND (text ILIKE ? OR instruction ILIKE ? OR input ILIKE ? OR response ILIKE ? "
-            "OR messages ILIKE ? OR label ILIKE ?)", [f"%{query}%"] * 6)
+    literal = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")  # % and _ match themselves
+    like = " ILIKE ? ESCAPE '\\'"
+    return (" AND (" + " OR ".join(f"{c}{like}" for c in ("text", "instruction", "input", "response", "messages",
+                                                         "label")) + ")", [f"%{literal}%"] * 6)
 
 
 def count_examples(con: duckdb.DuckDBPyConnection, dataset_id: int, query: str | None = None) -> int:

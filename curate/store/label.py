@@ -87,6 +87,13 @@ def set_token_hash(con: duckdb.DuckDBPyConnection, name: str, token_hash: str) -
     con.execute("UPDATE annotators SET token_hash = ? WHERE name = ?", [token_hash, name])
 
 
+def annotator_names(con: duckdb.DuckDBPyConnection, dataset_id: int) -> list[str]:
+    """Registered annotators and everyone who answered a question of the dataset, sorted."""
+    return [r[0] for r in con.execute("""
+        SELECT name FROM annotators UNION SELECT annotator FROM annotations WHERE dataset_id = ?
+        ORDER BY 1""", [dataset_id]).fetchall()]
+
+
 def list_annotators(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     return _rows(con.execute("""
         SELECT a.name, a.created_at, count(n.id) AS annotations

@@ -350,21 +350,26 @@ MIGRATIONS: list[Migration] = [
         -- class ids of exports and saved models follow it; classes without one sort after, as before.
         ALTER TABLE labels ADD COLUMN position INTEGER;
     """),
+    Migration("0014_run_owner", """
+        -- The process running a run, as host:pid:start-ticks (curate/store/liveness.py): a run left
+        -- 'running' by a killed process is marked 'interrupted' by the next run or opening.
+        ALTER TABLE runs ADD COLUMN owner VARCHAR;
+    """),
     # Tasks ``spans`` (text + character-offset spans) and ``preference`` (prompt + chosen/rejected
     # responses), and their question kinds. DuckDB cannot alter a CHECK constraint, so the two tables
     # holding one are rebuilt with their rows and ids (no other table references them by constraint).
-    Migration("0007_spans_preference", """
-        CREATE TABLE datasets_0007 (
+    Migration("0015_spans_preference", """
+        CREATE TABLE datasets_0015 (
             id          INTEGER PRIMARY KEY DEFAULT nextval('dataset_ids'),
             name        VARCHAR NOT NULL UNIQUE,
             task        VARCHAR NOT NULL CHECK (task IN ('classification', 'sft', 'chat', 'spans', 'preference')),
             label_type  VARCHAR CHECK (label_type IN ('int', 'str')),
             created_at  TIMESTAMP NOT NULL DEFAULT current_timestamp
         );
-        INSERT INTO datasets_0007 SELECT id, name, task, label_type, created_at FROM datasets;
+        INSERT INTO datasets_0015 SELECT id, name, task, label_type, created_at FROM datasets;
         DROP TABLE datasets;
-        ALTER TABLE datasets_0007 RENAME TO datasets;
-        CREATE TABLE questions_0007 (
+        ALTER TABLE datasets_0015 RENAME TO datasets;
+        CREATE TABLE questions_0015 (
             id          INTEGER PRIMARY KEY DEFAULT nextval('question_ids'),
             dataset_id  INTEGER NOT NULL,
             name        VARCHAR NOT NULL,
@@ -375,9 +380,9 @@ MIGRATIONS: list[Migration] = [
             created_at  TIMESTAMP NOT NULL DEFAULT current_timestamp,
             UNIQUE (dataset_id, name)
         );
-        INSERT INTO questions_0007 SELECT id, dataset_id, name, kind, options, overlap, created_at FROM questions;
+        INSERT INTO questions_0015 SELECT id, dataset_id, name, kind, options, overlap, created_at FROM questions;
         DROP TABLE questions;
-        ALTER TABLE questions_0007 RENAME TO questions;
+        ALTER TABLE questions_0015 RENAME TO questions;
         -- spans: JSON [{start, end, label}] over `text`, sorted by start; chosen/rejected: JSON lists of
         -- {role, content} turns answering the prompt held in `messages`.
         ALTER TABLE examples ADD COLUMN spans VARCHAR;
@@ -392,16 +397,34 @@ MIGRATIONS: list[Migration] = [
 
 def applied(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Names of the migrations recorded in this store, in order."""
-    con.execute("CREATE TABLE IF NOT EXISTS _migrations (name VARCHAR PRIMARY KEY, "
-                "applied_at TIMESTAMP NOT NULL DEFAULT current_timestamp)")
+    exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
+                         "AND table_name = '_migrations'").fetchall()[0][0]
+    if not exists:
+        con.execute("CREATE TABLE IF NOT EXISTS _migrations (name VARCHAR PRIMARY KEY, "
+                    "applied_at TIMESTAMP NOT NULL DEFAULT current_timestamp)")
     return [r[0] for r in con.execute("SELECT name FROM _migrations ORDER BY name").fetchall()]
 
 
-def migrate(con: duckdb.DuckDBPyConnection, migrations: list[Migration] | None = None) -> list[str]:
-    """Apply every pending migration, each in its own transaction with its record; return their names."""
+def pending(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Names of the migrations this store still needs."""
+    exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
+                         "AND table_name = '_migrations'").fetchall()[0][0]
+    done = set(applied(con)) if exists else set()
+    return [m.name for m in MIGRATIONS if m.name not in done]
+
+
+def migrate(con: duckdb.DuckDBPyConnection, migrations: list[Migration] | None = None, *,
+            read_only: bool = False) -> list[str]:
+    """Apply every pending migration, each in its own transaction with its record; return their names.
+
+    A read-only store is read as it is when it needs no migration; else that is one line."""
     migrations = MIGRATIONS if migrations is None else migrations
     done = set(applied(con))
     newly = []
+    pending = [m.name for m in migrations if m.name not in done]
+    if read_only and pending:
+        raise MigrationError(f"the store is read-only and was written by an older curate (it needs "
+                             f"{', '.join(pending)}); fix: open a writable copy of the workspace once")
     for migration in migrations:
         if migration.name in done:
             continue

@@ -27,10 +27,12 @@ def csv_raw(path: Path, columns: list[str], delim: str, *, batch_rows: int = BAT
 
     Strict: a row with too many or too few cells raises DuckDB's error, which names the line.
     """
-    spec = "{" + ", ".join(f"'{c.replace(chr(39), chr(39) * 2)}': 'VARCHAR'" for c in columns) + "}"
+    quoted = [f"'{c.replace(chr(39), chr(39) * 2)}'" for c in columns]
+    spec = "{" + ", ".join(f"{q}: 'VARCHAR'" for q in quoted) + "}"
+    # force_not_null: no cell is ever null (an empty cell is ""; no string is taken for a null marker)
     sql = f"""SELECT to_json(t)::VARCHAR AS raw FROM read_csv(?, header = true, columns = {spec},
                   auto_detect = false, delim = ?, quote = '"', escape = '"', strict_mode = true,
-                  null_padding = false, nullstr = chr(1), max_line_size = 100000000) t"""
+                  null_padding = false, force_not_null = [{', '.join(quoted)}], max_line_size = 100000000) t"""
     return _stream(sql, [str(path), delim], batch_rows)
 
 

@@ -190,3 +190,28 @@ def provenance(con: duckdb.DuckDBPyConnection, example_ids: Sequence[int]) -> di
                                   WHERE example_id IN (SELECT unnest(?::BIGINT[])) ORDER BY kind""", [ids])):
         found[r["example_id"]]["issues"].append(r["kind"] + (f" ({r['reason']})" if r["reason"] else ""))
     return found
+
+
+def reopen(con: duckdb.DuckDBPyConnection, run_id: int, from_step: int) -> None:
+    """Queue a stopped run again to resume from the checkpoint at ``from_step``: its loss curve past
+    that step is dropped (the resumed run writes it again)."""
+    con.execute("DELETE FROM train_progress WHERE run_id = ? AND step > ?", [run_id, from_step])
+    con.execute("UPDATE runs SET status = 'queued', message = NULL, finished_at = NULL WHERE id = ?", [run_id])
+    con.execute("""UPDATE model_runs SET cancel_requested = false, pid = NULL, phase = 'queued', step = ?,
+                   eta_seconds = NULL, updated_at = ? WHERE run_id = ?""", [from_step, datetime.now(), run_id])
+
+
+SEARCH_KIND = "search"
+
+
+def create_search(con: duckdb.DuckDBPyConnection, dataset_id: int, record: dict[str, Any],
+                  libraries: dict[str, str]) -> int:
+    """A hyperparameter search: a ``runs`` row of kind 'search'; its trials are model runs whose params
+    carry ``{"search": {"id": <this id>, "trial": n}}``; ``counters`` get the trials and the best run."""
+    return start_run(con, SEARCH_KIND, dataset_id, record, libraries)
+
+
+def list_searches(con: duckdb.DuckDBPyConnection, dataset_id: int) -> list[dict[str, Any]]:
+    rows = _rows(con.execute("SELECT id, status, message, params, counters, started_at, finished_at FROM runs "
+                             "WHERE kind = ? AND dataset_id = ? ORDER BY id", [SEARCH_KIND, dataset_id]))
+    return [_decode(r) for r in rows]

@@ -23,14 +23,18 @@ import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator, TypeVar
+from typing import Iterator
 
 import duckdb
 
 from curate.errors import StoreBusy
-from curate.store.migrations import migrate
+from curate.store import faults, gate
+from curate.store.migrations import migrate, pending
+from curate.store.retry import retry_conflicts  # noqa: F401  (re-exported: callers import it from here)
+from curate.store.upkeep import mark_stale_runs
 
 DB_NAME = "curate.duckdb"
+BUSY_TIMEOUT = 120.0  # seconds a unit of work waits for its turn (``$CURATE_BUSY_TIMEOUT``)
 ENV_VAR = "CURATE_WORKSPACE"
 _LOCK_PID = re.compile(r"\(PID (\d+)\)")
 # Attaching, detaching and the reference counts happen under one process-wide lock (a connect racing
@@ -38,7 +42,17 @@ _LOCK_PID = re.compile(r"\(PID (\d+)\)")
 _OPEN_CLOSE = threading.Lock()
 _TRANSIENT = ("lock", "already attached", "file handle conflict")
 _HOST: duckdb.DuckDBPyConnection | None = None
-_ATTACHED: dict[str, int] = {}  # alias -> units of work using it
+_OPENING: set[str] = set()  # aliases a thread of this process is taking a turn for
+
+
+class _Held:
+    """This process's attachment of one store: read-write or read-only, its users and its turn."""
+
+    def __init__(self, write: bool, gate_fd: int | None) -> None:
+        self.write, self.gate_fd, self.users, self.writers_waiting = write, gate_fd, 1, 0
+
+
+_ATTACHED: dict[str, _Held] = {}  # alias -> this process's attachment
 
 
 def _host() -> duckdb.DuckDBPyConnection:
@@ -70,10 +84,13 @@ def resolve_workspace(path: str | os.PathLike | None = None) -> "Workspace":
 class Workspace:
     """One workspace folder; creates its store and runs pending migrations on first connect."""
 
-    def __init__(self, root: str | os.PathLike, *, busy_timeout: float = 10.0) -> None:
+    def __init__(self, root: str | os.PathLike, *, busy_timeout: float | None = None) -> None:
         self.root = Path(root).expanduser().resolve()
-        self.busy_timeout = busy_timeout
+        # Turns are fair (``gate``), so waiting longer only ever means waiting for real work to end.
+        self.busy_timeout = busy_timeout if busy_timeout is not None else float(
+            os.environ.get("CURATE_BUSY_TIMEOUT", BUSY_TIMEOUT))
         self._migrated = False
+        self.read_only = False  # set when the store is attached
 
     @property
     def db_path(self) -> Path:
@@ -93,39 +110,102 @@ class Workspace:
     def _alias(self) -> str:
         return "ws_" + hashlib.md5(str(self.db_path).encode()).hexdigest()[:16]
 
-    def _attach(self) -> duckdb.DuckDBPyConnection:
-        """A cursor whose default database is this store (attached if nobody here has it open)."""
-        host, alias = _host(), self._alias
-        if not _ATTACHED.get(alias):
-            path = str(self.db_path).replace("'", "''")
-            host.execute(f"ATTACH '{path}' AS {alias}")
-            _ATTACHED[alias] = 0
-        _ATTACHED[alias] += 1
+    def _join(self, write: bool) -> duckdb.DuckDBPyConnection | None:
+        """A cursor on this process's attachment when it serves (call with ``_OPEN_CLOSE`` held)."""
+        held = _ATTACHED.get(self._alias)
+        if not held or (write and not held.write) or (not write and not held.write and held.writers_waiting):
+            return None
+        held.users += 1
+        return self._cursor()
+
+    def _cursor(self) -> duckdb.DuckDBPyConnection:
         try:
-            con = host.cursor()
-            con.execute(f"USE {alias}")
+            con = _host().cursor()
+            con.execute(f"USE {self._alias}")
         except BaseException:
             self._release(None)
             raise
         return con
 
+    def _attach(self, write: bool, gate_fd: int | None) -> duckdb.DuckDBPyConnection:
+        """Attach the store (call with ``_OPEN_CLOSE`` held and this process's turn taken)."""
+        path = str(self.db_path).replace("'", "''")
+        self.read_only = faults.read_only(self.db_path)
+        mode = "" if write and not self.read_only else " (READ_ONLY)"
+        _host().execute(f"ATTACH '{path}' AS {self._alias}{mode}")
+        _ATTACHED[self._alias] = _Held(write and not self.read_only, gate_fd)
+        return self._cursor()
+
     def _release(self, con: duckdb.DuckDBPyConnection | None) -> None:
         """Close a cursor; the last user of the store detaches it (checkpoint, lock released)."""
         if con is not None:
             con.close()
-        alias = self._alias
-        _ATTACHED[alias] -= 1
-        if not _ATTACHED[alias]:
-            del _ATTACHED[alias]
-            _host().execute(f"DETACH {alias}")
+        held = _ATTACHED[self._alias]
+        held.users -= 1
+        if held.users:
+            return
+        del _ATTACHED[self._alias]
+        try:
+            _host().execute(f"DETACH {self._alias}")
+        except duckdb.Error as exc:
+            # Detached, but its checkpoint failed (a full disk): what was committed is safe in the
+            # write-ahead log, which the next opening replays; the unit of work succeeded.
+            if "during detach failed" not in str(exc).lower():
+                raise
+        finally:
+            gate.release(held.gate_fd)
 
-    def _open(self) -> duckdb.DuckDBPyConnection:
+    def _open(self, write: bool) -> duckdb.DuckDBPyConnection:
+        """Join this process's attachment, or take a turn on the workspace (``gate``) and attach.
+
+        Threads of one process share one attachment; a writer waits for the process's readers to
+        finish and then attaches read-write (readers arriving meanwhile wait behind it)."""
         deadline = time.monotonic() + self.busy_timeout
+        alias = self._alias
+        while True:
+            with _OPEN_CLOSE:
+                con = self._join(write)
+                if con is not None:
+                    return con
+                held = _ATTACHED.get(alias)
+                if held is None and alias not in _OPENING:
+                    _OPENING.add(alias)
+                    break
+                if held is not None and write:
+                    held.writers_waiting += 1
+            if time.monotonic() >= deadline:
+                raise StoreBusy(f"{self.db_path}: workspace is busy in this process (a long read or write "
+                                f"by another thread); try again when it finishes")
+            time.sleep(0.002)
+            if held is not None and write:
+                with _OPEN_CLOSE:
+                    held.writers_waiting -= 1
+        try:
+            return self._take_turn(write or not self.exists(), deadline)
+        finally:
+            with _OPEN_CLOSE:
+                _OPENING.discard(alias)
+
+    def _take_turn(self, write: bool, deadline: float) -> duckdb.DuckDBPyConnection:
+        try:
+            gate_fd = gate.acquire(self.root, write and not faults.read_only(self.db_path), deadline)
+        except gate.Timeout as busy:
+            raise StoreBusy(f"{self.db_path}: workspace is busy, {busy.holders} is using it; "
+                            f"try again when it finishes") from None
+        try:
+            return self._attach_retrying(write, gate_fd, deadline)
+        except BaseException:
+            gate.release(gate_fd)
+            raise
+
+    def _attach_retrying(self, write: bool, gate_fd: int | None, deadline: float) -> duckdb.DuckDBPyConnection:
+        """Attach; retried while a process that does not take turns (an older curate, a DuckDB shell)
+        holds the file."""
         delay = 0.02
         while True:
             try:
                 with _OPEN_CLOSE:
-                    return self._attach()
+                    return self._attach(write, gate_fd)
             except (duckdb.IOException, duckdb.ResourceInUseException) as exc:
                 if not any(t in str(exc).lower() for t in _TRANSIENT):
                     raise
@@ -139,19 +219,63 @@ class Workspace:
                 delay = min(delay * 2, 0.25)
 
     @contextmanager
-    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A connection for one unit of work (reads, or writes inside ``transaction``)."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        self.artifacts.mkdir(exist_ok=True)
-        con = self._open()
-        try:
-            if not self._migrated:
-                migrate(con)
-                self._migrated = True
+    def read(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection for reading only: readers share the store (a read-only attachment) and do
+        not wait for one another, only for a writer."""
+        with self.connect(write=False) as con:
             yield con
+
+    @contextmanager
+    def connect(self, write: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection for one unit of work (reads, or writes inside ``transaction``).
+
+        A store that cannot be written is opened read-only; a write then fails with one line
+        (``StoreReadOnly``), as does a write that finds the disk full (``DiskFull``)."""
+        if not self.exists():
+            self.root.mkdir(parents=True, exist_ok=True)
+        try:
+            self.artifacts.mkdir(exist_ok=True)
+        except OSError:
+            pass  # a read-only workspace: reading needs no artifacts folder
+        with faults.mapped(self):
+            if not self._migrated:
+                self._prepare(write)
+            con = self._open(write)
+        try:
+            with faults.mapped(self):
+                yield con
         finally:
             with _OPEN_CLOSE:
                 self._release(con)
+
+    def _prepare(self, write: bool) -> None:
+        """This object's first opening: migrate the store and mark stale runs, taking a writer's turn
+        only when there is something to write."""
+        from curate.store import catalog
+
+        for as_writer in ((write,) if write else (False, True)):
+            con = self._open(as_writer)
+            try:
+                held_write = _ATTACHED[self._alias].write
+                if held_write or self.read_only or not (pending(con) or catalog.stale_runs(con)):
+                    migrate(con, read_only=self.read_only)
+                    if held_write:
+                        mark_stale_runs(con)
+                    self._migrated = True
+                    return
+            finally:
+                with _OPEN_CLOSE:
+                    self._release(con)
+
+    def discard_if_empty(self, created_root: bool) -> None:
+        """Remove a store that a failed first write just created (see ``upkeep.discard_if_empty``)."""
+        from curate.store.upkeep import discard_if_empty
+
+        with _OPEN_CLOSE:
+            if _ATTACHED.get(self._alias):
+                return
+        if discard_if_empty(self, created_root):
+            self._migrated = False
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -171,22 +295,3 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConne
         con.execute("ROLLBACK")
         raise
     con.execute("COMMIT")
-
-
-T = TypeVar("T")
-
-
-def retry_conflicts(fn: Callable[[], T], attempts: int = 30) -> T:
-    """Run a write transaction, retrying DuckDB's optimistic-concurrency conflicts briefly.
-
-    Threads of one process (Streamlit sessions, labelling annotators, a training worker's progress
-    writes) may write the same table at once; DuckDB aborts the loser with a conflict.
-    """
-    for attempt in range(attempts):
-        try:
-            return fn()
-        except duckdb.TransactionException as exc:
-            if "conflict" not in str(exc).lower() or attempt == attempts - 1:
-                raise
-            time.sleep(0.005 * (attempt + 1))
-    raise AssertionError("unreachable")

@@ -2,7 +2,10 @@
 
 - ``start(workspace, "sst2:v2", baseline=False, params=TrainParams(...))`` records a model run and
   trains it in a child process (``python -m curate.train.worker``); ``wait``/``get``/``cancel`` follow it.
-- ``execute(workspace, run_id)`` runs a recorded run in this process (what the worker does).
+- ``execute(workspace, run_id)`` runs a recorded run in this process (what the worker does);
+  ``resume(workspace, run_id)`` continues a killed or cancelled one from its last checkpoint.
+- ``search.search(workspace, ref, params, "lr=1e-5:1e-3:log", trials=8)`` runs an Optuna search whose
+  trials are model runs; ``searches`` lists them with the best marked.
 - ``leaderboard``, ``flips``, ``nearest_training_rows`` compare runs (see ``compare``).
 
 Heavy libraries (torch, transformers, sklearn) are imported inside the functions that use them.
@@ -18,9 +21,11 @@ from curate.train.compare import (Flips, common_eval_sets, details, failures, fl
                                   eval_set_names, metrics_of, model_label, progress, trainable,
                                   nearest_training_rows, runs, scores)
 from curate.train.params import TrainParams  # noqa: E402
-from curate.train.runner import FINAL, cancel, create, execute, get, log_path, spawn, start, wait  # noqa: E402
+from curate.train.launch import log_path, resumable, resume, run_folder, spawn, start  # noqa: E402
+from curate.train.runner import FINAL, cancel, create, execute, get, wait  # noqa: E402
+from curate.train.search import searches  # noqa: E402
 
 __all__ = ["FINAL", "Flips", "TrainParams", "cancel", "common_eval_sets", "create", "details", "execute",
-           "failures", "flips", "get", "leaderboard", "log_path", "metrics_of",
+           "failures", "flips", "get", "leaderboard", "log_path", "metrics_of", "resumable", "resume", "run_folder",
            "eval_set_names", "model_label", "progress", "trainable", "nearest_training_rows", "runs",
-           "scores", "spawn", "start", "wait"]
+           "scores", "searches", "spawn", "start", "wait"]

@@ -16,7 +16,7 @@ import numpy as np
 
 from curate.errors import InputError
 from curate.train.device import Device, autocast, choose_device
-from curate.train.loop import FitResult, Hooks, fit
+from curate.train.loop import FitResult, Hooks, Validation, fit, fit_folder
 from curate.train.params import TrainParams, resolved
 
 
@@ -40,8 +40,9 @@ def model_dir(params: TrainParams) -> Path:
     return path
 
 
-def load(path: Path, classes: Sequence[str], *, seed: int = 0):
-    """Tokenizer and a classification model with ``len(classes)`` outputs, from a local folder."""
+def load(path: Path, classes: Sequence[str], *, seed: int = 0, config: dict[str, Any] | None = None):
+    """Tokenizer and a classification model with ``len(classes)`` outputs, from a local folder
+    (``config``: overrides of the model's config, e.g. dropout)."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
@@ -54,7 +55,7 @@ def load(path: Path, classes: Sequence[str], *, seed: int = 0):
     try:
         model = AutoModelForSequenceClassification.from_pretrained(
             path, local_files_only=True, num_labels=len(classes), ignore_mismatched_sizes=True,
-            id2label=dict(enumerate(classes)), label2id={c: i for i, c in enumerate(classes)})
+            id2label=dict(enumerate(classes)), label2id={c: i for i, c in enumerate(classes)}, **(config or {}))
     finally:
         logging.set_verbosity(verbosity)
     if tokenizer.pad_token is None:
@@ -90,34 +91,43 @@ def classes_of(rows: Sequence[dict]) -> list[str]:
 
 def train(train_rows: Sequence[dict], val_rows: Sequence[dict], params: TrainParams, *,
           classes: Sequence[str] | None = None, device: Device | None = None,
-          hooks: Hooks | None = None) -> Classifier:
-    """Fine-tune on rows with ``text`` and ``label``; validation accuracy drives early stopping."""
+          hooks: Hooks | None = None, folder: Path | None = None, resume: bool = False) -> Classifier:
+    """Fine-tune on rows with ``text`` and ``label``; validation accuracy drives early stopping and
+    the choice of the best checkpoint. Checkpoints and logs go to ``folder`` (default: a temporary
+    folder); ``resume`` continues from its last checkpoint."""
+    from curate.train import controls
+
     params = resolved(params, "classification")
     rows = [r for r in train_rows if r.get("label") is not None]
     classes = list(classes or classes_of(rows))
     if len(classes) < 2 or not rows:
         raise InputError("training split", f"{len(rows)} labelled rows in {len(classes)} class(es)",
                          fix="a classification version needs labelled rows of at least two classes")
-    device = device or choose_device()
-    tokenizer, model = load(model_dir(params), classes, seed=params.seed)
+    device = device or choose_device(params.precision)
+    path = model_dir(params)
+    tokenizer, model = load(path, classes, seed=params.seed, config=controls.dropout_config(path, params))
+    controls.apply(model, params)
     if params.lora:
         from curate.train.lora import wrap
 
         model = wrap(model, params, task="SEQ_CLS")
     index = {c: i for i, c in enumerate(classes)}
     feats = encode(tokenizer, [r["text"] for r in rows], [index[str(r["label"])] for r in rows], params.max_length)
-    collate = collator(tokenizer)
+    val = [r for r in val_rows if r.get("label") is not None and str(r["label"]) in index]
+    val_feats = encode(tokenizer, [r["text"] for r in val], [index[str(r["label"])] for r in val],
+                       params.max_length) if val else []
+    validation = Validation(val_feats, "accuracy", True, accuracy)
     clf = Classifier(model, tokenizer, classes, device)
-    val = [r for r in val_rows if r.get("label") is not None]
-    evaluate = None
-    if val:
-        val_refs = [str(r["label"]) for r in val]
-
-        def evaluate(_model) -> tuple[float, float]:
-            preds, _, loss = predict(clf, [r["text"] for r in val], params, references=val_refs)
-            return loss, float(np.mean([p == y for p, y in zip(preds, val_refs)]))
-    clf.fit = fit(model, feats, collate, params, device, evaluate=evaluate, hooks=hooks)
+    with fit_folder(folder) as (where, keep):
+        clf.fit = fit(model, feats, collator(tokenizer), params, device, where, validation=validation,
+                      hooks=hooks, resume=resume, keep=keep)
     return clf
+
+
+def accuracy(prediction) -> dict[str, float]:
+    """Trainer's ``compute_metrics``: the share of validation rows whose top class is the label."""
+    logits = prediction.predictions[0] if isinstance(prediction.predictions, tuple) else prediction.predictions
+    return {"accuracy": float(np.mean(np.argmax(logits, -1) == prediction.label_ids))}
 
 
 def predict(clf: Classifier, texts: Sequence[str], params: TrainParams, *,

@@ -68,11 +68,14 @@ def _label_spaces(rows: list[dict[str, Any]]) -> dict[tuple[int, str], tuple[str
     return found
 
 
-def leaderboard(workspace: Workspace, dataset: str, metric: str = "accuracy") -> list[dict[str, Any]]:
+def leaderboard(workspace: Workspace, dataset: str, metric: str = "accuracy", *,
+                best_trials: bool = False) -> list[dict[str, Any]]:
     """One row per (finished run, eval set) with the run's version, kind, label space and ``metric``;
     ranked (``rank``, best first) only among runs of the same kind and label space on the same eval set.
     A score whose eval set holds labels outside the model's classes (recorded before curate refused
-    such sets) is kept with ``rank`` None and ``mismatch`` True: it is not a comparable number."""
+    such sets) is kept with ``rank`` None and ``mismatch`` True: it is not a comparable number. With
+    ``best_trials`` a hyperparameter search counts once, by its best trial (chosen on validation):
+    versions are ranked by their best setting, not by one lucky trial on the eval set."""
     with workspace.connect() as con:
         ds = catalog.get_dataset(con, dataset)
         rows = store.eval_results(con, dataset_id=ds["id"])
@@ -90,6 +93,11 @@ def leaderboard(workspace: Workspace, dataset: str, metric: str = "accuracy") ->
         board.append({"run": r["run_id"], "version": r["version"], "kind": r["kind"], "eval_set": r["eval_set"],
                       "label_space": space, "mismatch": not fits, "metric": metric, "value": r["value"],
                       "model": model_label(r), "started": r["started_at"]})
+    if best_trials:
+        from curate.train.search import best_trials as marked
+
+        best, trials = marked(workspace, dataset)
+        board = [r for r in board if r["run"] in best or r["run"] not in trials]
     sign = 1 if HIGHER_IS_BETTER.get(metric, True) else -1
     board.sort(key=lambda r: (r["eval_set"], r["label_space"], r["kind"], r["mismatch"],
                               -sign * (r["value"] if r["value"] is not None else -np.inf)))

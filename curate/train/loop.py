@@ -1,19 +1,23 @@
-"""One plain PyTorch training loop shared by classification and SFT.
+"""The fit shared by classification and SFT, on ``transformers.Trainer`` (``curate.train.trainer``).
 
-AdamW (no decay on biases and norms), warm-up then linear/cosine/constant decay, gradient clipping,
-bf16 autocast on CUDA, validation ``evals_per_epoch`` times an epoch with early stopping (the best
-weights are restored), and two hooks: ``on_progress`` after every step and ``should_stop`` (cancel).
-The hooks are where the runner writes progress to the store; the loop itself does no I/O.
+``fit`` trains a model on tokenised features: AdamW (no decay on biases and norms), warm-up then
+linear/cosine/constant/exponential decay, gradient accumulation and clipping, mixed precision,
+validation ``evals_per_epoch`` times an epoch with a checkpoint at each (the best and the last are
+kept; early stopping restores the best weights), TensorBoard logs, data-parallel processes under
+torchrun, and resume from the last checkpoint. Two hooks reach the caller: ``on_progress`` after every
+optimiser step and ``should_stop`` (cancel); the runner writes progress to the store through them.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
-import time
+import tempfile
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from curate.train.device import Device, autocast
+from curate.train.device import Device
 from curate.train.params import TrainParams
 
 
@@ -40,6 +44,9 @@ class FitResult:
     best_val_score: float | None = None
     best_step: int | None = None
     eval_seconds: float = 0.0          # part of ``seconds`` spent evaluating on validation
+    checkpoint_seconds: float = 0.0    # part of ``seconds`` spent writing checkpoints
+    resumed_from: int | None = None    # the checkpoint's step when the run was resumed
+    cpu_seconds: float = 0.0           # this process's CPU time during the fit (all its threads)
     history: list[Progress] = field(default_factory=list)
 
 
@@ -47,16 +54,21 @@ class FitResult:
 class Hooks:
     on_progress: Callable[[Progress], None] | None = None
     should_stop: Callable[[], bool] | None = None
+    on_checkpoint: Callable[[], None] | None = None   # a checkpoint was written: make progress durable
+
+
+@dataclass
+class Validation:
+    """What the fit evaluates on: encoded rows, a metric name (Trainer's ``eval_<metric>``) and whether
+    higher is better; ``compute_metrics`` turns predictions into that metric (None: the loss)."""
+    features: Sequence[dict[str, Any]]
+    metric: str = "loss"
+    higher_is_better: bool = False
+    compute_metrics: Callable[[Any], dict[str, float]] | None = None
 
 
 def steps_per_epoch(n_rows: int, batch_size: int) -> int:
     return max(1, math.ceil(n_rows / batch_size))
-
-
-def total_steps(n_rows: int, params: TrainParams) -> int:
-    if params.max_steps:
-        return params.max_steps
-    return max(1, math.ceil(steps_per_epoch(n_rows, params.batch_size) * params.epochs))
 
 
 GROUP_BATCHES = 50  # group_by_length: batches per length-sorted group (as transformers' LengthGroupedSampler)
@@ -65,7 +77,8 @@ GROUP_BATCHES = 50  # group_by_length: batches per length-sorted group (as trans
 def batch_order(lengths: Sequence[int], params: TrainParams, epoch: int) -> list[list[int]]:
     """The batches of one epoch as lists of feature indices: a seeded shuffle; with ``group_by_length``
     each run of ``GROUP_BATCHES`` batches of that shuffle is sorted by length before it is cut into
-    batches, and the batches are shuffled again, so a batch holds examples of similar length."""
+    batches, and the full batches are shuffled again (the one short batch last), so a batch holds
+    examples of similar length and the order flattened and cut again gives the same batches."""
     import torch
 
     generator = torch.Generator().manual_seed(params.seed + epoch)
@@ -78,105 +91,45 @@ def batch_order(lengths: Sequence[int], params: TrainParams, epoch: int) -> list
     for start in range(0, len(order), group):
         chunk = sorted(order[start:start + group], key=lambda i: lengths[i], reverse=True)
         batches += [chunk[i:i + size] for i in range(0, len(chunk), size)]
-    return [batches[i] for i in torch.randperm(len(batches), generator=generator).tolist()]
+    short = [b for b in batches if len(b) < size]
+    full = [b for b in batches if len(b) == size]
+    return [full[i] for i in torch.randperm(len(full), generator=generator).tolist()] + short
 
 
-def optimizer_and_schedule(model, params: TrainParams, n_steps: int):
-    import torch
-    from transformers import get_scheduler
-
-    decay, no_decay = [], []
-    for name, p in model.named_parameters():
-        if not p.requires_grad:
-            continue
-        (no_decay if p.ndim < 2 or "norm" in name.lower() or name.endswith(".bias") else decay).append(p)
-    groups = [{"params": decay, "weight_decay": params.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
-    optimizer = torch.optim.AdamW(groups, lr=params.lr)
-    name = {"linear": "linear", "cosine": "cosine", "constant": "constant_with_warmup"}[params.schedule]
-    scheduler = get_scheduler(name, optimizer, num_warmup_steps=int(params.warmup * n_steps),
-                              num_training_steps=n_steps)
-    return optimizer, scheduler
+@contextlib.contextmanager
+def fit_folder(folder: Path | None):
+    """Where a fit writes checkpoints and logs: ``(folder, True)``, or ``(a temporary folder, False)``
+    removed afterwards (a fit outside a model run, which nobody will resume)."""
+    if folder is not None:
+        folder.mkdir(parents=True, exist_ok=True)
+        yield folder, True
+        return
+    with tempfile.TemporaryDirectory(prefix="curate-fit-") as tmp:
+        yield Path(tmp), False
 
 
 def fit(model, features: Sequence[dict[str, Any]], collate: Callable[[list], dict], params: TrainParams,
-        device: Device, *, evaluate: Callable[[Any], tuple[float, float]] | None = None,
-        hooks: Hooks | None = None) -> FitResult:
-    """Train ``model`` on tokenised ``features``; ``evaluate(model) -> (val_loss, score)`` (higher score
-    is better) drives early stopping. Returns when the steps are done, on early stop or on cancel."""
+        device: Device, folder: Path, *, validation: Validation | None = None, hooks: Hooks | None = None,
+        resume: bool = False, keep: bool = True) -> FitResult:
+    """Train ``model`` on tokenised ``features``, checkpoints and logs in ``folder``; ``validation``
+    drives early stopping and the choice of the best checkpoint. With ``resume`` the fit continues
+    from the last checkpoint in ``folder``; without ``keep`` (a fit nobody will resume) checkpoints
+    are written only where early stopping needs the best one. Returns when done, on early stop or
+    on cancel."""
     import gc
 
-    hooks = hooks or Hooks()
+    from curate.train.checkpoints import last_checkpoint
+    from curate.train.trainer import build, result_of
+
+    trainer, tracker = build(model, features, collate, params, device, folder, validation, hooks or Hooks(),
+                             checkpoints=keep)
+    checkpoint = last_checkpoint(folder) if resume else None
     # The rows, features and model are long-lived: freezing them keeps Python's full collections
     # (~0.1 s each with a few thousand rows loaded) from rescanning them during training.
     gc.collect()
     gc.freeze()
     try:
-        return _fit(model, features, collate, params, device, evaluate, hooks)
+        trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
     finally:
         gc.unfreeze()
-
-
-def _fit(model, features, collate, params, device, evaluate, hooks) -> FitResult:
-    import torch
-
-    torch.manual_seed(params.seed)
-    n_steps = total_steps(len(features), params)
-    per_epoch = steps_per_epoch(len(features), params.batch_size)
-    eval_every = max(1, per_epoch // params.evals_per_epoch)
-    optimizer, scheduler = optimizer_and_schedule(model, params, n_steps)
-    result = FitResult(0, n_steps, 0.0)
-    best_state, bad_evals = None, 0
-    started = time.perf_counter()
-    running, running_n = 0.0, 0
-    model.to(device.name)
-    model.train()
-    step, epoch = 0, 0
-    lengths = [len(f["input_ids"]) for f in features]
-    while step < n_steps:
-        for batch_ids in batch_order(lengths, params, epoch):
-            if step >= n_steps:
-                break
-            if hooks.should_stop and hooks.should_stop():
-                result.cancelled = True
-                break
-            batch = {k: v.to(device.name) for k, v in collate([features[i] for i in batch_ids]).items()}
-            with autocast(device):
-                loss = model(**batch).loss
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), params.max_grad_norm)
-            optimizer.step()
-            scheduler.step()
-            optimizer.zero_grad(set_to_none=True)
-            step += 1
-            running += float(loss.detach())
-            running_n += 1
-            elapsed = time.perf_counter() - started
-            report = Progress(step, n_steps, step / per_epoch, running / running_n, scheduler.get_last_lr()[0],
-                              elapsed, elapsed / step * (n_steps - step))
-            if evaluate and (step % eval_every == 0 or step == n_steps):
-                model.eval()
-                eval_started = time.perf_counter()
-                report.val_loss, report.val_score = evaluate(model)
-                result.eval_seconds += time.perf_counter() - eval_started
-                model.train()
-                if result.best_val_score is None or report.val_score > result.best_val_score:
-                    result.best_val_score, result.best_step, bad_evals = report.val_score, step, 0
-                    best_state = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
-                else:
-                    bad_evals += 1
-            running, running_n = 0.0, 0
-            result.history.append(report)
-            if hooks.on_progress:
-                hooks.on_progress(report)
-            if params.patience and bad_evals >= params.patience:
-                result.stopped_early = True
-                break
-        if result.cancelled or result.stopped_early:
-            break
-        epoch += 1
-    result.steps = step
-    result.seconds = time.perf_counter() - started
-    if best_state is not None and result.best_step != step:
-        model.load_state_dict(best_state)
-    model.eval()
-    return result
+    return result_of(trainer, tracker, checkpoint)

@@ -11,8 +11,6 @@ predictions, save the model under ``artifacts/models/run-<id>/``.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
 import traceback
 from dataclasses import asdict
@@ -24,19 +22,12 @@ from curate.store import catalog, train as store
 from curate.store.workspace import Workspace, retry_conflicts
 from curate.train.classify import classes_of
 from curate.train.evaluate import classification_result, eval_sets_for, prediction_table
-from curate.train.loop import Hooks, Progress
+from curate.train.loop import Progress
 from curate.train.params import TrainParams, resolved
+from curate.train.reporter import Cancelled, StoreReporter, write
 
 FINAL = ("done", "failed", "cancelled")
 SHAPED = {"spans": "curate.train.tokens", "preference": "curate.train.dpo"}
-# How often a worker writes progress (and reads the cancel flag). A write attaches the store (~10 ms)
-# and costs the next training step another ~40 ms on 2 cores: every 5 s keeps that near 1 % of
-# training time (bench/train.py prints the write share and the overhead against a plain loop).
-FLUSH_SECONDS = 5.0
-
-
-class Cancelled(Exception):
-    pass
 
 
 def libraries() -> dict[str, str]:
@@ -51,8 +42,10 @@ def libraries() -> dict[str, str]:
     return found
 
 
-def create(workspace: Workspace, ref: str, *, baseline: bool = False, params: TrainParams | None = None) -> int:
-    """Record a queued model run of version ``ref`` (``dataset:version``) and return its id."""
+def create(workspace: Workspace, ref: str, *, baseline: bool = False, params: TrainParams | None = None,
+           search: dict[str, Any] | None = None) -> int:
+    """Record a queued model run of version ``ref`` (``dataset:version``) and return its id; ``search``
+    (``{"id": search run, "trial": n}``) makes it a trial of a hyperparameter search."""
     from curate import versions
 
     params = params or TrainParams()
@@ -78,37 +71,14 @@ def create(workspace: Workspace, ref: str, *, baseline: bool = False, params: Tr
     with workspace.transaction() as con:
         return store.create_model_run(con, dataset_id=ds["id"], version=version,
                                       kind="baseline" if baseline else "finetune", task=ds["task"], model=model,
-                                      params=params.model_dump(), libraries=libraries())
+                                      params={**params.model_dump(), **({"search": search} if search else {})},
+                                      libraries=libraries())
 
 
 def _default_model() -> Path:
     from curate.embed import default_model_dir
 
     return default_model_dir()
-
-
-def log_path(workspace: Workspace, run_id: int) -> Path:
-    return workspace.artifacts / "runs" / f"run-{run_id}.log"
-
-
-def spawn(workspace: Workspace, run_id: int) -> subprocess.Popen:
-    """Launch the worker for a queued run in its own process session."""
-    log = log_path(workspace, run_id)
-    log.parent.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false",
-           "OMP_WAIT_POLICY": "PASSIVE"}
-    with open(log, "ab") as out:
-        return subprocess.Popen([sys.executable, "-m", "curate.train.worker", str(run_id), str(workspace.root)],
-                                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
-                                start_new_session=True)
-
-
-def start(workspace: Workspace, ref: str, *, baseline: bool = False, params: TrainParams | None = None) -> int:
-    """Record a model run and train it in a child process; returns the run id at once."""
-    run_id = create(workspace, ref, baseline=baseline, params=params)
-    proc = spawn(workspace, run_id)
-    retry_conflicts(lambda: _write(workspace, lambda con: store.set_pid(con, run_id, proc.pid)))
-    return run_id
 
 
 def get(workspace: Workspace, run_id: int) -> dict[str, Any]:
@@ -133,7 +103,7 @@ def _alive(pid: int) -> bool:
 
 def cancel(workspace: Workspace, run_id: int) -> None:
     """Ask a queued or running model run to stop (the worker checks every few seconds)."""
-    retry_conflicts(lambda: _write(workspace, lambda con: store.request_cancel(con, run_id)))
+    retry_conflicts(lambda: write(workspace, lambda con: store.request_cancel(con, run_id)))
 
 
 def wait(workspace: Workspace, run_id: int, *, poll: float = 0.5, timeout: float | None = None,
@@ -156,80 +126,40 @@ def wait(workspace: Workspace, run_id: int, *, poll: float = 0.5, timeout: float
         time.sleep(poll)
 
 
-def _write(workspace: Workspace, fn: Callable[[Any], Any]) -> Any:
-    with workspace.transaction() as con:
-        return fn(con)
-
-
-class StoreReporter:
-    """Training hooks that buffer progress and write it (and read the cancel flag) every
-    ``FLUSH_SECONDS`` in short transactions; a busy store only delays the write, never training."""
-
-    def __init__(self, workspace: Workspace, run_id: int) -> None:
-        self.workspace, self.run_id = workspace, run_id
-        self.buffer: list[dict[str, Any]] = []
-        self.cancelled = False
-        self.last = 0.0
-        self.seconds = 0.0  # time spent writing progress (the loop's only overhead over a bare loop)
-
-    def hooks(self) -> Hooks:
-        return Hooks(on_progress=self.on_progress, should_stop=self.should_stop)
-
-    def on_progress(self, p: Progress) -> None:
-        self.buffer.append({"step": p.step, "total_steps": p.total_steps, "epoch": p.epoch, "loss": p.loss,
-                            "lr": p.lr, "eta": p.eta, "val_loss": p.val_loss, "val_score": p.val_score})
-        if time.monotonic() - self.last >= FLUSH_SECONDS or p.step == p.total_steps:
-            self.flush()
-
-    def should_stop(self) -> bool:
-        if time.monotonic() - self.last >= FLUSH_SECONDS:
-            self.flush()
-        return self.cancelled
-
-    def flush(self) -> None:
-        self.last = started = time.monotonic()
-        points = self.buffer
-        try:
-            self.cancelled = retry_conflicts(lambda: _write(self.workspace,
-                                                        lambda con: store.write_progress(con, self.run_id, points)))
-        except StoreBusy:
-            return  # keep the points; the next flush writes them
-        finally:
-            self.seconds += time.monotonic() - started
-        self.buffer = []
-
-    def phase(self, phase: str) -> None:
-        try:
-            self.cancelled = retry_conflicts(lambda: _write(self.workspace, lambda con: (
-                store.set_phase(con, self.run_id, phase), store.cancel_requested(con, self.run_id))[1]))
-        except StoreBusy:
-            pass
-        if self.cancelled:
-            raise Cancelled()
-
-
-def execute(workspace: Workspace, run_id: int) -> dict[str, Any]:
-    """Train and evaluate one queued model run in this process; returns the finished run."""
-    from curate.train.device import choose_device
+def execute(workspace: Workspace, run_id: int, *, resume: bool = False) -> dict[str, Any]:
+    """Train and evaluate one queued model run in this process (with ``resume``, from the last
+    checkpoint of its folder); returns the finished run. Under torchrun, processes other than 0 only
+    train (``_replica``); process 0 writes to the store, evaluates and saves."""
+    from curate.train.launch import run_folder
+    from curate.train.checkpoints import remove_checkpoints
+    from curate.train.trainer import world_rank
 
     with workspace.connect() as con:
         run = store.get_model_run(con, run_id)
+    params = TrainParams(**{k: v for k, v in run["params"].items() if k in TrainParams.model_fields})
+    if world_rank() > 0:
+        return _replica(workspace, run, params, run_folder(workspace, run_id), resume)
     if run["status"] in FINAL:
         return run
-    device = choose_device() if run["kind"] == "finetune" else None
-    if not retry_conflicts(lambda: _write(workspace, lambda con: store.mark_started(
+    try:
+        device = _device(run, params)
+    except CurateError as exc:
+        retry_conflicts(lambda: write(workspace, lambda con: store.finish(con, run_id, "failed", message=str(exc))))
+        return get(workspace, run_id)
+    if not retry_conflicts(lambda: write(workspace, lambda con: store.mark_started(
             con, run_id, os.getpid(), str(device) if device else "cpu (embeddings)"))):
-        retry_conflicts(lambda: _write(workspace, lambda con: store.finish(con, run_id, "cancelled",
+        retry_conflicts(lambda: write(workspace, lambda con: store.finish(con, run_id, "cancelled",
                                                                        message="cancelled before it started")))
         return get(workspace, run_id)
-    reporter = StoreReporter(workspace, run_id)
-    params = TrainParams(**{k: v for k, v in run["params"].items() if k in TrainParams.model_fields})
+    reporter = StoreReporter(workspace, run_id, folder=run_folder(workspace, run_id), resume=resume, device=device)
     started = time.perf_counter()
     try:
         ref = f"{run['dataset']}:{run['version']}"
         counters, artifact = _train_and_evaluate(workspace, run, ref, params, device, reporter)
         counters["seconds"] = round(time.perf_counter() - started, 2)
         status, message = "done", None
+        if not params.keep_checkpoints:
+            remove_checkpoints(reporter.folder)
     except Cancelled:
         counters, artifact, status, message = {}, None, "cancelled", "cancelled by request"
     except CurateError as exc:
@@ -238,9 +168,28 @@ def execute(workspace: Workspace, run_id: int) -> dict[str, Any]:
         traceback.print_exc()
         counters, artifact, status, message = {}, None, "failed", f"{type(exc).__name__}: {exc}"
     reporter.flush()
-    retry_conflicts(lambda: _write(workspace, lambda con: store.finish(
+    retry_conflicts(lambda: write(workspace, lambda con: store.finish(
         con, run_id, status, counters=counters, message=message, artifact=artifact)))
     return get(workspace, run_id)
+
+
+def _device(run: dict[str, Any], params: TrainParams):
+    from curate.train.device import choose_device
+
+    return choose_device(params.precision) if run["kind"] == "finetune" else None
+
+
+def _replica(workspace: Workspace, run: dict[str, Any], params: TrainParams, folder: Path, resume: bool):
+    """A torchrun process other than 0: the same fit on its share of each batch, no store writes."""
+    from curate import versions
+    from curate.train import classify, sft
+
+    ref = f"{run['dataset']}:{run['version']}"
+    rows = versions.load_rows(workspace, ref, split="train")
+    val = versions.load_rows(workspace, ref, split="validation")
+    trainer = classify.train if run["task"] == "classification" else sft.train
+    trainer(rows, val, params, device=_device(run, params), folder=folder, resume=resume)
+    return run
 
 
 def _train_and_evaluate(workspace: Workspace, run: dict[str, Any], ref: str, params: TrainParams, device,
@@ -271,7 +220,7 @@ def _train_and_evaluate(workspace: Workspace, run: dict[str, Any], ref: str, par
     def save(con) -> None:
         for name, (metrics, detail, table) in results.items():
             store.save_eval(con, run["id"], name, metrics, detail, table)
-    retry_conflicts(lambda: _write(workspace, save))
+    retry_conflicts(lambda: write(workspace, save))
     return counters, str(folder.relative_to(workspace.root)) if folder.exists() else None
 
 
@@ -306,14 +255,15 @@ def _baseline(workspace, train_rows, sets, params, reporter, folder):
 def _fit_counters(fit) -> dict[str, Any]:
     """What every fine-tune records about its training loop."""
     return {"steps": fit.steps, "stopped_early": fit.stopped_early, "train_seconds": round(fit.seconds, 2),
-            "val_eval_seconds": round(fit.eval_seconds, 2)}
+            "val_eval_seconds": round(fit.eval_seconds, 2), "checkpoint_seconds": round(fit.checkpoint_seconds, 2),
+            "resumed_from_step": fit.resumed_from, "train_cpu_seconds": round(fit.cpu_seconds, 2)}
 
 
 def _classifier(train_rows, val_rows, sets, params, device, reporter, folder, counters):
     from curate.train import classify
 
     reporter.phase("training")
-    clf = classify.train(train_rows, val_rows, params, device=device, hooks=reporter.hooks())
+    clf = classify.train(train_rows, val_rows, params, **reporter.fit_options())
     if clf.fit.cancelled:
         raise Cancelled()
     counters.update(_fit_counters(clf.fit), progress_write_seconds=round(reporter.seconds, 3),
@@ -332,7 +282,7 @@ def _sft(train_rows, val_rows, sets, params, device, reporter, folder, counters)
     from curate.train import sft
 
     reporter.phase("training")
-    trained = sft.train(train_rows, val_rows, params, device=device, hooks=reporter.hooks())
+    trained = sft.train(train_rows, val_rows, params, **reporter.fit_options())
     if trained.fit.cancelled:
         raise Cancelled()
     best = trained.fit.best_val_score

@@ -17,7 +17,7 @@ from typing import Any, Sequence
 
 from curate.errors import InputError
 from curate.train.device import Device, autocast, choose_device
-from curate.train.loop import FitResult, Hooks, fit
+from curate.train.loop import FitResult, Hooks, Validation, fit, fit_folder
 from curate.train.metrics import generated_answer, perplexity, short_answer
 from curate.train.params import TrainParams, resolved
 
@@ -33,7 +33,7 @@ class SFTModel:
     fit: FitResult | None = None
 
 
-def load(path: str | Path, *, seed: int = 0):
+def load(path: str | Path, *, seed: int = 0, config: dict[str, Any] | None = None):
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -44,7 +44,7 @@ def load(path: str | Path, *, seed: int = 0):
                          fix="pass --model with a causal LM folder saved by transformers' save_pretrained")
     torch.manual_seed(seed)
     tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
-    model = AutoModelForCausalLM.from_pretrained(path, local_files_only=True)
+    model = AutoModelForCausalLM.from_pretrained(path, local_files_only=True, **(config or {}))
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token or tokenizer.unk_token
     return tokenizer, model
@@ -156,13 +156,19 @@ def features(tokenizer, rows: Sequence[dict[str, Any]], max_length: int) -> list
 
 
 def train(train_rows: Sequence[dict[str, Any]], val_rows: Sequence[dict[str, Any]], params: TrainParams, *,
-          device: Device | None = None, hooks: Hooks | None = None) -> SFTModel:
-    """Fine-tune a local causal LM on the answers of the rows; validation loss drives early stopping."""
+          device: Device | None = None, hooks: Hooks | None = None, folder: Path | None = None,
+          resume: bool = False) -> SFTModel:
+    """Fine-tune a local causal LM on the answers of the rows; validation loss drives early stopping
+    and the choice of the best checkpoint (checkpoints and logs in ``folder``; see classify.train)."""
+    from curate.train import controls
+
     params = resolved(params, "sft")
     if not params.model:
         raise InputError("--model", "SFT needs a causal language model folder", fix="pass --model DIR")
-    device = device or choose_device()
-    tokenizer, model = load(params.model, seed=params.seed)
+    device = device or choose_device(params.precision)
+    tokenizer, model = load(params.model, seed=params.seed,
+                            config=controls.dropout_config(Path(params.model).expanduser(), params))
+    controls.apply(model, params)
     if params.lora:
         from curate.train.lora import wrap
 
@@ -172,15 +178,10 @@ def train(train_rows: Sequence[dict[str, Any]], val_rows: Sequence[dict[str, Any
         raise InputError("training split", "no row has an answer to learn within --max-length tokens",
                          fix="raise --max-length or check the response/messages fields")
     trained = SFTModel(model, tokenizer, device, segments(tokenizer, train_rows[0])[1])
-    collate = collator(tokenizer.pad_token_id)
-    val = features(tokenizer, val_rows, params.max_length)
-    evaluate = None
-    if val:
-        def evaluate(_model) -> tuple[float, float]:
-            losses, counts = _item_losses(trained, val, params.batch_size)
-            loss = sum(losses[i] * counts[i] for i in range(len(val))) / max(1, sum(counts))
-            return loss, -loss
-    trained.fit = fit(model, feats, collate, params, device, evaluate=evaluate, hooks=hooks)
+    validation = Validation(features(tokenizer, val_rows, params.max_length), "loss", False)
+    with fit_folder(folder) as (where, keep):
+        trained.fit = fit(model, feats, collator(tokenizer.pad_token_id), params, device, where,
+                          validation=validation, hooks=hooks, resume=resume, keep=keep)
     return trained
 
 
@@ -259,7 +260,3 @@ def save(trained: SFTModel, folder: Path) -> Path:
     trained.model.save_pretrained(folder)  # LoRA: the adapter (small); the base model stays where it was
     trained.tokenizer.save_pretrained(folder)
     return folder
-
-
-def token_count(feats: Sequence[dict]) -> int:
-    return sum(len(f["input_ids"]) for f in feats)

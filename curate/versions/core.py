@@ -20,7 +20,7 @@ import pyarrow as pa
 
 from curate.errors import InputError, NotFound
 from curate.store import catalog, examples
-from curate.store import versions as store
+from curate.store import label as label_store, versions as store
 from curate.store.workspace import Workspace
 from curate.ingest import shapes
 from curate.versions import splits as splitting
@@ -105,6 +105,21 @@ def _label_rule(rule: str) -> tuple[str, str | None]:
     if rule.startswith("annotator:") and rule.split(":", 1)[1].strip():
         return "annotator", rule.split(":", 1)[1].strip()
     raise InputError("--labels", f"unknown label rule {rule!r}", fix=f"use one of {', '.join(LABEL_RULES)}")
+
+
+def _check_choices(exclude: Sequence[str] | None, issues: list[dict], annotator: str | None,
+                   names: list[str]) -> None:
+    """Refuse an --exclude kind no current issue has, and an annotator:<name> nobody is."""
+    kinds = sorted({i["kind"] for i in issues})
+    unknown = sorted(set(exclude or ()) - set(kinds))
+    if unknown:
+        raise InputError("--exclude", f"no current issue of kind {unknown[0]!r}",
+                         fix=f"use any of {', '.join(kinds)}, or none" if kinds else "this dataset has no issues; "
+                         "use --exclude none (or run a recipe or dedup first)")
+    if annotator is not None and annotator not in names:
+        raise InputError("--labels", f"no annotator named {annotator!r} in this workspace",
+                         fix=f"use annotator:<name> with one of {', '.join(names)}" if names else
+                         "nobody has answered yet; use --labels majority or ingested")
 
 
 def issue_kinds(workspace: Workspace, dataset: str) -> dict[str, int]:
@@ -204,6 +219,7 @@ def create_version(workspace: Workspace, dataset: str, name: str, *, note: str |
         current = store.current_rows(con, ds["id"], rule=rule, annotator=annotator, question_id=question,
                                      group_path=examples.json_path(group_column) if group_column else None)
         issues = store.current_issues(con, ds["id"])
+        _check_choices(exclude, issues, annotator, label_store.annotator_names(con, ds["id"]))
         dedup_run = store.latest_dedup_run(con, ds["id"])
         membership = store.dup_membership(con, dedup_run) if dedup_run else []
         eval_sets = store.list_eval_sets(con, task=ds["task"])

@@ -50,31 +50,43 @@ def render() -> None:
         _runs(ws, dataset)
 
 
+# The settings on the page, by row: (field of TrainParams, label). Defaults, bounds, choices and help
+# come from TrainParams (curate.ui.params.widget); only the labels are written here.
+BASIC = [[("model", "Model folder"), ("epochs", "Epochs"), ("lr", "Learning rate"), ("batch_size", "Batch size")],
+         [("warmup", "Warm-up fraction"), ("weight_decay", "Weight decay"), ("schedule", "Schedule"),
+          ("max_length", "Max length (tokens)")],
+         [("seed", "Seed"), ("patience", "Early-stop patience"), ("lora", "LoRA adapters (peft)"),
+          ("group_by_length", "Group batches by length")]]
+ADVANCED = [[("grad_accum", "Gradient accumulation"), ("max_steps", "Max steps"), ("warmup_steps", "Warm-up steps"),
+             ("gamma", "Exponential gamma")],
+            [("precision", "Precision"), ("dropout", "Dropout override"), ("train_top_layers", "Train top N layers"),
+             ("evals_per_epoch", "Evaluations per epoch")],
+            [("max_grad_norm", "Max grad norm"), ("lora_r", "LoRA rank"), ("lora_alpha", "LoRA alpha"),
+             ("processes", "Processes")],
+            [("freeze_embeddings", "Freeze embeddings"), ("gradient_checkpointing", "Gradient checkpointing"),
+             ("keep_checkpoints", "Keep checkpoints")]]
+
+
 def _settings(task: str) -> train.TrainParams:
+    from curate.train.params import default
+    from curate.ui.params import build, widget
+
+    values = {}
     with st.expander("Settings", expanded=task != "classification"):
-        c = st.columns(4)
-        model = c[0].text_input("Model folder", key="train_model",
-                                placeholder="bundled MiniLM" if task == "classification" else "required: a causal LM folder")
-        epochs = c[1].number_input("Epochs", 0.1, 100.0, 3.0, 0.5, key="train_epochs")
-        lr = c[2].number_input("Learning rate", 1e-7, 1.0, 1e-4 if task == "classification" else 5e-5,
-                               format="%.1e", key="train_lr")
-        batch = c[3].number_input("Batch size", 1, 1024, 16, key="train_batch")
-        c = st.columns(4)
-        warmup = c[0].number_input("Warm-up fraction", 0.0, 1.0, 0.1, 0.05, key="train_warmup")
-        decay = c[1].number_input("Weight decay", 0.0, 1.0, 0.01, 0.01, key="train_wd")
-        schedule = c[2].selectbox("Schedule", ["linear", "cosine", "constant"], key="train_schedule")
-        max_length = c[3].number_input("Max length (tokens)", 8, 8192, 128 if task == "classification" else 512,
-                                       key="train_maxlen")
-        c = st.columns(4)
-        seed = c[0].number_input("Seed", 0, 2**31 - 1, 0, key="train_seed")
-        patience = c[1].number_input("Early-stop patience", 0, 100, 2, key="train_patience",
-                                     help="Validation evaluations without improvement before stopping (0: off).")
-        lora = c[2].checkbox("LoRA adapters (peft)", key="train_lora")
-        grouped = c[3].checkbox("Group batches by length", key="train_group",
-                                help="Examples of similar length share a batch: less padding, faster on CPU.")
-    return train.TrainParams(model=model or None, epochs=epochs, lr=lr, batch_size=int(batch), warmup=warmup,
-                             weight_decay=decay, schedule=schedule, max_length=int(max_length), seed=int(seed),
-                             patience=int(patience), lora=lora, group_by_length=grouped)
+        for row in BASIC:
+            for col, (name, label) in zip(st.columns(4), row):
+                # the learning rate's default depends on the task: one widget (and state) per task
+                values[name] = widget(col, train.TrainParams, name, label,
+                                      key=f"train_{name}_{task}" if name == "lr" else f"train_{name}",
+                                      default=default("lr", task) if name == "lr" else None,
+                                      fmt="%.1e" if name == "lr" else None,
+                                      placeholder="bundled MiniLM" if task == "classification"
+                                      else "required: a causal LM folder")
+        with st.popover("Advanced", icon=":material/tune:"):
+            for row in ADVANCED:
+                for col, (name, label) in zip(st.columns(4), row):
+                    values[name] = widget(col, train.TrainParams, name, label, key=f"train_{name}")
+    return build(train.TrainParams, values, dict(pair for row in BASIC + ADVANCED for pair in row))
 
 
 def _runs(ws, dataset: str) -> None:
@@ -106,6 +118,36 @@ def _show_runs(ws, runs: list[dict]) -> None:
                                **_headline(train.scores(ws, r["id"])), "message": r["message"] or ""} for r in done])
         with st.container(key="train_runs_table"):
             st.dataframe(frame, hide_index=True)
+    _searches(ws, runs[0]["dataset"])
+
+
+def _searches(ws, dataset: str) -> None:
+    """Each hyperparameter search (newest first): its trials, the best marked, and the validation
+    score against each searched parameter."""
+    from curate.train.search import parse_space
+
+    for found in train.searches(ws, dataset)[::-1]:
+        trials = found["trials"]
+        with st.container(border=True, key=f"train_search_{found['id']}"):
+            st.markdown(f"**Search {found['id']}** on {found['version']} · `{found['space']}` · {found['sampler']} · "
+                        f"{len(trials)}/{found['planned']} trials · *{found['status']}*" +
+                        (f" · best: model run {found['best_run']}" if found["best_run"] else ""))
+            if not trials:
+                continue
+            frame = pd.DataFrame([{"trial": t["trial"], "run": t["run"], **t["params"], "validation score": t["score"],
+                                   "status": t["status"], "best": "★" if t["run"] == found["best_run"] else ""}
+                                  for t in trials])
+            st.dataframe(frame, hide_index=True)
+            dims = parse_space(found["space"])
+            for col, dim in zip(st.columns(max(1, len(dims))), dims):
+                name, log = dim.name, dim.log
+                chart = alt.Chart(frame.dropna(subset=["validation score"])).mark_circle(size=80).encode(
+                    x=alt.X(f"{name}:Q" if frame[name].dtype.kind in "if" else f"{name}:N", title=name,
+                            scale=alt.Scale(type="log") if log else alt.Undefined),
+                    y=alt.Y("validation score:Q", scale=alt.Scale(zero=False)),
+                    color=alt.condition(alt.datum.best == "★", alt.value("#d62728"), alt.value("#1f77b4")),
+                    tooltip=["trial", "run", name, alt.Tooltip("validation score:Q", format=".4f")])
+                col.altair_chart(chart.properties(height=200), use_container_width=True)
 
 
 def _headline(scores: dict) -> dict:
@@ -149,6 +191,11 @@ def _finished(ws, run: dict) -> None:
     what = "baseline" if run["kind"] == "baseline" else "fine-tune"
     if run["status"] != "done":
         st.warning(f"Model run {run['id']} ({what} on {run['version']}) {run['status']}: {run['message'] or ''}")
+        if train.resumable(ws, run) and st.button("Resume from the last checkpoint", key=f"train_resume_{run['id']}",
+                                                  icon=":material/replay:"):
+            step = train.resume(ws, run["id"])
+            st.session_state["train_flash"] = f"Model run {run['id']} resumes from step {step}."
+            st.rerun()
         return
     scores = train.scores(ws, run["id"])
     st.markdown(f"Latest: **model run {run['id']}** · {what} on {run['version']} · {train.model_label(run)} · "
