@@ -172,7 +172,7 @@ def _json_array_closed(source: Source) -> None:
 def _conll_batches(source: Source) -> Iterator[pa.Table]:
     from curate.ingest import conll
 
-    with _open_binary(source) as fh:
+    with open_binary(source) as fh:
         yield from conll.batches(fh, str(source.path))
 
 
