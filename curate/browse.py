@@ -39,7 +39,9 @@ def datasets(workspace: Workspace) -> list[dict[str, Any]]:
 
 def page(workspace: Workspace, dataset: str, *, offset: int = 0, limit: int = 50,
          query: str | None = None) -> Page:
-    """One page of a dataset's examples (the task's fields), optionally filtered by substring."""
+    """One page of a dataset's examples: the task's fields at their current values (latest edit, else
+    the ingested value; each row's ``edited`` lists the fields an edit changed), optionally filtered by
+    a substring of the current values."""
     with workspace.read() as con:
         ds = catalog.get_dataset(con, dataset)
         columns = list(shown_fields(ds["task"]))
@@ -55,18 +57,27 @@ def page(workspace: Workspace, dataset: str, *, offset: int = 0, limit: int = 50
 
 
 def example(workspace: Workspace, example_id: int, *, dataset: str | None = None) -> dict[str, Any]:
-    """One example: fields, raw record (parsed) and provenance."""
+    """One example: current fields (latest edit, else the ingested value), the ingested value of each
+    edited field with who edited it, raw record (parsed) and provenance."""
     with workspace.read() as con:
         row = examples.get_example(con, example_id)
+        edits = examples.example_edits(con, example_id) if row is not None else []
     if row is None or (dataset and row["dataset"] != dataset):
         raise NotFound(f"no example {example_id}" + (f" in dataset {dataset!r}" if dataset else "")
                        + "; fix: pick an id shown by `curate show`")
-    fields = {f: row[f] for f in shown_fields(row["task"]) if row[f] is not None}
-    for key in ("messages", "spans", "chosen", "rejected"):
-        if key in fields:
-            fields[key] = json.loads(fields[key])
+    original = {f: row[f] for f in shown_fields(row["task"]) if row[f] is not None}
+    fields = dict(original)
+    for e in edits:
+        fields[e["field"]] = e["value"]
+    fields = {k: v for k, v in fields.items() if v is not None}
+    for values in (fields, original):
+        for key in ("messages", "spans", "chosen", "rejected"):
+            if isinstance(values.get(key), str):
+                values[key] = json.loads(values[key])
     return {
         "id": row["id"], "dataset": row["dataset"], "task": row["task"], "fields": fields,
+        "original": {e["field"]: original.get(e["field"]) for e in edits},
+        "edited_by": {e["field"]: e["author"] for e in edits},
         "raw": json.loads(row["raw"]),
         "provenance": {"source": row["source_uri"], "format": row["source_format"], "row": row["row_num"],
                        "split": row["split"], "sha256": row["source_sha256"], "ingested_at": str(row["ingested_at"])},

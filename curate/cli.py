@@ -9,7 +9,6 @@ from __future__ import annotations
 import functools
 import json
 import os
-import subprocess
 import sys
 from dataclasses import asdict
 from pathlib import Path
@@ -18,23 +17,27 @@ from typing import Callable, Optional
 import click
 import typer
 from rich.console import Console
+from rich.json import JSON
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from curate import browse, crashlog
+from curate.cli_render import esc, literal
 from curate.errors import CurateError
 from curate.ingest import ingest as run_ingest, parse_labels, parse_map
 from curate.store.workspace import ENV_VAR, Workspace, resolve_workspace
 
 app = typer.Typer(help="curate: build, clean, label, version and evaluate fine-tuning datasets.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
+# markup=False: data printed by any command shows literally ([laughs] stays, [bold red] styles nothing);
+# the few lines with our own styling pass markup=True and escape their data with cli_render.esc.
+out = Console(soft_wrap=True, markup=False)
+err = Console(stderr=True, soft_wrap=True, markup=False)
 _state: dict[str, Optional[str]] = {"workspace": None}
 
 
 def _fail(message: str) -> None:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    err.print(f"[bold red]error:[/] {esc(message)}", highlight=False, soft_wrap=True, markup=True)  # "curate[ray]" is no markup
     raise typer.Exit(1)
 
 
@@ -142,7 +145,8 @@ def datasets(as_json: bool = typer.Option(False, "--json", help="Print one JSON 
     table = Table("dataset", "task", "examples", "labelled", "sources", "labels")
     for r in rows:
         labels = ", ".join(r["labels"][:8]) + (" …" if len(r["labels"]) > 8 else "")
-        table.add_row(r["name"], r["task"], f"{r['examples']:,}", f"{r['labelled']:,}", str(r["sources"]), labels)
+        table.add_row(literal(r["name"]), r["task"], f"{r['examples']:,}", f"{r['labelled']:,}", str(r["sources"]),
+                      literal(labels))
     out.print(table)
 
 
@@ -158,7 +162,7 @@ def show(
     """Show a dataset's examples, or one example with its raw record and provenance."""
     ws = _workspace()
     if example is not None:
-        out.print_json(json.dumps(browse.example(ws, example, dataset=dataset), default=str))
+        out.print(JSON(json.dumps(browse.example(ws, example, dataset=dataset), default=str, ensure_ascii=False)))
         return
     page = browse.page(ws, dataset, offset=offset, limit=limit, query=query)
     if as_json:
@@ -166,40 +170,55 @@ def show(
             print(json.dumps(row, ensure_ascii=False, default=str))
         return
     out.print(f"{dataset} ({page.task}): rows {offset + 1}–{offset + len(page.rows)} of {page.total:,}")
-    table = Table("id", *page.columns)
+    edited = any(row["edited"] for row in page.rows)
+    table = Table("id", *page.columns, *(["edited"] if edited else []))
     for row in page.rows:
-        table.add_row(str(row["id"]), *[_short(row[c]) for c in page.columns])
+        table.add_row(str(row["id"]), *[literal(row[c], width=80) for c in page.columns],
+                      *([literal(", ".join(row["edited"]))] if edited else []))
     out.print(table)
-
-
-def _short(value: object, width: int = 80) -> str:
-    text = "" if value is None else str(value).replace("\n", " ⏎ ")
-    return text if len(text) <= width else text[:width - 1] + "…"
 
 
 @command
 def demo(path: Path = typer.Argument(Path("curate-demo"), help="Folder for the demo workspace.")) -> None:
-    """Build a demo workspace from sample_data/ (re-running adds nothing)."""
-    from curate.demo import build_demo
+    """Build a demo workspace from sample_data/ (about a minute; re-running adds nothing)."""
+    from curate.demo import NOISE, STEPS, build_demo
+    from curate.train import compare
 
-    reports = build_demo(path)
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                  console=err, transient=False) as bar:
+        job = bar.add_task("starting", total=len(STEPS))
+        reports = build_demo(path, progress=lambda i, step: bar.update(
+            job, completed=i, description=f"step {i + 1}/{len(STEPS)}: {step}"))
+        bar.update(job, completed=len(STEPS), description=f"built in {len(STEPS)} steps")
     for r in reports:
         out.print(f"{r.dataset}: {r.rows:,} rows ({r.task})" if r.rows else f"{r.dataset}: up to date")
+    board = {b["version"]: b["value"] for b in compare.leaderboard(Workspace(path), "sst2", "accuracy")
+             if b["kind"] == "baseline" and b["eval_set"] == "sst2-dev"}
+    if {"v1", "v2"} <= set(board):
+        out.print(f"the story: sst2 was ingested with {NOISE:.0%} of its labels flipped on purpose; the curated "
+                  f"sst2:v2 scores {board['v2']:.3f} accuracy on the pinned sst2-dev, sst2:v1 as ingested "
+                  f"{board['v1']:.3f} (Compare page: leaderboard and flips; Versions page: the diff v1 → v2)")
     out.print(f"demo workspace ready: {Path(path).resolve()}\nopen it with: curate ui {path}")
 
 
 @command
 def ui(path: Optional[Path] = typer.Argument(None, help="Workspace folder (default: --workspace / $CURATE_WORKSPACE / here)."),
        port: int = typer.Option(8501, "--port", help="Port to serve on."),
+       host: str = typer.Option("127.0.0.1", "--host",
+                                help="Address to listen on; 0.0.0.0 serves every interface (annotators on other machines)."),
        headless: bool = typer.Option(True, help="Do not try to open a browser.")) -> None:
-    """Open the curate UI in the browser on a workspace."""
+    """Open the curate UI in the browser on a workspace (this computer only unless --host says otherwise)."""
     ws = resolve_workspace(path or _state["workspace"])
-    script = Path(__file__).resolve().parent / "ui" / "main.py"
-    env = {**os.environ, ENV_VAR: str(ws.root)}
-    out.print(f"curate UI on http://localhost:{port} (workspace {ws.root})")
+    script = Path(__file__).resolve().parent / "ui" / "entry" / "main.py"
+    env = {**os.environ, ENV_VAR: str(ws.root), "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
+    shown = "localhost" if host in ("127.0.0.1", "localhost") else host
+    out.print(f"curate UI on http://{shown}:{port} (workspace {ws.root})")
     cmd = [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port),
-           "--server.headless", str(headless).lower(), "--browser.gatherUsageStats", "false"]
-    raise typer.Exit(subprocess.call(cmd, env=env))
+           "--server.address", host, "--server.headless", str(headless).lower(),
+           "--browser.gatherUsageStats", "false", "--browser.serverAddress", shown]
+    sys.stdout.flush()
+    # Become the server (no child left serving when this process is stopped).
+    os.execve(sys.executable, cmd, env)
 
 
 # Each stage registers its commands on ``app``.

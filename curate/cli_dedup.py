@@ -24,7 +24,7 @@ ACTIONS = ("export",)
 
 @command
 def dedup(
-    target: str = typer.Argument(..., metavar="[export] DATASET", help="Dataset to dedup, or `export DATASET`."),
+    target: Optional[str] = typer.Argument(None, metavar="[export] DATASET", help="Dataset to dedup, or `export DATASET`."),
     dataset_arg: Optional[str] = typer.Argument(None, metavar="", show_default=False, hidden=True),
     method: str = typer.Option("minhash", "--method", "-m", help="exact | minhash | semantic."),
     threshold: Optional[float] = typer.Option(None, "--threshold", "-t", min=0.0, max=1.0,
@@ -39,10 +39,22 @@ def dedup(
     fields: Optional[str] = typer.Option(None, "--fields", help="Fields compared, e.g. instruction,response "
                                          "(default: text; instruction,input; chat user turns)."),
     out_file: Optional[Path] = typer.Option(None, "--out", "-o", help="export: the JSONL file to write."),
+    engine: str = typer.Option("local", "--engine", help="local | ray (exact and minhash on Ray Data)."),
+    address: Optional[str] = typer.Option(None, "--address", help="Ray cluster to join, HOST:PORT from "
+                                          "`ray start --head` (default: a local Ray on this machine's cores)."),
+    input_: Optional[str] = typer.Option(None, "--input", help="Corpus mode: Parquet files, e.g. 'corpus/*.parquet'; "
+                                         "needs --output and --engine ray."),
+    output: Optional[Path] = typer.Option(None, "--output", help="Corpus mode: a new folder for data/ and report.json."),
     as_json: bool = typer.Option(False, "--json", help="Print the run and the report as JSON."),
 ) -> None:
     """Find exact, near (MinHash) or semantic duplicates and flag them (nothing is deleted);
     `curate dedup export DATASET --out FILE.jsonl` writes id, cluster and canonical per example."""
+    if input_ is not None or output is not None:
+        _dedup_corpus(input_, output, engine, address, method=method, threshold=threshold, ngram=ngram,
+                      shingle=shingle, num_perm=num_perm, fields=fields)
+        return
+    if target is None:
+        raise lib.DedupError("dedup: no dataset given; fix: `curate dedup DATASET`, or --input/--output for a corpus")
     ws = _workspace()
     if target in ACTIONS and dataset_arg is not None:
         if out_file is None:
@@ -61,7 +73,7 @@ def dedup(
             bar.update(job, description=f"{target}: {stage}", completed=done, total=total or None)
 
         report = lib.run_dedup(ws, target, method=method, threshold=threshold, ngram=ngram, shingle=shingle,
-                               num_perm=num_perm, fields=fields, progress=progress)
+                               num_perm=num_perm, fields=fields, progress=progress, engine=engine, address=address)
     if as_json:
         print(json.dumps({"run": asdict(report), "report": lib.report(ws, target)}, ensure_ascii=False, default=str))
         return
@@ -82,3 +94,18 @@ def dedup(
         top = ", ".join(map(str, report.sizes[:10])) + (" …" if len(report.sizes) > 10 else "")
         out.print(f"largest clusters: {top}; review them on the Dedup page (curate ui) or export with "
                   f"`curate dedup export {target} --out dups.jsonl`")
+
+
+def _dedup_corpus(input_: Optional[str], output: Optional[Path], engine: str, address: Optional[str],
+                  **options) -> None:
+    from curate.engine.corpus_dedup import dedup_corpus
+
+    if not input_ or output is None or engine != "ray":
+        raise lib.DedupError("dedup: corpus mode needs --input, --output and --engine ray; fix: e.g. curate dedup "
+                             "--input 'corpus/*.parquet' --output deduped/ --engine ray")
+    with err.status(f"dedup of {input_} on Ray"):
+        rep = dedup_corpus(input_, output, address=address, **options)
+    c = rep["counters"]
+    out.print(f"wrote {output}/data/*.parquet and {output}/report.json: {c['total']:,} rows, {c['clusters']:,} "
+              f"clusters, {c['dropped_is_dup']:,} rows flagged is_dup ({c['candidates']:,} candidate pairs, "
+              f"{c['verified']:,} verified)")

@@ -13,6 +13,7 @@ import typer
 from rich.table import Table
 
 from curate.cli import _fail, _workspace, app, command, err, on, out
+from curate.cli_render import esc
 from curate.label import agreement as agreement_lib, annotations, annotators as annotators_lib
 from curate.label import prelabel as prelabel_lib, questions as questions_lib, suspects as suspects_lib
 from curate.errors import InputError
@@ -172,9 +173,9 @@ def agreement(dataset: str = typer.Argument(..., help="Dataset name."),
     if not results:
         out.print(f"{dataset} has no questions yet")
     for r in results:
-        out.print(f"[bold]{dataset}/{r['question']}[/] ({r['kind']}): {r['answers']:,} answers on {r['examples']:,} "
+        out.print(f"[bold]{esc(dataset)}/{esc(r['question'])}[/] ({r['kind']}): {r['answers']:,} answers on {r['examples']:,} "
                   f"examples by {len(r['annotators'])} annotators; {r['overlapping']:,} with ≥ 2 answers, "
-                  f"{r['disagreements']:,} disagreements")
+                  f"{r['disagreements']:,} disagreements", markup=True)
         out.print(f"  Fleiss' κ {_fmt(r['fleiss'])} ({r['fleiss_examples']:,} examples × {r['fleiss_raters']} raters)"
                   f"   Krippendorff's α {_fmt(r['alpha'])}")
         if r["cohen"]:

@@ -13,21 +13,35 @@ from rich.table import Table
 
 from curate import ops as library
 from curate.cli import _workspace, command, err, out
+from curate.cli_render import esc
 from curate.errors import InputError
 from curate.ops.report import Report, mark as mark_examples
 
 
 @command
 def run(recipe: Path = typer.Argument(..., help="Recipe file, e.g. pipelines/classification.yaml."),
-        dataset: str = typer.Option(..., "--dataset", "-d", help="Dataset to clean and score."),
+        dataset: Optional[str] = typer.Option(None, "--dataset", "-d", help="Dataset to clean and score."),
         force: bool = typer.Option(False, "--force", help="Run even when an identical run exists."),
-        samples: int = typer.Option(3, "--samples", min=0, max=50, help="Dropped rows shown per reason.")) -> None:
-    """Run a recipe on a dataset: edits, signals and issues, with a filtering report."""
+        samples: int = typer.Option(3, "--samples", min=0, max=50, help="Dropped rows shown per reason."),
+        engine: str = typer.Option("local", "--engine", help="local | ray (the same operators on Ray Data)."),
+        address: Optional[str] = typer.Option(None, "--address", help="Ray cluster to join, HOST:PORT from "
+                                              "`ray start --head` (default: a local Ray on this machine's cores)."),
+        input_: Optional[str] = typer.Option(None, "--input", help="Corpus mode: Parquet files, e.g. 'corpus/*.parquet' "
+                                             "(any fsspec URL); needs --output and --engine ray."),
+        output: Optional[Path] = typer.Option(None, "--output", help="Corpus mode: a new folder for data/ and "
+                                              "report.json.")) -> None:
+    """Run a recipe on a dataset (edits, signals and issues, with a filtering report), or on Parquet files
+    with --input/--output (corpus mode, on Ray)."""
+    if input_ is not None or output is not None:
+        _run_corpus(recipe, input_, output, engine, address, samples)
+        return
+    if dataset is None:
+        raise InputError("run", "no dataset given", fix="add --dataset NAME, or --input/--output for a corpus")
     ws = _workspace()
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=err, transient=True) as bar:
         job = bar.add_task("starting", total=None)
-        result = library.run_recipe(ws, recipe, dataset, force=force,
+        result = library.run_recipe(ws, recipe, dataset, force=force, engine=engine, address=address,
                                 progress=lambda label, done, total: bar.update(job, description=label,
                                                                                completed=done, total=total))
     if result.skipped:
@@ -38,13 +52,37 @@ def run(recipe: Path = typer.Argument(..., help="Recipe file, e.g. pipelines/cla
     _print_report(library.report(ws, dataset, run_id=result.run_id, samples=samples), samples)
 
 
+def _run_corpus(recipe: Path, input_: Optional[str], output: Optional[Path], engine: str, address: Optional[str],
+                samples: int) -> None:
+    from curate.engine.corpus import load_report, run_corpus
+
+    if not input_ or output is None or engine != "ray":
+        raise InputError("run", "corpus mode needs --input, --output and --engine ray",
+                         fix="e.g. curate run pipelines/sft.yaml --input 'corpus/*.parquet' --output out/ --engine ray")
+    with err.status(f"running {recipe} over {input_} on Ray"):
+        run_corpus(recipe, input_, output, address=address)
+    out.print(f"wrote {output}/data/*.parquet and {output}/report.json")
+    _print_report(load_report(output), samples)
+
+
 @command
-def report(dataset: str = typer.Argument(..., help="Dataset name."),
+def report(dataset: Optional[str] = typer.Argument(None, help="Dataset name."),
            run_id: Optional[int] = typer.Option(None, "--run", help="Run id (default: the latest recipe run)."),
            samples: int = typer.Option(3, "--samples", min=0, max=50, help="Dropped rows shown per reason."),
-           as_json: bool = typer.Option(False, "--json", help="Print the counters as JSON.")) -> None:
+           as_json: bool = typer.Option(False, "--json", help="Print the counters as JSON."),
+           from_: Optional[Path] = typer.Option(None, "--from", help="The --output folder of a corpus run.")) -> None:
     """The filtering report of a recipe run: kept and dropped per step and reason, samples, edits."""
-    rep = library.report(_workspace(), dataset, run_id=run_id, samples=samples)
+    if from_ is not None:
+        from curate.engine.corpus import load_report
+
+        rep = load_report(from_)
+        if rep is None:   # a corpus dedup's report: its counters
+            print(json.dumps(json.loads((from_ / "report.json").read_text(encoding="utf-8"))["counters"]))
+            return
+    elif dataset is None:
+        raise InputError("report", "no dataset given", fix="curate report DATASET, or curate report --from FOLDER")
+    else:
+        rep = library.report(_workspace(), dataset, run_id=run_id, samples=samples)
     if as_json:
         print(json.dumps({"run": rep.run["id"], "recipe": rep.recipe, **rep.counters}, default=str))
         return
@@ -84,9 +122,9 @@ def mark(dataset: str = typer.Argument(..., help="Dataset name."),
 
 def _print_report(rep: Report, samples: int) -> None:
     c = rep.counters
-    out.print(f"[bold]{rep.dataset}[/] · recipe {rep.recipe} · run #{rep.run['id']}: "
+    out.print(f"[bold]{esc(rep.dataset)}[/] · recipe {esc(rep.recipe)} · run #{rep.run['id']}: "
               f"{c.get('total', 0):,} rows, {c.get('kept', 0):,} kept, "
-              f"{c.get('total', 0) - c.get('kept', 0):,} dropped, {c.get('edits', 0):,} edits", highlight=False)
+              f"{c.get('total', 0) - c.get('kept', 0):,} dropped, {c.get('edits', 0):,} edits", highlight=False, markup=True)
     table = Table("step", "operator", "rows in", "kept", "dropped (reason)", "edited", "note")
     for s in rep.steps:
         dropped = ", ".join(f"{n} {r}" for r, n in s.get("dropped", {}).items())
@@ -94,11 +132,11 @@ def _print_report(rep: Report, samples: int) -> None:
                       _n(s.get("edited")), s.get("skipped", ""))
     out.print(table)
     for reason, rows in rep.samples.items():
-        out.print(f"[bold]dropped: {reason}[/] ({rep.dropped.get(reason, 0)} rows), e.g.:", highlight=False)
+        out.print(f"[bold]dropped: {esc(reason)}[/] ({rep.dropped.get(reason, 0)} rows), e.g.:", highlight=False, markup=True)
         for r in rows[:samples]:
-            out.print(f"  #{r['id']}: {_short(r['text'])}  [dim]{r['detail']}[/]", highlight=False)
+            out.print(f"  #{r['id']}: {esc(_short(r['text']))}  [dim]{esc(r['detail'])}[/]", highlight=False, markup=True)
     for author, pairs in rep.diffs.items():
-        out.print(f"[bold]{author}[/]: {rep.edits.get(author, 0)} edits, e.g.:", highlight=False)
+        out.print(f"[bold]{esc(author)}[/]: {rep.edits.get(author, 0)} edits, e.g.:", highlight=False, markup=True)
         for d in pairs[:samples]:
             before, after = _window(d["before"] or "", d["after"] or "")
             out.print(f"  #{d['example_id']} {d['field']}: {before!r}", highlight=False, markup=False)

@@ -15,6 +15,7 @@ from curate import train as training
 from curate.cli import command, err, out, _workspace
 from curate.cli_eval import print_report, run_report
 from curate.cli_params import build, options_from, pairs
+from curate.cli_render import esc
 from curate.errors import InputError
 from curate.train.search import DEFAULT_TRIALS, SAMPLERS
 
@@ -66,7 +67,8 @@ def _follow(ws, run_id: int, as_json: bool) -> None:
     """Show a run's progress until it ends, then its scores; Ctrl-C cancels it."""
     run = follow(ws, run_id)
     if run["status"] != "done":
-        err.print(f"[bold red]error:[/] model run {run_id} {run['status']}: {run['message'] or ''}", highlight=False)
+        err.print(f"[bold red]error:[/] model run {run_id} {run['status']}: {esc(run['message'] or '')}", highlight=False,
+                  markup=True)
         raise typer.Exit(1)
     report = run_report(ws, run)
     if as_json:

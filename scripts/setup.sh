@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set up curate in ./.venv on a fresh Debian/Ubuntu machine. Idempotent: re-running is quick.
 #   bash scripts/setup.sh          the product
-#   bash scripts/setup.sh --dev    the product, test tools and Debian's chromium for browser tests
+#   bash scripts/setup.sh --dev    the product, test tools, the Ray engine and Debian's chromium for browser tests
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,7 +24,7 @@ pip=".venv/bin/python -m pip"
 # The CPU build of torch first, so nothing pulls a multi-GB CUDA build.
 $pip install -q "torch==2.13.0"
 if [ "$dev" = 1 ]; then
-  $pip install -q -e ".[dev]"
+  $pip install -q -e ".[dev,ray]"   # CI runs the Ray engine's tests too
   # Interop tests run LLaMA-Factory's own dataset converter on curate's exports. Its declared
   # dependencies (torchaudio, gradio, a capped transformers...) would replace the pinned torch, and
   # the converter needs none of them: install it alone (see bench/interop.py).

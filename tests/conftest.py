@@ -99,19 +99,48 @@ class UiServer:
 
 
 @pytest.fixture
-def ui_server(tmp_path: Path):
-    """Factory: ``ui_server(workspace_path)`` starts the app on that workspace; stopped after the test."""
+def ui_server(tmp_path: Path, page):
+    """Factory: ``ui_server(workspace_path)`` starts the app on that workspace; stopped after the test.
+
+    A workspace with annotators needs sign-in on every page: unless ``sign_in=None``, ``page`` is
+    signed in as ``sign_in`` (default: the first annotator, alice in the demo) by a session cookie.
+    """
     servers: list[UiServer] = []
 
-    def start(workspace: Path | Workspace) -> UiServer:
+    def start(workspace: Path | Workspace, *, sign_in: str | None = "first") -> UiServer:
         root = workspace.root if isinstance(workspace, Workspace) else Path(workspace)
         server = UiServer(root, tmp_path / f"streamlit-{len(servers)}.log")
         servers.append(server)
+        if sign_in:
+            sign_in_page(page, server, Workspace(root), None if sign_in == "first" else sign_in)
         return server
 
     yield start
     for server in servers:
         server.stop()
+
+
+def sign_in_page(page, server: UiServer, workspace: Workspace, who: str | None = None) -> str | None:
+    """Give ``page`` a live session cookie for ``who`` (default: the first annotator); None without any."""
+    from curate.label import annotators, sessions
+    from curate.ui.state import COOKIE
+
+    names = sorted(a["name"] for a in annotators.list_annotators(workspace))
+    who = who or (names[0] if names else None)
+    if who is None:
+        return None
+    page.context.add_cookies([{"name": COOKIE, "value": sessions.session_for(workspace, who), "url": server.url}])
+    return who
+
+
+def outside_requests(page) -> list[str]:
+    """Start recording every request the page makes that leaves 127.0.0.1; returns the live list."""
+    from urllib.parse import urlparse
+
+    seen: list[str] = []
+    page.on("request", lambda r: seen.append(r.url)
+            if urlparse(r.url).scheme not in ("data", "blob") and urlparse(r.url).hostname != "127.0.0.1" else None)
+    return seen
 
 
 @pytest.fixture

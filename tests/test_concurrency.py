@@ -8,6 +8,7 @@ for long enough to fail.
 
 from __future__ import annotations
 
+import gzip
 import json
 import subprocess
 import sys
@@ -20,7 +21,7 @@ from curate.label import questions
 from curate.store.workspace import Workspace
 
 ROOT = Path(__file__).resolve().parent.parent
-SST2 = ROOT.parent.parent / "shared" / "data" / "sst2" / "train.jsonl"
+SST2 = ROOT / "sample_data" / "sst2_train.jsonl.gz"  # all 67,349 SST-2 train rows (PROVENANCE.md)
 
 WRITER = """
 import json, sys
@@ -73,7 +74,7 @@ def _storm(tmp_path: Path, writers: int, labels: int, ingest_rows: int) -> None:
     ingest(ws, [small], "d")
     questions.add_question(ws, "d", "sentiment", "label", options=["pos", "neg"])
     big = tmp_path / "big.jsonl"
-    with open(SST2, "rb") as src, open(big, "wb") as dst:
+    with gzip.open(SST2, "rb") as src, open(big, "wb") as dst:
         for i, line in enumerate(src):
             if i >= ingest_rows:
                 break

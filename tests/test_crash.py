@@ -7,6 +7,7 @@ Slow tier: each case starts a real ``curate`` process and kills it with SIGKILL 
 
 from __future__ import annotations
 
+import gzip
 import json
 import random
 import signal
@@ -24,7 +25,7 @@ from curate.versions import create_version
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent
-SST2 = ROOT.parent.parent / "shared" / "data" / "sst2" / "train.jsonl"
+SST2 = ROOT / "sample_data" / "sst2_train.jsonl.gz"  # all 67,349 SST-2 train rows (PROVENANCE.md)
 ENV = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}
 
 LABELS = """
@@ -58,7 +59,7 @@ def _state(root: Path) -> dict:
 def base(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("crash") / "ws"
     small = root.parent / "d.jsonl"
-    with open(SST2) as src:
+    with gzip.open(SST2, "rt", encoding="utf-8") as src:
         small.write_text("".join(next(src) for _ in range(3000)))
     ws = Workspace(root)
     ingest(ws, [small], "d")

@@ -38,7 +38,7 @@ def test_decide_canonical_and_it_survives_a_rerun(demo_workspace, ui_server, pag
     page.get_by_text("Cluster #2", exact=False).first.wait_for()
     choose(page, "Canonical row", str(other))
     page.get_by_role("button", name="Set canonical").click()
-    page.get_by_text("Cluster #2: canonical saved (by ui).").wait_for()
+    page.get_by_text("Cluster #2: canonical saved (by alice).").wait_for()  # the signed-in annotator
     wait_for_app(page)
 
     # Re-run with another threshold (slider one step at a time with the keyboard: 0.80 → 0.75).
@@ -59,9 +59,9 @@ def test_decide_canonical_and_it_survives_a_rerun(demo_workspace, ui_server, pag
             if {m["example_id"] for m in dedup.cluster_detail(demo_workspace, "messy", c["cluster_id"])["members"]}
             == members]
     assert len(same) == 1 and same[0]["canonical_id"] == other
-    assert (same[0]["action"], same[0]["author"]) == ("canonical", "ui")
+    assert (same[0]["action"], same[0]["author"]) == ("canonical", "alice")
 
-    label = f"#{same[0]['cluster_id']} · 2 rows · canonical by ui"
+    label = f"#{same[0]['cluster_id']} · 2 rows · canonical by alice"
     choose(page, "Open cluster", label)
-    page.get_by_text("decision: canonical by ui").wait_for()
+    page.get_by_text("decision: canonical by alice").wait_for()
     page.get_by_text(f"★ canonical · example {other}").wait_for()

@@ -18,7 +18,7 @@ from curate.store import catalog
 from curate.store.workspace import Workspace
 
 ROOT = Path(__file__).resolve().parent.parent
-SST2 = ROOT.parent.parent / "shared" / "data" / "sst2" / "train.jsonl"
+SST2 = ROOT / "sample_data" / "sst2_train.jsonl.gz"  # all 67,349 SST-2 train rows (PROVENANCE.md)
 runner = CliRunner()
 
 

@@ -40,7 +40,7 @@ def _sign_in(page, token: str) -> None:
 def test_label_five_with_keyboard_then_reload_and_disagree(demo_workspace: Workspace, ui_server, page) -> None:
     ws = demo_workspace
     token = annotators.add_annotator(ws, "carol")
-    server = ui_server(ws)
+    server = ui_server(ws, sign_in=None)
     page.goto(f"{server.url}/label")
     page.wait_for_selector("input[aria-label='Sign-in token']")
     page.locator("input[aria-label='Sign-in token']").focus()
@@ -62,12 +62,12 @@ def test_label_five_with_keyboard_then_reload_and_disagree(demo_workspace: Works
     labelled: dict[int, str] = {}
     for n in range(5):
         current = _current(page)
-        digit = 1 + n % 2                       # alternate the classes "0" and "1"
+        digit = n % 2                           # alternate the classes "0" and "1": keys 0 and 1
         page.keyboard.press(str(digit))
-        page.wait_for_selector(PICKED.format(digit - 1))
+        page.wait_for_selector(PICKED.format(q["options"].index(str(digit))))
         wait_for_app(page)
         page.keyboard.press("Enter")
-        labelled[current] = q["options"][digit - 1]
+        labelled[current] = str(digit)
         if n < 4:
             _wait_example_changes(page, current)
         else:
@@ -79,9 +79,10 @@ def test_label_five_with_keyboard_then_reload_and_disagree(demo_workspace: Works
               if a["annotator"] == "carol"}
     assert stored == labelled
 
-    # A reload loses nothing: sign in again and find them in "mine".
+    # A reload loses nothing and keeps carol signed in: find them in "mine".
     page.reload()
-    _sign_in(page, token)
+    page.wait_for_selector("text=Signed in as carol")
+    wait_for_app(page)
     page.get_by_text("mine", exact=True).click()
     page.wait_for_selector("text=mine queue")
     wait_for_app(page)
@@ -115,7 +116,7 @@ def test_every_label_view_renders_on_the_demo(demo_workspace: Workspace, monkeyp
 
     monkeypatch.setenv("CURATE_WORKSPACE", str(demo_workspace.root))
     at = AppTest.from_string("from curate.ui.pages import label\nlabel.render()", default_timeout=120)
-    at.session_state["lbl_annotator"] = "alice"
+    at.session_state["annotator"] = "alice"  # signed in (see curate.ui.state)
     at.session_state["lbl_view"] = view
     at.run()
     assert not at.exception, [e.value for e in at.exception]

@@ -21,16 +21,12 @@ from curate.ops.runner import execute
 from curate.scripts import units
 
 ROOT = Path(__file__).resolve().parent.parent
-PUD_CANDIDATES = [ROOT.parent / "shared" / "data" / "langid_pud" / "pud_sentences.jsonl",
-                  Path("/work/shared/data/langid_pud/pud_sentences.jsonl")]
+PUD = ROOT / "sample_data" / "pud_sentences.jsonl.gz"  # 20 languages x 1,000 (PROVENANCE.md)
 
 
 @pytest.fixture(scope="module")
 def pud() -> pd.DataFrame:
-    path = next((p for p in PUD_CANDIDATES if p.exists()), None)
-    if path is None:
-        pytest.skip("the PUD sentences (shared/data/langid_pud) are not beside the repository")
-    return pd.read_json(path, lines=True)
+    return pd.read_json(PUD, lines=True)
 
 
 def _map(name: str, texts: list[str], **params) -> list[str]:

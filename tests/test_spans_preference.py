@@ -260,16 +260,16 @@ def test_conll_file_ingests_sentences_with_their_lines(workspace: Workspace, tmp
 
 
 def test_migration_keeps_datasets_and_questions_with_their_ids() -> None:
-    """0015 rebuilds the two tables whose CHECK lists tasks/kinds: rows, ids and sequences survive."""
+    """0016 rebuilds the two tables whose CHECK lists tasks/kinds: rows, ids and sequences survive."""
     import duckdb
 
     from curate.store.migrations import MIGRATIONS, migrate
 
     con = duckdb.connect()
-    migrate(con, [m for m in MIGRATIONS if m.name != "0015_spans_preference"])
+    migrate(con, [m for m in MIGRATIONS if m.name != "0016_spans_preference"])
     con.execute("INSERT INTO datasets (name, task) VALUES ('a', 'sft'), ('b', 'chat')")
     con.execute("""INSERT INTO questions (dataset_id, name, kind, options) VALUES (2, 'q', 'label', '["x", "y"]')""")
-    assert migrate(con) == ["0015_spans_preference"]
+    assert migrate(con) == ["0016_spans_preference"]
     con.execute("INSERT INTO datasets (name, task) VALUES ('c', 'spans'), ('d', 'preference')")
     con.execute("INSERT INTO questions (dataset_id, name, kind) VALUES (3, 's', 'spans')")
     assert con.execute("SELECT id, name, task FROM datasets ORDER BY id").fetchall() == [

@@ -100,20 +100,31 @@ def lsh_params(threshold: float, num_perm: int, fp_weight: float = 0.5, fn_weigh
     return best
 
 
+def band_keys(sig: np.ndarray, bands: int, rows: int) -> np.ndarray:
+    """``(n_docs, bands)`` uint64: each band's ``rows`` signature values folded into one key; two
+    documents are LSH candidates when they share the key of some band."""
+    rng = np.random.default_rng(SEED + 1)
+    mult = rng.integers(1, np.iinfo(np.uint64).max, size=rows, dtype=np.uint64) | np.uint64(1)
+    keys = np.empty((sig.shape[0], bands), np.uint64)
+    for band in range(bands):
+        part = sig[:, band * rows:(band + 1) * rows].astype(np.uint64)
+        key = np.zeros(sig.shape[0], np.uint64)
+        for j in range(rows):
+            key = mix64(key * mult[j] + part[:, j])
+        keys[:, band] = key
+    return keys
+
+
 def candidates(sig: np.ndarray, bands: int, rows: int, valid: np.ndarray | None = None) -> np.ndarray:
     """Candidate pairs ``(m, 2)`` int64 (``i < j``), unique: documents sharing a band key."""
     n = sig.shape[0]
     idx = np.arange(n) if valid is None else np.flatnonzero(valid)
     if len(idx) < 2:
         return np.zeros((0, 2), np.int64)
-    rng = np.random.default_rng(SEED + 1)
-    mult = rng.integers(1, np.iinfo(np.uint64).max, size=rows, dtype=np.uint64) | np.uint64(1)
+    keys = band_keys(sig[idx], bands, rows)
     edges = []
     for band in range(bands):
-        part = sig[idx, band * rows:(band + 1) * rows].astype(np.uint64)
-        key = np.zeros(len(idx), np.uint64)
-        for j in range(rows):
-            key = mix64(key * mult[j] + part[:, j])
+        key = keys[:, band]
         order = np.argsort(key)
         ks = key[order]
         new_group = np.empty(len(ks), bool)

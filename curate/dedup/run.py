@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 from curate.dedup import minhash, semantic
 from curate.dedup.clusters import ACTIONS, Decision, Resolved, clusters_from_keys, components, match_decisions, resolve
 from curate.dedup.params import DedupError, DedupParams, make_params, resolve_params
+from curate.dedup.write import store_clusters
 from curate.dedup.shingles import jaccard, normalize, shingles
 from curate.errors import NotFound
 from curate.store import catalog
@@ -136,69 +137,87 @@ def _libraries() -> dict[str, str]:
 
 def run_dedup(workspace: Workspace, dataset: str, *, method: str = "minhash", threshold: float | None = None,
               ngram: int | None = None, shingle: str = "auto", num_perm: int = 128, fields: list[str] | str | None = None,
-              neighbors: int = 20, progress: Progress = _noop) -> DedupReport:
-    """Find a dataset's duplicate clusters and store them as a new run (decisions re-applied)."""
+              neighbors: int = 20, progress: Progress = _noop, engine: str = "local", address: str | None = None,
+              workers: int | None = None, batch_rows: int = 10_000) -> DedupReport:
+    """Find a dataset's duplicate clusters and store them as a new run (decisions re-applied).
+
+    ``engine="ray"`` finds the clusters on Ray Data (``curate.engine.ray_dedup``; exact and minhash);
+    the clusters, decisions and write-back below are the same for both engines.
+    """
     started = time.perf_counter()
     progress("reading", 0, 0)
     with workspace.connect() as con:
         ds = catalog.get_dataset(con, dataset)
         params = make_params(ds["task"], method=method, threshold=threshold, ngram=ngram, shingle=shingle,
                              num_perm=num_perm, fields=fields, neighbors=neighbors, dataset=dataset)
-        table = store.doc_texts(con, ds["id"], ds["task"], list(params.fields))
+        scale_out = _engine(engine, params, dataset, address)
+        if scale_out:
+            shards = scale_out.export_shards(workspace, con, ds["id"], ds["task"], list(params.fields), batch_rows)
+        else:
+            table = store.doc_texts(con, ds["id"], ds["task"], list(params.fields))
         decisions = _decisions(store.decisions(con, ds["id"]))
-    params = resolve_params(params, table.column("text").combine_chunks())
+    # auto shingles and default thresholds for this data (a pass over the shards for Ray)
+    params = resolve_params(params, scale_out.texts(shards.name) if scale_out else table.column("text").combine_chunks())
     with workspace.transaction() as con:
         run_id = catalog.start_run(con, "dedup", ds["id"], params.model_dump(mode="json"), _libraries())
     try:
-        ids = table.column("id").to_numpy()
-        graph = find_pairs(workspace, table.column("text").combine_chunks(), params, progress=progress)
-        progress("clustering", 0, len(graph.pairs))
-        groups = [[int(ids[i]) for i in g] for g in components(len(ids), graph.pairs)]
-        matched = match_decisions(groups, decisions)
-        position = {int(x): i for i, x in enumerate(ids)}
-        resolved = [resolve(g, m) for g, m in zip(groups, matched)]
-        clusters_t, members_t = _tables(resolved, lambda a, b: graph.similarity(position[a], position[b]))
-        flagged = sum(r == "dup" for r in members_t.column("role").to_pylist())
-        counters = {"total": len(ids), "compared": graph.compared, "candidates": int(graph.candidates),
-                    "verified": int(len(graph.pairs)), "clusters": len(groups),
-                    "in_clusters": int(sum(len(g) for g in groups)), "dropped_is_dup": int(flagged),
-                    "kept": len(ids) - int(flagged), "decisions_applied": sum(1 for m in matched if m)}
-        progress("writing", 0, len(groups))
-        with workspace.transaction() as con:
-            store.write_clusters(con, run_id, ds["id"], clusters_t, members_t, params.method)
-            catalog.finish_run(con, run_id, counters)
+        if scale_out:
+            with shards:
+                found = scale_out.find(shards.name, params, address=address, workers=workers, batch_rows=batch_rows,
+                                       progress=progress)
+            total, groups = found.pop("total"), found.pop("groups")
+            sim = _member_similarity(workspace, ds, params, groups)
+        else:
+            ids = table.column("id").to_numpy()
+            graph = find_pairs(workspace, table.column("text").combine_chunks(), params, progress=progress)
+            progress("clustering", 0, len(graph.pairs))
+            groups = [[int(ids[i]) for i in g] for g in components(len(ids), graph.pairs)]
+            position = {int(x): i for i, x in enumerate(ids)}
+            total, found = len(ids), {"compared": graph.compared, "candidates": int(graph.candidates),
+                                      "verified": int(len(graph.pairs))}
+            sim = (lambda a, b: graph.similarity(position[a], position[b]))
+        counters = store_clusters(workspace, ds["id"], run_id, params, groups, decisions, sim,
+                                   {"total": total, **found}, progress)
     except BaseException as exc:
         with workspace.transaction() as con:
             catalog.finish_run(con, run_id, {}, status="failed", message=str(exc).splitlines()[0] if str(exc) else
                                type(exc).__name__)
         raise
-    return DedupReport(run_id, dataset, params.method, params.model_dump(mode="json"), len(ids), graph.compared,
+    return DedupReport(run_id, dataset, params.method, params.model_dump(mode="json"), total, counters["compared"],
                        counters["candidates"], counters["verified"], counters["clusters"], counters["in_clusters"],
-                       int(flagged), counters["decisions_applied"], time.perf_counter() - started,
+                       counters["dropped_is_dup"], counters["decisions_applied"], time.perf_counter() - started,
                        [len(g) for g in groups])
 
 
-def _tables(resolved: list[Resolved], sim: Callable[[int, int], float]) -> tuple[pa.Table, pa.Table]:
-    c_id, c_size, c_canon, c_status, c_dec = [], [], [], [], []
-    m_cl, m_ex, m_role, m_sim = [], [], [], []
-    for cid, r in enumerate(resolved, 1):
-        c_id.append(cid)
-        c_size.append(len(r.members))
-        c_canon.append(r.canonical_id)
-        c_status.append(r.status)
-        c_dec.append(r.decision_id)
-        anchor = r.canonical_id if r.canonical_id is not None else r.members[0]
-        for m in r.members:
-            m_cl.append(cid)
-            m_ex.append(m)
-            m_role.append(r.roles[m])
-            m_sim.append(1.0 if m == anchor else float(sim(anchor, m)))
-    clusters = pa.table({"cluster_id": pa.array(c_id, pa.int32()), "size": pa.array(c_size, pa.int32()),
-                         "canonical_id": pa.array(c_canon, pa.int64()), "status": pa.array(c_status, pa.string()),
-                         "decision_id": pa.array(c_dec, pa.int64())})
-    members = pa.table({"cluster_id": pa.array(m_cl, pa.int32()), "example_id": pa.array(m_ex, pa.int64()),
-                        "role": pa.array(m_role, pa.string()), "similarity": pa.array(m_sim, pa.float64())})
-    return clusters, members
+def _engine(engine: str, params: DedupParams, dataset: str, address: str | None):
+    """``None`` for the local engine, else the scale-out module."""
+    from curate.engine import ENGINES
+
+    if engine not in ENGINES:
+        raise DedupError(f"dedup {dataset}: unknown engine {engine!r}; fix: use one of {', '.join(ENGINES)}")
+    if engine == "local":
+        return None
+    if params.method == "semantic":
+        raise DedupError(f"dedup {dataset}: the Ray engine runs exact and minhash dedup; fix: --engine local "
+                         f"for semantic")
+    from curate.engine import ray_dedup
+    from curate.engine.cluster import check_reachable, require_ray
+
+    require_ray()
+    if address:
+        check_reachable(address)
+    return ray_dedup
+
+
+def _member_similarity(workspace: Workspace, ds: dict[str, Any], params: DedupParams,
+                       groups: list[list[int]]) -> Callable[[int, int], float]:
+    """``sim(a, b)`` by example id for the members of ``groups`` (their texts only)."""
+    members = sorted(m for g in groups for m in g)
+    with workspace.connect() as con:
+        texts = store.doc_texts(con, ds["id"], ds["task"], list(params.fields), ids=members)
+    position = {int(x): i for i, x in enumerate(texts.column("id").to_pylist())}
+    sim = pair_similarity(workspace, texts.column("text").combine_chunks(), params)
+    return lambda a, b: sim(position[a], position[b])
 
 
 # --- reading results -------------------------------------------------------------------------------

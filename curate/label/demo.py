@@ -12,8 +12,10 @@ from curate.store.workspace import Workspace
 DEMO_TOKENS = {"alice": "demo-alice", "bob": "demo-bob"}
 
 
-def add_label_demo(workspace: Workspace) -> bool:
-    """Add the labelling demo once (returns False when it is there already)."""
+def add_label_demo(workspace: Workspace, truth: dict[int, str] | None = None) -> bool:
+    """Add the labelling demo once (returns False when it is there already). ``truth``: the clean label
+    by example id, when the ingested labels hold planted noise (see ``curate.demo``): the annotators
+    then answer from it, so their majority fixes those errors."""
     if annotators.list_annotators(workspace):
         return False
     for name, token in DEMO_TOKENS.items():
@@ -22,7 +24,8 @@ def add_label_demo(workspace: Workspace) -> bool:
     questions.set_overlap(workspace, "sst2", label["name"], 2)
     label = questions.get_question(workspace, "sst2", label["name"])
     with workspace.connect() as con:
-        given = {r["id"]: r["label"] for r in store.first_examples(con, label["dataset_id"], 60)}
+        first = store.first_examples(con, label["dataset_id"], 60)
+    given = {r["id"]: (truth or {}).get(r["id"], r["label"]) for r in first}
     ids = sorted(given)
     flip = {"0": "1", "1": "0"}
     alice = {i: flip[given[i]] if n in (7, 23) else given[i] for n, i in enumerate(ids)}

@@ -3,7 +3,9 @@
 ``execute`` is the engine: pure, over an in-memory batch (a DataFrame of current field values), step
 by step in chunks of ``batch_rows``, with a progress callback. ``run_recipe`` wraps it with the store:
 validate the recipe for the dataset's task, skip an identical re-run, read the input, compute without
-holding the write lock, then write edits, signals, issues and counters in one transaction.
+holding the write lock, then write edits, signals, issues and counters in one transaction
+(``write_back``). With ``engine="ray"`` the same ``execute`` runs per batch on Ray Data
+(``curate.engine.ray_recipe``) and the merged outcome goes through the same ``write_back``.
 
 Filters cascade: a row dropped by one filter is counted (and gets its one issue) at that step only;
 later filters see the rows still kept. Scorers score every row, so thresholds can be moved later
@@ -26,6 +28,7 @@ import pyarrow as pa
 from curate import __version__
 from curate.ops import recipe as recipes
 from curate.ops.filters import passes
+from curate.ops.columns import signals_long
 from curate.ops.quality import StepSkipped
 from curate.ops.recipe import Recipe, Step
 from curate.ops.text import contents, field_values
@@ -70,15 +73,22 @@ class Outcome:
     dropped_by: np.ndarray              # per row: the reason of the filter that dropped it, else None
     issues: pa.Table
     steps: list[StepReport]
+    dropped_at: np.ndarray              # per row: the index of the filter step that dropped it, else 0
 
     def counters(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"total": int(len(self.ids)), "kept": int(sum(r is None for r in self.dropped_by))}
-        for step in self.steps:
-            for reason, n in step.dropped.items():
-                out[f"dropped_{reason}"] = out.get(f"dropped_{reason}", 0) + n
-        out["edits"] = int(sum(t.num_rows for t in self.edits))
-        out["steps"] = [s.as_dict() for s in self.steps]
-        return out
+        return summarize(self.steps, total=len(self.ids), kept=int(sum(r is None for r in self.dropped_by)),
+                         edits=int(sum(t.num_rows for t in self.edits)))
+
+
+def summarize(steps: list[StepReport], *, total: int, kept: int, edits: int) -> dict[str, Any]:
+    """A run's counters: ``total``, ``kept``, ``dropped_<reason>``, ``edits`` and the per-step reports."""
+    out: dict[str, Any] = {"total": int(total), "kept": int(kept)}
+    for step in steps:
+        for reason, n in step.dropped.items():
+            out[f"dropped_{reason}"] = out.get(f"dropped_{reason}", 0) + n
+    out["edits"] = int(edits)
+    out["steps"] = [s.as_dict() for s in steps]
+    return out
 
 
 def _map_column(step: Step, values: list, fld: str, batch_rows: int) -> list:
@@ -135,6 +145,7 @@ def execute(recipe: Recipe, frame: pd.DataFrame, *, prepare: Prepare | None = No
     ids = frame["id"].to_numpy(dtype=np.int64)
     alive = np.ones(n, dtype=bool)
     dropped_by = np.full(n, None, dtype=object)
+    dropped_at = np.zeros(n, dtype=np.int32)
     signals: dict[str, np.ndarray] = {}
     edits: list[pa.Table] = []
     issue_parts: list[pd.DataFrame] = []
@@ -173,6 +184,7 @@ def execute(recipe: Recipe, frame: pd.DataFrame, *, prepare: Prepare | None = No
             if flagged.any():
                 report.dropped = {reason: int(flagged.sum())}
                 dropped_by[flagged] = reason
+                dropped_at[flagged] = step.index
                 issue_parts.append(pd.DataFrame({
                     "example_id": ids[flagged], "kind": reason,
                     "reason": [f"{signal} {v:.3f} < {min_score:g} ({step.label})" for v in values[flagged]],
@@ -185,7 +197,7 @@ def execute(recipe: Recipe, frame: pd.DataFrame, *, prepare: Prepare | None = No
     issues = (pa.Table.from_pandas(pd.concat(issue_parts, ignore_index=True), preserve_index=False)
               if issue_parts else pa.table({"example_id": pa.array([], pa.int64()), "kind": pa.array([], pa.string()),
                                              "reason": pa.array([], pa.string()), "score": pa.array([], pa.float64())}))
-    return Outcome(ids, edits, signals, dropped_by, issues, reports)
+    return Outcome(ids, edits, signals, dropped_by, issues, reports, dropped_at)
 
 
 @dataclass
@@ -200,17 +212,6 @@ class RunResult:
     @property
     def steps(self) -> list[dict[str, Any]]:
         return self.counters.get("steps", [])
-
-
-def signals_long(outcome: Outcome) -> pa.Table:
-    """Signals as ``example_id, name, value`` rows; a missing value (no evidence) is no row."""
-    values = np.concatenate(list(outcome.signals.values())) if outcome.signals else np.zeros(0)
-    present = ~np.isnan(values)
-    return pa.table({
-        "example_id": pa.array(np.tile(outcome.ids, len(outcome.signals))[present], pa.int64()),
-        "name": pa.array(np.repeat(np.array(list(outcome.signals), dtype=object), len(outcome.ids))[present].tolist(),
-                         pa.string()),
-        "value": pa.array(values[present], pa.float64())})
 
 
 def _libraries() -> dict[str, str]:
@@ -229,12 +230,18 @@ def _frame(table: pa.Table) -> pd.DataFrame:
 
 
 def run_recipe(workspace: Workspace, recipe_path: str | Path, dataset: str, *, force: bool = False,
-               progress: Progress | None = None, batch_rows: int = 10_000) -> RunResult:
-    """Run a recipe file on a dataset and record it; an identical earlier run is reused, not repeated."""
+               progress: Progress | None = None, batch_rows: int = 10_000, engine: str = "local",
+               address: str | None = None, workers: int | None = None) -> RunResult:
+    """Run a recipe file on a dataset and record it; an identical earlier run is reused, not repeated.
+
+    ``engine="ray"`` computes the same outcome on Ray Data (``curate.engine.ray_recipe``; ``address``:
+    an existing cluster, ``workers``: parallel batches); the write-back below is the same for both.
+    """
     started = time.monotonic()
     with workspace.connect() as con:
         ds = catalog.get_dataset(con, dataset)
     recipe = recipes.load(recipe_path, task=ds["task"])   # whole-file validation before any write
+    scale_out = _engine(engine, recipe, address)
     needs_marks = any("marks" in s.op.needs for s in recipe.steps)
     with workspace.connect() as con:
         input_fp = store.input_fingerprint(con, ds["id"], recipe.name, with_marks=needs_marks)
@@ -243,12 +250,48 @@ def run_recipe(workspace: Workspace, recipe_path: str | Path, dataset: str, *, f
         if same and not force:
             return RunResult(same["id"], dataset, recipe.name, json.loads(same["counters"] or "{}"), skipped=True,
                              seconds=time.monotonic() - started)
-        table = store.current_values(con, ds["id"], recipe.name)
-        marks = store.marks(con, ds["id"]) if needs_marks else {}
-    params = {**recipe.resolved(), "path": str(recipe_path), "key": key, "input": input_fp}
+        if scale_out:
+            shards = scale_out.export_shards(workspace, con, ds["id"], recipe.name, batch_rows)
+        else:
+            table = store.current_values(con, ds["id"], recipe.name)
+            marks = store.marks(con, ds["id"]) if needs_marks else {}
+    params = {**recipe.resolved(), "path": str(recipe_path), "key": key, "input": input_fp, "engine": engine}
     with workspace.transaction() as con:
         run_id = catalog.start_run(con, store.KIND, ds["id"], params, _libraries())
+    try:
+        if scale_out:
+            with shards:
+                outcome = scale_out.compute(recipe, shards.name, ds["task"], address=address, workers=workers,
+                                            batch_rows=batch_rows, progress=progress)
+        else:
+            outcome = execute(recipe, _frame(table), prepare=_preparer(workspace, marks, progress),
+                              progress=progress, batch_rows=batch_rows)
+        counters = write_back(workspace, run_id, outcome, started)
+    except BaseException as exc:
+        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        with workspace.transaction() as con:
+            catalog.finish_run(con, run_id, {}, status="failed", message=message)
+        raise
+    return RunResult(run_id, dataset, recipe.name, counters, seconds=time.monotonic() - started)
 
+
+def _engine(engine: str, recipe: Recipe, address: str | None):
+    """``None`` for the local engine, else the scale-out module (after it has accepted the recipe)."""
+    from curate.engine import ENGINES
+
+    if engine not in ENGINES:
+        from curate.engine.cluster import EngineError
+
+        raise EngineError(f"unknown engine {engine!r}; fix: use one of {', '.join(ENGINES)}")
+    if engine == "local":
+        return None
+    from curate.engine import ray_recipe
+
+    ray_recipe.check(recipe, address)
+    return ray_recipe
+
+
+def _preparer(workspace: Workspace, marks: dict[int, str], progress: Progress | None) -> Prepare:
     def prepare(step: Step, frame: pd.DataFrame) -> dict:
         from curate.embed import embed_cached
 
@@ -258,21 +301,18 @@ def run_recipe(workspace: Workspace, recipe_path: str | Path, dataset: str, *, f
         if "marks" in step.op.needs:
             ctx["marks"] = np.array([{"good": 1.0, "bad": 0.0}.get(marks.get(int(i)), np.nan) for i in frame["id"]])
         return ctx
+    return prepare
 
-    try:
-        outcome = execute(recipe, _frame(table), prepare=prepare, progress=progress, batch_rows=batch_rows)
-        counters = outcome.counters()
-        counters["seconds"] = round(time.monotonic() - started, 3)
-        long = signals_long(outcome)
-        with workspace.transaction() as con:
-            for part in outcome.edits:
-                store.save_edits(con, run_id, part)
-            store.save_signals(con, run_id, long)
-            store.save_issues(con, run_id, outcome.issues)
-            catalog.finish_run(con, run_id, counters)
-    except BaseException as exc:
-        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        with workspace.transaction() as con:
-            catalog.finish_run(con, run_id, {}, status="failed", message=message)
-        raise
-    return RunResult(run_id, dataset, recipe.name, counters, seconds=time.monotonic() - started)
+
+def write_back(workspace: Workspace, run_id: int, outcome: Outcome, started: float) -> dict[str, Any]:
+    """Edits, signals, issues and counters of a run in one transaction (any engine); returns the counters."""
+    counters = outcome.counters()
+    counters["seconds"] = round(time.monotonic() - started, 3)
+    long = signals_long(outcome)
+    with workspace.transaction() as con:
+        for part in outcome.edits:
+            store.save_edits(con, run_id, part)
+        store.save_signals(con, run_id, long)
+        store.save_issues(con, run_id, outcome.issues)
+        catalog.finish_run(con, run_id, counters)
+    return counters

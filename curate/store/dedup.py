@@ -47,16 +47,27 @@ def doc_texts(con: duckdb.DuckDBPyConnection, dataset_id: int, task: str, fields
               ids: list[int] | None = None) -> pa.Table:
     """``(id, text)`` in id order: the chosen fields' current values (latest edit, else the raw
     field) joined by newlines."""
+    sql, params = _doc_texts_sql(dataset_id, task, fields, ids is not None)
+    wanted = {"wanted_ids": pa.table({"id": pa.array(ids, pa.int64())})} if ids is not None else {}
+    with registered(con, **wanted):
+        return con.sql(sql, params=params).to_arrow_table()
+
+
+def doc_text_batches(con: duckdb.DuckDBPyConnection, dataset_id: int, task: str, fields: list[str],
+                     batch_rows: int) -> pa.RecordBatchReader:
+    """``doc_texts`` of the whole dataset as a stream of batches (read it whole before using ``con`` again)."""
+    sql, params = _doc_texts_sql(dataset_id, task, fields, False)
+    return con.sql(sql, params=params).to_arrow_reader(batch_rows)
+
+
+def _doc_texts_sql(dataset_id: int, task: str, fields: list[str], some: bool) -> tuple[str, list]:
     columns = sorted({FIELD_SQL[task][f][0] for f in fields})
     joins, values = [], []
     for i, col in enumerate(columns):
         joins.append(f"LEFT JOIN cur c{i} ON c{i}.example_id = e.id AND c{i}.field = '{col}'")
         values.append(f"coalesce(c{i}.value, e.{col}) AS v_{col}")
     text = "concat_ws(chr(10), " + ", ".join(f"nullif({FIELD_SQL[task][f][1]}, '')" for f in fields) + ")"
-    where, params, wanted = "e.dataset_id = ?", [dataset_id], {}
-    if ids is not None:
-        wanted["wanted_ids"] = pa.table({"id": pa.array(ids, pa.int64())})
-        where += " AND e.id IN (SELECT id FROM wanted_ids)"
+    where = "e.dataset_id = ?" + (" AND e.id IN (SELECT id FROM wanted_ids)" if some else "")
     sql = f"""
         WITH cur AS (
             SELECT ed.example_id, ed.field, arg_max(ed.value, ed.id) AS value
@@ -65,8 +76,7 @@ def doc_texts(con: duckdb.DuckDBPyConnection, dataset_id: int, task: str, fields
             GROUP BY ed.example_id, ed.field),
         v AS (SELECT e.id, {', '.join(values)} FROM examples e {' '.join(joins)} WHERE {where})
         SELECT id, coalesce({text}, '') AS text FROM v ORDER BY id"""
-    with registered(con, **wanted):
-        return con.sql(sql, params=[dataset_id, *columns, *params]).to_arrow_table()
+    return sql, [dataset_id, *columns, dataset_id]
 
 
 def latest_run(con: duckdb.DuckDBPyConnection, dataset_id: int) -> dict[str, Any] | None:

@@ -168,29 +168,46 @@ def next_id(con: duckdb.DuckDBPyConnection) -> int:
     return scalar(con.execute("SELECT coalesce(max(id), 0) + 1 FROM examples"))
 
 
-def _filter_sql(query: str | None) -> tuple[str, list[Any]]:
+# The dataset's examples as they stand: each field's latest edit (by id, NULL edits included), else the
+# ingested column; ``edited`` lists the fields an edit changed. Bound: the dataset id.
+_CURRENT = """
+    WITH ed AS (
+        SELECT e.example_id, e.field, arg_max_null(e.value, e.id) AS value
+        FROM edits e JOIN examples x ON x.id = e.example_id AND x.dataset_id = $ds
+        GROUP BY e.example_id, e.field),
+    cur AS (
+        SELECT example_id, {pivot}, list(field ORDER BY field) AS edited FROM ed GROUP BY example_id)
+    SELECT x.id, x.split, {pick}, coalesce(c.edited, []) AS edited
+    FROM examples x LEFT JOIN cur c ON c.example_id = x.id WHERE x.dataset_id = $ds"""
+CURRENT_SQL = _CURRENT.format(
+    pivot=", ".join(f"max(value) FILTER (WHERE field = '{f}') AS {f}, bool_or(field = '{f}') AS has_{f}" for f in FIELDS),
+    pick=", ".join(f"CASE WHEN c.has_{f} THEN c.{f} ELSE x.{f} END AS {f}" for f in FIELDS))
+
+
+def _filter_sql(query: str | None) -> tuple[str, dict[str, Any]]:
+    """A substring filter over the current value of every field."""
     if not query:
-        return "", []
+        return "", {}
     literal = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")  # % and _ match themselves
-    like = " ILIKE ? ESCAPE '\\'"
-    return (" AND (" + " OR ".join(f"{c}{like}" for c in ("text", "instruction", "input", "response", "messages",
-                                                         "label")) + ")", [f"%{literal}%"] * 6)
+    return (" WHERE " + " OR ".join(f"{f} ILIKE $q ESCAPE '\\'" for f in FIELDS), {"q": f"%{literal}%"})
 
 
 def count_examples(con: duckdb.DuckDBPyConnection, dataset_id: int, query: str | None = None) -> int:
+    """How many examples of a dataset (whose current values contain ``query``)."""
+    if not query:
+        return scalar(con.execute("SELECT count(*) FROM examples WHERE dataset_id = ?", [dataset_id]))
     where, params = _filter_sql(query)
-    return scalar(con.execute(f"SELECT count(*) FROM examples WHERE dataset_id = ?{where}",
-                       [dataset_id, *params]))
+    return scalar(con.execute(f"SELECT count(*) FROM ({CURRENT_SQL}){where}", {"ds": dataset_id, **params}))
 
 
 def page_examples(con: duckdb.DuckDBPyConnection, dataset_id: int, *, offset: int = 0, limit: int = 50,
                   query: str | None = None, columns: tuple[str, ...] = FIELDS) -> list[dict[str, Any]]:
-    """One page of a dataset's examples in id order, optionally filtered by a substring of any field."""
+    """One page of a dataset's examples in id order with their current values (``edited``: the fields
+    an edit changed), optionally filtered by a substring of any current field."""
     where, params = _filter_sql(query)
-    cols = ", ".join(c for c in ("id", "split", *columns) if c in ("id", "split") + FIELDS)
-    return _rows(con.execute(
-        f"SELECT {cols} FROM examples WHERE dataset_id = ?{where} ORDER BY id LIMIT ? OFFSET ?",
-        [dataset_id, *params, int(limit), int(offset)]))
+    cols = ", ".join(c for c in ("id", "split", *columns, "edited") if c in ("id", "split", "edited") + FIELDS)
+    return _rows(con.execute(f"SELECT {cols} FROM ({CURRENT_SQL}){where} ORDER BY id LIMIT $limit OFFSET $offset",
+                             {"ds": dataset_id, **params, "limit": int(limit), "offset": int(offset)}))
 
 
 def get_example(con: duckdb.DuckDBPyConnection, example_id: int) -> dict[str, Any] | None:
@@ -201,6 +218,13 @@ def get_example(con: duckdb.DuckDBPyConnection, example_id: int) -> dict[str, An
         FROM examples e JOIN datasets d ON d.id = e.dataset_id JOIN sources s ON s.id = e.source_id
         WHERE e.id = ?""", [int(example_id)]))
     return rows[0] if rows else None
+
+
+def example_edits(con: duckdb.DuckDBPyConnection, example_id: int) -> list[dict[str, Any]]:
+    """The edit in force for each edited field of one example: field, value, author, time."""
+    return _rows(con.execute("""
+        SELECT field, arg_max_null(value, id) AS value, arg_max(author, id) AS author, max(created_at) AS edited_at
+        FROM edits WHERE example_id = ? GROUP BY field ORDER BY field""", [int(example_id)]))
 
 
 def raw_records(con: duckdb.DuckDBPyConnection, source_id: int) -> list[str]:

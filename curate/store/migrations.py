@@ -355,21 +355,31 @@ MIGRATIONS: list[Migration] = [
         -- 'running' by a killed process is marked 'interrupted' by the next run or opening.
         ALTER TABLE runs ADD COLUMN owner VARCHAR;
     """),
+    Migration("0015_sessions", """
+        -- UI sign-in sessions: only a sha256 of the random session id (kept in the browser's cookie) is
+        -- stored, with the annotator it signs in and when it stops working. Sign-out deletes the row.
+        CREATE TABLE ui_sessions (
+            id_hash     VARCHAR PRIMARY KEY,
+            annotator   VARCHAR NOT NULL,
+            created_at  TIMESTAMP NOT NULL DEFAULT current_timestamp,
+            expires_at  TIMESTAMP NOT NULL
+        );
+    """),
     # Tasks ``spans`` (text + character-offset spans) and ``preference`` (prompt + chosen/rejected
     # responses), and their question kinds. DuckDB cannot alter a CHECK constraint, so the two tables
     # holding one are rebuilt with their rows and ids (no other table references them by constraint).
-    Migration("0015_spans_preference", """
-        CREATE TABLE datasets_0015 (
+    Migration("0016_spans_preference", """
+        CREATE TABLE datasets_0016 (
             id          INTEGER PRIMARY KEY DEFAULT nextval('dataset_ids'),
             name        VARCHAR NOT NULL UNIQUE,
             task        VARCHAR NOT NULL CHECK (task IN ('classification', 'sft', 'chat', 'spans', 'preference')),
             label_type  VARCHAR CHECK (label_type IN ('int', 'str')),
             created_at  TIMESTAMP NOT NULL DEFAULT current_timestamp
         );
-        INSERT INTO datasets_0015 SELECT id, name, task, label_type, created_at FROM datasets;
+        INSERT INTO datasets_0016 SELECT id, name, task, label_type, created_at FROM datasets;
         DROP TABLE datasets;
-        ALTER TABLE datasets_0015 RENAME TO datasets;
-        CREATE TABLE questions_0015 (
+        ALTER TABLE datasets_0016 RENAME TO datasets;
+        CREATE TABLE questions_0016 (
             id          INTEGER PRIMARY KEY DEFAULT nextval('question_ids'),
             dataset_id  INTEGER NOT NULL,
             name        VARCHAR NOT NULL,
@@ -380,9 +390,9 @@ MIGRATIONS: list[Migration] = [
             created_at  TIMESTAMP NOT NULL DEFAULT current_timestamp,
             UNIQUE (dataset_id, name)
         );
-        INSERT INTO questions_0015 SELECT id, dataset_id, name, kind, options, overlap, created_at FROM questions;
+        INSERT INTO questions_0016 SELECT id, dataset_id, name, kind, options, overlap, created_at FROM questions;
         DROP TABLE questions;
-        ALTER TABLE questions_0015 RENAME TO questions;
+        ALTER TABLE questions_0016 RENAME TO questions;
         -- spans: JSON [{start, end, label}] over `text`, sorted by start; chosen/rejected: JSON lists of
         -- {role, content} turns answering the prompt held in `messages`.
         ALTER TABLE examples ADD COLUMN spans VARCHAR;

@@ -25,6 +25,16 @@ def _own_runs_sql() -> str:
 
 def current_values(con: duckdb.DuckDBPyConnection, dataset_id: int, recipe: str) -> pa.Table:
     """``id`` and every field of a dataset, each the latest edit not from ``recipe``'s runs, else raw."""
+    return con.sql(_current_values_sql(), params={"ds": dataset_id, "recipe": recipe}).to_arrow_table()
+
+
+def current_value_batches(con: duckdb.DuckDBPyConnection, dataset_id: int, recipe: str,
+                          batch_rows: int) -> pa.RecordBatchReader:
+    """``current_values`` as a stream of record batches (read it whole before using ``con`` again)."""
+    return con.sql(_current_values_sql(), params={"ds": dataset_id, "recipe": recipe}).to_arrow_reader(batch_rows)
+
+
+def _current_values_sql() -> str:
     cur = ",\n".join(f"max(value) FILTER (WHERE field = '{f}') AS {f}, bool_or(field = '{f}') AS has_{f}"
                      for f in FIELDS)
     pick = ", ".join(f"CASE WHEN c.has_{f} THEN c.{f} ELSE x.{f} END AS {f}" for f in FIELDS)
@@ -38,7 +48,7 @@ def current_values(con: duckdb.DuckDBPyConnection, dataset_id: int, recipe: str)
         SELECT x.id, {pick}
         FROM examples x LEFT JOIN cur c ON c.example_id = x.id
         WHERE x.dataset_id = $ds ORDER BY x.id"""
-    return con.sql(sql, params={"ds": dataset_id, "recipe": recipe}).to_arrow_table()
+    return sql
 
 
 def input_fingerprint(con: duckdb.DuckDBPyConnection, dataset_id: int, recipe: str,

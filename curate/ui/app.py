@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import streamlit as st
 
 from curate.ui import state
@@ -23,6 +25,23 @@ def pages() -> dict[str, list[st.Page]]:
 
 
 def run() -> None:
-    st.set_page_config(page_title="curate", page_icon=":material/dataset:", layout="wide")
+    st.set_page_config(page_title="curate", page_icon=_icon(), layout="wide")
     state.workspace_sidebar()
-    st.navigation(pages()).run()
+    nav = st.navigation(pages())
+    with state.user_errors():
+        if state.signed_in(state.workspace()) is None:
+            return  # the sign-in form is shown; every page waits for it
+    nav.run()
+
+
+@functools.cache
+def _icon():
+    """The page icon, drawn here (a Material or emoji icon would be fetched from an outside host)."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGBA", (32, 32), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(image)
+    draw.rounded_rectangle((1, 1, 30, 30), radius=7, fill=(255, 75, 75, 255))
+    for y in (9, 15, 21):
+        draw.rectangle((8, y, 23, y + 2), fill=(255, 255, 255, 255))
+    return image

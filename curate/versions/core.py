@@ -188,8 +188,10 @@ def create_version(workspace: Workspace, dataset: str, name: str, *, note: str |
                    exclude: Sequence[str] | None = None, label_rule: str = "majority",
                    split: Sequence[float] | str = DEFAULT_RATIOS, seed: int = 0, group_column: str | None = None,
                    decontaminate: str | Path | None = None, inherit_splits: bool = True,
-                   near: NearDup = NearDup()) -> dict[str, Any]:
+                   near: NearDup = NearDup(), created_by: str | None = None) -> dict[str, Any]:
     """Materialise ``dataset`` as it stands into an immutable version ``name``; return it (``get_version``).
+
+    ``created_by``: who made it and wrote its note (the signed-in annotator in the UI), kept in params.
 
     - ``exclude``: issue kinds that leave a row out (default ``None``: every current issue kind;
       ``()``: none). An ``is_dup`` from a cluster a person decided is recorded as ``dup_decision:<action>``.
@@ -341,7 +343,7 @@ def create_version(workspace: Workspace, dataset: str, name: str, *, note: str |
               "label_question": question, "split": list(ratios), "seed": int(seed), "group_column": group_column,
               "decontaminate": str(decontaminate) if decontaminate else None,
               "eval_sets": [e["name"] for e in eval_sets], "near_dup": near.as_dict(),
-              "inherited_splits_from": parent["name"] if inherit else None}
+              "inherited_splits_from": parent["name"] if inherit else None, "created_by": created_by}
     source_runs = sorted({i["run_id"] for i in issues} | ({dedup_run} if dedup_run else set()))
     with workspace.transaction() as con:
         if store.find_version(con, ds["id"], name):

@@ -20,7 +20,8 @@ def add_versions_demo(workspace: Workspace) -> bool:
         create_version(workspace, "sst2-dev", "v1", note="the SST-2 dev file, pinned whole as an eval set",
                        label_rule="ingested", exclude=(), split=(0, 0, 1))
         pin_eval_set(workspace, "sst2-dev:v1", "all", "sst2-dev")
-    create_version(workspace, "sst2", "v1", note="as ingested: ingest labels, nothing excluded",
+    create_version(workspace, "sst2", "v1", note="as ingested: ingest labels (30 % flipped on purpose), nothing excluded",
                    label_rule="ingested", exclude=())
-    create_version(workspace, "sst2", "v2", note="curated: every current issue excluded, majority labels")
+    create_version(workspace, "sst2", "v2", note="curated: majority labels of alice and bob, label suspects and "
+                   "every other current issue left out")
     return True

@@ -45,14 +45,27 @@ def _board(board: pd.DataFrame, metric: str) -> None:
     table = board[["eval_set", "kind", "version", "run", "value", "model", "label_space", "rank", "started"]].rename(
         columns={"value": metric, "eval_set": "eval set", "label_space": "classes"})
     with st.container(key="cmp_board"):
-        st.dataframe(table, hide_index=True)
-    chart = alt.Chart(board).mark_line(point=alt.OverlayMarkDef(size=60)).encode(
-        x=alt.X("version:N", sort=None, title="version"),
-        y=alt.Y("value:Q", title=metric, scale=alt.Scale(zero=False)),
+        st.dataframe(table, hide_index=True, column_config={metric: st.column_config.NumberColumn(format="%.3f")})
+    # One point per version (its best run), so two runs of one version never draw a vertical line.
+    best = board.loc[board.groupby(["eval_set", "kind", "version"], sort=False)["value"].idxmax()]
+    best = best.set_index(["eval_set", "kind", "version"]).reindex(
+        pd.MultiIndex.from_frame(board[["eval_set", "kind", "version"]].drop_duplicates())).reset_index()
+    order = list(dict.fromkeys(sorted(board["version"], key=_version_key)))
+    chart = alt.Chart(best).mark_line(point=alt.OverlayMarkDef(size=60)).encode(
+        x=alt.X("version:N", sort=order, title="version"),
+        y=alt.Y("value:Q", title=metric, scale=alt.Scale(zero=False), axis=alt.Axis(format=".3f")),
         color=alt.Color("kind:N", title="run kind"), strokeDash=alt.StrokeDash("eval_set:N", title="eval set"),
         detail="eval_set:N",
         tooltip=["version", "kind", "eval_set", "run", "model", alt.Tooltip("value:Q", format=".4f")])
-    st.altair_chart(chart.properties(height=260, title=f"{metric} by version"), use_container_width=True)
+    st.altair_chart(chart.properties(height=260, title=f"{metric} by version (best run of each)"),
+                    width="stretch")
+
+
+def _version_key(name: str) -> tuple:
+    """v2 before v10: digits compare as numbers."""
+    import re
+
+    return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", name))
 
 
 def _label(r: dict) -> str:

@@ -8,7 +8,7 @@ import streamlit as st
 
 from curate.ops import RECIPES_DIR, report, run_recipe
 from curate.ops.report import Report, cascade, mark
-from curate.ui import state
+from curate.ui import literal, state
 
 
 def render() -> None:
@@ -85,7 +85,8 @@ def _summary(rep: Report) -> None:
     rows = [{"step": s["step"], "operator": s["op"], "kind": s["kind"], "rows in": s.get("rows_in"),
              "kept": s.get("kept"), "dropped": ", ".join(f"{n} {r}" for r, n in s.get("dropped", {}).items()),
              "edited": s.get("edited"), "note": s.get("skipped", "")} for s in rep.steps]
-    st.dataframe(pd.DataFrame(rows), hide_index=True, key="ops_steps")
+    st.dataframe(pd.DataFrame(rows).astype(object).where(pd.DataFrame(rows).notna(), ""), hide_index=True,
+                 key="ops_steps", height=38 + 35 * len(rows))  # every step visible, blanks not "None"
 
 
 def _thresholds(rep: Report) -> None:
@@ -134,10 +135,12 @@ def _diffs(rep: Report) -> None:
     for author, pairs in rep.diffs.items():
         with st.expander(f"{author}: {rep.edits.get(author, 0):,} edits"):
             for d in pairs:
-                st.markdown(f"example **{d['example_id']}** · {d['field']}")
+                st.markdown(f"example **{d['example_id']}** · {literal.inline(d['field'])}")
                 before, after = st.columns(2)
-                before.text(d["before"] or "")
-                after.text(d["after"] or "")
+                with before:
+                    literal.show(d["before"] or "", title="before")
+                with after:
+                    literal.show(d["after"] or "", title="after")
 
 
 def _marks(ws, dataset: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from curate.errors import CurateError
 from curate.ingest import TASK_FIELDS, ingest, preview
 from curate.ingest.tasks import REQUIRED
 from curate.ingest.uploads import save_upload
-from curate.ui import state
+from curate.ui import literal, state
 
 PAGE_SIZE = 50
 NONE = "—"
@@ -56,7 +57,7 @@ def _upload(ws, names: list[str]) -> None:
         except CurateError as exc:
             st.error(str(exc))
             return
-        st.caption(f"{len(view.columns)} columns: {', '.join(view.columns)}")
+        st.caption(f"{len(view.columns)} columns: " + literal.inline(", ".join(map(str, view.columns))))
         with st.container(key="upload_preview"):
             st.dataframe(pd.DataFrame(view.records).astype(str), hide_index=True, height=220)
         tasks = list(TASK_FIELDS)
@@ -75,16 +76,20 @@ def _upload(ws, names: list[str]) -> None:
                 mapping[field] = choice
         default_name = re.sub(r"[^A-Za-z0-9_.-]+", "-", Path(upload.name).name.split(".")[0]).strip("-") or "dataset"
         name = st.text_input("Dataset (new or existing)", value=default_name, key="upload_dataset")
-        if st.button("Ingest", type="primary", key="upload_ingest"):
+        missing = [f for f in REQUIRED[task] if f not in mapping]
+        if missing:
+            st.warning("Map a column to " + ", ".join(missing) + " to ingest this file as " + task + ".")
+        if st.button("Ingest", type="primary", key="upload_ingest", disabled=bool(missing)):
             try:
                 report = ingest(ws, [path], name.strip(), task=task, mapping=mapping)
             except CurateError as exc:
                 st.error(str(exc))
                 return
             if report.rows:
-                st.session_state["data_flash"] = f"Ingested {report.rows:,} rows into {name} ({report.task})."
+                st.session_state["data_flash"] = f"Ingested {report.rows:,} rows into {literal.inline(name)} ({report.task})."
             else:
-                st.session_state["data_flash"] = f"{upload.name} was already ingested into {name}; nothing added."
+                st.session_state["data_flash"] = (f"{literal.inline(upload.name)} was already ingested into "
+                                                   f"{literal.inline(name)}; nothing added.")
             st.session_state["browse_next"] = name.strip()
             st.rerun()
 
@@ -103,16 +108,27 @@ def _browser(ws, sets: list[dict]) -> None:
     number = right.number_input(f"Page (of {pages:,})", min_value=1, max_value=pages, step=1, key="browse_page")
     page = browse.page(ws, dataset, offset=(int(number) - 1) * PAGE_SIZE, limit=PAGE_SIZE, query=query)
     shown = f"rows {page.offset + 1:,}–{page.offset + len(page.rows):,} of " if page.rows else ""
-    st.caption(f"{dataset} · {page.task} · {shown}{total:,} examples" + (f" containing “{query}”" if query else ""))
+    st.caption(f"{literal.inline(dataset)} · {page.task} · {shown}{total:,} examples (current values)"
+               + (f" containing “{literal.inline(query)}”" if query else ""))
     if not page.rows:
         st.info("No examples match.")
         return
-    frame = pd.DataFrame(page.rows, columns=["id", *page.columns])
+    edited = any(r["edited"] for r in page.rows)
+    frame = pd.DataFrame([{**r, "edited": ", ".join(r["edited"]), **_turns(r)} for r in page.rows],
+                         columns=["id", *page.columns, *(["edited"] if edited else [])])
     with st.container(key="browse_rows"):
         st.dataframe(frame, hide_index=True, column_config={"id": st.column_config.NumberColumn(format="%d")})
     ids = [r["id"] for r in page.rows]
     chosen = st.selectbox("Show example", ids, key="browse_example")
     _example(ws, int(chosen))
+
+
+def _turns(row: dict) -> dict:
+    """A conversation as its turns ("user: … ⏎ assistant: …"), not its JSON."""
+    if not isinstance(row.get("messages"), str):
+        return {}
+    turns = json.loads(row["messages"])
+    return {"messages": " ⏎ ".join(f"{t.get('role', '')}: {t.get('content', '')}" for t in turns)}
 
 
 def _reset_page() -> None:
@@ -123,18 +139,26 @@ def _example(ws, example_id: int) -> None:
     detail = browse.example(ws, example_id)
     fields, raw, prov = st.columns(3)
     with fields:
-        st.markdown("**Fields**")
+        st.markdown("**Fields** (current values)")
         for key, value in detail["fields"].items():
-            if key == "messages":
-                for turn in value:
-                    st.markdown(f"*{turn['role']}*")
-                    st.text(turn["content"])
-            else:
-                st.markdown(f"*{key}*")
-                st.text(value)
+            by = detail["edited_by"].get(key)
+            _field(key + (f" · edited by {by}" if by else ""), value)
+            if by:
+                with st.expander(f"Original {key} (as ingested)"):
+                    _field(key, detail["original"].get(key))
     with raw:
         st.markdown("**Raw record** (as ingested)")
         st.json(detail["raw"])
     with prov:
         st.markdown("**Provenance**")
         st.json(detail["provenance"])
+
+
+def _field(title: str, value) -> None:
+    """A field's value literally; a conversation as its turns."""
+    if isinstance(value, list):
+        st.caption(literal.inline(title))
+        for turn in value:
+            literal.show(turn.get("content", ""), title=str(turn.get("role", "")))
+    else:
+        literal.show(value, title=title)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import html
+import re
 
 import altair as alt
 import pandas as pd
@@ -13,7 +14,7 @@ from curate import dedup
 from curate.dedup import DEFAULT_FIELDS, DEFAULT_THRESHOLD, METHODS
 from curate.store.dedup import FIELD_SQL
 from curate.store.workspace import Workspace
-from curate.ui import state
+from curate.ui import literal, state
 
 ROLE_ICON = {"canonical": "★ canonical", "dup": "duplicate", "kept": "kept", "split": "split out"}
 
@@ -121,6 +122,7 @@ def _results(ws, dataset: str) -> None:
 
 
 def _decision_text(r: dict) -> str:
+    """Plain text (for tables and select options, which Streamlit shows literally)."""
     return f"{r['action']} by {r['author']}" if r.get("action") else ""
 
 
@@ -129,7 +131,7 @@ def _cluster(ws, dataset: str, cluster_id: int) -> None:
     members = detail["members"]
     anchor = next((m for m in members if m["role"] == "canonical"), members[0])
     st.markdown(f"**Cluster #{cluster_id}** · {detail['size']} rows · status **{detail['status']}**"
-                + (f" · decision: **{_decision_text(detail)}**" if detail.get("action") else ""))
+                + (f" · decision: **{literal.inline(_decision_text(detail))}**" if detail.get("action") else ""))
     for start in range(0, len(members), 3):
         cols = st.columns(3)
         for col, m in zip(cols, members[start:start + 3]):
@@ -137,28 +139,42 @@ def _cluster(ws, dataset: str, cluster_id: int) -> None:
             sim = f" · similarity {m['similarity']:.2f}" if m["similarity"] is not None else ""
             box.markdown(f"**{ROLE_ICON.get(m['role'], m['role'])}** · example {m['example_id']}{sim}")
             body = html.escape(m["text"]) if m is anchor else _diff_html(anchor["text"], m["text"])
-            box.markdown(f"<div style='white-space:pre-wrap;font-size:0.9em'>{body}</div>", unsafe_allow_html=True)
+            box.html(f"<pre style='{literal.STYLE}; font-size: 0.9em'>{body}</pre>")
     _decide(ws, dataset, cluster_id, members)
 
 
 def _diff_html(base: str, text: str) -> str:
-    """``text`` with words not in ``base`` highlighted and words of ``base`` it lacks struck through."""
-    a, b = base.split(), text.split()
+    """``text`` as escaped HTML, marking what differs from ``base``: words are aligned first, then a
+    replaced run is compared character by character, so a case-only change marks only those letters.
+    Inserted characters are highlighted, removed ones struck through."""
+    a, b = re.split(r"(\s+)", base), re.split(r"(\s+)", text)
     out = []
     for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
+        old, new = "".join(a[i1:i2]), "".join(b[j1:j2])
+        out.append(html.escape(new) if op == "equal" else _char_diff(old, new))
+    return "".join(out)
+
+
+def _char_diff(old: str, new: str) -> str:
+    out = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=old, b=new, autojunk=False).get_opcodes():
         if op == "equal":
-            out.append(html.escape(" ".join(b[j1:j2])))
+            out.append(html.escape(new[j1:j2]))
             continue
         if i2 > i1:
-            out.append(f"<del style='color:#b00020'>{html.escape(' '.join(a[i1:i2]))}</del>")
+            out.append(f"<del style='color:#b00020'>{html.escape(old[i1:i2])}</del>")
         if j2 > j1:
-            out.append(f"<mark style='background:#fff3a0'>{html.escape(' '.join(b[j1:j2]))}</mark>")
-    return " ".join(out)
+            out.append(f"<mark style='background:#fff3a0'>{html.escape(new[j1:j2])}</mark>")
+    return "".join(out)
 
 
 def _decide(ws, dataset: str, cluster_id: int, members: list[dict]) -> None:
     ids = [m["example_id"] for m in members]
-    author = st.text_input("Decided by", value="ui", key="dedup_author", help="Your annotator name, stored with the decision.")
+    author = state.who(ws)
+    if author is None:
+        st.info("Sign in to decide on clusters.")
+        return
+    st.caption("Decided by " + literal.inline(author) + " (the signed-in annotator)")
     left, mid, right = st.columns(3)
     with left:
         current = next((m["example_id"] for m in members if m["role"] == "canonical"), ids[0])
@@ -177,6 +193,7 @@ def _decide(ws, dataset: str, cluster_id: int, members: list[dict]) -> None:
 
 
 def _apply(ws, dataset: str, cluster_id: int, action: str, author: str, **kwargs) -> None:
-    dedup.decide(ws, dataset, cluster_id, action, author=author or "ui", **kwargs)
-    st.session_state["dedup_flash"] = f"Cluster #{cluster_id}: {action.replace('_', ' ')} saved (by {author or 'ui'})."
+    dedup.decide(ws, dataset, cluster_id, action, author=author, **kwargs)
+    st.session_state["dedup_flash"] = (f"Cluster #{cluster_id}: {action.replace('_', ' ')} saved "
+                                       f"(by {literal.inline(author)}).")
     st.rerun()

@@ -181,8 +181,10 @@ def _loss_chart(ws, run_id: int) -> None:
     if points.empty or points["loss"].dropna().empty:
         return
     long = points.melt(id_vars=["step"], value_vars=["loss", "val_loss"], var_name="curve").dropna()
-    chart = alt.Chart(long).mark_line(point=alt.OverlayMarkDef(size=12)).encode(
-        x=alt.X("step:Q", title="step"), y=alt.Y("value:Q", title="loss"),
+    # Whole-number step ticks; val_loss has few points (one per evaluation), so points are drawn large
+    # enough to see even when its line has a single point.
+    chart = alt.Chart(long).mark_line(point=alt.OverlayMarkDef(size=60, filled=True)).encode(
+        x=alt.X("step:Q", title="step", axis=alt.Axis(tickMinStep=1, format="d")), y=alt.Y("value:Q", title="loss"),
         color=alt.Color("curve:N", title=None), tooltip=["step", "curve", alt.Tooltip("value:Q", format=".4f")])
     st.altair_chart(chart.properties(height=220), use_container_width=True)
 

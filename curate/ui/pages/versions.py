@@ -8,7 +8,7 @@ import streamlit as st
 
 from curate import versions
 from curate.label import annotators
-from curate.ui import state
+from curate.ui import literal, state
 from curate.versions.export import download
 
 VIEWS = ("Versions", "Create", "Diff")
@@ -48,7 +48,7 @@ def _overview(ws, dataset: str, found: list[dict]) -> None:
             "train": v["counters"]["splits"]["train"], "validation": v["counters"]["splits"]["validation"],
             "test": v["counters"]["splits"]["test"], "left out": v["counters"]["total"] - v["counters"]["kept"],
             "decontaminated": v["counters"].get("decontaminated", 0), "note": v["note"] or "",
-            "created": v["created_at"]} for v in reversed(found)])
+            "by": v["params"].get("created_by") or "", "created": v["created_at"]} for v in reversed(found)])
         with st.container(key="ver_list"):
             st.dataframe(table, hide_index=True, width="stretch")
         refs = [v["ref"] for v in reversed(found)]
@@ -77,7 +77,9 @@ def _detail(ws, ref: str) -> None:
     st.caption(f"Parent: {v['parent'] or '—'} · label rule: {v['params']['label_rule']} · split "
                f"{'/'.join(f'{r:.2f}' for r in v['params']['split'])}, seed {v['params']['seed']}"
                + (f" · grouped by {v['params']['group_column']}" if v["params"]["group_column"] else "")
-               + (f" · note: {v['note']}" if v["note"] else ""))
+               + (f" · by {literal.inline(v['params']['created_by'])}" if v["params"].get("created_by") else ""))
+    if v["note"]:
+        literal.show(v["note"], title="Note")
     if c["leak_pairs"] == 0:
         st.success(f"No near-duplicate pair crosses splits ({c['near_dup_pairs']:,} near-duplicate pairs kept "
                    f"together; {c['rows_in_groups']:,} rows in multi-row groups).", icon=":material/verified:")
@@ -175,11 +177,11 @@ def _create(ws, dataset: str, found: list[dict]) -> None:
         with st.spinner(f"Materialising {dataset}:{name}…"):
             v = versions.create_version(ws, dataset, name.strip(), note=note or None, exclude=tuple(exclude),
                                         label_rule=rule, split=(train, val, test), seed=int(seed),
-                                        group_column=group.strip() or None)
+                                        group_column=group.strip() or None, created_by=state.who(ws))
         st.session_state["ver_created"] = v["ref"]
         st.session_state["ver_created_parent"] = v["parent"]
         c = v["counters"]
-        st.success(f"Created {v['ref']}: {c['kept']:,} rows (train {c['splits']['train']:,} · validation "
+        st.success(f"Created {literal.inline(v['ref'])}: {c['kept']:,} rows (train {c['splits']['train']:,} · validation "
                    f"{c['splits']['validation']:,} · test {c['splits']['test']:,}); {c['total'] - c['kept']:,} left out.")
     created = st.session_state.get("ver_created")
     parent = st.session_state.get("ver_created_parent")
@@ -225,5 +227,8 @@ def _diff(ws, found: list[dict]) -> None:
     frame = pd.DataFrame([{"example": r["example_id"], "change": CHANGE_ICON[r["change"]], "reasons": r["reasons"],
                            "split": r["split"], "before": r["before"], "after": r["after"]} for r in rows[:2000]])
     st.caption(f"{len(rows):,} rows" + (" (first 2,000 shown)" if len(rows) > 2000 else ""))
-    with st.container(key="ver_diff_rows"):
-        st.dataframe(frame, hide_index=True, width="stretch")
+    with st.container(key="ver_diff_rows"):  # before and after share the width, both on screen
+        st.dataframe(frame, hide_index=True, width="stretch", column_config={
+            "example": st.column_config.NumberColumn(format="%d", width="small"),
+            "change": st.column_config.TextColumn(width="small"), "split": st.column_config.TextColumn(width="small"),
+            "before": st.column_config.TextColumn(width="large"), "after": st.column_config.TextColumn(width="large")})

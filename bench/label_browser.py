@@ -1,0 +1,150 @@
+"""Labelling latency in the browser: Enter → next item rendered, on 100,000 examples.
+
+Drives the real UI (``streamlit run app.py``) in Debian's Chromium with Playwright, signed in as an
+annotator: for each item it presses a digit, waits until the pick shows, then measures from Enter
+until the next example's number and text are on screen. The same run measures the server-side part
+(``queues.submit``: store the answer and find the next item, what Enter does in the store) on the
+same workspace, so the ratio shows what Streamlit's round trip and drawing add.
+Goal: median Enter → next item < 150 ms.
+
+    python bench/label_browser.py [--examples 100000] [--items 40]
+
+Measured 2026-12-02 on the shared 2-core machine (other sessions busy), ``--examples 100000 --items 30``:
+browser median 700 ms (p95 1,811 ms), server store + next median 185 ms (p95 493 ms), ratio 3.8x: goal
+NOT met. At 5,000 examples: 325-513 ms against 41-71 ms server-side. Each store visit re-attaches the
+DuckDB file (~15-35 ms here); the Label page now holds one attach per rerun, which took the 5,000-row
+figure from 1,348 ms to 325 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from bench.label import _rows  # noqa: E402
+from curate.ingest import ingest  # noqa: E402
+from curate.label import annotators, queues, questions, sessions  # noqa: E402
+from curate.store import label as store  # noqa: E402
+from curate.store.workspace import Workspace  # noqa: E402
+
+CHROMIUM = os.environ.get("CURATE_CHROMIUM", "/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
+NEXT_SHOWN = """old => {
+  const m = document.querySelector("[data-testid='stMain']").innerText.match(/Example (\\d+) · /);
+  if (!m || Number(m[1]) === old) return false;
+  return [...document.querySelectorAll('pre.curate-literal')].some(p => p.innerText.endsWith('#' + (Number(m[1]) - 1)));
+}"""
+
+
+def build(root: Path, n: int) -> Workspace:
+    """``n`` SST-2 sentences, a label question asking for 2 answers, 20,000 answers (at most n/5) given."""
+    path = root / "big.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in _rows(n)))
+    ws = Workspace(root / "ws")
+    ingest(ws, [path], "big")
+    q = questions.add_question(ws, "big", "sentiment", "label", options=["0", "1"], overlap=2)
+    rng, given = np.random.default_rng(0), min(20_000, n // 5)
+    prior = pa.table({"example_id": pa.array(rng.choice(np.arange(1, n + 1), given, replace=False), pa.int64()),
+                      "annotator": [f"a{i % 5}" for i in range(given)], "value": [str(i % 2) for i in range(given)]})
+    with ws.transaction() as con:
+        store.insert_annotations(con, prior, dataset_id=q["dataset_id"], question_id=q["id"], origin="bench")
+    annotators.add_annotator(ws, "bench")
+    annotators.add_annotator(ws, "server")
+    return ws
+
+
+def serve(ws: Workspace, log: Path) -> tuple[subprocess.Popen, str]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "CURATE_WORKSPACE": str(ws.root), "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
+                             "--server.address", "127.0.0.1", "--server.headless", "true",
+                             "--server.fileWatcherType", "none", "--global.developmentMode", "false",
+                             "--browser.gatherUsageStats", "false"], cwd=ROOT, env=env, stdout=open(log, "wb"),
+                            stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=1).status == 200:
+                return proc, url
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError("streamlit did not start")
+
+
+def browser_ms(ws: Workspace, url: str, items: int) -> list[float]:
+    from playwright.sync_api import sync_playwright
+
+    idle = "[data-testid='stApp'][data-test-script-state='notRunning']"
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+        page.context.add_cookies([{"name": "curate_session", "value": sessions.session_for(ws, "bench"), "url": url}])
+        page.goto(f"{url}/label")
+        page.wait_for_selector("text=/Example \\d+ · /", timeout=120_000)
+        page.wait_for_selector(idle)
+        page.wait_for_function("!!(window.__curateLabelKeys && window.__curateLabelKeys.send)")  # keys component loaded
+        out = []
+        for i in range(items):
+            old = int(page.inner_text("[data-testid='stMain']").split("Example ")[1].split(" ")[0])
+            page.keyboard.press(str(i % 2))
+            page.wait_for_selector(f".st-key-lbl_opt_{i % 2} [data-testid='stBaseButton-primary']")
+            page.wait_for_selector(idle)
+            t0 = time.perf_counter()
+            page.keyboard.press("Enter")
+            page.wait_for_function(NEXT_SHOWN, arg=old, polling="raf")
+            out.append((time.perf_counter() - t0) * 1000)
+            page.wait_for_selector(idle)
+        browser.close()
+    return out
+
+
+def server_ms(ws: Workspace, items: int) -> list[float]:
+    q = questions.get_question(ws, "big", "sentiment")
+    cur, out = queues.fetch(ws, q, "server", limit=1)[0], []
+    for i in range(items):
+        t0 = time.perf_counter()
+        _, cur = queues.submit(ws, q, cur, str(i % 2), "server")
+        out.append((time.perf_counter() - t0) * 1000)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--examples", type=int, default=100_000)
+    parser.add_argument("--items", type=int, default=40)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        ws = build(Path(tmp), args.examples)
+        proc, url = serve(ws, Path(tmp) / "streamlit.log")
+        try:
+            ui = browser_ms(ws, url, args.items)
+        finally:
+            proc.terminate()
+            proc.wait(20)
+        server = server_ms(ws, args.items)
+    p95 = lambda xs: float(np.percentile(xs, 95))  # noqa: E731
+    print(f"examples {args.examples:,}, items {args.items}")
+    print(f"  browser Enter → next item rendered   median {statistics.median(ui):7.1f} ms   p95 {p95(ui):7.1f} ms")
+    print(f"  server store + next (queues.submit)  median {statistics.median(server):7.1f} ms   p95 {p95(server):7.1f} ms")
+    print(f"  ratio browser / server               {statistics.median(ui) / statistics.median(server):.1f}x")
+    print(f"goal: median Enter → next item < 150 ms: {'met' if statistics.median(ui) < 150 else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,116 @@
+"""What the labelling view shows: the example and its context, literally, and the keys (the component
+that sends them as numbered events, and each answer's digit). See ``curate.ui.labelling``."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from curate.label.questions import options_of
+from curate.ui import literal
+
+CHOICE_KINDS = ("label", "labels", "rating")
+KEYS_JS = """
+export default function (component) {
+  const { data, setStateValue } = component;
+  const K = window.__curateLabelKeys || (window.__curateLabelKeys = { seq: 0, pending: [], listening: false });
+  K.pending = K.pending.filter(e => e.seq > data.ack);
+  K.seq = Math.max(K.seq, data.ack);
+  K.keys = new Set(data.keys);
+  K.send = () => setStateValue('events', K.pending.slice());
+  const typing = el => el && (el.tagName === 'TEXTAREA' || el.isContentEditable
+      || (el.tagName === 'INPUT' && el.getAttribute('role') !== 'combobox' && el.type !== 'range'));
+  if (!K.listening) {
+    K.listening = true;
+    // After a choice in a list or a click on any control, focus returns to the page (the item).
+    const release = () => setTimeout(() => {
+      const el = document.activeElement;
+      if (!el || el === document.body || typing(el)) return;
+      if (el.getAttribute('role') === 'combobox' && el.getAttribute('aria-expanded') === 'true') return;
+      el.blur();
+    }, 0);
+    document.addEventListener('click', release, true);
+    document.addEventListener('keydown', e => {
+      const el = document.activeElement;
+      if (!document.querySelector('.st-key-lbl_keys')) return;  // the labelling view is not on screen
+      if (e.key === 'Escape' && typing(el)) { el.blur(); e.preventDefault(); return; }
+      if (el && el.getAttribute('role') === 'combobox') { if (e.key === 'Enter') release(); return; }
+      if (typing(el) || e.altKey || e.ctrlKey || e.metaKey || e.repeat) return;
+      const key = ({ ArrowLeft: 'k', ArrowRight: 'j', Enter: 'enter' })[e.key] || e.key.toLowerCase();
+      if (key === 'e' && K.keys.has('e')) {
+        const box = document.querySelector('.st-key-lbl_response textarea, [class*="st-key-lbl_response_"] textarea');
+        if (box) { e.preventDefault(); box.focus(); }
+        return;
+      }
+      if (!K.keys.has(key)) return;
+      e.preventDefault();
+      e.stopPropagation();
+      K.pending.push({ seq: ++K.seq, key });
+      K.send();
+    }, true);
+  }
+}
+"""
+keys = st.components.v2.component("curate_label_keys", js=KEYS_JS)
+
+
+def show_example(item: dict, question: dict) -> None:
+    ex = item["example"]
+    with st.container(border=True, key="lbl_example"):
+        if ex.get("text") is not None:
+            literal.show(ex["text"])
+        if ex.get("instruction") is not None:
+            literal.show(ex["instruction"], title="Instruction")
+            if ex.get("input"):
+                literal.show(ex["input"], title="Input")
+            if question["kind"] != "response":
+                literal.show(ex["response"] or "", title="Response")
+        turns = ex.get("messages") or []
+        last = max((i for i, t in enumerate(turns) if t.get("role") == "assistant"), default=None)
+        for i, turn in enumerate(turns):
+            if question["kind"] == "response" and i == last:
+                continue
+            role = turn.get("role")
+            with st.chat_message(role if role in ("user", "assistant") else "user"):
+                literal.show(turn.get("content", ""))
+
+
+def context(item: dict, question: dict, queue: str) -> None:
+    bits, q = [], literal.inline
+    if item["given"] is not None and question["kind"] == "label":
+        bits.append(f"given label: **{q(item['given'])}**")
+    if item["mine"] is not None:
+        bits.append(f"your answer: **{q(item['mine'])}**")
+    if queue in ("disagreements", "suspects", "mine") and item["answers"]:
+        bits.append("answers: " + ", ".join(f"{q(a['annotator'])} → **{q(a['value'])}**" for a in item["answers"]))
+    if (pre := item["prelabel"]) is not None:
+        bits.append(f"model suggests **{q(pre['label'])}** ({pre['confidence']:.0%}, margin {pre['margin']:.2f})")
+    if (sus := item["suspect"]) is not None:
+        bits.append(f"suspect score **{sus['score']:.2f}**: given {q(sus['given'])}, model says {q(sus['suggested'])}")
+    if bits:
+        st.markdown(" · ".join(bits))
+
+
+def shortcuts(options: list[str]) -> list[str | None]:
+    """One distinct digit per option: an option that is itself a digit keeps it (label ``0`` is key
+    ``0``); the others take the free digits 1–9, then 0, in order; past ten options, none."""
+    taken = {o for o in options if len(o) == 1 and o.isdigit()}
+    free = iter(d for d in "1234567890" if d not in taken)
+    return [o if o in taken else next(free, None) for o in options]
+
+
+def key_names(question: dict) -> list[str]:
+    digits = [k for k in shortcuts(options_of(question)) if k] if question["kind"] in CHOICE_KINDS else []
+    return [*digits, "enter", "j", "k", "s", *(["e"] if question["kind"] == "response" else [])]
+
+
+def keys_help(question: dict) -> str:
+    digits = [k for k in key_names(question) if k.isdigit()]
+    pick = f"{' '.join(f'`{d}`' for d in digits)} pick (shown on each answer) · " if digits else ""
+    edit = "`E` edits the response, `Esc` leaves the box · " if question["kind"] == "response" else ""
+    return (f"**Keys** · {pick}`Enter` submit · `K` or `←` previous · `J` or `→` next · `S` skip · {edit}"
+            "after a choice in a list, keys act on the item again")
+
+
+def last_assistant(item: dict) -> str:
+    turns = item["example"].get("messages") or []
+    return next((t.get("content", "") for t in reversed(turns) if t.get("role") == "assistant"), "")

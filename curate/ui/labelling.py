@@ -1,0 +1,250 @@
+"""The Label page's labelling view: one example, its context, the answer buttons and the keyboard.
+
+Keys never go through Streamlit's button shortcuts, which drop a key pressed while a rerun is still
+drawing (a digit 80 ms before Enter was lost). A small component (``keys``) listens on the page and
+sends every key as a numbered event; the list it sends holds every event the server has not
+acknowledged yet, so a key pressed during a rerun arrives with the next one. ``_on_keys`` applies
+the new events in order, each exactly once, reading the example, the queue and the pick from the
+``Cursor`` (never from arguments bound at the last render, which may show an older item).
+
+Streamlit may stop a callback at any ``st.session_state`` access when a newer rerun arrives, and with
+fast reruns (its default) starts that rerun in a new thread while the old one still runs. So the
+position in the queue lives in one plain ``Cursor`` object with a lock: a callback reads session
+state first, then changes only the cursor and the store while holding the lock, so an event is never
+applied twice nor stopped half-way.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import streamlit as st
+
+from curate.errors import CurateError
+from curate.label import prelabel, queues
+from curate.label.questions import options_of
+from curate.ui import literal
+from curate.ui.label_show import (CHOICE_KINDS, context, key_names, keys, keys_help, last_assistant, shortcuts,
+                                  show_example)
+
+@dataclass
+class Cursor:
+    """Where the annotator is: the current example, the way back, skipped ids, the pending pick, the
+    ids after the current one, the last key event applied and a message for the next render."""
+    cur: int | None = None
+    trail: list[int] = field(default_factory=list)
+    skip: list[int] = field(default_factory=list)
+    pick: Any = None
+    following: list[int] = field(default_factory=list)
+    seq_done: int = 0
+    flash: str | None = None
+    # Streamlit's fast reruns start the next script run while the last one still runs: one change at a time.
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+
+def cursor() -> Cursor:
+    return st.session_state.setdefault("lbl_cursor", Cursor())
+
+
+def reset() -> None:
+    """Forget the position in the queue (another dataset, question or queue); key events stay counted."""
+    st.session_state["lbl_cursor"] = Cursor(seq_done=cursor().seq_done)
+
+
+def view(ws, question: dict, who: str) -> None:
+    """The labelling view (the caller holds the store attached: see pages/label.py)."""
+    queue = st.segmented_control("Queue", list(queues.QUEUES), default="unlabelled", key="lbl_queue",
+                                 on_change=reset, format_func=lambda q: q.replace("_", " ")) or "unlabelled"
+    st.caption(queues.QUEUES[queue])
+    c = cursor()
+    if c.flash:
+        st.toast(literal.inline(c.flash))
+        c.flash = None
+    ids = queues.fetch(ws, question, who, queue, limit=200, exclude=c.skip)
+    with c.lock:
+        if c.cur is None:
+            c.cur = ids[0] if ids else None
+        cur = c.cur
+        if cur is not None:
+            c.following = ids[ids.index(cur) + 1:] if cur in ids else ids
+    keys(key="lbl_keys", data={"ack": c.seq_done, "keys": key_names(question)},
+          on_events_change=functools.partial(_on_keys, ws, question, who))
+    if cur is None:
+        st.success("This queue is empty for you. Pick another queue, or another question.")
+        if c.trail:
+            st.button("Prev `K`", key="lbl_prev", on_click=_prev)
+        return
+    item = queues.item(ws, question, cur, who)
+    if item is None:
+        c.cur = None
+        st.rerun()
+    position = f"{ids.index(cur) + 1} of {len(ids)}{'+' if len(ids) == 200 else ''}" if cur in ids else "answered"
+    st.markdown(f"**Example {cur}** · {queue.replace('_', ' ')} queue · {position}")
+    show_example(item, question)
+    context(item, question, queue)
+    _answer(ws, question, who, item)
+    st.markdown(keys_help(question))
+
+
+def _answer(ws, question: dict, who: str, item: dict) -> None:
+    kind, ex_id = question["kind"], item["example"]["id"]
+    if kind in CHOICE_KINDS:
+        opts = options_of(question)
+        pick = _current_pick(question, item)
+        cols = st.columns(min(len(opts), 10) or 1)
+        for i, (opt, key) in enumerate(zip(opts, shortcuts(opts))):
+            chosen = (opt in pick) if kind == "labels" and pick else opt == pick
+            cols[i % len(cols)].button(literal.inline(opt) + (f" `{key}`" if key else ""), key=f"lbl_opt_{i}",
+                                       type="primary" if chosen else "secondary", width="stretch",
+                                       on_click=_pick, args=(ws, question, who, i))
+    elif kind == "text":
+        st.text_input("Answer", value=item["mine"] or "", key=f"lbl_text_{ex_id}")
+    else:
+        current = item["example"]["response"] if item["example"].get("instruction") is not None else last_assistant(item)
+        st.markdown("**Response** (`E` to edit, `Esc` to leave the box)")
+        st.text_area("Response", value=current or "", height=220, key=f"lbl_response_{ex_id}",
+                     label_visibility="collapsed")
+    bar = st.columns([1.4, 1, 1, 1, 4])
+    bar[0].button("Submit `Enter`", key="lbl_submit", type="primary", on_click=_submit, args=(ws, question, who),
+                  width="stretch")
+    bar[1].button("Prev `K`", key="lbl_prev", on_click=_prev, width="stretch")
+    bar[2].button("Next `J`", key="lbl_next", on_click=_next, width="stretch")
+    bar[3].button("Skip `S`", key="lbl_skip_btn", on_click=_skip, width="stretch")
+
+
+# --- what keys and clicks do (callbacks: session state first, then only the cursor and the store) ---
+
+def _on_keys(ws, question: dict, who: str) -> None:
+    state = st.session_state.get("lbl_keys")
+    events = sorted((getattr(state, "events", None) if state is not None else None) or [], key=lambda e: e["seq"])
+    inputs = _inputs()
+    c = cursor()
+    options = shortcuts(options_of(question)) if question["kind"] in CHOICE_KINDS else []
+    with c.lock, ws.connect():
+        for event in events:
+            if event["seq"] <= c.seq_done:
+                continue
+            key = event["key"]
+            if key in options:
+                _choose(c, ws, question, who, options.index(key))
+            elif key == "enter":
+                _save(c, ws, question, who, inputs)
+            else:
+                {"j": _step, "k": _back, "s": _skip_one}.get(key, lambda _: None)(c)
+            c.seq_done = event["seq"]
+
+
+def _inputs() -> dict[str, Any]:
+    """What a submit reads from widgets: the queue, the retrain interval and typed answers."""
+    typed = {k: v for k, v in st.session_state.to_dict().items()
+             if isinstance(k, str) and k.startswith(("lbl_text_", "lbl_response_"))}
+    return {"queue": st.session_state.get("lbl_queue") or "unlabelled",
+            "every": int(st.session_state.get("lbl_every", 20)), "typed": typed}
+
+
+def annotations_from(value: str, kind: str):
+    return json.loads(value) if kind == "labels" else value
+
+
+def _current_pick(question: dict, item: dict | None, c: Cursor | None = None):
+    pick = (c or cursor()).pick
+    if pick is None and item is not None and item["mine"] is not None:
+        pick = annotations_from(item["mine"], question["kind"])
+    return pick
+
+
+def _item(c: Cursor, ws, question: dict, who: str) -> dict | None:
+    return None if c.cur is None else queues.item(ws, question, c.cur, who)
+
+
+def _pick(ws, question: dict, who: str, index: int) -> None:
+    c = cursor()
+    with c.lock:
+        _choose(c, ws, question, who, index)
+
+
+def _choose(c: Cursor, ws, question: dict, who: str, index: int) -> None:
+    opt = options_of(question)[index]
+    if question["kind"] == "labels":
+        chosen = list(_current_pick(question, _item(c, ws, question, who), c) or [])
+        opt = [x for x in chosen if x != opt] if opt in chosen else [*chosen, opt]
+    c.pick = opt
+
+
+def _submit(ws, question: dict, who: str) -> None:
+    inputs = _inputs()
+    c = cursor()
+    with c.lock:
+        _save(c, ws, question, who, inputs)
+
+
+def _save(c: Cursor, ws, question: dict, who: str, inputs: dict[str, Any]) -> None:
+    kind = question["kind"]
+    item = _item(c, ws, question, who)
+    if item is None:
+        return
+    ex_id = item["example"]["id"]
+    if kind in CHOICE_KINDS:
+        value = _current_pick(question, item, c)
+        if value is None:
+            c.flash = "Pick an answer first (digit keys), then Enter."
+            return
+    else:
+        value = inputs["typed"].get(f"lbl_{'text' if kind == 'text' else 'response'}_{ex_id}", "")
+    following = [i for i in c.following if i != ex_id]
+    try:
+        _, nxt = queues.submit(ws, question, ex_id, value, who, queue=inputs["queue"], following=following,
+                               exclude=c.skip, example=item["example"])
+        retrained = prelabel.maybe_retrain(ws, question, every=inputs["every"]) if kind == "label" else None
+    except CurateError as exc:
+        c.flash = str(exc)
+        return
+    c.trail.append(ex_id)
+    c.cur, c.pick = nxt, None
+    c.following = following[following.index(nxt) + 1:] if nxt in following else []
+    c.flash = f"Saved example {ex_id}" + (" · pre-labels retrained" if retrained else "")
+
+
+def _prev() -> None:
+    _locked(_back)
+
+
+def _next() -> None:
+    _locked(_step)
+
+
+def _skip() -> None:
+    _locked(_skip_one)
+
+
+def _locked(change) -> None:
+    c = cursor()
+    with c.lock:
+        change(c)
+
+
+def _back(c: Cursor) -> None:
+    if c.trail:
+        back = c.trail.pop()
+        c.following = [i for i in ([c.cur] if c.cur is not None else []) + c.following if i != back]
+        c.cur, c.pick = back, None
+
+
+def _step(c: Cursor) -> None:
+    if c.following:
+        if c.cur is not None:
+            c.trail.append(c.cur)
+        c.cur, c.following, c.pick = c.following[0], c.following[1:], None
+
+
+def _skip_one(c: Cursor) -> None:
+    if c.cur is not None:
+        c.skip.append(c.cur)
+    last = not c.following
+    _step(c)
+    if last:
+        c.cur = None
