@@ -20,7 +20,7 @@ from typing import Any, Callable
 from curate.errors import CurateError, InputError, StoreBusy
 from curate.store import catalog, train as store
 from curate.store.workspace import Workspace, retry_conflicts
-from curate.train.classify import classes_of
+from curate.train.classify import dataset_classes
 from curate.train.evaluate import classification_result, eval_sets_for, prediction_table
 from curate.train.loop import Progress
 from curate.train.params import TrainParams, resolved
@@ -187,8 +187,9 @@ def _replica(workspace: Workspace, run: dict[str, Any], params: TrainParams, fol
     ref = f"{run['dataset']}:{run['version']}"
     rows = versions.load_rows(workspace, ref, split="train")
     val = versions.load_rows(workspace, ref, split="validation")
+    extra = {"classes": dataset_classes(workspace, run["dataset"], rows)} if run["task"] == "classification" else {}
     trainer = classify.train if run["task"] == "classification" else sft.train
-    trainer(rows, val, params, device=_device(run, params), folder=folder, resume=resume)
+    trainer(rows, val, params, device=_device(run, params), folder=folder, resume=resume, **extra)
     return run
 
 
@@ -200,7 +201,7 @@ def _train_and_evaluate(workspace: Workspace, run: dict[str, Any], ref: str, par
     val_rows = versions.load_rows(workspace, ref, split="validation")
     if not train_rows:
         raise InputError(ref, "the version has no training rows", fix="create a version with a train split")
-    classes = classes_of(train_rows) if run["task"] == "classification" else None
+    classes = dataset_classes(workspace, run["dataset"], train_rows) if run["task"] == "classification" else None
     sets, refused = eval_sets_for(workspace, run["dataset"], run["task"], ref, classes)
     folder = workspace.artifacts / "models" / f"run-{run['id']}"
     counters: dict[str, Any] = {"train_rows": len(train_rows), "validation_rows": len(val_rows),
@@ -208,7 +209,7 @@ def _train_and_evaluate(workspace: Workspace, run: dict[str, Any], ref: str, par
     if classes is not None:
         counters["classes"] = classes
     if run["kind"] == "baseline":
-        results = _baseline(workspace, train_rows, sets, params, reporter, folder)
+        results = _baseline(workspace, train_rows, sets, params, reporter, folder, classes)
     elif run["task"] in SHAPED:
         results = _shaped(run["task"], train_rows, sets, params, device, reporter, folder, counters, run["model"])
     elif run["task"] == "classification":
@@ -224,15 +225,13 @@ def _train_and_evaluate(workspace: Workspace, run: dict[str, Any], ref: str, par
     return counters, str(folder.relative_to(workspace.root)) if folder.exists() else None
 
 
-def _baseline(workspace, train_rows, sets, params, reporter, folder):
+def _baseline(workspace, train_rows, sets, params, reporter, folder, classes):
     import pickle
 
     from curate.embed import choose_model, default_model_dir, embed_cached
     from curate.train.baseline import fit_baseline, predict_baseline
-    from curate.train.classify import classes_of
 
     rows = [r for r in train_rows if r.get("label") is not None]
-    classes = classes_of(rows)
     reporter.phase("embedding")
     texts = [r["text"] or "" for r in rows]
     encoder = choose_model(texts)   # one encoder for training and every eval set (multilingual USE or MiniLM)
@@ -263,7 +262,7 @@ def _classifier(train_rows, val_rows, sets, params, device, reporter, folder, co
     from curate.train import classify
 
     reporter.phase("training")
-    clf = classify.train(train_rows, val_rows, params, **reporter.fit_options())
+    clf = classify.train(train_rows, val_rows, params, classes=counters["classes"], **reporter.fit_options())
     if clf.fit.cancelled:
         raise Cancelled()
     counters.update(_fit_counters(clf.fit), progress_write_seconds=round(reporter.seconds, 3),
