@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from curate.errors import NotFound
+from curate.ingest.shapes import OUTPUTS
 from curate.ingest.tasks import TASK_FIELDS
 from curate.store import catalog, examples
 from curate.store.workspace import Workspace
@@ -20,6 +21,12 @@ class Page:
     rows: list[dict[str, Any]]
     total: int
     offset: int
+
+
+def shown_fields(task: str) -> tuple[str, ...]:
+    """The stored fields of a task's examples (spans and preference store normalised fields, not the
+    columns they were mapped from)."""
+    return OUTPUTS.get(task, TASK_FIELDS[task])
 
 
 def datasets(workspace: Workspace) -> list[dict[str, Any]]:
@@ -37,7 +44,7 @@ def page(workspace: Workspace, dataset: str, *, offset: int = 0, limit: int = 50
     a substring of the current values."""
     with workspace.read() as con:
         ds = catalog.get_dataset(con, dataset)
-        columns = list(TASK_FIELDS[ds["task"]])
+        columns = list(shown_fields(ds["task"]))
         if ds["task"] == "classification" and not ds["label_type"]:
             columns.remove("label")
         total = examples.count_examples(con, ds["id"], query)
@@ -58,14 +65,15 @@ def example(workspace: Workspace, example_id: int, *, dataset: str | None = None
     if row is None or (dataset and row["dataset"] != dataset):
         raise NotFound(f"no example {example_id}" + (f" in dataset {dataset!r}" if dataset else "")
                        + "; fix: pick an id shown by `curate show`")
-    original = {f: row[f] for f in TASK_FIELDS[row["task"]] if row[f] is not None}
+    original = {f: row[f] for f in shown_fields(row["task"]) if row[f] is not None}
     fields = dict(original)
     for e in edits:
         fields[e["field"]] = e["value"]
     fields = {k: v for k, v in fields.items() if v is not None}
     for values in (fields, original):
-        if isinstance(values.get("messages"), str):
-            values["messages"] = json.loads(values["messages"])
+        for key in ("messages", "spans", "chosen", "rejected"):
+            if isinstance(values.get(key), str):
+                values[key] = json.loads(values[key])
     return {
         "id": row["id"], "dataset": row["dataset"], "task": row["task"], "fields": fields,
         "original": {e["field"]: original.get(e["field"]) for e in edits},

@@ -100,7 +100,7 @@ def _main(workspace: Optional[Path] = typer.Option(
 def ingest(
     files: list[Path] = typer.Argument(..., help="JSONL, JSON, CSV/TSV (.gz/.zst too), Parquet or HF save_to_disk folders."),
     dataset: str = typer.Option(..., "--dataset", "-d", help="Dataset to add to (created if new)."),
-    task: Optional[str] = typer.Option(None, "--task", help="classification | sft | chat (default: detected)."),
+    task: Optional[str] = typer.Option(None, "--task", help="classification | sft | chat | spans | preference (default: detected)."),
     map_: Optional[str] = typer.Option(None, "--map", help="Field=column pairs, e.g. text=review,label=stars; "
                                        "a dotted path reaches into nested records (text=data.text)."),
     labels: Optional[str] = typer.Option(None, "--labels", help="Class names of raw label values, e.g. "

@@ -165,7 +165,7 @@ def _fmt(x: Optional[float]) -> str:
 def agreement(dataset: str = typer.Argument(..., help="Dataset name."),
               question: Optional[str] = typer.Option(None, "--question", "-q", help="Only this question."),
               as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
-    """Inter-annotator agreement: Cohen's κ per pair, Fleiss' κ and Krippendorff's α per question."""
+    """Inter-annotator agreement: Cohen's κ per pair, Fleiss' κ and Krippendorff's α per question; span F1."""
     results = agreement_lib.agreement(_workspace(), dataset, question)
     if as_json:
         print(json.dumps(results, indent=2))
@@ -182,6 +182,11 @@ def agreement(dataset: str = typer.Argument(..., help="Dataset name."),
             table = Table("annotator A", "annotator B", "shared", "observed", "Cohen's κ")
             for p in r["cohen"]:
                 table.add_row(p["a"], p["b"], f"{p['n']:,}", _fmt(p["observed"]), _fmt(p["kappa"]))
+            out.print(table)
+        if r["span_f1"]:
+            table = Table("annotator A", "annotator B", "shared", "spans", "exact F1", "overlap F1")
+            for p in r["span_f1"]:
+                table.add_row(p["a"], p["b"], f"{p['n']:,}", f"{p['spans']:,}", _fmt(p["exact_f1"]), _fmt(p["overlap_f1"]))
             out.print(table)
 
 

@@ -98,3 +98,25 @@ def test_split_leak_check_sees_chinese_near_duplicates() -> None:
     found = {frozenset({records[i]["id"], records[j]["id"]}) for i, j in pairs}
     assert len(found & planted) >= 0.95 * len(planted) and len(found - planted) <= 0.02 * len(found)
     assert (sims >= 0.6).all()
+
+
+def test_dedup_page_threshold_follows_the_script(workspace, monkeypatch) -> None:
+    """On a Chinese dataset the Dedup page's slider starts at the character-shingle default (0.6), a run
+    from the page with the slider untouched records the resolved defaults (0.6, char 2-grams), and a
+    moved slider's value is the run's threshold."""
+    from streamlit.testing.v1 import AppTest
+
+    ingest(workspace, [ROOT / "sample_data" / "zh_pud.jsonl"], "zh")
+    monkeypatch.setenv("CURATE_WORKSPACE", str(workspace.root))
+    at = AppTest.from_string("from curate.ui.pages import dedup\ndedup.render()", default_timeout=120)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    slider = next(s for s in at.slider if s.key.startswith("dedup_threshold_minhash"))
+    assert slider.value == pytest.approx(0.6)
+    at.button(key="dedup_run").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    params = dedup.summary(workspace, "zh")["params"]
+    assert (params["threshold"], params["shingle"], params["ngram"]) == (pytest.approx(0.6), "char", 2)
+    next(s for s in at.slider if s.key == slider.key).set_value(0.75).run()
+    at.button(key="dedup_run").click().run()
+    assert dedup.summary(workspace, "zh")["params"]["threshold"] == pytest.approx(0.75)   # a moved slider is kept

@@ -22,14 +22,14 @@ TRICKY = ["=SUM(A1:A3) looks like a formula", "  leading and trailing spaces  ",
           "+plus first", "trailing newline\n"]
 
 
-def _sst2_dict(folder: Path) -> Path:
-    """A DatasetDict saved to disk whose label is a ClassLabel(names=[negative, positive])."""
+def _sst2_dict(folder: Path, names: list[str] = NAMES) -> Path:
+    """A DatasetDict saved to disk whose label is a ClassLabel(names=names), [negative, positive] by default."""
     from datasets import ClassLabel, Dataset, DatasetDict, Features, Value
 
     rows = [json.loads(line) for line in (SAMPLE / "sst2_dev.jsonl").read_text(encoding="utf-8").splitlines()][:60]
     rows = [{"sentence": r["text"], "label": int(r["label"])} for r in rows]
     rows += [{"sentence": t, "label": i % 2} for i, t in enumerate(TRICKY)]
-    feats = Features({"sentence": Value("string"), "label": ClassLabel(names=NAMES)})
+    feats = Features({"sentence": Value("string"), "label": ClassLabel(names=names)})
     DatasetDict({"train": Dataset.from_list(rows[:50], features=feats),
                  "test": Dataset.from_list(rows[50:], features=feats)}).save_to_disk(str(folder))
     return folder
@@ -51,10 +51,11 @@ def ws(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     root = tmp_path_factory.mktemp("interop")
     w = Workspace(root / "ws")
     ingest(w, [_sst2_dict(root / "sst2_hf")], "cls", mapping={"text": "sentence"})
+    ingest(w, [_sst2_dict(root / "sst2_rev", NAMES[::-1])], "cls_rev", mapping={"text": "sentence"})
     ingest(w, [SAMPLE / "gsm8k_test.jsonl"], "sft")
     ingest(w, [_chats(root / "sys.jsonl", True)], "chat_sys")
     ingest(w, [_chats(root / "nosys.jsonl", False)], "chat")
-    for name in ("cls", "sft", "chat_sys", "chat"):
+    for name in ("cls", "cls_rev", "sft", "chat_sys", "chat"):
         versions.create_version(w, name, "v1", split=(0.6, 0.2, 0.2))
     return w
 
@@ -135,6 +136,29 @@ def test_classlabel_names_reach_export_and_saved_model(ws: Workspace, tmp_path: 
     assert run["status"] == "done", run["message"]
     config = json.loads((ws.root / run["artifact"] / "config.json").read_text())
     assert sorted(config["id2label"].values()) == NAMES and set(config["label2id"]) == set(NAMES)
+
+
+def test_saved_model_ids_follow_classlabel_order(ws: Workspace, tmp_path: Path) -> None:
+    """ClassLabel(names=[positive, negative]) (not alphabetical): the fine-tune's id2label and the
+    quick baseline's classes give each id the HF export's name for it."""
+    import pickle
+
+    from datasets import load_from_disk
+
+    from curate.train import runner
+    from curate.train.params import TrainParams
+
+    names = load_from_disk(versions.export_version(ws, "cls_rev:v1", "hf", tmp_path / "hf")["path"])[
+        "train"].features["label"].names
+    assert names == ["positive", "negative"]
+    run = runner.execute(ws, runner.create(ws, "cls_rev:v1", params=TrainParams(
+        epochs=1, batch_size=8, max_length=16, max_steps=1)))
+    assert run["status"] == "done", run["message"]
+    config = json.loads((ws.root / run["artifact"] / "config.json").read_text())
+    assert [config["id2label"][str(i)] for i in range(len(names))] == names
+    base = runner.execute(ws, runner.create(ws, "cls_rev:v1", baseline=True))
+    assert base["status"] == "done", base["message"]
+    assert pickle.loads((ws.root / base["artifact"] / "baseline.pkl").read_bytes()).classes == names
 
 
 def test_trainer_trains_on_hf_export_without_glue(ws: Workspace, tmp_path: Path) -> None:

@@ -25,7 +25,8 @@ DEFAULT_THRESHOLD = {"exact": 1.0, "minhash": 0.8, "semantic": 0.9}
 DEFAULT_NGRAM = {"word": 5, "char": 2}
 CHAR_THRESHOLD = 0.6    # minhash default for character shingles (see the module docstring)
 CHAR_DATASET_SHARE = 0.5  # of the non-empty rows: CJK/Thai rows at which a dataset is shingled by characters
-DEFAULT_FIELDS = {"classification": ["text"], "sft": ["instruction", "input"], "chat": ["user"]}
+DEFAULT_FIELDS = {"classification": ["text"], "sft": ["instruction", "input"], "chat": ["user"], "spans": ["text"],
+                  "preference": ["prompt"]}
 
 
 class DedupError(CurateError):

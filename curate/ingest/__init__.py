@@ -26,8 +26,8 @@ import numpy as np
 
 from curate import __version__
 from curate.errors import InputError
-from curate.ingest import chat, readers
-from curate.ingest.labels import parse_labels
+from curate.ingest import chat, readers, shapes
+from curate.ingest.labels import parse_labels, sequence_names
 from curate.ingest.plan import Plan, check_tasks, plan_file
 from curate.ingest.readers import Source, detect, peek
 from curate.ingest.tasks import TASK_FIELDS, Mapping, columns_of, key_path, parse_map, resolve, suggest_map
@@ -165,7 +165,9 @@ def _ingest_one(con: duckdb.DuckDBPyConnection, plan: Plan, dataset: dict, run_i
         source_id = catalog.add_source(con, dataset["id"], str(source.path), source.format, plan.sha, mapping.columns,
                                        run_id)
     columns = columns_of(plan.sample)
-    paths = {f: examples.json_path(key_path(c, columns)) for f, c in mapping.columns.items()}
+    in_python = mapping.task in shapes.OUTPUTS
+    paths = {} if in_python else {f: examples.json_path(key_path(c, columns)) for f, c in mapping.columns.items()}
+    tag_names = sequence_names(source, mapping.columns["ner_tags"]) if "ner_tags" in mapping.columns else None
     label_type = _label_type(plan, dataset, paths)
     next_id = examples.next_id(con)
     for table in readers.batches(source):
@@ -177,6 +179,8 @@ def _ingest_one(con: duckdb.DuckDBPyConnection, plan: Plan, dataset: dict, run_i
         try:
             if mapping.task == "chat":
                 table = _with_messages(source, table, key_path(mapping.columns["messages"], columns))
+            elif in_python:
+                table = _with_shapes(source, table, mapping, tag_names)
             table = table.append_column("id", pa.array(np.asarray(ids, dtype=np.int64)))
             examples.insert_batch(con, table, dataset_id=dataset["id"], source_id=source_id, task=mapping.task,
                                   paths=paths, label_type=label_type)
@@ -222,6 +226,30 @@ def _with_messages(source: Source, table: pa.Table, column: tuple[str, ...]) -> 
             raise InputError(source.path, str(exc), **source.where(row_num),
                              fix="give each turn a role (system/user/assistant) and text content") from None
     return table.append_column("messages", pa.array(out, pa.string()))
+
+
+def _with_shapes(source: Source, table: pa.Table, mapping: Mapping, tag_names: list[str] | None) -> pa.Table:
+    """A batch of spans or preference records with its normalised columns (see ``curate.ingest.shapes``)."""
+    import json
+
+    outputs = shapes.OUTPUTS[mapping.task]
+    out: dict[str, list[str]] = {name: [] for name in outputs}
+    for row_num, raw in zip(table.column("row_num").to_pylist(), table.column("raw").to_pylist()):
+        try:
+            record = json.loads(raw)
+            if not isinstance(record, dict):
+                raise shapes.ShapeProblem("record is not a JSON object", 'each record must be an object like {"text": ...}')
+            values = shapes.columns_for(mapping.task, record, mapping.columns, tag_names)
+        except json.JSONDecodeError as exc:
+            raise InputError(source.path, f"malformed JSON ({exc.msg})", **source.where(row_num),
+                             fix="fix or remove this line") from None
+        except shapes.ShapeProblem as exc:
+            raise InputError(source.path, str(exc), **source.where(row_num), fix=exc.fix) from None
+        for name in outputs:
+            out[name].append(values[name])
+    for name in outputs:
+        table = table.append_column(name, pa.array(out[name], pa.string()))
+    return table
 
 
 def ingest(workspace: Workspace, paths: list[str | Path], dataset: str, *, task: str | None = None,

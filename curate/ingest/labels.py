@@ -65,6 +65,16 @@ def class_names(source: Source, column: str) -> list[str] | None:
     return None
 
 
+def sequence_names(source: Source, column: str) -> list[str] | None:
+    """The ``ClassLabel`` names of a sequence column (an HF ``ner_tags``), if the source declares them."""
+    for features in _features(source):
+        feature = features.get(column) if isinstance(features, dict) else None
+        inner = feature.get("feature") if isinstance(feature, dict) else None
+        if isinstance(inner, dict) and inner.get("_type") == "ClassLabel" and inner.get("names"):
+            return [str(n) for n in inner["names"]]
+    return None
+
+
 def names_for(source: Source, column: str | None, given: dict[str, str]) -> dict[str, str | None]:
     """raw label value (as text) → display name (None: no label) for one source; empty: keep the strings."""
     if given:

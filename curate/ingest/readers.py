@@ -24,9 +24,9 @@ from curate.ingest.csvfile import csv_header, prescan
 from curate.ingest.jsonl import jsonl_batches, jsonl_head
 from curate.ingest.streams import check_encoding_start, open_binary, reading
 from curate.store import scan
-TEXT_FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv", ".tsv": "tsv"}
+TEXT_FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json", ".csv": "csv", ".tsv": "tsv", ".conll": "conll"}
 COMPRESSIONS = {".gz": "gzip", ".zst": "zstd"}
-SUPPORTED = "JSONL, JSON, CSV, TSV (optionally .gz/.zst), Parquet, or an HF save_to_disk folder"
+SUPPORTED = "JSONL, JSON, CSV, TSV, CoNLL (optionally .gz/.zst), Parquet, or an HF save_to_disk folder"
 
 
 @dataclass(frozen=True)
@@ -34,12 +34,12 @@ class Source:
     """A file or folder to ingest, with its detected format."""
 
     path: Path
-    format: str            # jsonl | json | csv | tsv | parquet | hf
+    format: str            # jsonl | json | csv | tsv | conll | parquet | hf
     compression: str | None = None
 
     @property
     def line_based(self) -> bool:
-        return self.format == "jsonl"
+        return self.format in ("jsonl", "conll")
 
     def where(self, row_num: int) -> dict[str, int]:
         """How an error names a record: by line for JSONL, else by row."""
@@ -169,6 +169,13 @@ def _json_array_closed(source: Source) -> None:
                          fix="remove the comma before the closing ]")
 
 
+def _conll_batches(source: Source) -> Iterator[pa.Table]:
+    from curate.ingest import conll
+
+    with open_binary(source) as fh:
+        yield from conll.batches(fh, str(source.path))
+
+
 def batches(source: Source) -> Iterator[pa.Table]:
     """All records of a source as Arrow tables of (row_num, raw, split)."""
     from curate.ingest import hf
@@ -184,6 +191,8 @@ def batches(source: Source) -> Iterator[pa.Table]:
         stream = _numbered(scan.json_array_raw(source.path))
     elif source.format == "parquet":
         stream = _numbered(scan.parquet_raw(source.path))
+    elif source.format == "conll":
+        stream = _conll_batches(source)
     else:
         stream = hf.batches(source, _numbered)
     with reading(source):

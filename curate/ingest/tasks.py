@@ -19,8 +19,11 @@ TASK_FIELDS = {
     "classification": ("text", "label"),
     "sft": ("instruction", "input", "response"),
     "chat": ("messages",),
+    "spans": ("text", "spans", "tokens", "ner_tags"),
+    "preference": ("prompt", "instruction", "input", "messages", "chosen", "rejected"),
 }
-REQUIRED = {"classification": ("text",), "sft": ("instruction", "response"), "chat": ("messages",)}
+REQUIRED = {"classification": ("text",), "sft": ("instruction", "response"), "chat": ("messages",),
+            "spans": (), "preference": ("chosen", "rejected")}
 AUTO_ALIASES = {"response": ("output",), "messages": ("conversations",)}
 # Column names that commonly hold a field, used only to suggest a --map.
 HINTS = {
@@ -109,6 +112,10 @@ def suggest_map(task: str, columns: list[str]) -> dict[str, str]:
 
 def detect_task(columns: list[str], mapping: dict[str, str]) -> str | None:
     have = set(columns) | set(mapping)
+    if {"chosen", "rejected"} <= have:
+        return "preference"
+    if {"tokens", "ner_tags"} <= have or {"text", "spans"} <= have:
+        return "spans"
     if "messages" in have or "conversations" in have:
         return "chat"
     if "instruction" in have and ({"response", "output"} & have):
@@ -158,6 +165,8 @@ def resolve(path: str | Path, columns: list[str], *, task: str | None = None,
             if alias:
                 resolved[name] = alias
     missing = [f for f in REQUIRED[task] if f not in resolved]
+    if task == "spans" and not ({"text", "spans"} <= set(resolved) or {"tokens", "ner_tags"} <= set(resolved)):
+        missing = ["tokens" if "tokens" in columns else "text"]
     if missing:
         raise InputError(path, f"missing required column {missing[0]!r} for task {task} (columns: {shown})",
                          fix=_map_hint(task, columns))

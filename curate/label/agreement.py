@@ -1,8 +1,9 @@
 """Inter-annotator agreement per question: Cohen's κ per annotator pair, Fleiss' κ and Krippendorff's α.
 
 Libraries do the arithmetic: scikit-learn (Cohen), statsmodels (Fleiss), ``krippendorff`` (α).
-Only current answers count. Multi-label answers compare as whole sets; free text and responses
-have no agreement.
+Only current answers count. Multi-label answers compare as whole sets; preference answers by their
+choice (1, 2 or =); span answers by span-level F1 per pair (``curate.label.span_agreement``); free
+text and responses have no agreement.
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ from typing import Any, Mapping
 import numpy as np
 
 from curate.label.questions import get_question, list_questions
+from curate.label.span_agreement import choice_of, span_pairs
 from curate.store import label as store
 from curate.store.workspace import Workspace
 
 Matrix = Mapping[int, Mapping[str, str]]  # example → annotator → value
-AGREEABLE = ("label", "labels", "rating")
+AGREEABLE = ("label", "labels", "rating", "preference")
 
 
 def _nan(x: float) -> float | None:
@@ -91,13 +93,16 @@ def question_agreement(workspace: Workspace, question: dict[str, Any]) -> dict[s
         answers = store.current_answers(con, question["id"])
     matrix: dict[int, dict[str, str]] = {}
     for a in answers:
-        matrix.setdefault(a["example_id"], {})[a["annotator"]] = a["value"]
+        value = choice_of(a["value"]) if question["kind"] == "preference" else a["value"]
+        matrix.setdefault(a["example_id"], {})[a["annotator"]] = value
     shared = {k: v for k, v in matrix.items() if len(v) >= 2}
     result = {"question": question["name"], "kind": question["kind"], "answers": len(answers),
               "examples": len(matrix), "overlapping": len(shared),
               "annotators": sorted({a["annotator"] for a in answers}),
               "disagreements": sum(len(set(v.values())) > 1 for v in shared.values()),
-              "cohen": [], "fleiss": None, "fleiss_examples": 0, "fleiss_raters": 0, "alpha": None}
+              "cohen": [], "fleiss": None, "fleiss_examples": 0, "fleiss_raters": 0, "alpha": None, "span_f1": []}
+    if question["kind"] == "spans":
+        result["span_f1"] = span_pairs(matrix)
     if question["kind"] not in AGREEABLE:
         return result
     rating = question["kind"] == "rating"

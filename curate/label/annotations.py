@@ -36,6 +36,8 @@ def normalize(question: dict[str, Any], value: Any) -> str | None:
     if value is None:
         return None
     kind = question["kind"]
+    if kind in ("spans", "preference"):
+        return _shaped_answer(question, value)
     if kind == "labels":
         items = value if isinstance(value, (list, tuple, set)) else _json_list(value) if str(value).startswith("[") \
             else [v for v in str(value).split(",") if v.strip()]
@@ -54,6 +56,31 @@ def normalize(question: dict[str, Any], value: Any) -> str | None:
             raise InputError("value", f"{text!r} is not an answer to question {question['name']!r}",
                              fix=f"use one of {', '.join(valid)}")
     return text
+
+
+def _shaped_answer(question: dict[str, Any], value: Any) -> str:
+    """A span answer as sorted JSON spans of the question's types, a preference answer as
+    ``{"choice": "1" | "2" | "=", "reason"?}`` (from that object, or from the bare choice)."""
+    from curate.ingest.shapes import ShapeProblem, check_spans
+
+    if isinstance(value, str) and value.strip()[:1] in ("[", "{"):
+        value = json.loads(value)
+    if question["kind"] == "preference":
+        answer = value if isinstance(value, dict) else {"choice": str(value).strip()}
+        if answer.get("choice") not in ("1", "2", "="):
+            raise InputError("value", f"{answer.get('choice')!r} is not a preference",
+                             fix="answer 1 (first response), 2 (second) or = (tie)")
+        reason = str(answer.get("reason") or "").strip()
+        return json.dumps({"choice": answer["choice"], **({"reason": reason} if reason else {})}, ensure_ascii=False)
+    try:
+        spans = check_spans(None, value)
+    except ShapeProblem as exc:
+        raise InputError("value", str(exc), fix=exc.fix) from None
+    bad = sorted({s["label"] for s in spans} - set(question["options"] or []))
+    if bad:
+        raise InputError("value", f"{bad[0]!r} is not an entity type of question {question['name']!r}",
+                         fix=f"use any of {', '.join(question['options'] or [])}")
+    return json.dumps(spans, ensure_ascii=False)
 
 
 with_retry = retry_conflicts  # the labelling stage's name for it
@@ -84,6 +111,8 @@ def record(workspace: Workspace, question: dict[str, Any], example_id: int, valu
             with transaction(con):
                 if not store.example_in_dataset(con, int(example_id), question["dataset_id"]):
                     raise NotFound(f"no example {example_id} in the question's dataset; fix: pick an id from a queue")
+                if question["kind"] == "spans" and text is not None:
+                    _check_span_bounds(text, store.example_text(con, int(example_id)) or "", example_id)
                 new_id = store.insert_annotation(con, example_id=int(example_id), dataset_id=question["dataset_id"],
                                                  question_id=question["id"], annotator=annotator, value=text,
                                                  origin=origin)
@@ -94,6 +123,13 @@ def record(workspace: Workspace, question: dict[str, Any], example_id: int, valu
         return Recorded(new_id, int(example_id), annotator, text, nxt)
 
     return with_retry(write)
+
+
+def _check_span_bounds(value: str | None, text: str, example_id: int) -> None:
+    for s in json.loads(value or "[]"):
+        if s["end"] > len(text):
+            raise InputError("value", f"span [{s['start']}, {s['end']}) ends after the text of example {example_id} "
+                             f"(length {len(text)})", fix="give offsets inside the example's text")
 
 
 def _response_edit(workspace: Workspace, example_id: int, text: str,
@@ -160,6 +196,11 @@ def import_labels(workspace: Workspace, path: str | Path, dataset: str, annotato
     table = pa.table({"example_id": pa.array(ids, pa.int64()),
                       "annotator": [annotator] * len(ids), "value": pa.array(values, pa.string())})
     with workspace.transaction() as con:
+        for a, eid, value in zip(answers, ids, values) if q["kind"] == "spans" else ():
+            try:
+                _check_span_bounds(value, store.example_text(con, eid) or "", eid)
+            except InputError as exc:
+                raise InputError(path, exc.problem, **a.where, fix=exc.fix) from None
         store.insert_annotations(con, table, dataset_id=q["dataset_id"], question_id=q["id"],
                                  origin="import:admin" if admin else "import")
     return ImportReport(len(ids), table.num_rows, q["name"], annotator)

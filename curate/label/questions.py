@@ -16,7 +16,11 @@ KINDS: dict[str, str] = {
     "rating": "a rating from 1 to 5",
     "text": "free text",
     "response": "an edited response (sft/chat); stored as a human edit, the original is kept",
+    "spans": "typed character spans over the text (spans datasets; options: the entity types)",
+    "preference": "which of two responses is better: 1, 2 or = (tie), with an optional reason (preference datasets)",
 }
+# Question kinds that only fit one task.
+TASK_OF_KIND = {"spans": "spans", "preference": "preference"}
 RATINGS = ["1", "2", "3", "4", "5"]
 DEFAULT_NAME = "label"
 _NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
@@ -46,8 +50,16 @@ def add_question(workspace: Workspace, dataset: str, name: str, kind: str, *,
         if kind == "response" and ds["task"] == "classification":
             raise InputError("--kind", "response questions need an sft or chat dataset",
                              fix="use label, labels, rating or text for classification data")
+        if kind in TASK_OF_KIND and ds["task"] != TASK_OF_KIND[kind]:
+            raise InputError("--kind", f"{kind} questions need a {TASK_OF_KIND[kind]} dataset ({dataset} is {ds['task']})",
+                             fix=f"ingest {TASK_OF_KIND[kind]} data (--task {TASK_OF_KIND[kind]}) into another dataset")
         opts = [str(o).strip() for o in (options or []) if str(o).strip()]
-        if kind in ("label", "labels"):
+        if kind == "spans":
+            opts = opts or store.span_types(con, ds["id"])
+            if not opts:
+                raise InputError("--options", "a spans question needs its entity types",
+                                 fix="pass --options PER,ORG,LOC (the dataset's spans have no types to copy)")
+        elif kind in ("label", "labels"):
             opts = opts or catalog.label_set(con, ds["id"], ds["label_type"])
             if len(opts) < 2:
                 raise InputError("--options", f"a {kind} question needs at least two classes",

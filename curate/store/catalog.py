@@ -101,6 +101,13 @@ def label_set(con: duckdb.DuckDBPyConnection, dataset_id: int, label_type: str |
         f"SELECT label FROM labels WHERE dataset_id = ? ORDER BY {order}", [dataset_id]).fetchall()]
 
 
+def given_class_order(con: duckdb.DuckDBPyConnection, dataset_id: int, label_type: str | None) -> list[str]:
+    """``label_set`` when the dataset's classes were given an order (HF ClassLabel, ``--labels``), else []."""
+    given = con.execute("SELECT count(*) FROM labels WHERE dataset_id = ? AND position IS NOT NULL",
+                        [dataset_id]).fetchone()[0]
+    return label_set(con, dataset_id, label_type) if given else []
+
+
 def record_labels(con: duckdb.DuckDBPyConnection, dataset_id: int, source_id: int,
                   order: list[str] | None = None) -> None:
     """Add the labels seen in one source to its dataset's label set; ``order`` names classes (seen or

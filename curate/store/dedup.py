@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     import numpy as np
 
 # What a dedup can compare, per task: name → SQL over the current value ``v_<column>`` of a column.
+_ALL = "array_to_string(list_transform(json_extract({col}, '$[*]'), lambda x: x->>'content'), chr(10))"
 _USER = "list_transform(list_filter(json_extract(v_messages, '$[*]'), lambda x: x->>'role' = '{role}'), lambda x: x->>'content')"
 FIELD_SQL: dict[str, dict[str, tuple[str, str]]] = {
     "classification": {"text": ("text", "v_text")},
@@ -25,8 +26,11 @@ FIELD_SQL: dict[str, dict[str, tuple[str, str]]] = {
             "response": ("response", "v_response")},
     "chat": {"user": ("messages", f"array_to_string({_USER.format(role='user')}, chr(10))"),
              "assistant": ("messages", f"array_to_string({_USER.format(role='assistant')}, chr(10))"),
-             "messages": ("messages", "array_to_string(list_transform(json_extract(v_messages, '$[*]'), "
-                                      "lambda x: x->>'content'), chr(10))")},
+             "messages": ("messages", _ALL.format(col="v_messages"))},
+    "spans": {"text": ("text", "v_text")},
+    "preference": {"prompt": ("messages", _ALL.format(col="v_messages")),
+                   "chosen": ("chosen", _ALL.format(col="v_chosen")),
+                   "rejected": ("rejected", _ALL.format(col="v_rejected"))},
 }
 
 

@@ -13,9 +13,12 @@ import pyarrow as pa
 
 from curate.store.catalog import _rows, first, registered, scalar
 
-FIELDS = ("text", "label", "instruction", "input", "response", "messages")
+FIELDS = ("text", "label", "instruction", "input", "response", "messages", "spans", "chosen", "rejected")
+# The fields the content hash covers: the first six's (unchanged since they shipped) plus the task's own.
+HASHED = {"spans": ("spans",), "preference": ("chosen", "rejected")}
 # Which fields a task's records must have (``input`` of sft may be absent: it becomes "").
-REQUIRED = {"classification": ("text",), "sft": ("instruction", "response"), "chat": ()}
+# spans, preference and chat records are normalised in Python and arrive as batch columns.
+REQUIRED = {"classification": ("text",), "sft": ("instruction", "response"), "chat": (), "spans": (), "preference": ()}
 # Text fields must hold JSON strings: a number or boolean is refused (usually a wrong --map), never
 # silently turned into text.
 SCALAR_TYPES = ("VARCHAR",)
@@ -98,12 +101,12 @@ def insert_batch(con: duckdb.DuckDBPyConnection, batch: pa.Table, *, dataset_id:
                  task: str, paths: dict[str, str], label_type: str | None = None) -> int:
     """Insert one batch of records, parsing each raw record once; returns the rows inserted.
 
-    ``batch`` has ``id``, ``row_num``, ``raw`` (without its line ending), ``split`` and, for
-    chat, the normalised ``messages``.
+    ``batch`` has ``id``, ``row_num``, ``raw`` (without its line ending), ``split`` and the fields
+    normalised in Python (chat's ``messages``; see ``curate.ingest.shapes`` for spans and preference).
     Records that break the task's rules (see ``first_problem``) make DuckDB raise inside the insert,
     so a bad batch is never half-inserted; the caller rolls back and explains with ``first_problem``.
     """
-    fields = [f for f in FIELDS if f in paths and f != "messages"]
+    fields = [f for f in FIELDS if f in paths and f not in batch.column_names and f != "messages"]
     exprs: dict[str, str] = {}
     for i, field in enumerate(fields, 1):
         value, kind = f"v[{i}]", f"coalesce(json_type(v[{i}]), 'NULL')"
@@ -120,9 +123,9 @@ def insert_batch(con: duckdb.DuckDBPyConnection, batch: pa.Table, *, dataset_id:
             text = f"coalesce({text}, '')"
         exprs[field] = f"CASE WHEN {kind} NOT IN {_types(allowed)} THEN error('bad {field} in row ' || row_num) ELSE {text} END"
     for field in FIELDS:
-        exprs.setdefault(field, "messages" if field == "messages" and task == "chat" else "NULL")
+        exprs.setdefault(field, field if field in batch.column_names else "NULL")
     extract = f"json_extract(raw, [{', '.join('?' for _ in fields)}])" if fields else "NULL::JSON[]"
-    hashed = ", ".join(f"coalesce({f}, '')" for f in FIELDS if f != "label")
+    hashed = ", ".join(f"coalesce({f}, '')" for f in (*FIELDS[:6], *HASHED.get(task, ())) if f != "label")
     sql = f"""
         INSERT INTO examples (id, dataset_id, source_id, row_num, split, raw, content_hash, {', '.join(FIELDS)})
         SELECT id, {int(dataset_id)}, {int(source_id)}, row_num, split, raw,

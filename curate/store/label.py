@@ -30,6 +30,19 @@ def _question(row: dict[str, Any] | None) -> dict[str, Any] | None:
     return row
 
 
+def span_types(con: duckdb.DuckDBPyConnection, dataset_id: int) -> list[str]:
+    """The entity types of a spans dataset's ingested spans, sorted."""
+    return [r[0] for r in con.execute("""
+        SELECT DISTINCT unnest(json_extract_string(spans, '$[*].label')) AS t FROM examples
+        WHERE dataset_id = ? AND spans IS NOT NULL ORDER BY t""", [dataset_id]).fetchall()]
+
+
+def example_text(con: duckdb.DuckDBPyConnection, example_id: int) -> str | None:
+    """The ingested text of one example (span answers are checked against it)."""
+    rows = con.execute("SELECT text FROM examples WHERE id = ?", [int(example_id)]).fetchall()
+    return rows[0][0] if rows else None
+
+
 def add_question(con: duckdb.DuckDBPyConnection, dataset_id: int, name: str, kind: str,
                  options: Sequence[str], overlap: int) -> dict[str, Any]:
     con.execute("INSERT INTO questions (dataset_id, name, kind, options, overlap) VALUES (?, ?, ?, ?, ?)",

@@ -19,7 +19,7 @@ from curate.store.catalog import _rows, first, registered, scalar
 from curate.store.workspace import scratch
 from curate.store.dedup import FIELD_SQL
 
-FIELDS = ("text", "label", "instruction", "input", "response", "messages")
+FIELDS = ("text", "label", "instruction", "input", "response", "messages", "spans", "chosen", "rejected")
 ROW_COLUMNS = ("example_id", "split", "grp", *FIELDS, "label_source", "edits", "dup")
 SPLIT_ORDER = "CASE split WHEN 'train' THEN 0 WHEN 'validation' THEN 1 ELSE 2 END"
 # Which current answers decide the label, per label rule (see current_rows).
@@ -46,7 +46,7 @@ def current_rows(con: duckdb.DuckDBPyConnection, dataset_id: int, *, rule: str =
                  group_path: str | None = None) -> pa.Table:
     """Every example of a dataset with its current fields, final label and where it came from.
 
-    Columns: ``example_id``, the six fields (``label`` final), ``label_source`` (``majority``,
+    Columns: ``example_id``, the fields (``label`` final), ``label_source`` (``majority``,
     ``adjudicated``, ``annotator:<name>``, ``edit:<author>`` or ``ingested``), ``edits`` (JSON
     field → author of the edit in force, NULL when none) and ``grp_value`` (the raw record's
     ``group_path`` value, NULL without one). ``rule`` is ``ingested``, ``majority``, ``adjudicated``
@@ -86,6 +86,7 @@ def current_rows(con: duckdb.DuckDBPyConnection, dataset_id: int, *, rule: str =
                    json_extract_string(x.raw, $gpath) AS grp_value
             FROM examples x LEFT JOIN cur c ON c.example_id = x.id WHERE x.dataset_id = $ds){answers}
         SELECT b.example_id, b.text, {label_expr} AS label, b.instruction, b.input, b.response, b.messages,
+               b.spans, b.chosen, b.rejected,
                {source_expr} AS label_source, b.edits, b.grp_value
         FROM base b {join_rule}
         ORDER BY b.example_id"""

@@ -80,13 +80,25 @@ def collator(tokenizer):
     return DataCollatorWithPadding(tokenizer, return_tensors="pt")
 
 
-def classes_of(rows: Sequence[dict]) -> list[str]:
-    """The classes of the training rows: integers in numeric order, else alphabetical."""
-    found = {str(r["label"]) for r in rows if r.get("label") is not None}
+def classes_of(rows: Sequence[dict], order: Sequence[str] = ()) -> list[str]:
+    """The classes: the dataset's given order first (``order``: an HF ClassLabel's or ``--labels``
+    names, as the HF export's ClassLabel has them), then the training rows' other classes, integers in
+    numeric order, else alphabetical."""
+    found = {str(r["label"]) for r in rows if r.get("label") is not None} - set(order)
     try:
-        return sorted(found, key=lambda c: (float(c), c))
+        rest = sorted(found, key=lambda c: (float(c), c))
     except ValueError:
-        return sorted(found)
+        rest = sorted(found)
+    return [*order, *rest]
+
+
+def dataset_classes(workspace, dataset: str, rows: Sequence[dict]) -> list[str]:
+    """``classes_of`` the rows in ``dataset``'s given class order, if any: the HF export's ClassLabel ids."""
+    from curate.store import catalog
+
+    with workspace.connect() as con:
+        ds = catalog.get_dataset(con, dataset)
+        return classes_of(rows, catalog.given_class_order(con, ds["id"], ds["label_type"]))
 
 
 def train(train_rows: Sequence[dict], val_rows: Sequence[dict], params: TrainParams, *,

@@ -117,7 +117,7 @@ def check_argument(name: str) -> None:
                          (f"; did you mean {', '.join(close)}?" if close else ""))
 
 
-DEFAULT_LR = {"classification": 1e-4, "sft": 5e-5, "chat": 5e-5}
+DEFAULT_LR = {"classification": 1e-4, "sft": 5e-5, "chat": 5e-5, "spans": 1e-4, "preference": 5e-6}
 DEFAULT_MAX_LENGTH = 128
 
 

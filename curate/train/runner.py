@@ -20,13 +20,14 @@ from typing import Any, Callable
 from curate.errors import CurateError, InputError, StoreBusy
 from curate.store import catalog, train as store
 from curate.store.workspace import Workspace, retry_conflicts
-from curate.train.classify import classes_of
+from curate.train.classify import dataset_classes
 from curate.train.evaluate import classification_result, eval_sets_for, prediction_table
 from curate.train.loop import Progress
 from curate.train.params import TrainParams, resolved
 from curate.train.reporter import Cancelled, StoreReporter, write
 
 FINAL = ("done", "failed", "cancelled")
+SHAPED = {"spans": "curate.train.tokens", "preference": "curate.train.dpo"}
 
 
 def libraries() -> dict[str, str]:
@@ -58,7 +59,7 @@ def create(workspace: Workspace, ref: str, *, baseline: bool = False, params: Tr
     if baseline and ds["task"] != "classification":
         raise InputError(ref, f"the quick baseline scores classification datasets; {dataset} is {ds['task']}",
                          fix="train a fine-tune with --model DIR instead")
-    if ds["task"] in ("sft", "chat") and not baseline and not params.model:
+    if ds["task"] in ("sft", "chat", "preference") and not baseline and not params.model:
         raise InputError(ref, f"{dataset} is a {ds['task']} dataset and needs a causal language model",
                          fix="pass --model with a local model folder (e.g. a saved GPT-2 or Llama)")
     if params.lora:
@@ -186,8 +187,9 @@ def _replica(workspace: Workspace, run: dict[str, Any], params: TrainParams, fol
     ref = f"{run['dataset']}:{run['version']}"
     rows = versions.load_rows(workspace, ref, split="train")
     val = versions.load_rows(workspace, ref, split="validation")
+    extra = {"classes": dataset_classes(workspace, run["dataset"], rows)} if run["task"] == "classification" else {}
     trainer = classify.train if run["task"] == "classification" else sft.train
-    trainer(rows, val, params, device=_device(run, params), folder=folder, resume=resume)
+    trainer(rows, val, params, device=_device(run, params), folder=folder, resume=resume, **extra)
     return run
 
 
@@ -199,7 +201,7 @@ def _train_and_evaluate(workspace: Workspace, run: dict[str, Any], ref: str, par
     val_rows = versions.load_rows(workspace, ref, split="validation")
     if not train_rows:
         raise InputError(ref, "the version has no training rows", fix="create a version with a train split")
-    classes = classes_of(train_rows) if run["task"] == "classification" else None
+    classes = dataset_classes(workspace, run["dataset"], train_rows) if run["task"] == "classification" else None
     sets, refused = eval_sets_for(workspace, run["dataset"], run["task"], ref, classes)
     folder = workspace.artifacts / "models" / f"run-{run['id']}"
     counters: dict[str, Any] = {"train_rows": len(train_rows), "validation_rows": len(val_rows),
@@ -207,7 +209,9 @@ def _train_and_evaluate(workspace: Workspace, run: dict[str, Any], ref: str, par
     if classes is not None:
         counters["classes"] = classes
     if run["kind"] == "baseline":
-        results = _baseline(workspace, train_rows, sets, params, reporter, folder)
+        results = _baseline(workspace, train_rows, sets, params, reporter, folder, classes)
+    elif run["task"] in SHAPED:
+        results = _shaped(run["task"], train_rows, sets, params, device, reporter, folder, counters, run["model"])
     elif run["task"] == "classification":
         results = _classifier(train_rows, val_rows, sets, params, device, reporter, folder, counters)
     else:
@@ -221,15 +225,13 @@ def _train_and_evaluate(workspace: Workspace, run: dict[str, Any], ref: str, par
     return counters, str(folder.relative_to(workspace.root)) if folder.exists() else None
 
 
-def _baseline(workspace, train_rows, sets, params, reporter, folder):
+def _baseline(workspace, train_rows, sets, params, reporter, folder, classes):
     import pickle
 
     from curate.embed import choose_model, default_model_dir, embed_cached
     from curate.train.baseline import fit_baseline, predict_baseline
-    from curate.train.classify import classes_of
 
     rows = [r for r in train_rows if r.get("label") is not None]
-    classes = classes_of(rows)
     reporter.phase("embedding")
     texts = [r["text"] or "" for r in rows]
     encoder = choose_model(texts)   # one encoder for training and every eval set (multilingual USE or MiniLM)
@@ -260,7 +262,7 @@ def _classifier(train_rows, val_rows, sets, params, device, reporter, folder, co
     from curate.train import classify
 
     reporter.phase("training")
-    clf = classify.train(train_rows, val_rows, params, **reporter.fit_options())
+    clf = classify.train(train_rows, val_rows, params, classes=counters["classes"], **reporter.fit_options())
     if clf.fit.cancelled:
         raise Cancelled()
     counters.update(_fit_counters(clf.fit), progress_write_seconds=round(reporter.seconds, 3),
@@ -293,6 +295,26 @@ def _sft(train_rows, val_rows, sets, params, device, reporter, folder, counters)
         results[name] = (ev.metrics, None, table)
     reporter.phase("saving")
     sft.save(trained, folder)
+    return results
+
+
+def _shaped(task, train_rows, sets, params, device, reporter, folder, counters, model_dir):
+    """spans: token classification (``curate.train.tokens``); preference: DPO (``curate.train.dpo``)."""
+    import importlib
+
+    module = importlib.import_module(SHAPED[task])
+    reporter.phase("training")
+    trained = module.train(train_rows, params, model_dir=model_dir, device=device, hooks=reporter.hooks())
+    if trained.cancelled:
+        raise Cancelled()
+    counters.update(steps=trained.steps, train_seconds=round(trained.seconds, 2), final_loss=module.final_loss(trained),
+                    first_loss=trained.losses[0] if trained.losses else None)
+    if task == "spans":
+        counters["tags"] = trained.names
+    reporter.phase("evaluating")
+    results = {name: module.evaluate(trained, rows, params) for name, rows in sets}
+    reporter.phase("saving")
+    module.save(trained, folder)
     return results
 
 

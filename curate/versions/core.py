@@ -22,13 +22,16 @@ from curate.errors import InputError, NotFound
 from curate.store import catalog, examples
 from curate.store import label as label_store, versions as store
 from curate.store.workspace import Workspace
+from curate.ingest import shapes
 from curate.versions import splits as splitting
 from curate.versions.neardup import NearDup, cross_pairs, near_pairs, texts_of
 from curate.versions.refs import SPLITS, check_name, check_split, make_ref, parse_ref
 
 LABEL_RULES = ("majority", "adjudicated", "ingested", "annotator:<name>")
 DEFAULT_RATIOS = (0.8, 0.1, 0.1)
-ROW_KEYS = ("example_id", "split", "text", "label", "instruction", "input", "response", "messages")
+ROW_KEYS = ("example_id", "split", "text", "label", "instruction", "input", "response", "messages", "spans",
+            "chosen", "rejected")
+JSON_KEYS = ("messages", "spans", "chosen", "rejected")
 
 
 # --- reading ---------------------------------------------------------------------------------------
@@ -56,7 +59,8 @@ def _decode(v: dict[str, Any]) -> dict[str, Any]:
 def _as_rows(table: pa.Table) -> list[dict[str, Any]]:
     rows = table.to_pylist()
     for row in rows:
-        row["messages"] = json.loads(row["messages"]) if row.get("messages") else None
+        for key in JSON_KEYS:
+            row[key] = json.loads(row[key]) if row.get(key) else None
     return rows
 
 
@@ -130,6 +134,25 @@ def _fields_table(rows: dict[str, list]) -> pa.Table:
     return pa.table({f: pa.array(rows[f], pa.string()) for f in store.FIELDS})
 
 
+def _shaped(cols: dict[str, list], task: str, record: dict, columns: dict[str, str]) -> None:
+    """Append one spans/preference record's stored fields to ``cols`` (None where it cannot be read)."""
+    try:
+        values = shapes.columns_for(task, record, columns, None) if isinstance(record, dict) else {}
+    except shapes.ShapeProblem:
+        values = {}
+    for f in store.FIELDS:
+        cols[f].append(values.get(f))
+
+
+def _strata(task: str, labels: list, spans: list) -> list[str | None]:
+    """What splits are stratified by: the label (classification), the set of entity types (spans), else none."""
+    if task == "classification":
+        return labels
+    if task == "spans":
+        return [",".join(sorted({s["label"] for s in json.loads(v)})) if v else None for v in spans]
+    return [None] * len(labels)
+
+
 def _external_texts(path: str | Path, task: str) -> list[str]:
     """Compared texts of an external file (any ingestible format) read as ``task`` records."""
     from curate.ingest import chat, readers
@@ -144,6 +167,9 @@ def _external_texts(path: str | Path, task: str) -> list[str]:
     for batch in readers.batches(source):
         for raw in batch.column("raw").to_pylist():
             record = json.loads(raw)
+            if task in shapes.OUTPUTS:
+                _shaped(cols, task, record, mapping.columns)
+                continue
             for f in store.FIELDS:
                 col = mapping.columns.get(f)
                 value = record.get(col) if col else None
@@ -274,7 +300,7 @@ def create_version(workspace: Workspace, dataset: str, name: str, *, note: str |
     final = [k for k, i in enumerate(kept) if ids[i] not in drop]
 
     # 4. Grouped, stratified split of what is left.
-    labels = [cols["label"][kept[k]] for k in final] if ds["task"] == "classification" else [None] * len(final)
+    labels = _strata(ds["task"], [cols["label"][kept[k]] for k in final], [cols["spans"][kept[k]] for k in final])
     fixed = np.array([SPLITS.index(parent_split[ids[kept[k]]]) if ids[kept[k]] in parent_split else -1
                       for k in final], np.int64)
     assigned = splitting.assign(comp[final], labels, ratios, seed, fixed=fixed)

@@ -37,13 +37,16 @@ import pyarrow.parquet as pq
 from curate.errors import InputError
 from curate.store import catalog, versions as store
 from curate.store.workspace import Workspace
-from curate.versions import trainer_formats
+from curate.versions import shaped_formats, trainer_formats
 from curate.versions.core import _as_rows, _version
 from curate.versions.refs import SPLITS, parse_ref
 
 FORMATS = ("jsonl", "parquet", "hf", "alpaca", "sharegpt", "messages", "csv")
 TASK_COLUMNS = {"classification": ("text", "label"), "sft": ("instruction", "input", "response"),
-                "chat": ("messages",)}
+                "chat": ("messages",), "spans": ("text", "spans"), "preference": ("messages", "chosen", "rejected")}
+TURNS = ("messages", "chosen", "rejected")
+TURN = pa.struct([("role", pa.string()), ("content", pa.string())])
+SPAN = pa.struct([("start", pa.int64()), ("end", pa.int64()), ("label", pa.string())])
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -63,8 +66,10 @@ def records(rows: list[dict[str, Any]], task: str) -> list[dict[str, Any]]:
 def _schema(task: str) -> pa.Schema:
     fields = [pa.field("example_id", pa.int64()), pa.field("split", pa.string())]
     for c in TASK_COLUMNS[task]:
-        if c == "messages":
-            fields.append(pa.field(c, pa.list_(pa.struct([("role", pa.string()), ("content", pa.string())]))))
+        if c in TURNS:
+            fields.append(pa.field(c, pa.list_(TURN)))
+        elif c == "spans":
+            fields.append(pa.field(c, pa.list_(SPAN)))
         else:
             fields.append(pa.field(c, pa.string()))
     return pa.schema(fields)
@@ -90,7 +95,7 @@ def _csv(recs: list[dict], out: Path, task: str, spreadsheet_safe: bool) -> tupl
         writer = csv.writer(fh)
         writer.writerow(header)
         for r in recs:
-            cells = ["" if r[c] is None else json.dumps(r[c], ensure_ascii=False) if c == "messages" else r[c]
+            cells = ["" if r[c] is None else json.dumps(r[c], ensure_ascii=False) if isinstance(r[c], list) else r[c]
                      for c in header]
             if spreadsheet_safe:
                 safe = [neutralise(v) for v in cells]
@@ -101,29 +106,16 @@ def _csv(recs: list[dict], out: Path, task: str, spreadsheet_safe: bool) -> tupl
 
 
 def _hf(recs: list[dict], out: Path, task: str, classes: list[str]) -> list[Path]:
-    from datasets import ClassLabel, Dataset, DatasetDict, Features, Value
-    from datasets.utils import are_progress_bars_disabled, disable_progress_bars, enable_progress_bars
+    from datasets import ClassLabel, Features, Value
 
     feats = {"example_id": Value("int64"), "split": Value("string")}
     for c in TASK_COLUMNS[task]:
-        feats[c] = [{"role": Value("string"), "content": Value("string")}] if c == "messages" else Value("string")
+        feats[c] = [{"role": Value("string"), "content": Value("string")}] if c in TURNS else Value("string")
     if task == "classification":
         feats["label"] = ClassLabel(names=classes)
         index = {c: i for i, c in enumerate(classes)}
         recs = [{**r, "label": -1 if r["label"] is None else index[r["label"]]} for r in recs]
-    features = Features(feats)
-    parts = {}
-    for s in SPLITS:
-        chosen = [r for r in recs if r["split"] == s]
-        if chosen:
-            parts[s] = Dataset.from_list(chosen, features=features)
-    quiet = are_progress_bars_disabled()
-    disable_progress_bars()
-    try:
-        DatasetDict(parts).save_to_disk(str(out))
-    finally:
-        if not quiet:
-            enable_progress_bars()
+    shaped_formats.save_splits(recs, Features(feats), out)
     return [out]
 
 
@@ -176,7 +168,12 @@ def _swap_in(tmp: Path, path: Path) -> None:
 
 def _write(recs: list[dict], tmp: Path, fmt: str, task: str, stem: str, classes: list[str],
            spreadsheet_safe: bool) -> tuple[list[Path], int, int]:
-    """Write one format into ``tmp``: ``(files, rows skipped, cells changed)``."""
+    """Write one format into ``tmp``: ``(files, rows skipped, cells changed)``; ``classes`` gets the
+    tag names of a token-classification export."""
+    if task in shaped_formats.FORMATS and fmt not in ("jsonl", "parquet", "csv") and (task, fmt) != ("preference", "hf"):
+        files, skipped, names = shaped_formats.write(recs, tmp, fmt, task, stem)
+        classes[:] = names
+        return files, skipped, 0
     if fmt == "jsonl":
         return _jsonl(recs, tmp), 0, 0
     if fmt == "parquet":

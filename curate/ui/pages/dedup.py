@@ -57,8 +57,8 @@ def render() -> None:
         _live_preview(graph, threshold)
         if st.button("Run dedup", type="primary", key="dedup_run"):
             with st.spinner(f"Deduplicating {dataset}…"):
-                report = dedup.run_dedup(ws, dataset, method=method, threshold=threshold, ngram=ngram,
-                                         num_perm=num_perm, fields=fields)
+                report = dedup.run_dedup(ws, dataset, method=method, threshold=_moved(threshold, graph.params),
+                                         ngram=ngram, num_perm=num_perm, fields=fields)
             st.session_state["dedup_flash"] = (
                 f"Dedup run {report.run_id}: {report.clusters:,} clusters, {report.flagged:,} rows flagged is_dup "
                 f"of {report.rows:,}" + (f"; {report.decisions_applied} decisions re-applied"
@@ -79,6 +79,13 @@ def _threshold(method: str, params) -> float:
     if params is not None and params.chosen:
         st.caption(f"Shingles: {params.ngram}-{params.shingle} n-grams, {params.chosen}.")
     return float(st.slider(f"Threshold ({what})", floor, 1.0, default, 0.01, key=key))
+
+
+def _moved(threshold: float, params) -> float | None:
+    """The slider's value if the user moved it off the data's resolved default, else None: the run then
+    resolves its own default for the data (0.6 for CJK/Thai character shingles, 0.8 word, 0.9 cosine)."""
+    default = params.threshold if params is not None else None
+    return None if default is not None and abs(threshold - default) < 1e-9 else threshold
 
 
 def _live_preview(graph: dedup.PreviewGraph, threshold: float) -> None:
