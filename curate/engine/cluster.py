@@ -33,6 +33,13 @@ def require_ray() -> Any:
         import ray.data  # noqa: F401
     except ImportError:
         raise EngineError(f"--engine ray needs Ray, which is not installed; fix: {INSTALL}") from None
+    try:
+        # Ray Data's file listing imports fsspec's HTTP filesystem from several threads at once; a first
+        # import racing in threads failed once in CI ("cannot import name 'HTTPFileSystem'"). Importing
+        # it here, in one thread, first (aiohttp is in the ray extra) leaves the threads a loaded module.
+        import fsspec.implementations.http  # noqa: F401
+    except ImportError:
+        pass
     return ray
 
 
