@@ -36,17 +36,17 @@ class DedupError(CurateError):
 class DedupParams(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    method: Literal["exact", "minhash", "semantic"] = Field("minhash", description="exact hash, MinHash LSH or MiniLM cosine")
-    threshold: float | None = Field(None, ge=0.0, le=1.0, description="Jaccard (minhash) or cosine (semantic) to "
+    method: Literal["exact", "minhash", "semantic"] = Field(default="minhash", description="exact hash, MinHash LSH or MiniLM cosine")
+    threshold: float | None = Field(default=None, ge=0.0, le=1.0, description="Jaccard (minhash) or cosine (semantic) to "
                                     "join a cluster; default 0.8 words, 0.6 characters, 0.9 cosine")
-    ngram: int | None = Field(None, ge=1, le=50, description="shingle length in words (default 5), or in "
+    ngram: int | None = Field(default=None, ge=1, le=50, description="shingle length in words (default 5), or in "
                               "characters with shingle=char (default 2) (minhash)")
     shingle: Literal["auto", "word", "char"] = Field(
-        "auto", description="word or character n-gram shingles; auto: characters for CJK/Thai datasets (minhash)")
-    num_perm: int = Field(128, ge=16, le=1024, description="MinHash permutations (minhash)")
+        default="auto", description="word or character n-gram shingles; auto: characters for CJK/Thai datasets (minhash)")
+    num_perm: int = Field(default=128, ge=16, le=1024, description="MinHash permutations (minhash)")
     fields: tuple[str, ...] = Field(..., min_length=1, description="which fields of each example are compared")
-    neighbors: int = Field(20, ge=1, le=200, description="nearest neighbours looked at per row (semantic)")
-    chosen: str = Field("", description="how auto settings were resolved, e.g. 'char: 1,000 of 1,000 rows CJK/Thai'")
+    neighbors: int = Field(default=20, ge=1, le=200, description="nearest neighbours looked at per row (semantic)")
+    chosen: str = Field(default="", description="how auto settings were resolved, e.g. 'char: 1,000 of 1,000 rows CJK/Thai'")
 
     def key(self) -> str:
         """The parameters that change which rows are compared and how (for caches)."""

@@ -56,7 +56,7 @@ def _mark(batch: pa.Table, *, marks: pa.Table, names: list[str]) -> pa.Table:
     is_dup = hit & (first != ids)
     of = [f"{names[int(f) >> 32]}#{int(f) & 0xFFFFFFFF}" if d else None for f, d in zip(first, is_dup)]
     return (batch.drop_columns(["_id", "_text"])
-            .append_column("dup_cluster", pa.array(np.where(hit, cluster_no, None), pa.int64()))
+            .append_column("dup_cluster", pa.array(cluster_no, pa.int64(), mask=~hit))
             .append_column("is_dup", pa.array(is_dup)).append_column("duplicate_of", pa.array(of, pa.string())))
 
 

@@ -26,7 +26,7 @@ def write_shards(workspace: Workspace, batches: Iterable[pa.RecordBatch], *, pre
             pq.write_table(pa.Table.from_batches([batch]), f"{folder.name}/part-{n:05d}.parquet")
             n += 1
     if n == 0:   # an empty dataset: one empty shard keeps the schema for the readers
-        schema = batches.schema if hasattr(batches, "schema") else pa.schema([])
+        schema = getattr(batches, "schema", None) or pa.schema([])   # a RecordBatchReader has one
         pq.write_table(schema.empty_table(), f"{folder.name}/part-00000.parquet")
     return folder
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 import json
-from typing import IO, Iterator
+from typing import IO, Iterator, cast
 
 import pyarrow as pa
 
@@ -30,7 +30,8 @@ def sentences(fh: IO[bytes], where: str) -> Iterator[tuple[int, str]]:
     """``(first line number, raw JSON record)`` per sentence of a binary CoNLL stream."""
     current: list[str] = []
     start, document = 0, 0
-    for line_no, raw in enumerate(io.BufferedReader(fh) if not hasattr(fh, "peek") else fh, 1):
+    lines = fh if hasattr(fh, "peek") else io.BufferedReader(cast(io.RawIOBase, fh))
+    for line_no, raw in enumerate(lines, 1):
         try:
             line = raw.decode("utf-8").rstrip("\r\n")
         except UnicodeDecodeError:

@@ -43,7 +43,7 @@ def plan_file(con, source: Source, existing: dict | None, task: str | None, mapp
     previous = catalog.find_source(con, existing["id"], plan.sha) if existing else None
     if previous and replace:
         plan.previous, plan.ids = previous, examples.source_ids(con, previous["id"])
-    elif previous and (catalog.source_mapping(previous) != resolved.columns or labels or resolved.task != existing["task"]):
+    elif previous and existing and (catalog.source_mapping(previous) != resolved.columns or labels or resolved.task != existing["task"]):
         shown = ",".join(f"{k}={v}" for k, v in catalog.source_mapping(previous).items())
         raise InputError(source.path, f"already ingested into {existing['name']} (as {existing['task']}, {shown}); "
                          "nothing added", fix="pass --replace to read it again with the new --map/--task/--labels "

@@ -10,7 +10,7 @@ import io
 import zlib
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Iterator, TYPE_CHECKING
+from typing import IO, Iterator, TYPE_CHECKING, cast
 
 import zstandard
 
@@ -38,7 +38,7 @@ def reading(source: Source) -> Iterator[None]:
 
 def open_binary(source: Source) -> IO[bytes]:
     if source.compression == "gzip":
-        return gzip.open(source.path, "rb")
+        return cast(IO[bytes], gzip.open(source.path, "rb"))
     if source.compression == "zstd":
         return io.BufferedReader(_ZstdFrames(source.path), buffer_size=1 << 20)
     return open(source.path, "rb")

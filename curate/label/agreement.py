@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections import Counter
-from typing import Any, Mapping
+from typing import Any, Literal, Mapping
 
 import numpy as np
 
@@ -69,7 +69,7 @@ def fleiss(matrix: Matrix) -> tuple[float | None, int, int]:
     return _nan(fleiss_kappa(table, method="fleiss")), len(rows), raters
 
 
-def alpha(matrix: Matrix, *, level: str = "nominal") -> float | None:
+def alpha(matrix: Matrix, *, level: Literal["nominal", "ordinal", "interval", "ratio"] = "nominal") -> float | None:
     """Krippendorff's α over every example with ≥ 2 answers (missing answers allowed)."""
     import krippendorff
 
@@ -91,7 +91,7 @@ def question_agreement(workspace: Workspace, question: dict[str, Any]) -> dict[s
     """Agreement figures of one question from its current answers."""
     with workspace.connect() as con:
         answers = store.current_answers(con, question["id"])
-    matrix: dict[int, dict[str, str]] = {}
+    matrix: dict[int, dict[str, Any]] = {}   # a stored answer is never NULL
     for a in answers:
         value = choice_of(a["value"]) if question["kind"] == "preference" else a["value"]
         matrix.setdefault(a["example_id"], {})[a["annotator"]] = value

@@ -119,7 +119,7 @@ def read_answers(path: str | Path, question: str) -> Iterator[Answer]:
             if isinstance(record.get("data"), dict) and "annotations" in record:     # Label Studio
                 value, data = _label_studio_value(record, question), record["data"]
             elif "responses" in record or any(k.endswith(".responses") for k in record):  # Argilla
-                fields = record.get("fields") if isinstance(record.get("fields"), dict) else record
+                fields = record["fields"] if isinstance(record.get("fields"), dict) else record
                 value, data = _argilla_value(record, question), {"id": record.get("id"), "text": fields.get("text")}
             elif "id" in record and "value" in record:                               # curate
                 value, data = record["value"], {"id": record["id"]}

@@ -59,7 +59,7 @@ def embedding_probabilities(X: np.ndarray, y: np.ndarray, *, folds: int = DEFAUL
     """Out-of-fold class probabilities of logistic regression on embeddings ``X``."""
     from sklearn.model_selection import cross_val_predict
 
-    return cross_val_predict(classifier(), X, y, cv=_folds(y, folds, seed), method="predict_proba")
+    return np.asarray(cross_val_predict(classifier(), X, y, cv=_folds(y, folds, seed), method="predict_proba"))
 
 
 def finetune_probabilities(texts: list[str], y: np.ndarray, *, folds: int = DEFAULT_FOLDS["finetune"], seed: int = 0,

@@ -58,7 +58,7 @@ register(Operator("filter.threshold", "filter", ThresholdParams, passes,
 for _name, (_signal, _reason, _default, _meaning) in FILTERS.items():
     _model = create_model(
         "Params_" + _name.replace(".", "_"), __base__=Params,
-        min_score=(float, Field(_default, ge=0, le=1,
+        min_score=(float, Field(default=_default, ge=0, le=1,
                                 description=f"Rows whose {_signal} is below this get the issue {_reason} "
                                             f"(default {_default}: {_meaning}).")))
     register(Operator(_name, "filter", _model, passes, f"{_signal} below min_score → {_reason} ({_meaning}).",

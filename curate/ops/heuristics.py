@@ -43,15 +43,15 @@ SIGNALS = ("length", "word_length", "alpha_words", "symbols", "repetition", "sto
 
 
 class HeuristicParams(Params):
-    field: FieldOrAuto = Field("auto", description="Field to score; auto: text, the sft response, or all chat turns.")
-    min_words: int = Field(5, ge=1, le=10_000, description="Words at which `length` reaches 1.")
-    max_words: int = Field(100_000, ge=1, le=10_000_000, description="Words above which `length` decreases.")
-    min_mean_word_length: float = Field(3.0, ge=0.5, le=20, description="Shortest good mean word length (chars).")
-    max_mean_word_length: float = Field(10.0, ge=1, le=100, description="Longest good mean word length (chars).")
-    ngram: int = Field(3, ge=2, le=10, description="Word n-gram size for the repetition score.")
-    min_stopwords: int = Field(2, ge=1, le=20, description="Stop words at which `stopwords` reaches 1.")
+    field: FieldOrAuto = Field(default="auto", description="Field to score; auto: text, the sft response, or all chat turns.")
+    min_words: int = Field(default=5, ge=1, le=10_000, description="Words at which `length` reaches 1.")
+    max_words: int = Field(default=100_000, ge=1, le=10_000_000, description="Words above which `length` decreases.")
+    min_mean_word_length: float = Field(default=3.0, ge=0.5, le=20, description="Shortest good mean word length (chars).")
+    max_mean_word_length: float = Field(default=10.0, ge=1, le=100, description="Longest good mean word length (chars).")
+    ngram: int = Field(default=3, ge=2, le=10, description="Word n-gram size for the repetition score.")
+    min_stopwords: int = Field(default=2, ge=1, le=20, description="Stop words at which `stopwords` reaches 1.")
     stopword_languages: list[str] = Field(
-        ["en"], min_length=1, max_length=60,
+        default=["en"], min_length=1, max_length=60,
         description="Languages whose stop words count (en: Gopher's eight; others: stopwords-iso).")
 
     @field_validator("stopword_languages")

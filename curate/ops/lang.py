@@ -102,16 +102,16 @@ def top_language(probs: dict[str, float]) -> tuple[str | None, float]:
 
 
 class LangParams(Params):
-    field: FieldOrAuto = Field("auto", description="Field to identify; auto: text, the sft response, or all chat turns.")
-    expected: list[str] = Field(["en"], min_length=1, max_length=60,
+    field: FieldOrAuto = Field(default="auto", description="Field to identify; auto: text, the sft response, or all chat turns.")
+    expected: list[str] = Field(default=["en"], min_length=1, max_length=60,
                                 description="ISO 639-1 codes of the languages the dataset should hold "
                                             "(zh-hans/zh-hant with chinese_variants).")
-    candidates: list[str] = Field(list(DEFAULT_CANDIDATES), min_length=1, max_length=80,
+    candidates: list[str] = Field(default=list(DEFAULT_CANDIDATES), min_length=1, max_length=80,
                                   description="Languages the detector chooses among (the expected ones are "
                                               "always added); fewer is faster and confuses less.")
-    chinese_variants: bool = Field(False, description="Report zh-hans / zh-hant instead of one zh.")
-    max_chars: int = Field(500, ge=20, le=100_000, description="Characters of each text the detector reads.")
-    min_words: int = Field(5, ge=0, le=100, description="Texts with fewer units holding a letter get no signal "
+    chinese_variants: bool = Field(default=False, description="Report zh-hans / zh-hant instead of one zh.")
+    max_chars: int = Field(default=500, ge=20, le=100_000, description="Characters of each text the detector reads.")
+    min_words: int = Field(default=5, ge=0, le=100, description="Texts with fewer units holding a letter get no signal "
                                                         "(too little text to tell); units as the script counts them.")
 
     @field_validator("expected", "candidates")

@@ -23,11 +23,11 @@ from curate.ops.text import EditableField
 
 class MapperParams(Params):
     fields: list[EditableField] | None = Field(
-        None, min_length=1, max_length=5,
+        default=None, min_length=1, max_length=5,
         description="Fields to clean; default: the task's text fields (text; instruction, input, "
                     "response; or every chat turn's content).")
     roles: list[Literal["system", "user", "assistant"]] | None = Field(
-        None, min_length=1, max_length=3,
+        default=None, min_length=1, max_length=3,
         description="Chat data: the roles whose turns are cleaned (default: every turn).")
 
 
@@ -48,9 +48,9 @@ def only_where(values: pa.Array, mask: pa.Array | np.ndarray, fn: Callable[[str]
 
 class UnicodeParams(MapperParams):
     normalization: Literal["NFC", "NFKC", "none"] = Field(
-        "NFC", description="Unicode normal form applied after repair (NFKC also folds width and ligatures).")
-    uncurl_quotes: bool = Field(False, description="Turn curly quotes into straight ones.")
-    fix_width: bool = Field(False, description="Fold full-width and half-width forms (CJK punctuation '，' "
+        default="NFC", description="Unicode normal form applied after repair (NFKC also folds width and ligatures).")
+    uncurl_quotes: bool = Field(default=False, description="Turn curly quotes into straight ones.")
+    fix_width: bool = Field(default=False, description="Fold full-width and half-width forms (CJK punctuation '，' "
                                                "to ',', half-width katakana to full-width): off, because "
                                                "full-width punctuation is correct CJK text.")
 
@@ -74,10 +74,10 @@ register(Operator("clean.unicode", "mapper", UnicodeParams, fix_unicode,
 # --- HTML to text -----------------------------------------------------------------------------
 
 class HtmlParams(MapperParams):
-    keep_line_breaks: bool = Field(True, description="Turn block elements and <br> into line breaks "
+    keep_line_breaks: bool = Field(default=True, description="Turn block elements and <br> into line breaks "
                                                      "(else into spaces).")
     only_prose_markup: bool = Field(
-        False, description="Strip only page residue: rows whose every tag is prose formatting (p, b, i, em, "
+        default=False, description="Strip only page residue: rows whose every tag is prose formatting (p, b, i, em, "
                            "strong, br, span, div, a, lists, headings, ...), with no code (``` or `…` spans) "
                            "and no talk of HTML, XML, markup or tags; any other row stays byte for byte.")
 
@@ -187,12 +187,12 @@ register(Operator("clean.html", "mapper", HtmlParams, strip_html,
 # --- whitespace and punctuation ---------------------------------------------------------------
 
 class WhitespaceParams(MapperParams):
-    max_blank_lines: int = Field(1, ge=0, le=10, description="Longest run of blank lines kept.")
-    keep_indentation: bool = Field(True, description="Keep the spaces and tabs that start a line (code), "
+    max_blank_lines: int = Field(default=1, ge=0, le=10, description="Longest run of blank lines kept.")
+    keep_indentation: bool = Field(default=True, description="Keep the spaces and tabs that start a line (code), "
                                                      "collapsing only runs after a visible character.")
     normalize_punctuation: bool = Field(
-        True, description="Curly quotes to straight, '…' to '...', and runs of !, ? or . capped.")
-    max_repeat_punct: int = Field(3, ge=1, le=20, description="Longest run of one of ! ? . kept.")
+        default=True, description="Curly quotes to straight, '…' to '...', and runs of !, ? or . capped.")
+    max_repeat_punct: int = Field(default=3, ge=1, le=20, description="Longest run of one of ! ? . kept.")
 
 
 _SPACES = "[\\t\\f\\v \\x{00A0}\\x{1680}\\x{2000}-\\x{200A}\\x{202F}\\x{205F}\\x{3000}]+"

@@ -120,7 +120,7 @@ _HINT = (r"@|[路街道巷弄同][0-9０-９]+[号號]|"
 
 class PiiParams(MapperParams):
     kinds: list[PiiKind] = Field(
-        ["secret", "email", "iban", "cn_id", "cn_mobile", "credit_card", "ip_address", "phone", "cn_address"],
+        default=["secret", "email", "iban", "cn_id", "cn_mobile", "credit_card", "ip_address", "phone", "cn_address"],
         min_length=1, max_length=9,
         description="What to redact: secret (API keys, tokens), email, iban, cn_id (mainland resident ID, "
                     "checksummed), credit_card (Luhn-checked), ip_address (v4 and v6), cn_mobile (mainland "

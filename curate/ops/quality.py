@@ -26,9 +26,9 @@ class StepSkipped(CurateError):
 
 
 class OutlierParams(Params):
-    field: FieldOrAuto = Field("auto", description="Field to embed; auto: text, the sft response, or all chat turns.")
-    k: int = Field(10, ge=1, le=200, description="Neighbours averaged for each row's typicality.")
-    max_reference: int = Field(5000, ge=50, le=100_000,
+    field: FieldOrAuto = Field(default="auto", description="Field to embed; auto: text, the sft response, or all chat turns.")
+    k: int = Field(default=10, ge=1, le=200, description="Neighbours averaged for each row's typicality.")
+    max_reference: int = Field(default=5000, ge=50, le=100_000,
                                description="Rows (a seeded sample) that serve as neighbours, to bound time.")
 
 
@@ -56,9 +56,9 @@ def outlier_scores(batch: pd.DataFrame, p: OutlierParams, ctx: dict) -> dict[str
 
 
 class QualityModelParams(Params):
-    field: FieldOrAuto = Field("auto", description="Field to embed; auto: text, the sft response, or all chat turns.")
-    min_marks: int = Field(2, ge=1, le=1000, description="Fewest examples marked good and marked bad to train.")
-    c: float = Field(1.0, gt=0, le=1000, description="Inverse regularisation strength of the logistic regression.")
+    field: FieldOrAuto = Field(default="auto", description="Field to embed; auto: text, the sft response, or all chat turns.")
+    min_marks: int = Field(default=2, ge=1, le=1000, description="Fewest examples marked good and marked bad to train.")
+    c: float = Field(default=1.0, gt=0, le=1000, description="Inverse regularisation strength of the logistic regression.")
 
 
 def quality_model_scores(batch: pd.DataFrame, p: QualityModelParams, ctx: dict) -> dict[str, np.ndarray]:

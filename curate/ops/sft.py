@@ -34,8 +34,8 @@ _DANGLING = (r"(?i)(?:[,:(\[{]|\b(?:the|a|an|and|or|but|of|to|in|on|with|for|tha
 
 
 class SftParams(Params):
-    min_ratio: float = Field(0.02, ge=0, le=100, description="Smallest good response/prompt word ratio.")
-    max_ratio: float = Field(200.0, ge=0.01, le=100_000, description="Largest good response/prompt word ratio.")
+    min_ratio: float = Field(default=0.02, ge=0, le=100, description="Smallest good response/prompt word ratio.")
+    max_ratio: float = Field(default=200.0, ge=0.01, le=100_000, description="Largest good response/prompt word ratio.")
 
 
 def _roles_ok(messages: str | None) -> float:

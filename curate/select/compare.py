@@ -21,8 +21,9 @@ from curate.versions.refs import parse_ref
 def _score(scores: dict[str, dict[str, float | None]], ref: str, metric: str) -> tuple[str | None, float | None]:
     pinned = [n for n in scores if not n.startswith(f"{ref}:")]
     for name in pinned + [f"{ref}:test", f"{ref}:validation"]:
-        if name in scores and scores[name].get(metric) is not None:
-            return name, float(scores[name][metric])
+        value = scores[name].get(metric) if name in scores else None
+        if value is not None:
+            return name, float(value)
     return None, None
 
 

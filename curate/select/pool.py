@@ -74,7 +74,7 @@ def build_pool(workspace: Workspace, src: Source, weights: dict[str, float], *,
                embeddings: bool | None = None) -> Pool:
     """The pool's arrays, reading only what the strategies ``weights`` use (embeddings: diversity, mix)."""
     ids = np.array(src.rows.column("example_id").to_pylist(), np.int64)[src.pool_index]
-    labels = [src.rows.column("label")[int(k)].as_py() for k in src.pool_index] \
+    labels: list[str | None] = [src.rows.column("label")[int(k)].as_py() for k in src.pool_index] \
         if src.dataset["task"] == "classification" else [None] * len(ids)
     pool = Pool(ids, labels)
     if embeddings or (embeddings is None and ({"diversity", "mix"} & set(weights))):

@@ -192,7 +192,7 @@ def select(pool: Pool, budget: int, weights: dict[str, float], *, seed: int = 0,
     order_parts, dist_parts = [], []
     for group, k in q.items():
         idx = keep[[labels[i] == group for i in keep]] if group != "*" else keep
-        X = pool.embeddings[idx] if wanted_div else None
+        X = pool.embeddings[idx] if wanted_div and pool.embeddings is not None else None
         o, d = greedy(X, base[idx], k, spread=spread, tau=tau)
         order_parts.append(idx[o])
         dist_parts.append(d)

@@ -104,7 +104,7 @@ def label_set(con: duckdb.DuckDBPyConnection, dataset_id: int, label_type: str |
 def given_class_order(con: duckdb.DuckDBPyConnection, dataset_id: int, label_type: str | None) -> list[str]:
     """``label_set`` when the dataset's classes were given an order (HF ClassLabel, ``--labels``), else []."""
     given = con.execute("SELECT count(*) FROM labels WHERE dataset_id = ? AND position IS NOT NULL",
-                        [dataset_id]).fetchone()[0]
+                        [dataset_id]).fetchall()[0][0]
     return label_set(con, dataset_id, label_type) if given else []
 
 

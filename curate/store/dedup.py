@@ -39,7 +39,7 @@ def revision(con: duckdb.DuckDBPyConnection, dataset_id: int) -> tuple[int, int]
     row = first(con.execute("""
         SELECT (SELECT count(*) FROM examples WHERE dataset_id = ?),
                (SELECT coalesce(max(ed.id), 0) FROM edits ed JOIN examples e ON e.id = ed.example_id
-                WHERE e.dataset_id = ?)""", [dataset_id, dataset_id]))
+                WHERE e.dataset_id = ?)""", [dataset_id, dataset_id])) or (0, 0)   # one row always
     return int(row[0]), int(row[1])
 
 

@@ -6,16 +6,19 @@ It scores a version in seconds and is recorded as a *baseline* run, never mixed 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from sklearn.linear_model import LogisticRegression
 
 from curate.errors import InputError
 
 
 @dataclass
 class Baseline:
-    model: object        # fitted sklearn LogisticRegression
+    model: LogisticRegression        # fitted
     classes: list[str]
     encoder: str | None = None   # curate.embed model_dir of the embeddings it was fitted on (None: MiniLM)
 

@@ -55,7 +55,8 @@ def train(train_rows: list[dict], params: TrainParams, *, model_dir: str | Path,
           hooks: Hooks | None = None) -> Tuned:
     from datasets import Dataset
     from transformers import AutoTokenizer
-    from trl import DPOConfig, DPOTrainer
+    from trl.trainer.dpo_config import DPOConfig
+    from trl.trainer.dpo_trainer import DPOTrainer
 
     tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
     templated = bool(getattr(tokenizer, "chat_template", None))

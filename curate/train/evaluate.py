@@ -68,8 +68,8 @@ def eval_sets_for(workspace: Workspace, dataset: str, task: str, ref: str,
     return chosen, refused
 
 
-def prediction_table(rows: list[dict], refs: list[str | None], preds: list[str | None],
-                     correct: list[bool | None], scores: list[float | None]) -> pa.Table:
+def prediction_table(rows: list[dict], refs: Sequence[str | None], preds: Sequence[str | None],
+                     correct: Sequence[bool | None], scores: Sequence[float | None]) -> pa.Table:
     return pa.table({"example_id": pa.array([int(r["example_id"]) for r in rows], pa.int64()),
                      "reference": pa.array(refs, pa.string()), "prediction": pa.array(preds, pa.string()),
                      "correct": pa.array(correct, pa.bool_()), "score": pa.array(scores, pa.float64())})
@@ -82,7 +82,7 @@ def classification_result(rows: list[dict], preds: list[str], probs: np.ndarray,
 
     refs = [None if r.get("label") is None else str(r["label"]) for r in rows]
     keep = [i for i, ref in enumerate(refs) if ref is not None]
-    m = classification_metrics([refs[i] for i in keep], [preds[i] for i in keep], classes)
+    m = classification_metrics([ref for ref in refs if ref is not None], [preds[i] for i in keep], classes)
     metrics: dict[str, float | None] = {"accuracy": m["accuracy"], "macro_f1": m["macro_f1"], "n": m["n"]}
     for c, v in m["per_class"].items():
         for k in ("precision", "recall", "f1"):

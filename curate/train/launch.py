@@ -81,7 +81,8 @@ def resume(workspace: Workspace, run_id: int) -> int:
     if not resumable(workspace, run):
         raise InputError(f"model run {run_id}", "has no checkpoint to resume from",
                          fix="start a new run with `curate train`")
-    step = int(last_checkpoint(run_folder(workspace, run_id)).name.rsplit("-", 1)[-1])
+    checkpoint = last_checkpoint(run_folder(workspace, run_id))
+    step = int(checkpoint.name.rsplit("-", 1)[-1]) if checkpoint else 0   # resumable(): there is one
     retry_conflicts(lambda: write(workspace, lambda con: store.reopen(con, run_id, step)))
     proc = spawn(workspace, run_id, processes=int(run["params"].get("processes", 1)), resume=True)
     retry_conflicts(lambda: write(workspace, lambda con: store.set_pid(con, run_id, proc.pid)))

@@ -36,50 +36,50 @@ class TrainParams(BaseModel):
 
     model_config = ConfigDict(extra="forbid", protected_namespaces=())
 
-    model: Optional[str] = Field(None, description="Local model folder (default: the bundled MiniLM for "
+    model: Optional[str] = Field(default=None, description="Local model folder (default: the bundled MiniLM for "
                                                    "classification; required for sft/chat).")
-    epochs: float = Field(3.0, gt=0, le=100, description="Passes over the training split.")
-    max_steps: Optional[int] = Field(None, ge=1, description="Stop after this many optimiser steps (overrides epochs).")
-    lr: Optional[float] = Field(None, gt=0, le=1.0, description="Peak learning rate (AdamW); default 1e-4 for "
+    epochs: float = Field(default=3.0, gt=0, le=100, description="Passes over the training split.")
+    max_steps: Optional[int] = Field(default=None, ge=1, description="Stop after this many optimiser steps (overrides epochs).")
+    lr: Optional[float] = Field(default=None, gt=0, le=1.0, description="Peak learning rate (AdamW); default 1e-4 for "
                                                                 "classification, 5e-5 for sft/chat.")
-    batch_size: int = Field(16, ge=1, le=4096, description="Examples per forward pass on each process; an "
+    batch_size: int = Field(default=16, ge=1, le=4096, description="Examples per forward pass on each process; an "
                                                            "optimiser step sees batch_size x grad_accum x processes.")
-    grad_accum: int = Field(1, ge=1, le=1024, description="Gradient accumulation: forward passes per optimiser step.")
-    warmup: float = Field(0.1, ge=0, lt=1, description="Fraction of the steps with a linear warm-up.")
-    warmup_steps: Optional[int] = Field(None, ge=0, description="Warm-up as a number of steps (overrides warmup).")
-    weight_decay: float = Field(0.01, ge=0, le=1, description="AdamW weight decay (not on biases/norms).")
+    grad_accum: int = Field(default=1, ge=1, le=1024, description="Gradient accumulation: forward passes per optimiser step.")
+    warmup: float = Field(default=0.1, ge=0, lt=1, description="Fraction of the steps with a linear warm-up.")
+    warmup_steps: Optional[int] = Field(default=None, ge=0, description="Warm-up as a number of steps (overrides warmup).")
+    weight_decay: float = Field(default=0.01, ge=0, le=1, description="AdamW weight decay (not on biases/norms).")
     schedule: Literal["linear", "cosine", "constant", "exponential"] = Field(
-        "linear", description="Learning-rate decay after warm-up (exponential: multiplied by gamma every step).")
-    gamma: float = Field(0.999, gt=0, le=1, description="Exponential schedule: learning-rate factor per step.")
-    dropout: Optional[float] = Field(None, ge=0, lt=1, description="Override every dropout probability of the "
+        default="linear", description="Learning-rate decay after warm-up (exponential: multiplied by gamma every step).")
+    gamma: float = Field(default=0.999, gt=0, le=1, description="Exponential schedule: learning-rate factor per step.")
+    dropout: Optional[float] = Field(default=None, ge=0, lt=1, description="Override every dropout probability of the "
                                                                    "model (default: the model's own).")
-    freeze_embeddings: bool = Field(False, description="Keep the embedding weights fixed.")
-    train_top_layers: Optional[int] = Field(None, ge=0, le=1000, description="Train only the top N transformer "
+    freeze_embeddings: bool = Field(default=False, description="Keep the embedding weights fixed.")
+    train_top_layers: Optional[int] = Field(default=None, ge=0, le=1000, description="Train only the top N transformer "
                                                                             "layers and the head (embeddings frozen too).")
-    max_length: int = Field(128, ge=8, le=8192, description="Tokens per example; longer ones are truncated.")
-    seed: int = Field(0, ge=0, le=2**31 - 1, description="Seed for initialisation, shuffling and dropout.")
+    max_length: int = Field(default=128, ge=8, le=8192, description="Tokens per example; longer ones are truncated.")
+    seed: int = Field(default=0, ge=0, le=2**31 - 1, description="Seed for initialisation, shuffling and dropout.")
     precision: Literal["auto", "fp32", "bf16", "fp16"] = Field(
-        "auto", description="auto: bf16 on a GPU that has it, else fp32; fp16 needs a GPU.")
-    gradient_checkpointing: bool = Field(False, description="Recompute activations in the backward pass: "
+        default="auto", description="auto: bf16 on a GPU that has it, else fp32; fp16 needs a GPU.")
+    gradient_checkpointing: bool = Field(default=False, description="Recompute activations in the backward pass: "
                                                             "less memory, about 30 % slower.")
-    patience: int = Field(2, ge=0, le=100, description="Early stopping: evaluations on validation without "
+    patience: int = Field(default=2, ge=0, le=100, description="Early stopping: evaluations on validation without "
                                                        "improvement before stopping (0: never stop early).")
-    evals_per_epoch: int = Field(1, ge=1, le=100, description="Validation evaluations (and checkpoints) per epoch.")
-    max_grad_norm: float = Field(1.0, gt=0, le=1000, description="Gradient clipping norm.")
-    group_by_length: bool = Field(False, description="Batch examples of similar length together (shuffled "
+    evals_per_epoch: int = Field(default=1, ge=1, le=100, description="Validation evaluations (and checkpoints) per epoch.")
+    max_grad_norm: float = Field(default=1.0, gt=0, le=1000, description="Gradient clipping norm.")
+    group_by_length: bool = Field(default=False, description="Batch examples of similar length together (shuffled "
                                                      "in groups of 50 batches): far less padding, faster on CPU.")
-    processes: int = Field(1, ge=1, le=64, description="Data-parallel training processes (torchrun; gloo on "
+    processes: int = Field(default=1, ge=1, le=64, description="Data-parallel training processes (torchrun; gloo on "
                                                        "CPU, NCCL on GPUs).")
-    keep_checkpoints: bool = Field(False, description="Keep the best and last checkpoints after a run is done "
+    keep_checkpoints: bool = Field(default=False, description="Keep the best and last checkpoints after a run is done "
                                                       "(always kept while it can still be resumed).")
-    lora: bool = Field(False, description="Train LoRA adapters (peft) instead of all weights.")
-    lora_r: int = Field(8, ge=1, le=256, description="LoRA rank.")
-    lora_alpha: int = Field(16, ge=1, le=1024, description="LoRA scaling alpha.")
+    lora: bool = Field(default=False, description="Train LoRA adapters (peft) instead of all weights.")
+    lora_r: int = Field(default=8, ge=1, le=256, description="LoRA rank.")
+    lora_alpha: int = Field(default=16, ge=1, le=1024, description="LoRA scaling alpha.")
     args: dict[str, Any] = Field(default_factory=dict, description="Other transformers TrainingArguments "
                                                                    "fields, passed through by name.")
-    gen_max_new_tokens: int = Field(256, ge=1, le=4096, description="SFT exact match: tokens generated per item.")
-    gen_limit: int = Field(100, ge=0, le=100000, description="SFT exact match: eval items generated per eval set.")
-    baseline_c: float = Field(2.0, gt=0, le=1e6, description="Quick baseline: inverse regularisation of the "
+    gen_max_new_tokens: int = Field(default=256, ge=1, le=4096, description="SFT exact match: tokens generated per item.")
+    gen_limit: int = Field(default=100, ge=0, le=100000, description="SFT exact match: eval items generated per eval set.")
+    baseline_c: float = Field(default=2.0, gt=0, le=1e6, description="Quick baseline: inverse regularisation of the "
                                                              "logistic regression.")
 
     @field_validator("args")

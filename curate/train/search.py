@@ -41,12 +41,20 @@ class Dimension:
     choices: tuple | None = None
     integer: bool = False
 
+    @property
+    def bounds(self) -> tuple[float, float]:
+        """A range's ``(low, high)``; a dimension of choices has none."""
+        if self.low is None or self.high is None:
+            raise ValueError(f"{self.name} is a dimension of choices, not a range")
+        return self.low, self.high
+
     def suggest(self, trial) -> Any:
         if self.choices is not None:
             return trial.suggest_categorical(self.name, list(self.choices))
+        low, high = self.bounds
         if self.integer:
-            return trial.suggest_int(self.name, int(self.low), int(self.high), log=self.log)
-        return trial.suggest_float(self.name, self.low, self.high, log=self.log)
+            return trial.suggest_int(self.name, int(low), int(high), log=self.log)
+        return trial.suggest_float(self.name, low, high, log=self.log)
 
 
 def _searchable() -> list[str]:
@@ -79,7 +87,7 @@ def parse_space(spec: str) -> list[Dimension]:
             if log not in ([], ["log"]):
                 raise InputError(f"--search {part}", "a range is low:high or low:high:log", fix=f"e.g. {name}=1e-5:1e-3:log")
             dim = Dimension(name, float(low), float(high), bool(log), integer=integer)
-            if dim.low >= dim.high:
+            if dim.bounds[0] >= dim.bounds[1]:
                 raise InputError(f"--search {part}", "the range is empty", fix="write the lower bound first")
         else:
             raise InputError(f"--search {part}", "expected a range low:high[:log] or choices a|b",
@@ -114,12 +122,13 @@ def sampler_for(name: str, dims: list[Dimension], seed: int):
         if ranges:
             raise InputError("--sampler grid", f"grid search needs choices, not ranges ({', '.join(ranges)})",
                              fix="write them as a|b|c, or use --sampler tpe")
-        return optuna.samplers.GridSampler({d.name: list(d.choices) for d in dims}, seed=seed)
+        return optuna.samplers.GridSampler({d.name: list(d.choices or ()) for d in dims}, seed=seed)
     raise InputError(f"--sampler {name}", "unknown sampler", fix=f"pick one of: {', '.join(SAMPLERS)}")
 
 
 def grid_size(dims: list[Dimension]) -> int:
-    return len(list(itertools.product(*[d.choices for d in dims])))
+    """Trials of a grid search (``sampler_for`` refuses ranges in a grid before it is asked)."""
+    return len(list(itertools.product(*[d.choices or () for d in dims])))
 
 
 def search(workspace: Workspace, ref: str, params: TrainParams, space: str, *, trials: int | None = None,

@@ -15,12 +15,15 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from curate.ingest.shapes import spans_to_bio
 from curate.train.loop import Hooks, Progress
 from curate.train.params import TrainParams
 from curate.versions.shaped_formats import bio_names
+
+if TYPE_CHECKING:
+    from transformers import TrainerCallback
 
 IGNORE = -100
 
@@ -62,9 +65,12 @@ def entity_metrics(gold: list[list[str]], pred: list[list[str]]) -> tuple[dict[s
     """seqeval's entity-level micro P/R/F1 and ``precision|recall|f1:<type>``, plus per-type support."""
     from seqeval.metrics import classification_report, f1_score, precision_score, recall_score
 
-    metrics = {"precision": precision_score(gold, pred, zero_division=0), "recall": recall_score(gold, pred, zero_division=0),
-               "f1": f1_score(gold, pred, zero_division=0), "n": float(len(gold))}
-    report = classification_report(gold, pred, output_dict=True, zero_division=0)
+    zero: Any = 0   # seqeval annotates zero_division as str ("warn"); like sklearn it takes 0 or 1
+    metrics = {"precision": precision_score(gold, pred, zero_division=zero),
+               "recall": recall_score(gold, pred, zero_division=zero),
+               "f1": f1_score(gold, pred, zero_division=zero), "n": float(len(gold))}
+    report: dict[str, dict[str, float]] = cast(Any, classification_report(gold, pred, output_dict=True,
+                                                                           zero_division=zero))
     support = {}
     for kind, scores in report.items():
         if kind.endswith(" avg"):
@@ -75,7 +81,13 @@ def entity_metrics(gold: list[list[str]], pred: list[list[str]]) -> tuple[dict[s
     return {k: float(v) for k, v in metrics.items()}, {"support": support}
 
 
-def _callback(hooks: Hooks, tagger: Tagger):
+class Tracked(Protocol):
+    """What the progress callback writes to: a ``Tagger`` or a DPO ``Tuned``."""
+    cancelled: bool
+    losses: list[float]
+
+
+def _callback(hooks: Hooks, tagger: Tracked) -> TrainerCallback:
     """A ``TrainerCallback`` passing progress to curate's hooks and stopping when asked."""
     from transformers import TrainerCallback
 
@@ -118,7 +130,7 @@ def train(train_rows: list[dict], params: TrainParams, *, model_dir: str | Path,
                                  lr_scheduler_type=params.schedule, max_grad_norm=params.max_grad_norm,
                                  logging_steps=1, save_strategy="no", report_to=[], use_cpu=str(device or "cpu") == "cpu",
                                  disable_tqdm=True)
-        trainer = Trainer(model=model, args=args, train_dataset=data, data_collator=DataCollatorForTokenClassification(tokenizer),
+        trainer = Trainer(model=model, args=args, train_dataset=cast(Any, data), data_collator=DataCollatorForTokenClassification(tokenizer),
                           callbacks=[_callback(hooks or Hooks(), tagger)])
         started = time.monotonic()
         out = trainer.train()

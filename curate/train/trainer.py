@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from torch.utils.data import Sampler
 from transformers import EarlyStoppingCallback, PrinterCallback, Trainer, TrainerCallback, TrainingArguments
 
 from curate.train.device import Device
@@ -40,8 +41,11 @@ def arguments(params: TrainParams, device: Device, folder: Path, validation: Val
     a checkpoint at each evaluation (``checkpoints``: also without validation, to resume from)."""
     per_epoch = max(1, steps_per_epoch(n_train, params.batch_size * world_size()) // params.grad_accum)
     every = max(1, per_epoch // params.evals_per_epoch)
-    evaluates = bool(validation and validation.features)
+    val = validation if validation and validation.features else None
+    evaluates = val is not None
     warmup = params.warmup_steps if params.warmup_steps is not None else params.warmup
+    if params.lr is None:
+        raise ValueError("params.lr is not set: pass params through curate.train.params.resolved first")
     return TrainingArguments(
         output_dir=str(folder), per_device_train_batch_size=params.batch_size,
         per_device_eval_batch_size=max(params.batch_size, 32), gradient_accumulation_steps=params.grad_accum,
@@ -55,9 +59,9 @@ def arguments(params: TrainParams, device: Device, folder: Path, validation: Val
         # best and last: with 2 Trainer keeps the best plus the newest (with 1 it would delete the last
         # at the end of a cancelled run, leaving nothing to resume from)
         save_total_limit=2 if evaluates else 1, load_best_model_at_end=evaluates,
-        metric_for_best_model=validation.metric if evaluates else None,
-        greater_is_better=validation.higher_is_better if evaluates else None,
-        prediction_loss_only=bool(evaluates and validation.compute_metrics is None),
+        metric_for_best_model=val.metric if val else None,
+        greater_is_better=val.higher_is_better if val else None,
+        prediction_loss_only=bool(val and val.compute_metrics is None),
         restore_callback_states_from_checkpoint=True, logging_strategy="steps", logging_steps=1,
         report_to="none", disable_tqdm=True, log_level="warning", remove_unused_columns=False,
         label_names=["labels"], dataloader_pin_memory=device.name == "cuda",
@@ -65,7 +69,7 @@ def arguments(params: TrainParams, device: Device, folder: Path, validation: Val
         **params.args)
 
 
-class BatchOrderSampler:
+class BatchOrderSampler(Sampler[int]):
     """The indices of ``batch_order`` flattened: the DataLoader cuts them into the same batches."""
 
     def __init__(self, lengths: list[int], params: TrainParams) -> None:
@@ -212,7 +216,7 @@ def _on_any_process(flag: bool) -> bool:
 
 def tensorboard(folder: Path) -> list[TrainerCallback]:
     """A TensorBoard writer into ``folder/tensorboard`` (tensorboardX or tensorboard), when installed."""
-    from transformers.integrations import TensorBoardCallback
+    from transformers.integrations.integration_utils import TensorBoardCallback
 
     try:
         callback = TensorBoardCallback()
@@ -225,14 +229,15 @@ def tensorboard(folder: Path) -> list[TrainerCallback]:
 def build(model, features, collate, params: TrainParams, device: Device, folder: Path,
           validation: Validation | None, hooks: Hooks, *, checkpoints: bool = True
           ) -> tuple[CurateTrainer, Tracker]:
-    tracker = Tracker(hooks, validation if validation and validation.features else None)
+    val = validation if validation and validation.features else None
+    tracker = Tracker(hooks, val)
     callbacks: list[TrainerCallback] = [tracker, *tensorboard(folder)]
     if tracker.validation and params.patience:
         callbacks.append(EarlyStoppingCallback(early_stopping_patience=params.patience))
     args = arguments(params, device, folder, validation, len(features), checkpoints=checkpoints)
     trainer = CurateTrainer(model=model, args=args, data_collator=collate, train_dataset=list(features),
-                            eval_dataset=list(validation.features) if tracker.validation else None,
-                            compute_metrics=validation.compute_metrics if tracker.validation else None,
+                            eval_dataset=list(val.features) if val else None,
+                            compute_metrics=val.compute_metrics if val else None,
                             callbacks=callbacks, params=params, before_save=tracker.before_save,
                             lengths=[len(f["input_ids"]) for f in features])
     trainer.remove_callback(PrinterCallback)  # progress reaches the store (and TensorBoard), not stdout
@@ -249,5 +254,6 @@ def result_of(trainer: CurateTrainer, tracker: Tracker, checkpoint: Path | None)
                        resumed_from=int(checkpoint.name.split("-")[-1]) if checkpoint else None,
                        cpu_seconds=tracker.cpu_seconds,
                        history=tracker.history)
-    trainer.model.eval()
+    if trainer.model is not None:
+        trainer.model.eval()
     return result

@@ -108,7 +108,7 @@ def _csv(recs: list[dict], out: Path, task: str, spreadsheet_safe: bool) -> tupl
 def _hf(recs: list[dict], out: Path, task: str, classes: list[str]) -> list[Path]:
     from datasets import ClassLabel, Features, Value
 
-    feats = {"example_id": Value("int64"), "split": Value("string")}
+    feats: dict[str, Any] = {"example_id": Value("int64"), "split": Value("string")}
     for c in TASK_COLUMNS[task]:
         feats[c] = [{"role": Value("string"), "content": Value("string")}] if c in TURNS else Value("string")
     if task == "classification":

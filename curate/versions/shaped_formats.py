@@ -66,7 +66,7 @@ def save_splits(rows: list[dict], features, out: Path) -> None:
     quiet = are_progress_bars_disabled()
     disable_progress_bars()
     try:
-        DatasetDict(parts).save_to_disk(str(out))
+        DatasetDict(parts.items()).save_to_disk(str(out))
     finally:
         if not quiet:
             enable_progress_bars()

@@ -62,8 +62,8 @@ def assign(groups: np.ndarray, labels: Sequence[str | None], ratios: Sequence[fl
     out = np.full(n, -1, np.int64)
     if n == 0:
         return out
-    ratios = np.asarray(ratios, float)
-    open_splits = np.flatnonzero(ratios > 0)
+    share = np.asarray(ratios, float)
+    open_splits = np.flatnonzero(share > 0)
     label_keys = ["" if l is None else str(l) for l in labels]
     uniq, inverse = np.unique(groups, return_inverse=True)
     members: list[list[int]] = [[] for _ in uniq]
@@ -72,7 +72,7 @@ def assign(groups: np.ndarray, labels: Sequence[str | None], ratios: Sequence[fl
     strata = sorted(set(label_keys))
     index = {s: k for k, s in enumerate(strata)}
     n_label = Counter(label_keys)
-    target = np.array([[ratios[s] * n_label[l] for s in range(3)] for l in strata])
+    target = np.array([[share[s] * n_label[l] for s in range(3)] for l in strata])
     count = np.zeros_like(target)
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(uniq))
@@ -80,7 +80,7 @@ def assign(groups: np.ndarray, labels: Sequence[str | None], ratios: Sequence[fl
     pinned = {}
     if fixed is not None:
         for g in order:
-            was = Counter(int(fixed[i]) for i in members[g] if fixed[i] >= 0 and ratios[fixed[i]] > 0)
+            was = Counter(int(fixed[i]) for i in members[g] if fixed[i] >= 0 and share[fixed[i]] > 0)
             if was:
                 pinned[g] = min(was, key=lambda s: (-was[s], s))
 
@@ -109,7 +109,7 @@ def assign(groups: np.ndarray, labels: Sequence[str | None], ratios: Sequence[fl
         deficit = target[stratum_of(rows)] - count[stratum_of(rows)]
         fits = [s for s in open_splits if deficit[s] >= len(rows) - 1 - 1e-9]
         best = max(fits or list(open_splits), key=lambda s: (deficit[s], -s))
-        place(rows, best)
+        place(rows, int(best))
     return out
 
 

@@ -23,7 +23,7 @@ from curate.versions.refs import SPLITS, check_name, make_ref
 def create_subset(workspace: Workspace, source: dict[str, Any], rows: pa.Table, name: str, *,
                   keep_train: list[int], dropped: dict[int, tuple[str, str]], params: dict[str, Any],
                   counters: dict[str, Any], note: str | None = None,
-                  also: Callable[[Any, int], None] | None = None) -> dict[str, Any]:
+                  also: Callable[[Any, int], object] | None = None) -> dict[str, Any]:
     """Write version ``name`` holding ``rows``' validation/test rows and the train rows ``keep_train``
     (example ids); ``dropped``: example id → (reason, detail). ``also(con, version_id)`` runs in the
     same transaction (to record why rows were picked). Returns the new version (``get_version``)."""
