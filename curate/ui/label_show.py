@@ -4,6 +4,7 @@ that sends them as numbered events, and each answer's digit). See ``curate.ui.la
 from __future__ import annotations
 
 import streamlit as st
+from streamlit.components.v2 import component
 
 from curate.label.questions import options_of
 from curate.ui import literal
@@ -50,7 +51,7 @@ export default function (component) {
   }
 }
 """
-keys = st.components.v2.component("curate_label_keys", js=KEYS_JS)
+keys = component("curate_label_keys", js=KEYS_JS)
 
 
 def show_example(item: dict, question: dict) -> None:

@@ -21,7 +21,7 @@ def render() -> None:
             st.info("No finished model runs yet. Train one on the Train page (or `curate train DATASET:VERSION "
                     "--baseline`) and compare versions here.")
             return
-        names = sorted({r["dataset"] for r in runs})
+        names: list[str] = sorted({r["dataset"] for r in runs})
         top = st.columns([2, 2, 3])
         dataset = top[0].selectbox("Dataset", names, key="cmp_dataset",
                                    index=names.index("sst2") if "sst2" in names else 0)
@@ -44,14 +44,14 @@ def render() -> None:
 
 def _board(board: pd.DataFrame, metric: str) -> None:
     st.subheader("Leaderboard")
-    table = board[["eval_set", "kind", "version", "run", "value", "model", "label_space", "rank", "started"]].rename(
+    table = board.filter(items=["eval_set", "kind", "version", "run", "value", "model", "label_space", "rank", "started"]).rename(
         columns={"value": metric, "eval_set": "eval set", "label_space": "classes"})
     with st.container(key="cmp_board"):
         st.dataframe(table, hide_index=True, column_config={metric: st.column_config.NumberColumn(format="%.3f")})
     # One point per version (its best run), so two runs of one version never draw a vertical line.
     best = board.loc[board.groupby(["eval_set", "kind", "version"], sort=False)["value"].idxmax()]
     best = best.set_index(["eval_set", "kind", "version"]).reindex(
-        pd.MultiIndex.from_frame(board[["eval_set", "kind", "version"]].drop_duplicates())).reset_index()
+        pd.MultiIndex.from_frame(board.filter(items=["eval_set", "kind", "version"]).drop_duplicates())).reset_index()
     order = list(dict.fromkeys(sorted(board["version"], key=_version_key)))
     chart = alt.Chart(best).mark_line(point=alt.OverlayMarkDef(size=60)).encode(
         x=alt.X("version:N", sort=order, title="version"),
@@ -91,7 +91,7 @@ def _flips(ws, runs: list[dict]) -> None:
                 f"wrong in B) · {f.both_right} right in both · {f.both_wrong} wrong in both")
     rows = [{"flip": "fixed", **p} for p in f.fixed] + [{"flip": "broken", **p} for p in f.broken]
     if rows:
-        frame = pd.DataFrame(rows)[["flip", "example_id", "text", "reference", "prediction_a", "prediction_b"]]
+        frame = pd.DataFrame(rows).filter(items=["flip", "example_id", "text", "reference", "prediction_a", "prediction_b"])
         with st.container(key="cmp_flips"):
             st.dataframe(frame.rename(columns={"prediction_a": f"run {a}", "prediction_b": f"run {b}"}),
                          hide_index=True, height=240)

@@ -20,7 +20,7 @@ def render() -> None:
         sets = state.datasets_or_hint(ws)
         if not sets:
             return
-        names = [d["name"] for d in sets]
+        names: list[str] = [d["name"] for d in sets]
         tasks = {d["name"]: d["task"] for d in sets}
         left, right = st.columns(2)
         dataset = left.selectbox("Dataset", names, key="ops_dataset",
@@ -105,7 +105,7 @@ def _thresholds(rep: Report) -> None:
                                           help=f"Rows whose {f['signal']} is below this get the issue {f['reason']}.")
         with chart:
             if f["signal"] in rep.signals:
-                values = rep.signals[[f["signal"]]].dropna()
+                values = rep.signals.filter(items=[f["signal"]]).dropna()
                 bars = alt.Chart(values).mark_bar().encode(
                     alt.X(f"{f['signal']}:Q", bin=alt.Bin(maxbins=20, extent=[0, 1]), title=f["signal"]),
                     alt.Y("count():Q", title="rows"))

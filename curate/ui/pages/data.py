@@ -96,7 +96,7 @@ def _upload(ws, names: list[str]) -> None:
 
 def _browser(ws, sets: list[dict]) -> None:
     st.subheader("Browse")
-    names = [d["name"] for d in sets]
+    names: list[str] = [d["name"] for d in sets]
     if (nxt := st.session_state.pop("browse_next", None)) in names:
         st.session_state["browse_dataset"] = nxt
         st.session_state["browse_page"] = 1
@@ -118,7 +118,7 @@ def _browser(ws, sets: list[dict]) -> None:
                          columns=["id", *page.columns, *(["edited"] if edited else [])])
     with st.container(key="browse_rows"):
         st.dataframe(frame, hide_index=True, column_config={"id": st.column_config.NumberColumn(format="%d")})
-    ids = [r["id"] for r in page.rows]
+    ids: list[int] = [r["id"] for r in page.rows]
     chosen = st.selectbox("Show example", ids, key="browse_example")
     _example(ws, int(chosen))
 

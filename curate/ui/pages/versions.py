@@ -24,7 +24,7 @@ def render() -> None:
         sets = state.datasets_or_hint(ws)
         if not sets:
             return
-        names = [d["name"] for d in sets]
+        names: list[str] = [d["name"] for d in sets]
         top = st.columns([2, 3])
         dataset = top[0].selectbox("Dataset", names, key="ver_dataset",
                                    index=names.index("sst2") if "sst2" in names else 0)
