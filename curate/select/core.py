@@ -123,7 +123,7 @@ def create(workspace: Workspace, ref: str, budget: int, strategy: str | dict[str
     version = create_subset(workspace, src.version, src.rows, name, keep_train=p.selected_ids(),
                             dropped=_dropped(p), params={"selection": p.params}, counters={"selection": counters},
                             note=note, also=lambda con, vid: held.setdefault("id", record(con, vid)))
-    return {**out, "ref": version["ref"], "selection_id": held["id"]}
+    return {**out, "ref": version.ref, "selection_id": held["id"]}
 
 
 def _dropped(p: Preview) -> dict[int, tuple[str, str]]:

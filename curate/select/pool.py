@@ -19,6 +19,7 @@ from curate.select.strategies import Pool
 from curate.store import catalog, select as store, versions as vstore
 from curate.store.workspace import Workspace
 from curate.versions.neardup import cross_pairs, texts_of
+from curate.versions.model import Version
 from curate.versions.refs import parse_ref
 
 
@@ -27,25 +28,25 @@ class Source:
     """The version a selection starts from, its rows (all ``ROW_COLUMNS``) and the pool within them."""
     ref: str
     dataset: dict[str, Any]
-    version: dict[str, Any]
+    version: Version
     rows: pa.Table
     pool_index: np.ndarray       # positions in ``rows`` of the candidates
     texts: list[str]             # compared text of each candidate
     left_out: dict[int, str]     # example id -> why a train row is not a candidate
 
 
-def _version(con, ref: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    from curate.versions.core import _decode, _version as find
+def _version(con, ref: str) -> tuple[dict[str, Any], Version]:
+    from curate.versions.core import read_version
 
     dataset, _ = parse_ref(ref)
-    return catalog.get_dataset(con, dataset), _decode(find(con, ref))
+    return catalog.get_dataset(con, dataset), read_version(con, ref)
 
 
 def load_source(workspace: Workspace, ref: str) -> Source:
     """The source version's rows and its candidate pool (train rows not in an eval set)."""
     with workspace.connect() as con:
         ds, version = _version(con, ref)
-        rows = vstore.version_rows(con, version["id"], columns=vstore.ROW_COLUMNS)
+        rows = vstore.version_rows(con, version.id, columns=vstore.ROW_COLUMNS)
         evals = vstore.list_eval_sets(con, task=ds["task"])
         eval_tables = [(e, vstore.eval_set_rows(con, e)) for e in evals]
     split = np.array(rows.column("split").to_pylist())
@@ -58,7 +59,7 @@ def load_source(workspace: Workspace, ref: str) -> Source:
             eval_ids.setdefault(i, e["name"])
     texts = texts_of(rows.take(pa.array(train)), ds["task"]) if len(train) else []
     for e, table in eval_tables:
-        if e["version_id"] == version["id"] or e["created_at"] <= version["created_at"]:
+        if e["version_id"] == version.id or e["created_at"] <= version.created_at:
             continue
         pairs, sims = cross_pairs(texts, texts_of(table, ds["task"]))
         for (k, _), s in zip(pairs.tolist(), sims.tolist()):

@@ -7,7 +7,8 @@ from __future__ import annotations
 from curate.store import catalog
 from curate.store import versions as store
 from curate.store.workspace import Workspace
-from curate.versions.core import create_version, list_eval_sets, pin_eval_set
+from curate.versions.core import list_eval_sets, pin_eval_set
+from curate.versions.create import create_version
 
 
 def add_versions_demo(workspace: Workspace) -> bool:
@@ -16,7 +17,7 @@ def add_versions_demo(workspace: Workspace) -> bool:
         sst2, dev = catalog.find_dataset(con, "sst2"), catalog.find_dataset(con, "sst2-dev")
         if sst2 is None or store.list_versions(con, sst2["id"]):
             return False
-    if dev is not None and not any(e["name"] == "sst2-dev" for e in list_eval_sets(workspace)):
+    if dev is not None and not any(e.name == "sst2-dev" for e in list_eval_sets(workspace)):
         create_version(workspace, "sst2-dev", "v1", note="the SST-2 dev file, pinned whole as an eval set",
                        label_rule="ingested", exclude=(), split=(0, 0, 1))
         pin_eval_set(workspace, "sst2-dev:v1", "all", "sst2-dev")

@@ -20,8 +20,7 @@ from typing import Any
 
 from curate.store.workspace import Workspace
 from curate.store import versions as store
-from curate.versions.core import _decode, _version
-from curate.versions.refs import make_ref
+from curate.versions.core import read_version
 
 EDITABLE = ("text", "instruction", "input", "response", "messages")
 
@@ -73,8 +72,8 @@ def diff(workspace: Workspace, a: str, b: str) -> dict[str, Any]:
     ``change``, ``reason`` (the first), ``reasons`` (all, ``;``-joined with details), ``before`` and
     ``after`` (the compared text or label)."""
     with workspace.connect() as con:
-        va, vb = _decode(_version(con, a)), _decode(_version(con, b))
-        rows = store.diff_rows(con, va["id"], vb["id"])
+        va, vb = read_version(con, a), read_version(con, b)
+        rows = store.diff_rows(con, va.id, vb.id)
     out_rows, counts, reasons = [], Counter(), Counter()
     for row in rows:
         if row["in_a"] and not row["in_b"]:
@@ -92,7 +91,7 @@ def diff(workspace: Workspace, a: str, b: str) -> dict[str, Any]:
         out_rows.append({"example_id": row["example_id"], "change": change, "reason": found[0][0],
                          "reasons": "; ".join(f"{r}: {d}" if d else r for r, d in found),
                          "split": row[f"{side}_split"], "before": before, "after": after})
-    return {"a": make_ref(va["dataset"], va["name"]), "b": make_ref(vb["dataset"], vb["name"]),
+    return {"a": va.ref, "b": vb.ref,
             "counts": {k: counts.get(k, 0) for k in ("added", "removed", "changed")},
             "reasons": [{"change": c, "reason": r, "n": n}
                         for (c, r), n in sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))],

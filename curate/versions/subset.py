@@ -17,13 +17,14 @@ import pyarrow.compute as pc
 from curate.errors import InputError
 from curate.store import versions as store
 from curate.store.workspace import Workspace
+from curate.versions.model import Version, VersionDetail
 from curate.versions.refs import SPLITS, check_name, make_ref
 
 
-def create_subset(workspace: Workspace, source: dict[str, Any], rows: pa.Table, name: str, *,
+def create_subset(workspace: Workspace, source: Version, rows: pa.Table, name: str, *,
                   keep_train: list[int], dropped: dict[int, tuple[str, str]], params: dict[str, Any],
                   counters: dict[str, Any], note: str | None = None,
-                  also: Callable[[Any, int], object] | None = None) -> dict[str, Any]:
+                  also: Callable[[Any, int], object] | None = None) -> VersionDetail:
     """Write version ``name`` holding ``rows``' validation/test rows and the train rows ``keep_train``
     (example ids); ``dropped``: example id → (reason, detail). ``also(con, version_id)`` runs in the
     same transaction (to record why rows were picked). Returns the new version (``get_version``)."""
@@ -44,19 +45,19 @@ def create_subset(workspace: Workspace, source: dict[str, Any], rows: pa.Table, 
     splits = Counter(chosen.column("split").to_pylist())
     reasons = Counter(dropped[i][0] for i in ids)
     # A subset of a leak-free, decontaminated version stays so: its split and group counters carry over.
-    inherited = {k: v for k, v in source["counters"].items() if not k.startswith("dropped_")}
+    inherited = {k: v for k, v in source.counters.to_json().items() if not k.startswith("dropped_")}
     counters = {**inherited, "total": rows.num_rows, "kept": chosen.num_rows,
                 **{f"dropped_{r}": c for r, c in sorted(reasons.items())},
                 "splits": {s: splits.get(s, 0) for s in SPLITS}, "labels": per_label, **counters}
-    params = {**source["params"], **params}
+    params = {**source.params, **params}
     with workspace.transaction() as con:
-        if store.find_version(con, source["dataset_id"], name):
-            raise InputError("--name", f"{make_ref(source['dataset'], name)} exists already and versions never change",
+        if store.find_version(con, source.dataset_id, name):
+            raise InputError("--name", f"{make_ref(source.dataset, name)} exists already and versions never change",
                              fix="choose a new name")
-        version_id = store.insert_version(con, dataset_id=source["dataset_id"], name=name, parent_id=source["id"],
-                                          note=note, task=source["task"], params=params,
-                                          source_runs=source["source_runs"], counters=counters, rows=chosen,
+        version_id = store.insert_version(con, dataset_id=source.dataset_id, name=name, parent_id=source.id,
+                                          note=note, task=source.task, params=params,
+                                          source_runs=source.source_runs, counters=counters, rows=chosen,
                                           dropped=lost)
         if also:
             also(con, version_id)
-    return get_version(workspace, make_ref(source["dataset"], name))
+    return get_version(workspace, make_ref(source.dataset, name))
