@@ -7,7 +7,6 @@ dataset literally named ``export`` is still deduped by ``curate dedup export``).
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict
 from pathlib import Path
 from typing import Optional
@@ -17,12 +16,11 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from curate import dedup as lib
-from curate.cli import _workspace, command, err, out
+from curate.cli._common import err, json_line, out, workspace
 
 ACTIONS = ("export",)
 
 
-@command
 def dedup(
     target: Optional[str] = typer.Argument(None, metavar="[export] DATASET", help="Dataset to dedup, or `export DATASET`."),
     dataset_arg: Optional[str] = typer.Argument(None, metavar="", show_default=False, hidden=True),
@@ -55,7 +53,7 @@ def dedup(
         return
     if target is None:
         raise lib.DedupError("dedup: no dataset given; fix: `curate dedup DATASET`, or --input/--output for a corpus")
-    ws = _workspace()
+    ws = workspace()
     if target in ACTIONS and dataset_arg is not None:
         if out_file is None:
             raise lib.DedupError(f"dedup export {dataset_arg}: no output file; fix: add --out FILE.jsonl")
@@ -75,7 +73,7 @@ def dedup(
         report = lib.run_dedup(ws, target, method=method, threshold=threshold, ngram=ngram, shingle=shingle,
                                num_perm=num_perm, fields=fields, progress=progress, engine=engine, address=address)
     if as_json:
-        print(json.dumps({"run": asdict(report), "report": lib.report(ws, target)}, ensure_ascii=False, default=str))
+        json_line({"run": asdict(report), "report": lib.report(ws, target)})
         return
     p = report.params
     how = {"exact": "normalised hash", "minhash": f"Jaccard ≥ {p['threshold']}, {p['ngram']}-{p['shingle']} "
@@ -109,3 +107,7 @@ def _dedup_corpus(input_: Optional[str], output: Optional[Path], engine: str, ad
     out.print(f"wrote {output}/data/*.parquet and {output}/report.json: {c['total']:,} rows, {c['clusters']:,} "
               f"clusters, {c['dropped_is_dup']:,} rows flagged is_dup ({c['candidates']:,} candidate pairs, "
               f"{c['verified']:,} verified)")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("dedup")(dedup)
