@@ -95,9 +95,29 @@ def new_app() -> typer.Typer:
     return app
 
 
-def group(app: typer.Typer, name: str, help_text: str) -> typer.Typer:
-    """A sub-command group such as ``curate version``, added to ``app``."""
-    sub = typer.Typer(help=help_text, no_args_is_help=True)
+class DefaultCommandGroup(TyperGroup):
+    """A group whose sub-command may be left out: ``curate dedup DATASET`` is ``curate dedup run DATASET``.
+
+    The first argument names a sub-command only when something follows it, so a dataset that happens to
+    be called ``export`` is still deduped by ``curate dedup export``."""
+
+    default_command = "run"
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        first = args[0] if args else None
+        if first not in ctx.help_option_names and (first not in self.commands or len(args) == 1):
+            args = [self.default_command, *args]
+        return super().parse_args(ctx, args)
+
+
+def group(app: typer.Typer, name: str, help_text: str, *, default: str | None = None) -> typer.Typer:
+    """A sub-command group such as ``curate version``, added to ``app``; with ``default``, the sub-command
+    run when none is named (see ``DefaultCommandGroup``)."""
+    if default is None:
+        sub = typer.Typer(help=help_text, no_args_is_help=True)
+    else:
+        cls = type("DefaultCommandGroup", (DefaultCommandGroup,), {"default_command": default})
+        sub = typer.Typer(help=help_text, cls=cls)
     app.add_typer(sub, name=name)
     return sub
 

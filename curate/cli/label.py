@@ -186,9 +186,7 @@ def suspects(dataset: str = typer.Argument(..., help="Dataset name."),
     q = questions_lib.get_question(ws, dataset, question)
     if accept_above is not None:
         as_admin = _may_write_as(ws, accept_above, annotator, token, admin)
-        if not suspects_lib.list_suspects(ws, q):
-            suspects_lib.find_suspects(ws, q, **options)
-        n = suspects_lib.accept_above(ws, q, accept_above, annotator, admin=as_admin)
+        n, _ = suspects_lib.accept_suspects(ws, q, accept_above, annotator, admin=as_admin, **options)
         out.print(f"{dataset}/{q['name']}: took the suggested label of {n:,} suspects scoring ≥ {accept_above} as {annotator}")
         return
     with err.status("fine-tuning per fold" if method == "finetune" else "embedding and cross-validating"):
