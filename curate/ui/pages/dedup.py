@@ -72,7 +72,7 @@ def _threshold(method: str, params) -> float:
         st.caption("Exact duplicates: same text after Unicode NFKC, lower case and whitespace normalisation.")
         return 1.0
     default = params.threshold if params is not None else DEFAULT_THRESHOLD[method]
-    floor = min(dedup.run.PREVIEW_FLOOR[method], default)
+    floor = min(dedup.preview.PREVIEW_FLOOR[method], default)
     kind = params.shingle if params is not None and method == "minhash" else ""
     key = f"dedup_threshold_{method}{kind}"
     what = f"Jaccard similarity of {kind} shingles" if method == "minhash" else "cosine similarity of embeddings"
