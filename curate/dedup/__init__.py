@@ -3,13 +3,13 @@
 
 Pure logic lives in ``shingles``, ``minhash``, ``semantic`` and ``clusters``; ``pairs`` finds a method's
 duplicate pairs; the modules below tie them to the store (``curate/store/dedup.py``), one job each:
-``run`` (a dedup run), ``results`` (reading runs and clusters), ``decide`` (a person's decision),
-``export``, ``preview`` (the threshold slider) and ``demo``.
+``run`` (a dedup run), ``results`` (reading runs and clusters), ``decisions`` (a person's decision),
+``exports``, ``preview`` (the threshold slider) and ``demo``.
 """
 
-from curate.dedup.decide import decide
+from curate.dedup.decisions import decide
 from curate.dedup.demo import dedup_demo
-from curate.dedup.export import export
+from curate.dedup.exports import export
 from curate.dedup.pairs import find_pairs
 from curate.dedup.params import DEFAULT_FIELDS, DEFAULT_THRESHOLD, METHODS, DedupError, DedupParams, make_params
 from curate.dedup.preview import PreviewGraph, preview_graph, preview_sizes, revision
