@@ -24,7 +24,6 @@ from curate.ops.outcome import Outcome, StepReport
 from curate.ops.recipe import Recipe
 
 EDIT, SIGNAL = "edit.", "signal."
-ISSUE_COLUMNS = ("dropped_step", "issue", "issue_detail", "issue_score")
 
 
 def edit_columns(recipe: Recipe) -> list[tuple[str, int, str]]:
