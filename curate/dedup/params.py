@@ -32,7 +32,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from curate.errors import CurateError
-from curate.store.dedup import FIELD_SQL
+from curate.dedup.fields import COMPARABLE_FIELDS
 
 METHODS = ("exact", "minhash", "semantic")
 DEFAULT_THRESHOLD = {"exact": 1.0, "minhash": 0.8, "semantic": 0.9}
@@ -80,7 +80,7 @@ def make_params(task: str, *, method: str = "minhash", threshold: float | None =
     if isinstance(fields, str):
         fields = [f.strip() for f in fields.split(",") if f.strip()]
     fields = list(fields or DEFAULT_FIELDS[task])
-    known = list(FIELD_SQL[task])
+    known = list(COMPARABLE_FIELDS[task])
     bad = [f for f in fields if f not in known]
     if bad:
         raise DedupError(f"{where}{task} datasets have no field {bad[0]!r} to compare; fix: --fields with "
