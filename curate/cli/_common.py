@@ -123,8 +123,10 @@ def group(app: typer.Typer, name: str, help_text: str, *, default: str | None = 
 
 
 def json_line(value: Any) -> None:
-    """Print ``value`` as one line of JSON (non-ASCII kept, anything else as its string)."""
-    print(json.dumps(value, ensure_ascii=False, default=str))
+    """Print ``value`` as one line of JSON (non-ASCII kept, anything else as its string); a typed
+    result (``Version``, ``ModelRun``...) prints its ``to_json()``."""
+    data = value.to_json() if hasattr(value, "to_json") else value
+    print(json.dumps(data, ensure_ascii=False, default=str))
 
 
 # The one way the CLI prints untrusted strings (data, labels, names, notes): literally. Rich reads

@@ -13,10 +13,9 @@ from curate import versions
 from curate.cli._common import err, group, json_line, out, workspace
 
 
-def _counts_line(counters: dict) -> str:
-    s = counters["splits"]
-    return (f"{counters['kept']:,} of {counters['total']:,} rows: train {s['train']:,} · validation "
-            f"{s['validation']:,} · test {s['test']:,}")
+def _counts_line(c: versions.Counters) -> str:
+    return (f"{c.kept:,} of {c.total:,} rows: train {c.splits.train:,} · validation "
+            f"{c.splits.validation:,} · test {c.splits.test:,}")
 
 
 def create(
@@ -39,15 +38,15 @@ def create(
     v = versions.create_version(workspace(), dataset, name, note=note, exclude=kinds, label_rule=labels,
                                 split=split, seed=seed, group_column=group, decontaminate=decontaminate,
                                 inherit_splits=not resplit)
-    c = v["counters"]
-    out.print(f"created {v['ref']}: {_counts_line(c)}")
-    for reason, n in sorted(v["dropped_counts"].items()):
+    c = v.counters
+    out.print(f"created {v.ref}: {_counts_line(c)}")
+    for reason, n in sorted(v.dropped_counts.items()):
         out.print(f"  left out {n:,}: {reason}")
-    if c["decontaminated"]:
-        out.print(f"  decontaminated {c['decontaminated']:,} rows against: "
-                  + ", ".join(f"{k} ({n})" for k, n in c["decontaminated_by"].items()))
-    out.print(f"  near-duplicate pairs across splits: {c['leak_pairs']} · groups kept whole: "
-              f"{c['rows_in_groups']:,} rows · worst label-count deviation: {c['max_deviation']}")
+    if c.decontaminated:
+        out.print(f"  decontaminated {c.decontaminated:,} rows against: "
+                  + ", ".join(f"{k} ({n})" for k, n in c.decontaminated_by.items()))
+    out.print(f"  near-duplicate pairs across splits: {c.leak_pairs} · groups kept whole: "
+              f"{c.rows_in_groups:,} rows · worst label-count deviation: {c.max_deviation}")
 
 
 def list_(dataset: str = typer.Argument(..., help="Dataset name."),
@@ -64,9 +63,9 @@ def list_(dataset: str = typer.Argument(..., help="Dataset name."),
     table = Table("version", "parent", "rows", "train/val/test", "left out", "note")
     table.columns[0].no_wrap = True
     for v in rows:
-        c, s = v["counters"], v["counters"]["splits"]
-        table.add_row(v["ref"], v["parent"] or "", f"{v['n_rows']:,}", f"{s['train']}/{s['validation']}/{s['test']}",
-                      f"{c['total'] - c['kept']:,}", v["note"] or "")
+        s = v.counters.splits
+        table.add_row(v.ref, v.parent or "", f"{v.n_rows:,}", f"{s.train}/{s.validation}/{s.test}",
+                      f"{v.counters.left_out:,}", v.note or "")
     out.print(table)
 
 
@@ -77,19 +76,19 @@ def show(ref: str = typer.Argument(..., help="Version as DATASET:NAME."),
     if as_json:
         json_line(v)
         return
-    out.print(f"{v['ref']} (parent {v['parent'] or '—'}, {v['task']}, created {str(v['created_at'])[:19]})")
-    if v["note"]:
-        out.print(f"note: {v['note']}")
-    out.print(_counts_line(v["counters"]))
-    out.print("params: " + json.dumps({k: v["params"][k] for k in ("exclude", "label_rule", "split", "seed",
-                                                                    "group_column", "eval_sets")}))
+    out.print(f"{v.ref} (parent {v.parent or '—'}, {v.task}, created {str(v.created_at)[:19]})")
+    if v.note:
+        out.print(f"note: {v.note}")
+    out.print(_counts_line(v.counters))
+    out.print("params: " + json.dumps({k: v.params[k] for k in ("exclude", "label_rule", "split", "seed",
+                                                                 "group_column", "eval_sets")}))
     table = Table("split", "label", "rows")
-    for r in v["split_counts"]:
+    for r in v.split_counts:
         table.add_row(r["split"], "" if r["label"] is None else str(r["label"]), f"{r['n']:,}")
     out.print(table)
-    for reason, n in sorted(v["dropped_counts"].items()):
+    for reason, n in sorted(v.dropped_counts.items()):
         out.print(f"left out {n:,}: {reason}")
-    for e in v["exports"]:
+    for e in v.exports:
         out.print(f"export {e['format']}: {e['path']} ({e['n_rows']:,} rows)")
 
 
@@ -125,7 +124,7 @@ def pin(ref: str = typer.Argument(..., help="Version as DATASET:NAME."),
         name: str = typer.Option(..., "--as", help="Eval set name.")) -> None:
     """Pin a split of a version as a named eval set; later versions stay clear of it."""
     e = versions.pin_eval_set(workspace(), ref, split, name)
-    out.print(f"pinned {e['ref']} {e['split']} as eval set {e['name']} ({e['n_rows']:,} rows, {e['task']})")
+    out.print(f"pinned {e.ref} {e.split} as eval set {e.name} ({e.n_rows:,} rows, {e.task})")
 
 
 def evals(dataset: Optional[str] = typer.Argument(None, help="Only this dataset's eval sets."),
@@ -141,7 +140,7 @@ def evals(dataset: Optional[str] = typer.Argument(None, help="Only this dataset'
         return
     table = Table("eval set", "version", "split", "task", "rows")
     for e in rows:
-        table.add_row(e["name"], e["ref"], e["split"], e["task"], f"{e['n_rows']:,}")
+        table.add_row(e.name, e.ref, e.split, e.task, f"{e.n_rows:,}")
     out.print(table)
 
 

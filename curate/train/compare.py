@@ -198,7 +198,7 @@ def trainable(workspace: Workspace) -> dict[str, dict[str, Any]]:
 
     found = {}
     for d in browse.datasets(workspace):
-        names = [v["name"] for v in versions.list_versions(workspace, d["name"])]
+        names = [v.name for v in versions.list_versions(workspace, d["name"])]
         if names:
             found[d["name"]] = {"task": d["task"], "versions": names[::-1]}
     return found
@@ -209,8 +209,8 @@ def eval_set_names(workspace: Workspace, dataset: str, task: str) -> list[str]:
     validation/test splits (see ``evaluate.eval_sets_for``; a set whose labels differ is refused then)."""
     from curate import versions
 
-    return [e["name"] for e in versions.list_eval_sets(workspace)
-            if e["task"] == task and (e["dataset"] == dataset or task == "classification")]
+    return [e.name for e in versions.list_eval_sets(workspace)
+            if e.task == task and (e.dataset == dataset or task == "classification")]
 
 
 def model_label(run: dict[str, Any]) -> str:

@@ -15,7 +15,7 @@ def add_train_demo(workspace: Workspace, dataset: str = DEMO_DATASET) -> list[in
     from curate.train import compare, runner
 
     try:
-        names = [v["name"] for v in versions.list_versions(workspace, dataset)]
+        names = [v.name for v in versions.list_versions(workspace, dataset)]
     except NotFound:
         return []
     have = {r["version"] for r in compare.runs(workspace, dataset) if r["kind"] == "baseline" and r["status"] == "done"}

@@ -57,14 +57,14 @@ def eval_sets_for(workspace: Workspace, dataset: str, task: str, ref: str,
             chosen.append((f"{ref}:{split}", rows))
     refused: dict[str, str] = {}
     for es in versions.list_eval_sets(workspace):
-        if es["task"] != task or (es["dataset"] != dataset and task != "classification"):
+        if es.task != task or (es.dataset != dataset and task != "classification"):
             continue
-        rows = versions.eval_rows(workspace, es["name"])
-        reason = label_space_reason(es["name"], classes, rows) if task == "classification" and classes else None
+        rows = versions.eval_rows(workspace, es.name)
+        reason = label_space_reason(es.name, classes, rows) if task == "classification" and classes else None
         if reason:
-            refused[es["name"]] = reason
+            refused[es.name] = reason
         else:
-            chosen.append((es["name"], rows))
+            chosen.append((es.name, rows))
     return chosen, refused
 
 

@@ -56,7 +56,7 @@ def create(workspace: Workspace, ref: str, *, baseline: bool = False, params: Tr
 
     params = params or TrainParams()
     dataset, version = versions.parse_ref(ref)
-    known = [v["name"] for v in versions.list_versions(workspace, dataset)]
+    known = [v.name for v in versions.list_versions(workspace, dataset)]
     if version not in known:
         raise InputError(ref, f"no version {version!r} of {dataset}",
                          fix=f"pick one of: {', '.join(known) or 'none yet (create one on the Versions page)'}")

@@ -10,7 +10,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from curate import select as selection
+from curate import select as selection, versions
 
 
 def _pool(ws, ref: str):
@@ -25,12 +25,12 @@ def _pool(ws, ref: str):
     return cached[1], cached[2]
 
 
-def render_view(ws, dataset: str, found: list[dict]) -> None:
+def render_view(ws, dataset: str, found: list[versions.Version]) -> None:
     """The Select view: inputs, a live preview, and the create / train buttons."""
     if not found:
         st.info(f"{dataset} has no versions yet: open **Create** to snapshot it, then select from it.")
         return
-    refs = [v["ref"] for v in reversed(found)]
+    refs = [v.ref for v in reversed(found)]
     top = st.columns([2, 3, 1, 1])
     ref = top[0].selectbox("Select from", refs, key="sel_source", help="its train split is the pool; validation "
                            "and test rows are kept whole, so scores stay comparable")
@@ -87,8 +87,8 @@ def _show_preview(p) -> None:
                    + f" · picked in {p.seconds:.2f}s")
 
 
-def _create_buttons(ws, dataset: str, ref: str, p, found: list[dict]) -> None:
-    taken = {v["name"] for v in found}
+def _create_buttons(ws, dataset: str, ref: str, p, found: list[versions.Version]) -> None:
+    taken = {v.name for v in found}
     k = 1
     while f"sel{k}" in taken:
         k += 1

@@ -41,25 +41,25 @@ def render() -> None:
 
 # --- list and detail -------------------------------------------------------------------------------
 
-def _overview(ws, dataset: str, found: list[dict]) -> None:
+def _overview(ws, dataset: str, found: list[versions.Version]) -> None:
     if not found:
         st.info(f"{dataset} has no versions yet: open **Create** to snapshot it.")
     else:
         table = pd.DataFrame([{
-            "version": v["ref"], "parent": v["parent"] or "", "rows": v["n_rows"],
-            "train": v["counters"]["splits"]["train"], "validation": v["counters"]["splits"]["validation"],
-            "test": v["counters"]["splits"]["test"], "left out": v["counters"]["total"] - v["counters"]["kept"],
-            "decontaminated": v["counters"].get("decontaminated", 0), "note": v["note"] or "",
-            "by": v["params"].get("created_by") or "", "created": v["created_at"]} for v in reversed(found)])
+            "version": v.ref, "parent": v.parent or "", "rows": v.n_rows,
+            "train": v.counters.splits.train, "validation": v.counters.splits.validation,
+            "test": v.counters.splits.test, "left out": v.counters.left_out,
+            "decontaminated": v.counters.decontaminated, "note": v.note or "",
+            "by": v.params.get("created_by") or "", "created": v.created_at} for v in reversed(found)])
         with st.container(key="ver_list"):
             st.dataframe(table, hide_index=True, width="stretch")
-        refs = [v["ref"] for v in reversed(found)]
+        refs = [v.ref for v in reversed(found)]
         ref = st.selectbox("Version", refs, key="ver_pick")
         _detail(ws, ref)
     evals = versions.list_eval_sets(ws)
     st.subheader("Pinned eval sets")
     if evals:
-        st.dataframe(pd.DataFrame(evals)[["name", "ref", "split", "task", "n_rows", "created_at"]],
+        st.dataframe(pd.DataFrame([e.to_json() for e in evals])[["name", "ref", "split", "task", "n_rows", "created_at"]],
                      hide_index=True, width="stretch", key="ver_evals")
         st.caption("Every later version of a dataset of the same task keeps these examples and their "
                    "near-duplicates out of its splits.")
@@ -69,49 +69,49 @@ def _overview(ws, dataset: str, found: list[dict]) -> None:
 
 def _detail(ws, ref: str) -> None:
     v = versions.get_version(ws, ref)
-    c = v["counters"]
+    c, p = v.counters, v.params
     cols = st.columns(5)
-    cols[0].metric("Rows", f"{v['n_rows']:,}", help=f"of {c['total']:,} examples in the dataset")
+    cols[0].metric("Rows", f"{v.n_rows:,}", help=f"of {c.total:,} examples in the dataset")
     for col, s in zip(cols[1:4], versions.SPLITS):
-        col.metric(s.capitalize(), f"{c['splits'][s]:,}")
-    cols[4].metric("Left out", f"{c['total'] - c['kept']:,}", help="by issue, dup decision, missing label or "
+        col.metric(s.capitalize(), f"{c.splits.of(s):,}")
+    cols[4].metric("Left out", f"{c.left_out:,}", help="by issue, dup decision, missing label or "
                    "decontamination (below)")
-    st.caption(f"Parent: {v['parent'] or '—'} · label rule: {v['params']['label_rule']} · split "
-               f"{'/'.join(f'{r:.2f}' for r in v['params']['split'])}, seed {v['params']['seed']}"
-               + (f" · grouped by {v['params']['group_column']}" if v["params"]["group_column"] else "")
-               + (f" · by {literal.inline(v['params']['created_by'])}" if v["params"].get("created_by") else ""))
-    if v["note"]:
-        literal.show(v["note"], title="Note")
-    if c["leak_pairs"] == 0:
-        st.success(f"No near-duplicate pair crosses splits ({c['near_dup_pairs']:,} near-duplicate pairs kept "
-                   f"together; {c['rows_in_groups']:,} rows in multi-row groups).", icon=":material/verified:")
+    st.caption(f"Parent: {v.parent or '—'} · label rule: {p['label_rule']} · split "
+               f"{'/'.join(f'{r:.2f}' for r in p['split'])}, seed {p['seed']}"
+               + (f" · grouped by {p['group_column']}" if p["group_column"] else "")
+               + (f" · by {literal.inline(p['created_by'])}" if p.get("created_by") else ""))
+    if v.note:
+        literal.show(v.note, title="Note")
+    if c.leak_pairs == 0:
+        st.success(f"No near-duplicate pair crosses splits ({c.near_dup_pairs:,} near-duplicate pairs kept "
+                   f"together; {c.rows_in_groups:,} rows in multi-row groups).", icon=":material/verified:")
     else:
-        st.error(f"{c['leak_pairs']} near-duplicate pairs cross splits.")
+        st.error(f"{c.leak_pairs} near-duplicate pairs cross splits.")
     left, right = st.columns(2)
     with left:
         st.markdown("**Left out, and why**")
-        if v["dropped_counts"]:
-            st.dataframe(pd.DataFrame([{"reason": r, "rows": n} for r, n in sorted(v["dropped_counts"].items())]),
+        if v.dropped_counts:
+            st.dataframe(pd.DataFrame([{"reason": r, "rows": n} for r, n in sorted(v.dropped_counts.items())]),
                          hide_index=True, width="stretch", key="ver_dropped")
         else:
             st.caption("Nothing: every example of the dataset is in this version.")
-        if c.get("decontaminated"):
-            st.warning(f"Decontamination removed {c['decontaminated']:,} rows: "
-                       + ", ".join(f"{n} for {name}" for name, n in c["decontaminated_by"].items()),
+        if c.decontaminated:
+            st.warning(f"Decontamination removed {c.decontaminated:,} rows: "
+                       + ", ".join(f"{n} for {name}" for name, n in c.decontaminated_by.items()),
                        icon=":material/shield:")
-        elif v["params"]["eval_sets"]:
-            st.caption(f"Decontaminated against {', '.join(v['params']['eval_sets'])}: nothing to remove.")
+        elif p["eval_sets"]:
+            st.caption(f"Decontaminated against {', '.join(p['eval_sets'])}: nothing to remove.")
     with right:
         st.markdown("**Rows per split and label**")
-        counts = pd.DataFrame(v["split_counts"])
+        counts = pd.DataFrame(v.split_counts)
         if not counts.empty:
             counts["label"] = counts["label"].fillna("—")
             st.dataframe(counts.pivot(index="label", columns="split", values="n").fillna(0).astype(int)
                          .reindex(columns=[s for s in versions.SPLITS if s in set(counts["split"])]),
                          width="stretch", key="ver_counts")
     with st.expander("Rows left out"):
-        if v["dropped"]:
-            st.dataframe(pd.DataFrame(v["dropped"]), hide_index=True, width="stretch", key="ver_dropped_rows")
+        if v.dropped_rows:
+            st.dataframe(pd.DataFrame(v.dropped_rows), hide_index=True, width="stretch", key="ver_dropped_rows")
     select_view.reasons_section(ws, ref)
     _pin(ws, ref)
     _export(ws, ref, v)
@@ -125,11 +125,11 @@ def _pin(ws, ref: str) -> None:
     c.markdown("&nbsp;")
     if c.button("Pin eval set", key="ver_pin"):
         e = versions.pin_eval_set(ws, ref, split, name)
-        st.session_state["ver_flash"] = f"Pinned {e['ref']} {e['split']} as eval set {e['name']} ({e['n_rows']:,} rows)."
+        st.session_state["ver_flash"] = f"Pinned {e.ref} {e.split} as eval set {e.name} ({e.n_rows:,} rows)."
         st.rerun()
 
 
-def _export(ws, ref: str, v: dict) -> None:
+def _export(ws, ref: str, v: versions.VersionDetail) -> None:
     st.markdown("**Export**")
     a, b = st.columns([1, 3])
     fmt = a.selectbox("Format", versions.FORMATS, key="ver_export_format",
@@ -145,16 +145,16 @@ def _export(ws, ref: str, v: dict) -> None:
         b.download_button(f"Download {name}", data, file_name=name, mime=mime, key="ver_download")
         b.caption(f"{result['n_rows']:,} rows written to {result['path']}"
                   + (f" ({result['skipped']} conversations that are not user/assistant pairs were skipped)" if result["skipped"] else ""))
-    if v["exports"]:
-        st.caption(f"{len(v['exports'])} earlier exports of this version; the latest: "
-                   f"{v['exports'][-1]['format']} → {v['exports'][-1]['path']}")
+    if v.exports:
+        st.caption(f"{len(v.exports)} earlier exports of this version; the latest: "
+                   f"{v.exports[-1]['format']} → {v.exports[-1]['path']}")
 
 
 # --- create ----------------------------------------------------------------------------------------
 
-def _create(ws, dataset: str, found: list[dict]) -> None:
+def _create(ws, dataset: str, found: list[versions.Version]) -> None:
     kinds = versions.issue_kinds(ws, dataset)
-    taken = {v["name"] for v in found}
+    taken = {v.name for v in found}
     n = len(found) + 1
     while f"v{n}" in taken:
         n += 1
@@ -181,11 +181,11 @@ def _create(ws, dataset: str, found: list[dict]) -> None:
             v = versions.create_version(ws, dataset, name.strip(), note=note or None, exclude=tuple(exclude),
                                         label_rule=rule, split=(train, val, test), seed=int(seed),
                                         group_column=group.strip() or None, created_by=state.who(ws))
-        st.session_state["ver_created"] = v["ref"]
-        st.session_state["ver_created_parent"] = v["parent"]
-        c = v["counters"]
-        st.success(f"Created {literal.inline(v['ref'])}: {c['kept']:,} rows (train {c['splits']['train']:,} · validation "
-                   f"{c['splits']['validation']:,} · test {c['splits']['test']:,}); {c['total'] - c['kept']:,} left out.")
+        st.session_state["ver_created"] = v.ref
+        st.session_state["ver_created_parent"] = v.parent
+        c = v.counters
+        st.success(f"Created {literal.inline(v.ref)}: {c.kept:,} rows (train {c.splits.train:,} · validation "
+                   f"{c.splits.validation:,} · test {c.splits.test:,}); {c.left_out:,} left out.")
     created = st.session_state.get("ver_created")
     parent = st.session_state.get("ver_created_parent")
     if created and parent and created.startswith(f"{dataset}:"):
@@ -201,8 +201,8 @@ def _open_diff(a: str, b: str) -> None:
 
 # --- diff ------------------------------------------------------------------------------------------
 
-def _diff(ws, found: list[dict]) -> None:
-    refs = [v["ref"] for v in found]
+def _diff(ws, found: list[versions.Version]) -> None:
+    refs = [v.ref for v in found]
     if len(refs) < 2:
         st.info("A diff needs two versions of this dataset: create another one.")
         return
