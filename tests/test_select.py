@@ -108,8 +108,8 @@ def test_selected_version_is_a_reproducible_immutable_subset_with_reasons(noisy)
     for split in ("validation", "test"):  # eval rows kept whole
         assert [r["example_id"] for r in versions.load_rows(ws, "noisy:v1", split)] == \
                [r["example_id"] for r in versions.load_rows(ws, made["ref"], split)]
-    assert s1["parent"] == "noisy:v1" and s1["params"]["selection"]["strategy"] == {"mix": 1.0, "clean": 1.0}
-    assert s1["dropped_counts"] == {"not_selected": len(train_ids(ws, "noisy:v1")) - 40}
+    assert s1.parent == "noisy:v1" and s1.params["selection"]["strategy"] == {"mix": 1.0, "clean": 1.0}
+    assert s1.dropped_counts == {"not_selected": len(train_ids(ws, "noisy:v1")) - 40}
     labels = Counter(r["label"] for r in versions.load_rows(ws, made["ref"], "train"))
     pool = Counter(r["label"] for r in versions.load_rows(ws, "noisy:v1", "train") if r["example_id"] not in flagged)
     assert abs(labels["1"] / 40 - pool["1"] / sum(pool.values())) <= 0.03

@@ -45,4 +45,4 @@ def test_select_view_previews_and_creates_a_version(workspace, tmp_path, ui_serv
     assert len(made) == budget
     why = selection.selection_of(workspace, "sst2:sel1")
     assert {w["example_id"] for w in why} == {r["example_id"] for r in made}
-    assert versions.get_version(workspace, "sst2:sel1")["params"]["selection"]["strategy"] == {"mix": 1.0}
+    assert versions.get_version(workspace, "sst2:sel1").params["selection"]["strategy"] == {"mix": 1.0}

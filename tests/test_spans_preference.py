@@ -89,7 +89,7 @@ def test_hf_token_classification_round_trip(workspace: Workspace, tmp_path: Path
         raw = json.loads(con.execute("SELECT raw FROM examples ORDER BY id LIMIT 1").fetchall()[0][0])
     assert raw["tokens"] == source[0]["tokens"]  # the tokens are kept in the raw record
     v = versions.create_version(workspace, "ner", "v1", split=(0.5, 0.25, 0.25))
-    assert v["counters"]["labels"]["train"]  # stratified by the set of entity types
+    assert v.counters.labels["train"]  # stratified by the set of entity types
     res = versions.export_version(workspace, "ner:v1", "hf", tmp_path / "out")
     out = load_from_disk(res["path"])
     names = out["train"].features["ner_tags"].feature.names
@@ -181,7 +181,7 @@ def test_decontamination_drops_pairs_near_an_external_eval_file(workspace: Works
     ingest(workspace, [write_jsonl(tmp_path / "p.jsonl", pairs)], "p")
     ev = write_jsonl(tmp_path / "eval.jsonl", [pairs[3]])
     v = versions.create_version(workspace, "p", "v1", decontaminate=ev)
-    assert v["counters"]["decontaminated"] == 1 and v["n_rows"] == 7
+    assert v.counters.decontaminated == 1 and v.n_rows == 7
 
 
 def test_span_f1_and_preference_kappa_from_the_store(workspace: Workspace, tmp_path: Path) -> None:

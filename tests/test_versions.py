@@ -77,7 +77,7 @@ def test_version_is_immutable(small: Workspace) -> None:
     v1 = versions.create_version(small, "small", "v1")
     before = versions.load_rows(small, "small:v1")
     assert [sorted(r) for r in before[:1]] == [sorted(versions.ROW_KEYS)]
-    assert len(before) == v1["n_rows"] == 13 and v1["counters"]["leak_pairs"] == 0
+    assert len(before) == v1.n_rows == 13 and v1.counters.leak_pairs == 0
     ids = ids_by_text(small, "small")
     some = before[0]["example_id"]
     with small.transaction() as con:
@@ -90,7 +90,7 @@ def test_version_is_immutable(small: Workspace) -> None:
     with pytest.raises(InputError, match="exists already"):
         versions.create_version(small, "small", "v1")
     v2 = versions.create_version(small, "small", "v2")
-    assert v2["parent"] == "small:v1" and v2["n_rows"] < v1["n_rows"]
+    assert v2.parent == "small:v1" and v2.n_rows < v1.n_rows
     assert versions.load_rows(small, "small:v1") == before
 
 
@@ -137,7 +137,7 @@ def test_group_column_and_label_rules(small: Workspace) -> None:
     for r in rows:
         split_of_group.setdefault(raw[r["example_id"]], set()).add(r["split"])
     assert all(len(s) == 1 for s in split_of_group.values())
-    assert v["counters"]["rows_in_groups"] >= 12
+    assert v.counters.rows_in_groups >= 12
     with pytest.raises(InputError, match="no record"):
         versions.create_version(small, "small", "x", group_column="nope")
     q = questions.get_question(small, "small")
@@ -162,23 +162,23 @@ def test_decontamination_across_datasets_and_files(workspace: Workspace, tmp_pat
     ingest(workspace, [write_jsonl(tmp_path / "dev.jsonl", dev)], "dev")
     versions.create_version(workspace, "dev", "v1", split=(0, 0, 1))
     pinned = versions.pin_eval_set(workspace, "dev:v1", "all", "dev")
-    assert (pinned["n_rows"], pinned["task"], pinned["ref"]) == (25, "classification", "dev:v1")
+    assert (pinned.n_rows, pinned.task, pinned.ref) == (25, "classification", "dev:v1")
     assert len(versions.eval_rows(workspace, "dev")) == 25
     external = write_jsonl(tmp_path / "benchmark.jsonl", [{"text": main[7]["text"].upper()}])
     v = versions.create_version(workspace, "main", "v1", decontaminate=external)
     kept = {r["text"] for r in versions.load_rows(workspace, "main:v1")}
     assert not kept & {main[i]["text"] for i in planted + [7]}
-    assert v["counters"]["decontaminated"] == 6 and v["counters"]["decontaminated_by"] == {"dev": 5, "benchmark.jsonl": 1}
-    assert v["dropped_counts"] == {"decontaminated": 6}
-    assert any("of eval set dev" in d["detail"] for d in v["dropped"])
+    assert v.counters.decontaminated == 6 and v.counters.decontaminated_by == {"dev": 5, "benchmark.jsonl": 1}
+    assert v.dropped_counts == {"decontaminated": 6}
+    assert any("of eval set dev" in d["detail"] for d in v.dropped_rows)
 
     # Pinning main's own test split keeps those examples out of every later version of main.
     versions.pin_eval_set(workspace, "main:v1", "test", "main-test")
     test_ids = {r["example_id"] for r in versions.eval_rows(workspace, "main-test")}
     v2 = versions.create_version(workspace, "main", "v2")
     assert not test_ids & {r["example_id"] for r in versions.load_rows(workspace, "main:v2")}
-    assert v2["counters"]["decontaminated_by"]["main-test"] == len(test_ids)
-    assert [e["name"] for e in versions.list_eval_sets(workspace, "main")] == ["main-test"]
+    assert v2.counters.decontaminated_by["main-test"] == len(test_ids)
+    assert [e.name for e in versions.list_eval_sets(workspace, "main")] == ["main-test"]
     with pytest.raises(InputError, match="exists already"):
         versions.pin_eval_set(workspace, "main:v2", "test", "dev")
     with pytest.raises(NotFound, match="no eval set"):
@@ -273,7 +273,7 @@ def test_export_round_trips(exported: Workspace, tmp_path: Path, fmt: str, datas
     result = versions.export_version(exported, f"{dataset}:v1", fmt, tmp_path / f"out{suffix}")
     assert result["n_rows"] == len(rows) and result["bytes"] > 0
     assert _read_back(fmt, result, task) == _expected(fmt, rows, task)
-    recorded = versions.get_version(exported, f"{dataset}:v1")["exports"]
+    recorded = versions.get_version(exported, f"{dataset}:v1").exports
     assert (recorded[-1]["format"], recorded[-1]["path"], recorded[-1]["n_rows"]) == (fmt, result["path"], len(rows))
 
 

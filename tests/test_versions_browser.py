@@ -28,13 +28,13 @@ def test_create_a_version_and_open_its_diff(demo_workspace, ui_server, page) -> 
     page.get_by_text(re.compile(r"Created messy:v2: \d+ rows")).wait_for()
     wait_for_app(page)
     made = versions.get_version(demo_workspace, "messy:v2")
-    assert made["parent"] == "messy:base" and set(made["params"]["exclude"]) == set(flagged)
+    assert made.parent == "messy:base" and set(made.params["exclude"]) == set(flagged)
 
     page.get_by_role("button", name="Open the diff messy:base → messy:v2").click()
     wait_for_app(page)
     assert page.get_by_role("combobox", name="From", exact=True).input_value() == "messy:base"
     assert page.get_by_role("combobox", name="To", exact=True).input_value() == "messy:v2"
-    removed = made["counters"]["total"] - made["counters"]["kept"]
+    removed = made.counters.total - made.counters.kept
     page.locator("[data-testid='stMetric']").filter(has_text="Removed").filter(has_text=str(removed)).wait_for()
     cells = page.locator(".st-key-ver_diff_rows [data-testid='stDataFrame'] td")
     cells.filter(has_text="issue:is_dup").first.wait_for(state="attached")

@@ -99,7 +99,7 @@ def test_no_near_duplicate_crosses_splits(tmp_path: Path, case) -> None:
     ingest(ws, [write_jsonl(root.with_suffix(".jsonl"), rows)], "d")
     v = versions.create_version(ws, "d", "v1", split=ratios, seed=seed)
     got = versions.load_rows(ws, "d:v1")
-    assert len(got) == len(rows) and v["counters"]["leak_pairs"] == 0
+    assert len(got) == len(rows) and v.counters.leak_pairs == 0
     # Checked independently of MinHash: every pair's true Jaccard of word 5-gram sets.
     sets = [_shingle_set(r["text"]) for r in got]
     pairs = [(i, j) for i, j in combinations(range(len(got)), 2)
