@@ -12,12 +12,14 @@ from __future__ import annotations
 import inspect
 import json
 import typing
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, TypeVar
 
 import typer
 from pydantic import BaseModel, ValidationError
 
 from curate.errors import InputError
+
+M = TypeVar("M", bound=BaseModel)
 
 
 def flag(name: str) -> str:
@@ -77,7 +79,7 @@ def options_from(model: type[BaseModel], *, skip: tuple[str, ...] = ()) -> Calla
     return decorate
 
 
-def build(model: type[BaseModel], given: dict[str, Any], *, names: dict[str, str] | None = None, **fixed: Any):
+def build(model: type[M], given: dict[str, Any], *, names: dict[str, str] | None = None, **fixed: Any) -> M:
     """The model from the options the user set (None = not given) and ``fixed`` values; a failed
     check becomes a one-line error naming the option (``names``: options not called ``--field``)."""
     values = {k: v for k, v in given.items() if v is not None and k in model.model_fields}

@@ -116,7 +116,7 @@ def prelabel(dataset: str = typer.Argument(..., help="Dataset name."),
     out.print(f"{dataset}/{q['name']}: trained on {report.trained_on:,} labels, suggested {report.predicted:,} "
               f"({report.seconds:.1f}s, run {report.run_id})")
     if accept_above is not None:
-        n = prelabel_lib.accept_above(ws, q, accept_above, annotator, admin=as_admin)
+        n = prelabel_lib.accept_above(ws, q, accept_above, annotator or "", admin=as_admin)  # checked above
         out.print(f"accepted {n:,} suggestions with confidence ≥ {accept_above} as {annotator}")
 
 
@@ -186,7 +186,8 @@ def suspects(dataset: str = typer.Argument(..., help="Dataset name."),
     q = questions_lib.get_question(ws, dataset, question)
     if accept_above is not None:
         as_admin = _may_write_as(ws, accept_above, annotator, token, admin)
-        n, _ = suspects_lib.accept_suspects(ws, q, accept_above, annotator, admin=as_admin, **options)
+        n, _ = suspects_lib.accept_suspects(ws, q, accept_above, annotator or "", admin=as_admin,  # checked above
+                                            **options)
         out.print(f"{dataset}/{q['name']}: took the suggested label of {n:,} suspects scoring ≥ {accept_above} as {annotator}")
         return
     with err.status("fine-tuning per fold" if method == "finetune" else "embedding and cross-validating"):

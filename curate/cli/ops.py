@@ -60,7 +60,9 @@ def _run_corpus(recipe: Path, input_: Optional[str], output: Optional[Path], eng
     with err.status(f"running {recipe} over {input_} on Ray"):
         run_corpus(recipe, input_, output, address=address)
     out.print(f"wrote {output}/data/*.parquet and {output}/report.json")
-    _print_report(load_report(output), samples)
+    rep = load_report(output)   # a recipe's run always writes one
+    if rep is not None:
+        _print_report(rep, samples)
 
 
 def report(dataset: Optional[str] = typer.Argument(None, help="Dataset name."),

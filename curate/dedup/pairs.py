@@ -46,7 +46,7 @@ def pair_similarity(workspace: Workspace, texts: pa.Array, params: DedupParams) 
         keys = norm.to_pylist()
         return lambda i, j: 1.0 if keys[i] == keys[j] else 0.0
     if params.method == "minhash":
-        sh = shingles(norm, ngram=params.ngram, kind=params.shingle)
+        sh = shingles(norm, ngram=params.n, kind=params.shingle)
         return lambda i, j: jaccard(sh.doc_set(i), sh.doc_set(j))
     from curate.embed import embed_cached
 
@@ -59,10 +59,9 @@ def find_pairs(workspace: Workspace, texts: list[str] | pa.Array, params: DedupP
     """Duplicate pairs among ``texts`` by ``params.method`` at ``threshold`` (default: the params'; auto
     shingles and default thresholds resolved for ``texts`` as ``params.resolve_params`` says)."""
     norm = normalize(texts)
-    if not isinstance(texts, (pa.Array, pa.ChunkedArray)):
-        texts = pa.array(texts, pa.string())
-    params = resolve_params(params, texts)
-    t = params.threshold if threshold is None else threshold
+    arr = pa.array(texts, pa.string()) if isinstance(texts, list) else texts
+    params = resolve_params(params, arr)
+    t = params.cut if threshold is None else threshold
     n = len(norm)
     valid = pc.greater(pc.utf8_length(norm), 0).to_numpy(zero_copy_only=False) if n else np.zeros(0, bool)
     ids = np.arange(n)
@@ -74,7 +73,7 @@ def find_pairs(workspace: Workspace, texts: list[str] | pa.Array, params: DedupP
                      lambda i, j: 1.0 if keys[i] == keys[j] else 0.0, int(valid.sum()), params)
     if params.method == "minhash":
         progress("shingling", 0, n)
-        sh = shingles(norm, ngram=params.ngram, kind=params.shingle)
+        sh = shingles(norm, ngram=params.n, kind=params.shingle)
         progress("signing and banding", 0, n)
         # candidates are verified, so banding favours recall (see minhash.RECALL_WEIGHTS)
         bands, rows = minhash.lsh_params(t, params.num_perm, *minhash.RECALL_WEIGHTS)
@@ -87,7 +86,7 @@ def find_pairs(workspace: Workspace, texts: list[str] | pa.Array, params: DedupP
     from curate.embed import embed_cached
 
     progress("embedding", 0, n)
-    raw = texts.to_pylist() if isinstance(texts, (pa.Array, pa.ChunkedArray)) else list(texts)
+    raw = arr.to_pylist()
     vectors = embed_cached(workspace, raw, progress=lambda d, tot: progress("embedding", d, tot))
     pairs, sims = semantic.cosine_pairs(vectors, t, k=params.neighbors, valid=valid)
     return Graph(ids, pairs, sims, len(pairs), lambda i, j: float(np.dot(vectors[i], vectors[j])), int(valid.sum()),

@@ -69,6 +69,20 @@ class DedupParams(BaseModel):
         """The parameters that change which rows are compared and how (for caches)."""
         return self.model_dump_json()
 
+    @property
+    def cut(self) -> float:
+        """The threshold, once ``resolve_params`` has made it concrete."""
+        if self.threshold is None:
+            raise ValueError("threshold unset: pass the params through resolve_params first")
+        return self.threshold
+
+    @property
+    def n(self) -> int:
+        """The shingle length, once ``resolve_params`` has made it concrete (minhash)."""
+        if self.ngram is None:
+            raise ValueError("ngram unset: pass the params through resolve_params first")
+        return self.ngram
+
 
 def make_params(task: str, *, method: str = "minhash", threshold: float | None = None, ngram: int | None = None,
                 shingle: str = "auto", num_perm: int = 128, fields: list[str] | str | None = None,
@@ -86,8 +100,8 @@ def make_params(task: str, *, method: str = "minhash", threshold: float | None =
         raise DedupError(f"{where}{task} datasets have no field {bad[0]!r} to compare; fix: --fields with "
                          f"{', '.join(known)}")
     try:
-        return DedupParams(method=method, threshold=threshold, ngram=ngram, shingle=shingle, num_perm=num_perm,
-                           fields=tuple(fields), neighbors=neighbors)
+        return DedupParams.model_validate(dict(method=method, threshold=threshold, ngram=ngram, shingle=shingle,
+                                               num_perm=num_perm, fields=tuple(fields), neighbors=neighbors))
     except ValidationError as exc:
         e = exc.errors()[0]
         raise DedupError(f"{where}--{e['loc'][0]}: {e['msg']}; fix: pass a value in range") from None

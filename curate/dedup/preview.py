@@ -40,8 +40,8 @@ def preview_graph(workspace: Workspace, dataset: str, *, method: str = "minhash"
         table = store.doc_texts(con, ds["id"], ds["task"], list(params.fields))
     texts = table.column("text").combine_chunks()
     params = resolve_params(params, texts)   # the run's defaults for this data (shingles, threshold)
-    graph = find_pairs(workspace, texts, params, threshold=min(floor, params.threshold))
-    return PreviewGraph(table.num_rows, graph.pairs, graph.sims, min(floor, params.threshold), params)
+    graph = find_pairs(workspace, texts, params, threshold=min(floor, params.cut))
+    return PreviewGraph(table.num_rows, graph.pairs, graph.sims, min(floor, params.cut), params)
 
 
 def preview_sizes(graph: PreviewGraph, threshold: float) -> list[int]:

@@ -58,6 +58,7 @@ def run_dedup(workspace: Workspace, dataset: str, *, method: str = "minhash", th
     """
     started = time.perf_counter()
     progress("reading", 0, 0)
+    shards, table = None, pa.table({})   # Ray reads shards, the in-process engine the table
     with workspace.connect() as con:
         ds = catalog.get_dataset(con, dataset)
         params = make_params(ds["task"], method=method, threshold=threshold, ngram=ngram, shingle=shingle,
@@ -69,11 +70,12 @@ def run_dedup(workspace: Workspace, dataset: str, *, method: str = "minhash", th
             table = store.doc_texts(con, ds["id"], ds["task"], list(params.fields))
         decisions = decisions_from_rows(store.decisions(con, ds["id"]))
     # auto shingles and default thresholds for this data (a pass over the shards for Ray)
-    params = resolve_params(params, scale_out.texts(shards.name) if scale_out else table.column("text").combine_chunks())
+    params = resolve_params(params, scale_out.texts(shards.name) if scale_out and shards else
+                            table.column("text").combine_chunks())
     with workspace.transaction() as con:
         run_id = catalog.start_run(con, "dedup", ds["id"], params.model_dump(mode="json"), _libraries())
     try:
-        if scale_out:
+        if scale_out and shards:
             with shards:
                 found = scale_out.find(shards.name, params, address=address, workers=workers, batch_rows=batch_rows,
                                        progress=progress)

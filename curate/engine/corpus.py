@@ -149,7 +149,7 @@ def _out_names(out: Path) -> list[str]:
 def _report(recipe: recipes.Recipe, task: str, tallies: list[dict[str, Any]], pattern: str, out: Path) -> dict:
     count: dict[tuple[str, int], int] = {}
     samples: dict[str, list[dict[str, Any]]] = {}
-    reason_of = {s.index: s.reads[1] for s in recipe.filters if s.reads}
+    reason_of = {s.index: s.reads[1] for s in recipe.filters}
     for t in tallies:
         if t["kind"] == "sample":
             rows = samples.setdefault(reason_of[t["step"]], [])

@@ -18,6 +18,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Sequence
 
 import duckdb
 import pyarrow as pa
@@ -53,7 +54,7 @@ def _libraries() -> dict[str, str]:
     return {"curate": __version__, "duckdb": duckdb.__version__, "pyarrow": pa.__version__}
 
 
-def ingest(workspace: Workspace, paths: list[str | Path], dataset: str, *, task: str | None = None,
+def ingest(workspace: Workspace, paths: Sequence[str | Path], dataset: str, *, task: str | None = None,
            mapping: dict[str, str] | None = None, labels: dict[str, str] | None = None, replace: bool = False,
            progress: Progress | None = None) -> IngestReport:
     """Ingest files into ``dataset`` (created if new) in one transaction; return what happened.
@@ -94,7 +95,7 @@ def _ingest_all(workspace: Workspace, sources: list[Source], dataset: str, task:
         run_id = catalog.start_run(con, "ingest", ds["id"], {
             "files": [str(s.path) for s in sources], "task": task_name, "replace": replace,
             "mapping": [p.mapping.columns for p in plans], "labels": [p.names for p in plans]}, _libraries())
-        replaced = [plans[i].previous["id"] for i in todo if plans[i].previous]
+        replaced = [previous["id"] for previous in (plans[i].previous for i in todo) if previous]
         for source_id in replaced:
             examples.delete_source_rows(con, source_id)
         if replaced:

@@ -3,6 +3,8 @@ a response edit, pre-labels and suspects, so every Label view has something to s
 
 from __future__ import annotations
 
+from typing import Any
+
 import pyarrow as pa
 
 from curate.label import annotations, annotators, prelabel, questions, suspects
@@ -25,7 +27,7 @@ def add_label_demo(workspace: Workspace, truth: dict[int, str] | None = None) ->
     label = questions.get_question(workspace, "sst2", label["name"])
     with workspace.connect() as con:
         first = store.first_examples(con, label["dataset_id"], 60)
-    given: dict[int, str] = {r["id"]: truth.get(r["id"], r["label"]) if truth else r["label"] for r in first}
+    given: dict[int, Any] = {r["id"]: (truth or {}).get(r["id"], r["label"]) for r in first}
     ids = sorted(given)
     flip = {"0": "1", "1": "0"}
     alice = {i: flip[given[i]] if n in (7, 23) else given[i] for n, i in enumerate(ids)}

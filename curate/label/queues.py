@@ -57,7 +57,7 @@ def submit(workspace: Workspace, question: dict[str, Any], example_id: int, valu
     check_queue(queue)
     done = record(workspace, question, example_id, value, annotator, origin=origin, example=example,
                   then_read=QueueRead(queue, max(200, len(following) + 1), exclude))
-    return done, first_queued(done.queued, following)
+    return done, first_queued(done.queued or [], following)
 
 
 def item(workspace: Workspace, question: dict[str, Any], example_id: int, annotator: str) -> dict[str, Any] | None:

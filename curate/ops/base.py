@@ -30,3 +30,14 @@ class Operator:
     needs: tuple[str, ...] = field(default=())  # scorer: "embeddings", "marks"
     tasks: tuple[str, ...] = ("classification", "sft", "chat")  # the dataset tasks it applies to
     guard: Callable[..., Any] | None = None  # mapper: guard(frame, params) -> bool per row to leave alone
+
+    def run(self, *args: Any) -> Any:
+        """Call ``fn`` (see ``registry`` for each kind's arguments)."""
+        if self.fn is None:
+            raise TypeError(f"operator {self.name} has no batch function")
+        return self.fn(*args)
+
+    def param(self, params: Params, name: str) -> Any:
+        """A field of this operator's params model (``fields`` of a mapper, ``min_score`` of a filter,
+        ``field`` of a scorer): each operator has its own model, so the base ``Params`` cannot name it."""
+        return getattr(params, name)

@@ -29,7 +29,7 @@ EDIT, SIGNAL = "edit.", "signal."
 def edit_columns(recipe: Recipe) -> list[tuple[str, int, str]]:
     """``(column, step index, field)`` of every mapper step and field, in the order edits are written."""
     return [(f"{EDIT}{s.index}.{f}", s.index, f) for s in recipe.steps if s.op.kind == "mapper"
-            for f in s.params.fields or []]
+            for f in s.op.param(s.params, "fields") or []]
 
 
 def signal_names(recipe: Recipe) -> list[str]:

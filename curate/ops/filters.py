@@ -48,9 +48,9 @@ def passes(values: np.ndarray, min_score: float) -> np.ndarray:
 
 def signal_and_reason(op: Operator, params: Params) -> tuple[str, str]:
     """The signal a filter step reads and the reason it writes."""
-    if op.name == "filter.threshold":
+    if isinstance(params, ThresholdParams):
         return params.signal, params.reason
-    return op.signals[0], op.reason
+    return op.signals[0], op.reason or ""
 
 
 def _named(name: str, signal: str, reason: str, default: float, meaning: str) -> Operator:

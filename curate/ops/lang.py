@@ -97,7 +97,7 @@ def detect_one(text: str, max_chars: int = 500, **options) -> dict[str, float]:
 def top_language(probs: dict[str, float]) -> tuple[str | None, float]:
     if not probs:
         return None, 0.0
-    lang = max(probs, key=probs.get)
+    lang = max(probs, key=lambda k: probs[k])
     return lang, probs[lang]
 
 

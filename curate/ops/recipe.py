@@ -20,7 +20,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 import yaml
 from pydantic import ValidationError
@@ -53,9 +53,11 @@ class Step:
         return {"op": self.op.name, **self.params.model_dump(mode="json")}
 
     @property
-    def reads(self) -> tuple[str, str] | None:
-        """A filter's (signal, reason)."""
-        return filter_ops.signal_and_reason(self.op, self.params) if self.op.kind == "filter" else None
+    def reads(self) -> tuple[str, str]:
+        """A filter's (signal, reason); only a filter step reads a signal."""
+        if self.op.kind != "filter":
+            raise TypeError(f"{self.label} is a {self.op.kind}, not a filter")
+        return filter_ops.signal_and_reason(self.op, self.params)
 
 
 @dataclass(frozen=True)
@@ -78,11 +80,11 @@ class Recipe:
         return [s for s in self.steps if s.op.kind == "filter"]
 
 
-def _loc(err: dict) -> str:
+def _loc(err: Mapping[str, Any]) -> str:
     return ".".join(str(p) for p in err["loc"]) or "params"
 
 
-def _explain(err: dict, model: type[Params]) -> str:
+def _explain(err: Mapping[str, Any], model: type[Params]) -> str:
     """One pydantic error as a short sentence a recipe author can act on."""
     kind, ctx, loc = err["type"], err.get("ctx", {}), _loc(err)
     bounds = {"less_than_equal": ("≤", "le"), "greater_than_equal": ("≥", "ge"),

@@ -66,7 +66,7 @@ def cascade(signals: pd.DataFrame, filters: list[dict[str, Any]],
     cuts = Cascade(len(signals))
     rows = []
     for f in filters:
-        min_score = thresholds.get(f["step"], f["min_score"])
+        min_score = thresholds[f["step"]] if f["step"] in thresholds else f["min_score"]
         values = signals[f["signal"]].to_numpy(dtype=np.float64) if f["signal"] in signals else np.full(len(signals), np.nan)
         cut = cuts.apply(values, min_score)
         rows.append({"step": f["step"], "op": f["op"], "reason": f["reason"], "min_score": min_score,

@@ -18,7 +18,7 @@ import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -74,6 +74,7 @@ def run_recipe(workspace: Workspace, recipe_path: str | Path, dataset: str, *, f
     recipe = recipes.load(recipe_path, task=ds["task"])   # whole-file validation before any write
     scale_out = _engine(engine, recipe, address)
     needs_marks = any("marks" in s.op.needs for s in recipe.steps)
+    shards, table, marks = None, pa.table({}), {}   # Ray reads shards, the in-process engine table and marks
     with workspace.connect() as con:
         input_fp = store.input_fingerprint(con, ds["id"], recipe.name, with_marks=needs_marks)
         key = hashlib.sha256(f"{recipe.fingerprint()}:{input_fp}".encode()).hexdigest()
@@ -90,7 +91,7 @@ def run_recipe(workspace: Workspace, recipe_path: str | Path, dataset: str, *, f
     with workspace.transaction() as con:
         run_id = catalog.start_run(con, store.KIND, ds["id"], params, _libraries())
     try:
-        if scale_out:
+        if scale_out and shards:
             with shards:
                 outcome = scale_out.compute(recipe, shards.name, ds["task"], address=address, workers=workers,
                                             batch_rows=batch_rows, progress=progress)
@@ -122,15 +123,22 @@ def _engine(engine: str, recipe: Recipe, address: str | None):
     return ray_recipe
 
 
+def _embedding_progress(step: Step, progress: Progress | None) -> Callable[[int, int], None] | None:
+    if progress is None:
+        return None
+    return lambda done, total: progress(f"{step.label}: embedding", done, total)
+
+
 def _preparer(workspace: Workspace, marks: dict[int, str], progress: Progress | None) -> Prepare:
     def prepare(step: Step, frame: pd.DataFrame) -> dict:
         from curate.embed import embed_cached
 
-        texts = field_values(frame, step.params.field).to_pylist()
+        texts = field_values(frame, step.op.param(step.params, "field")).to_pylist()
         ctx: dict = {"embeddings": embed_cached(
-            workspace, texts, progress=(lambda d, t: progress(f"{step.label}: embedding", d, t)) if progress else None)}
+            workspace, texts, progress=_embedding_progress(step, progress))}
         if "marks" in step.op.needs:
-            ctx["marks"] = np.array([{"good": 1.0, "bad": 0.0}.get(marks.get(int(i)), np.nan) for i in frame["id"]])
+            value = {"good": 1.0, "bad": 0.0}
+            ctx["marks"] = np.array([value.get(marks.get(int(i), ""), np.nan) for i in frame["id"]])
         return ctx
     return prepare
 

@@ -81,7 +81,7 @@ def sft_scores(batch: pd.DataFrame, p: SftParams, ctx: dict | None = None) -> di
         grams = [tuple(resp_words[j:j + size]) for j in range(len(resp_words) - size + 1)]
         novel[i] = 1.0 - sum(g in prompt_grams for g in grams) / len(grams)
 
-    if "messages" in batch and batch["messages"].notna().any():
+    if "messages" in batch and bool(batch["messages"].notna().any()):
         roles = np.array([_roles_ok(m) for m in batch["messages"]], dtype=np.float64)
     else:
         roles = np.ones(len(batch))

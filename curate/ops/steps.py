@@ -25,7 +25,7 @@ Prepare = Callable[[Step, pd.DataFrame], dict]  # context a scorer needs (embedd
 
 
 def _map_column(step: Step, values: list, fld: str, batch_rows: int) -> list:
-    fn, params = step.op.fn, step.params
+    run, params = step.op.run, step.params
     if fld == "messages":
         out = []
         for raw in values:
@@ -34,15 +34,16 @@ def _map_column(step: Step, values: list, fld: str, batch_rows: int) -> list:
                 out.append(raw)
                 continue
             texts = pa.array([str(t.get("content") or "") for t in turns], pa.string())
-            cleaned = fn(texts, params).to_pylist()
-            if getattr(params, "roles", None):   # only the asked roles' turns change
-                cleaned = [c if t.get("role") in params.roles else o
+            cleaned = run(texts, params).to_pylist()
+            roles = getattr(params, "roles", None)
+            if roles:   # only the asked roles' turns change
+                cleaned = [c if t.get("role") in roles else o
                            for t, c, o in zip(turns, cleaned, texts.to_pylist())]
             changed = [dict(t, content=c) for t, c in zip(turns, cleaned)]
             out.append(raw if cleaned == texts.to_pylist() else json.dumps(changed, ensure_ascii=False))
         return out
     arr = pa.array(values, pa.string())
-    parts = [fn(arr.slice(i, batch_rows), params) for i in range(0, len(arr), batch_rows)]
+    parts = [run(arr.slice(i, batch_rows), params) for i in range(0, len(arr), batch_rows)]
     return [v for part in parts for v in part.to_pylist()]
 
 
@@ -52,7 +53,7 @@ def _apply_mapper(step: Step, frame: pd.DataFrame, ids: np.ndarray, batch_rows: 
     as edit tables. Rows the operator's guard names stay as they are."""
     edits = []
     guard = step.op.guard(frame, step.params) if step.op.guard else np.zeros(len(frame), dtype=bool)
-    for fld in step.params.fields or []:
+    for fld in step.op.param(step.params, "fields") or []:
         if fld not in frame:
             continue
         before = frame[fld].tolist()
@@ -115,9 +116,9 @@ def _score(step: Step, frame: pd.DataFrame, prepare: Prepare | None, batch_rows:
     try:
         if step.op.needs:
             ctx = prepare(step, frame) if prepare else {}
-            out = step.op.fn(frame, step.params, ctx)
+            out = step.op.run(frame, step.params, ctx)
         else:
-            chunks = [step.op.fn(frame.iloc[i:i + batch_rows], step.params, {}) for i in range(0, n, batch_rows)]
+            chunks = [step.op.run(frame.iloc[i:i + batch_rows], step.params, {}) for i in range(0, n, batch_rows)]
             out = {s: np.concatenate([c[s] for c in chunks]) if chunks else np.zeros(0) for s in step.op.signals}
     except StepSkipped as exc:
         report.skipped = str(exc)
@@ -135,7 +136,7 @@ def _filter(step: Step, signals: dict[str, np.ndarray], cascade: Cascade, ids: n
             report: StepReport) -> tuple[np.ndarray, pd.DataFrame | None]:
     """A filter step of the cascade: the rows it drops and their issues (None when it drops none)."""
     signal, reason = step.reads
-    min_score = step.params.min_score
+    min_score = step.op.param(step.params, "min_score")
     values = signals.get(signal, np.full(len(ids), np.nan))
     cut = cascade.apply(values, min_score)
     report.rows_in, report.kept = cut.rows_in, cut.kept

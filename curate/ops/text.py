@@ -53,7 +53,7 @@ def field_values(batch: pd.DataFrame, field: str) -> pa.Array:
             return pa.array([""] * len(batch), pa.string())
         return pc.fill_null(pa.array(batch[name].astype(object).where(batch[name].notna(), None), pa.string()), "")
 
-    if "messages" in batch and batch["messages"].notna().any():
+    if "messages" in batch and bool(batch["messages"].notna().any()):
         turns = [contents(m) for m in batch["messages"]]
         if field in ("messages", "all"):
             return pa.array(["\n".join(str(t.get("content") or "") for t in ts) for ts in turns], pa.string())

@@ -24,9 +24,8 @@ _CURRENT = """
 
 # --- questions -------------------------------------------------------------------------------------
 
-def _question(row: dict[str, Any] | None) -> dict[str, Any] | None:
-    if row is not None:
-        row["options"] = json.loads(row["options"]) if row["options"] else []
+def _question(row: dict[str, Any]) -> dict[str, Any]:
+    row["options"] = json.loads(row["options"]) if row["options"] else []
     return row
 
 
@@ -47,11 +46,13 @@ def add_question(con: duckdb.DuckDBPyConnection, dataset_id: int, name: str, kin
                  options: Sequence[str], overlap: int) -> dict[str, Any]:
     con.execute("INSERT INTO questions (dataset_id, name, kind, options, overlap) VALUES (?, ?, ?, ?, ?)",
                 [dataset_id, name, kind, json.dumps(list(options)) if options else None, overlap])
-    return find_question(con, dataset_id, name)
+    return _question(_rows(con.execute("SELECT * FROM questions WHERE dataset_id = ? AND name = ?",
+                                       [dataset_id, name]))[0])
 
 
 def find_question(con: duckdb.DuckDBPyConnection, dataset_id: int, name: str) -> dict[str, Any] | None:
-    return _question(first_row(con, "SELECT * FROM questions WHERE dataset_id = ? AND name = ?", [dataset_id, name]))
+    row = first_row(con, "SELECT * FROM questions WHERE dataset_id = ? AND name = ?", [dataset_id, name])
+    return _question(row) if row is not None else None
 
 
 def list_questions(con: duckdb.DuckDBPyConnection, dataset_id: int) -> list[dict[str, Any]]:

@@ -182,7 +182,7 @@ def nearest_training_rows(workspace: Workspace, run_id: int, example_id: int, *,
 
 
 def _text_of(row: dict[str, Any]) -> str:
-    fields = row.get("fields") if isinstance(row.get("fields"), dict) else row
+    fields = row["fields"] if isinstance(row.get("fields"), dict) else row
     if fields.get("text"):
         return fields["text"]
     parts = [fields.get("instruction"), fields.get("input")]

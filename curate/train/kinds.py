@@ -12,7 +12,7 @@ from curate.store import train as store
 from curate.store.workspace import Workspace, retry_conflicts
 from curate.train.classify import dataset_classes
 from curate.train.evaluate import classification_result, eval_sets_for, prediction_table
-from curate.train.loop import Progress
+from curate.train.loop import FitResult, Progress
 from curate.train.params import TrainParams
 from curate.train.reporter import Cancelled, StoreReporter, write
 from curate.errors import InputError
@@ -80,7 +80,14 @@ def _baseline(workspace, train_rows, sets, params, reporter, folder, classes):
     return results
 
 
-def _fit_counters(fit) -> dict[str, Any]:
+def _fitted(fit: FitResult | None) -> FitResult:
+    """The result of a training that ran to its end; a cancelled one raises ``Cancelled``."""
+    if fit is None or fit.cancelled:
+        raise Cancelled()
+    return fit
+
+
+def _fit_counters(fit: FitResult) -> dict[str, Any]:
     """What every fine-tune records about its training loop."""
     return {"steps": fit.steps, "stopped_early": fit.stopped_early, "train_seconds": round(fit.seconds, 2),
             "val_eval_seconds": round(fit.eval_seconds, 2), "checkpoint_seconds": round(fit.checkpoint_seconds, 2),
@@ -92,10 +99,9 @@ def _classifier(train_rows, val_rows, sets, params, device, reporter, folder, co
 
     reporter.phase("training")
     clf = classify.train(train_rows, val_rows, params, classes=counters["classes"], **reporter.fit_options())
-    if clf.fit.cancelled:
-        raise Cancelled()
-    counters.update(_fit_counters(clf.fit), progress_write_seconds=round(reporter.seconds, 3),
-                    best_val_accuracy=clf.fit.best_val_score, best_step=clf.fit.best_step)
+    fit = _fitted(clf.fit)
+    counters.update(_fit_counters(fit), progress_write_seconds=round(reporter.seconds, 3),
+                    best_val_accuracy=fit.best_val_score, best_step=fit.best_step)
     reporter.phase("evaluating")
     results = {}
     for name, eval_rows in sets:
@@ -111,10 +117,9 @@ def _sft(train_rows, val_rows, sets, params, device, reporter, folder, counters)
 
     reporter.phase("training")
     trained = sft.train(train_rows, val_rows, params, **reporter.fit_options())
-    if trained.fit.cancelled:
-        raise Cancelled()
-    best = trained.fit.best_val_score
-    counters.update(_fit_counters(trained.fit), best_val_loss=-best if best is not None else None,
+    fit = _fitted(trained.fit)
+    best = fit.best_val_score
+    counters.update(_fit_counters(fit), best_val_loss=-best if best is not None else None,
                     chat_template=trained.chat_template)
     reporter.phase("evaluating")
     results = {}

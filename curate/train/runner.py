@@ -163,7 +163,7 @@ def execute(workspace: Workspace, run_id: int, *, resume: bool = False) -> dict[
         counters, artifact = train_and_evaluate(workspace, run, ref, params, device, reporter)
         counters["seconds"] = round(time.perf_counter() - started, 2)
         status, message = "done", None
-        if not params.keep_checkpoints:
+        if not params.keep_checkpoints and reporter.folder is not None:
             remove_checkpoints(reporter.folder)
     except Cancelled:
         counters, artifact, status, message = {}, None, "cancelled", "cancelled by request"
@@ -192,7 +192,7 @@ def _replica(workspace: Workspace, run: dict[str, Any], params: TrainParams, fol
     ref = f"{run['dataset']}:{run['version']}"
     rows = versions.load_rows(workspace, ref, split="train")
     val = versions.load_rows(workspace, ref, split="validation")
-    extra = {"classes": dataset_classes(workspace, run["dataset"], rows)} if run["task"] == "classification" else {}
+    extra: dict[str, Any] = {"classes": dataset_classes(workspace, run["dataset"], rows)} if run["task"] == "classification" else {}
     trainer = classify.train if run["task"] == "classification" else sft.train
     trainer(rows, val, params, device=_device(run, params), folder=folder, resume=resume, **extra)
     return run

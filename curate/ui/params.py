@@ -4,9 +4,11 @@ each widget come from the field, so the Train page restates none of them."""
 from __future__ import annotations
 
 import typing
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
+
+M = TypeVar("M", bound=BaseModel)
 
 
 def _plain(annotation: Any) -> tuple[Any, tuple | None, bool]:
@@ -49,7 +51,7 @@ def widget(container, model: type[BaseModel], name: str, label: str, *, key: str
                                   format=fmt or "%g", placeholder="none" if optional else None)
 
 
-def build(model: type[BaseModel], values: dict[str, Any], labels: dict[str, str]):
+def build(model: type[M], values: dict[str, Any], labels: dict[str, str]) -> M:
     """The model from the widgets' values (empty ones left to their defaults); a value out of bounds
     becomes a one-line error naming the widget's label."""
     from pydantic import ValidationError

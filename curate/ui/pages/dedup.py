@@ -13,6 +13,7 @@ import streamlit as st
 from curate import dedup
 from curate.dedup import DEFAULT_FIELDS, DEFAULT_THRESHOLD, METHODS
 from curate.dedup.fields import COMPARABLE_FIELDS
+from curate.dedup.preview import PREVIEW_FLOOR
 from curate.store.workspace import Workspace
 from curate.ui import literal, state
 
@@ -35,7 +36,7 @@ def render() -> None:
         sets = state.datasets_or_hint(ws)
         if not sets:
             return
-        names = [d["name"] for d in sets]
+        names: list[str] = [d["name"] for d in sets]
         task = {d["name"]: d["task"] for d in sets}
         top = st.columns([2, 2, 3])
         dataset = top[0].selectbox("Dataset", names, key="dedup_dataset",
@@ -72,7 +73,7 @@ def _threshold(method: str, params) -> float:
         st.caption("Exact duplicates: same text after Unicode NFKC, lower case and whitespace normalisation.")
         return 1.0
     default = params.threshold if params is not None else DEFAULT_THRESHOLD[method]
-    floor = min(dedup.preview.PREVIEW_FLOOR[method], default)
+    floor = min(PREVIEW_FLOOR[method], default)
     kind = params.shingle if params is not None and method == "minhash" else ""
     key = f"dedup_threshold_{method}{kind}"
     what = f"Jaccard similarity of {kind} shingles" if method == "minhash" else "cosine similarity of embeddings"
@@ -122,9 +123,9 @@ def _results(ws, dataset: str) -> None:
                            "canonical": r["canonical_id"], "decision": _decision_text(r)} for r in rows])
     st.dataframe(frame, hide_index=True, key="dedup_clusters_table", height=220,
                  column_config={"canonical": st.column_config.NumberColumn(format="%d")})
-    labels = {r["cluster_id"]: f"#{r['cluster_id']} · {r['size']} rows · {_decision_text(r) or r['status']}"
+    labels: dict[int, str] = {r["cluster_id"]: f"#{r['cluster_id']} · {r['size']} rows · {_decision_text(r) or r['status']}"
               for r in rows}
-    chosen = st.selectbox("Open cluster", list(labels), format_func=labels.get, key="dedup_cluster")
+    chosen = st.selectbox("Open cluster", list(labels), format_func=lambda c: labels[c], key="dedup_cluster")
     _cluster(ws, dataset, int(chosen))
 
 
@@ -176,7 +177,7 @@ def _char_diff(old: str, new: str) -> str:
 
 
 def _decide(ws, dataset: str, cluster_id: int, members: list[dict]) -> None:
-    ids = [m["example_id"] for m in members]
+    ids: list[int] = [m["example_id"] for m in members]
     author = state.who(ws)
     if author is None:
         st.info("Sign in to decide on clusters.")
