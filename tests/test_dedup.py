@@ -285,4 +285,4 @@ def test_cli_dedup_and_export(workspace, near_rows, tmp_path):
 
 def test_demo_has_dedup_clusters(demo_workspace):
     s = dedup.summary(demo_workspace, "messy")
-    assert s is not None and s["params"]["method"] == "minhash" and s["counters"]["clusters"] >= 10
+    assert s is not None and s.params.method == "minhash" and s.counters.clusters >= 10

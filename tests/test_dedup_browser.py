@@ -27,10 +27,10 @@ def test_decide_canonical_and_it_survives_a_rerun(demo_workspace, ui_server, pag
     wait_for_app(page)
 
     first = dedup.summary(demo_workspace, "messy")
-    c = first["counters"]
-    assert f"Dedup run {first['run_id']}: {c['clusters']} clusters, {c['dropped_is_dup']} rows flagged" in done.inner_text()
-    assert c["clusters"] >= 20
-    first = first["run_id"]
+    c = first.counters
+    assert f"Dedup run {first.run_id}: {c.clusters} clusters, {c.dropped_is_dup} rows flagged" in done.inner_text()
+    assert c.clusters >= 20
+    first = first.run_id
     detail = dedup.cluster_detail(demo_workspace, "messy", 2)
     other = next(m["example_id"] for m in detail["members"] if m["role"] == "dup")
     members = {m["example_id"] for m in detail["members"]}
@@ -54,7 +54,7 @@ def test_decide_canonical_and_it_survives_a_rerun(demo_workspace, ui_server, pag
     wait_for_app(page)
 
     summary = dedup.summary(demo_workspace, "messy")
-    assert summary["run_id"] > first and summary["params"]["threshold"] == 0.75
+    assert summary.run_id > first and summary.params.threshold == 0.75
     same = [c for c in dedup.clusters(demo_workspace, "messy", limit=500)
             if {m["example_id"] for m in dedup.cluster_detail(demo_workspace, "messy", c["cluster_id"])["members"]}
             == members]

@@ -76,7 +76,7 @@ def test_default_dedup_finds_one_character_near_duplicates(workspace, tmp_path, 
     assert result.exit_code == 0, result.output
     assert printed in " ".join(result.output.split())
     summary = dedup.summary(workspace, lang)
-    assert (summary["params"]["shingle"], summary["params"]["ngram"], summary["params"]["threshold"]) == \
+    assert (summary.params.shingle, summary.params.ngram, summary.params.threshold) == \
         ("char", ngram, threshold)
     found = _found_pairs(workspace, lang)
     hits = len(found & planted)
@@ -133,8 +133,8 @@ def test_dedup_page_threshold_follows_the_script(workspace, monkeypatch) -> None
     assert slider.value == pytest.approx(0.6)
     at.button(key="dedup_run").click().run()
     assert not at.exception, [e.value for e in at.exception]
-    params = dedup.summary(workspace, "zh")["params"]
-    assert (params["threshold"], params["shingle"], params["ngram"]) == (pytest.approx(0.6), "char", 2)
+    params = dedup.summary(workspace, "zh").params
+    assert (params.threshold, params.shingle, params.ngram) == (pytest.approx(0.6), "char", 2)
     next(s for s in at.slider if s.key == slider.key).set_value(0.75).run()
     at.button(key="dedup_run").click().run()
-    assert dedup.summary(workspace, "zh")["params"]["threshold"] == pytest.approx(0.75)   # a moved slider is kept
+    assert dedup.summary(workspace, "zh").params.threshold == pytest.approx(0.75)   # a moved slider is kept

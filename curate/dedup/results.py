@@ -5,8 +5,11 @@ report.
 from __future__ import annotations
 
 import json
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Mapping
 
+from curate.dedup.params import DedupParams
 from curate.errors import NotFound
 from curate.store import catalog
 from curate.store import dedup as store
@@ -22,7 +25,38 @@ def dataset_and_run(con, dataset: str) -> tuple[dict[str, Any], dict[str, Any]]:
     return ds, run
 
 
-def summary(workspace: Workspace, dataset: str) -> dict[str, Any] | None:
+@dataclass(frozen=True)
+class DedupCounters:
+    """What a dedup run found: rows read, clusters, rows in them, rows flagged ``is_dup`` and decisions
+    re-applied (``compared``/``candidates``/``verified``: the pair search, 0 where an engine has none)."""
+    total: int
+    clusters: int
+    in_clusters: int
+    dropped_is_dup: int
+    decisions_applied: int
+    compared: int = 0
+    candidates: int = 0
+    verified: int = 0
+
+    @classmethod
+    def from_json(cls, c: Mapping[str, Any]) -> DedupCounters:
+        return cls(total=c["total"], clusters=c["clusters"], in_clusters=c["in_clusters"],
+                   dropped_is_dup=c["dropped_is_dup"], decisions_applied=c["decisions_applied"],
+                   compared=c.get("compared", 0), candidates=c.get("candidates", 0), verified=c.get("verified", 0))
+
+
+@dataclass(frozen=True)
+class DedupSummary:
+    """The latest dedup run of a dataset: the params it ran with (resolved), its counters and the size
+    of each cluster, largest first."""
+    run_id: int
+    params: DedupParams
+    counters: DedupCounters
+    finished_at: datetime | None
+    sizes: list[int]
+
+
+def summary(workspace: Workspace, dataset: str) -> DedupSummary | None:
     """The latest dedup run of a dataset: params, counters and cluster sizes; None if never run."""
     with workspace.connect() as con:
         ds = catalog.get_dataset(con, dataset)
@@ -30,8 +64,8 @@ def summary(workspace: Workspace, dataset: str) -> dict[str, Any] | None:
         if run is None:
             return None
         sizes = store.sizes(con, run["id"])
-    return {"run_id": run["id"], "params": json.loads(run["params"]), "counters": json.loads(run["counters"]),
-            "finished_at": run["finished_at"], "sizes": sizes}
+    return DedupSummary(run["id"], DedupParams.model_validate(json.loads(run["params"])),
+                        DedupCounters.from_json(json.loads(run["counters"])), run["finished_at"], sizes)
 
 
 def report(workspace: Workspace, dataset: str) -> list[dict[str, Any]]:

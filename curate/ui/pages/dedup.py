@@ -110,11 +110,11 @@ def _results(ws, dataset: str) -> None:
     if summary is None:
         st.info(f"{dataset} has not been deduplicated yet: choose a method and threshold, then Run dedup.")
         return
-    p, c = summary["params"], summary["counters"]
-    shingled = f", {p['ngram']}-{p['shingle']} shingles" if p["method"] == "minhash" else ""
-    st.caption(f"Latest run {summary['run_id']} ({p['method']}{shingled}, threshold {p['threshold']}, fields "
-               f"{', '.join(p['fields'])}): {c['total']:,} rows, {c['clusters']:,} clusters, "
-               f"{c['dropped_is_dup']:,} flagged is_dup · {c['decisions_applied']} decisions re-applied")
+    p, c = summary.params, summary.counters
+    shingled = f", {p.ngram}-{p.shingle} shingles" if p.method == "minhash" else ""
+    st.caption(f"Latest run {summary.run_id} ({p.method}{shingled}, threshold {p.threshold}, fields "
+               f"{', '.join(p.fields)}): {c.total:,} rows, {c.clusters:,} clusters, "
+               f"{c.dropped_is_dup:,} flagged is_dup · {c.decisions_applied} decisions re-applied")
     rows = dedup.clusters(ws, dataset, limit=500)
     if not rows:
         st.info("No duplicate clusters in the latest run.")
