@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any, Sequence
 
 from curate.errors import InputError
@@ -46,25 +47,51 @@ def next_after(workspace: Workspace, question: dict[str, Any], annotator: str, q
     return ids[0] if ids else None
 
 
+@dataclass
+class Step:
+    """What an answer leads to: the stored answer, the next example of the queue, the queue's ids
+    from the store at that moment (up to ``AHEAD``) and the next example as ``item`` shows it."""
+    recorded: Any
+    next: int | None
+    ids: list[int]
+    item: dict[str, Any] | None
+
+
+AHEAD = 200  # queue ids read at a time (the Label page keeps them to step through without the store)
+
+
 def submit(workspace: Workspace, question: dict[str, Any], example_id: int, value: Any, annotator: str, *,
            queue: str = "unlabelled", following: Sequence[int] = (), exclude: Sequence[int] = (),
            origin: str = "ui", example: dict[str, Any] | None = None) -> tuple[Any, int | None]:
     """Store an answer and find the next example of the queue in one visit to the store: the answer
     (``annotations.Recorded``) and the first of ``following`` still queued, else the queue's head."""
+    step = answer(workspace, question, example_id, value, annotator, queue=queue, following=following,
+                  exclude=exclude, origin=origin, example=example, with_item=False)
+    return step.recorded, step.next
+
+
+def answer(workspace: Workspace, question: dict[str, Any], example_id: int, value: Any, annotator: str, *,
+           queue: str = "unlabelled", following: Sequence[int] = (), exclude: Sequence[int] = (),
+           origin: str = "ui", example: dict[str, Any] | None = None, with_item: bool = True) -> Step:
+    """``submit``, also returning the queue's ids and the next item, all read in the same visit to the
+    store right after the answer is written: the next example is one still queued at that moment
+    (another annotator may have completed those that followed)."""
     from curate.label.annotations import record
 
     check_queue(queue)
 
-    def following_or_head(con) -> int | None:
+    def after(con) -> tuple[int | None, list[int], dict[str, Any] | None]:
         ids = store.queue(con, queue, dataset_id=question["dataset_id"], question_id=question["id"],
-                          annotator=annotator, overlap=question["overlap"], limit=max(200, len(following) + 1),
+                          annotator=annotator, overlap=question["overlap"], limit=max(AHEAD, len(following) + 1),
                           exclude=exclude)
         present = set(ids)
-        return next((i for i in following if i in present), ids[0] if ids else None)
+        nxt = next((i for i in following if i in present), ids[0] if ids else None)
+        return nxt, ids, (item(workspace, question, nxt, annotator) if with_item and nxt is not None else None)
 
-    done = record(workspace, question, example_id, value, annotator, origin=origin, example=example,
-                  then=following_or_head)
-    return done, done.next
+    done = record(workspace, question, example_id, value, annotator, origin=origin, example=example, then=after)
+    nxt, ids, view = done.next
+    done.next = nxt
+    return Step(done, nxt, ids, view)
 
 
 def item(workspace: Workspace, question: dict[str, Any], example_id: int, annotator: str) -> dict[str, Any] | None:
