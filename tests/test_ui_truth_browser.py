@@ -181,6 +181,29 @@ def test_fifty_items_by_keyboard_at_fifty_ms_per_key(tab, server, hostile_ws) ->
     assert page.outside == []
 
 
+def test_enter_skips_an_item_another_annotator_completed_meanwhile(tab, server, hostile_ws) -> None:
+    """The page keeps the queue's next ids between answers; Enter shows the next one still queued."""
+    ws, page = hostile_ws[0], tab
+    page.goto(f"{server.url}/label")
+    wait_for_app(page)
+    choose(page, "Dataset", "keys")
+    page.wait_for_function("!!(window.__curateLabelKeys && window.__curateLabelKeys.send)")
+    text = page.inner_text("[data-testid='stMain']")
+    cur = int(text.split("Example ")[1].split(" ")[0])
+    q = questions.get_question(ws, "keys")                  # overlap 1: bob's answer completes cur + 1
+    annotations.record(ws, q, cur + 1, "0", "bob")
+    page.keyboard.press("1")
+    page.wait_for_selector(".st-key-lbl_opt_1 [data-testid='stBaseButton-primary']")
+    page.keyboard.press("Enter")
+    page.wait_for_selector(f"text=Example {cur + 2} ·")
+    page.wait_for_selector(f"text=keyboard item number {cur + 2 - 16}")
+    wait_for_app(page)
+    current = {(a["example_id"], a["annotator"]): a["value"] for a in annotations.export_labels(ws, "keys")}
+    assert current[(cur, "alice")] == "1" and current[(cur + 1, "bob")] == "0"
+    assert (cur + 1, "alice") not in current
+    assert page.outside == []
+
+
 def test_escape_leaves_the_response_editor(tab, server, hostile_ws) -> None:
     ws, page = hostile_ws[0], tab
     page.goto(f"{server.url}/label")
