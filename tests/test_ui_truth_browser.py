@@ -18,7 +18,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from curate import dedup, versions
+from curate import dedup, train, versions
 from curate.ingest import ingest
 from curate.label import annotations, annotators, questions
 from curate.store.workspace import Workspace
@@ -48,6 +48,12 @@ def hostile_ws(tmp_path_factory) -> tuple[Workspace, str]:
     dedup.run_dedup(ws, "hostile", method="minhash", threshold=0.5)
     token = annotators.add_annotator(ws, "alice")
     versions.create_version(ws, "hostile", "v1", note=NOTE, created_by="alice")
+    dev = tmp / "dev.jsonl"                                  # the hostile texts, labels swapped: every item fails
+    dev.write_text("".join(json.dumps({"text": t, "label": LABELS[(i + 1) % 2]}) + "\n" for i, t in enumerate(TEXTS)))
+    ingest(ws, [dev], "hostile-dev")
+    versions.create_version(ws, "hostile-dev", "v1")
+    versions.pin_eval_set(ws, "hostile-dev:v1", "all", "hostile-dev")
+    train.execute(ws, train.create(ws, "hostile:v1", baseline=True))  # for the Compare page
     return ws, token
 
 
@@ -126,6 +132,19 @@ def test_hostile_corpus_is_shown_literally_on_every_page(tab, server, tmp_path) 
     page.wait_for_function("t => [...document.querySelectorAll('pre.curate-literal')].some(p => p.innerText === t)",
                            arg=NOTE)
     page.wait_for_selector("text=by alice")
+    _no_beacon(page)
+
+    _open(page, f"{server.url}/compare", "hostile")        # Compare: classes, failed items, nearest rows
+    page.wait_for_selector("text=the same rows for every version")
+    board = page.locator(".st-key-cmp_board [data-testid='stDataFrame'] td")
+    board.filter(has_text="hostile-dev").first.wait_for(state="attached")
+    assert f"{LABELS[1]}, {LABELS[0]}" in [c.strip() for c in board.all_text_contents()]
+    failed = page.get_by_role("combobox", name="Failed eval item (5)")
+    assert failed.input_value().endswith(f" · expected {LABELS[1]}, got {LABELS[0]} · {TEXTS[0][:80]}")
+    page.get_by_role("button", name="Find nearest training rows").click()
+    near = page.locator(".st-key-cmp_neighbours [data-testid='stDataFrame'] td")
+    near.filter(has_text="tags stay tags").first.wait_for(state="attached", timeout=60_000)
+    assert TEXTS[0] in [c.strip() for c in near.all_text_contents()]
     _no_beacon(page)
 
 
