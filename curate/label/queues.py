@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 from curate.errors import InputError
+from curate.label.annotations import QueueRead, Recorded, record
 from curate.store import label as store
 from curate.store.workspace import Workspace
 
@@ -35,23 +36,25 @@ def fetch(workspace: Workspace, question: dict[str, Any], annotator: str, queue:
                            annotator=annotator, overlap=question["overlap"], limit=limit, exclude=exclude)
 
 
+def first_queued(ids: Sequence[int], following: Sequence[int]) -> int | None:
+    """The first of ``following`` (the ids that came after an answer) still in the queue ``ids``, else
+    the queue's head."""
+    present = set(ids)
+    return next((i for i in following if i in present), ids[0] if ids else None)
+
+
 def next_after(workspace: Workspace, question: dict[str, Any], annotator: str, queue: str, following: Sequence[int],
                *, exclude: Sequence[int] = ()) -> int | None:
-    """After an answer: the first of ``following`` (the ids that came after it) still in the queue,
-    else the head of the queue."""
-    ids = fetch(workspace, question, annotator, queue, limit=max(200, len(following) + 1), exclude=exclude)
-    present = set(ids)
-    for i in following:
-        if i in present:
-            return i
-    return ids[0] if ids else None
+    """After an answer: the first of ``following`` still in the queue, else the head of the queue."""
+    return first_queued(fetch(workspace, question, annotator, queue, limit=max(200, len(following) + 1),
+                              exclude=exclude), following)
 
 
 @dataclass
 class Step:
     """What an answer leads to: the stored answer, the next example of the queue, the queue's ids
     from the store at that moment (up to ``AHEAD``) and the next example as ``item`` shows it."""
-    recorded: Any
+    recorded: Recorded
     next: int | None
     ids: list[int]
     item: dict[str, Any] | None
@@ -65,33 +68,23 @@ def submit(workspace: Workspace, question: dict[str, Any], example_id: int, valu
            origin: str = "ui", example: dict[str, Any] | None = None) -> tuple[Any, int | None]:
     """Store an answer and find the next example of the queue in one visit to the store: the answer
     (``annotations.Recorded``) and the first of ``following`` still queued, else the queue's head."""
-    step = answer(workspace, question, example_id, value, annotator, queue=queue, following=following,
-                  exclude=exclude, origin=origin, example=example, with_item=False)
-    return step.recorded, step.next
+    check_queue(queue)
+    done = record(workspace, question, example_id, value, annotator, origin=origin, example=example,
+                  then_read=QueueRead(queue, max(AHEAD, len(following) + 1), exclude))
+    return done, first_queued(done.queued, following)
 
 
 def answer(workspace: Workspace, question: dict[str, Any], example_id: int, value: Any, annotator: str, *,
            queue: str = "unlabelled", following: Sequence[int] = (), exclude: Sequence[int] = (),
-           origin: str = "ui", example: dict[str, Any] | None = None, with_item: bool = True) -> Step:
-    """``submit``, also returning the queue's ids and the next item, all read in the same visit to the
-    store right after the answer is written: the next example is one still queued at that moment
-    (another annotator may have completed those that followed)."""
-    from curate.label.annotations import record
-
-    check_queue(queue)
-
-    def after(con) -> tuple[int | None, list[int], dict[str, Any] | None]:
-        ids = store.queue(con, queue, dataset_id=question["dataset_id"], question_id=question["id"],
-                          annotator=annotator, overlap=question["overlap"], limit=max(AHEAD, len(following) + 1),
-                          exclude=exclude)
-        present = set(ids)
-        nxt = next((i for i in following if i in present), ids[0] if ids else None)
-        return nxt, ids, (item(workspace, question, nxt, annotator) if with_item and nxt is not None else None)
-
-    done = record(workspace, question, example_id, value, annotator, origin=origin, example=example, then=after)
-    nxt, ids, view = done.next
-    done.next = nxt
-    return Step(done, nxt, ids, view)
+           origin: str = "ui", example: dict[str, Any] | None = None) -> Step:
+    """``submit``, also returning the queue's ids and the next item, read in the same visit to the store
+    right after the answer is written: the next example is one still queued at that moment (another
+    annotator may have completed those that followed)."""
+    with workspace.connect():  # one attachment for the write and the reads after it
+        done, nxt = submit(workspace, question, example_id, value, annotator, queue=queue, following=following,
+                           exclude=exclude, origin=origin, example=example)
+        view = item(workspace, question, nxt, annotator) if nxt is not None else None
+    return Step(done, nxt, done.queued or [], view)
 
 
 def item(workspace: Workspace, question: dict[str, Any], example_id: int, annotator: str) -> dict[str, Any] | None:
