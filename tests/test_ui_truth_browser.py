@@ -203,12 +203,9 @@ def test_fifty_items_by_keyboard_at_fifty_ms_per_key(tab, server, hostile_ws) ->
 def test_enter_skips_an_item_another_annotator_completed_meanwhile(tab, server, hostile_ws) -> None:
     """The page keeps the queue's next ids between answers; Enter shows the next one still queued."""
     ws, page = hostile_ws[0], tab
-    page.goto(f"{server.url}/label")
-    wait_for_app(page)
-    choose(page, "Dataset", "keys")
+    _open(page, f"{server.url}/label", "keys")
     page.wait_for_function("!!(window.__curateLabelKeys && window.__curateLabelKeys.send)")
-    text = page.inner_text("[data-testid='stMain']")
-    cur = int(text.split("Example ")[1].split(" ")[0])
+    cur = int(page.inner_text("[data-testid='stMain']").split("Example ")[1].split(" ")[0])
     q = questions.get_question(ws, "keys")                  # overlap 1: bob's answer completes cur + 1
     annotations.record(ws, q, cur + 1, "0", "bob")
     page.keyboard.press("1")
