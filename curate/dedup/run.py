@@ -135,11 +135,12 @@ def _libraries() -> dict[str, str]:
     return {"numpy": np.__version__, "pyarrow": pa.__version__, "duckdb": duckdb.__version__, "scipy": scipy.__version__}
 
 
-def run_dedup(workspace: Workspace, dataset: str, *, method: str = "minhash", threshold: float | None = None,
-              ngram: int | None = None, shingle: str = "auto", num_perm: int = 128, fields: list[str] | str | None = None,
-              neighbors: int = 20, progress: Progress = _noop, engine: str = "local", address: str | None = None,
+def run_dedup(workspace: Workspace, dataset: str, *, method: str | None = None, threshold: float | None = None,
+              ngram: int | None = None, shingle: str | None = None, num_perm: int | None = None,
+              fields: list[str] | str | None = None, neighbors: int | None = None, progress: Progress = _noop, engine: str = "local", address: str | None = None,
               workers: int | None = None, batch_rows: int = 10_000) -> DedupReport:
-    """Find a dataset's duplicate clusters and store them as a new run (decisions re-applied).
+    """Find a dataset's duplicate clusters and store them as a new run (decisions re-applied); unset
+    settings take ``DedupParams``' defaults.
 
     ``engine="ray"`` finds the clusters on Ray Data (``curate.engine.ray_dedup``; exact and minhash);
     the clusters, decisions and write-back below are the same for both engines.
@@ -360,17 +361,17 @@ class PreviewGraph:
     params: DedupParams | None = None   # resolved: the shingles used and the default threshold for this data
 
 
-def preview_graph(workspace: Workspace, dataset: str, *, method: str = "minhash", fields: list[str] | None = None,
-                  ngram: int | None = None, shingle: str = "auto", num_perm: int = 128,
+def preview_graph(workspace: Workspace, dataset: str, *, method: str | None = None, fields: list[str] | None = None,
+                  ngram: int | None = None, shingle: str | None = None, num_perm: int | None = None,
                   floor: float | None = None) -> PreviewGraph:
     """Verified pairs down to a low ``floor`` threshold, so any higher threshold's clusters follow
     without touching the texts again (``preview_sizes``)."""
-    floor = PREVIEW_FLOOR[method] if floor is None else floor
     with workspace.connect() as con:
         ds = catalog.get_dataset(con, dataset)
         params = make_params(ds["task"], method=method, ngram=ngram, shingle=shingle, num_perm=num_perm,
                              fields=fields, dataset=dataset)
         table = store.doc_texts(con, ds["id"], ds["task"], list(params.fields))
+    floor = PREVIEW_FLOOR[params.method] if floor is None else floor
     texts = table.column("text").combine_chunks()
     params = resolve_params(params, texts)   # the run's defaults for this data (shingles, threshold)
     graph = find_pairs(workspace, texts, params, threshold=min(floor, params.threshold))
