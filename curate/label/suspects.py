@@ -26,11 +26,10 @@ import numpy as np
 import pyarrow as pa
 
 from curate.errors import InputError
-from curate.label.annotations import with_retry
+from curate.label.annotations import accept_suggestions, with_retry
 from curate.label.annotators import origin
 from curate.label.params import DEFAULT_EPOCHS, DEFAULT_FOLDS, METHODS, SuspectParams
 from curate.label.model import check_trainable, classifier, embeddings, label_data, libraries
-from curate.label.questions import get_question
 from curate.store import catalog, label as store
 from curate.settings import default
 from curate.store.workspace import Workspace
@@ -164,19 +163,4 @@ def accept_above(workspace: Workspace, question: dict[str, Any], score: float, a
     """Take the suggested label of every stored suspect scoring ≥ ``score`` as ``annotator``'s answer."""
     _check_score(score)
     rows = [r for r in list_suspects(workspace, question) if r["score"] >= score]
-    if not rows:
-        return 0
-    table = pa.table({"example_id": pa.array([r["example_id"] for r in rows], pa.int64()),
-                      "annotator": [annotator] * len(rows), "value": [r["suggested"] for r in rows]})
-
-    def write() -> None:
-        with workspace.transaction() as con:
-            store.insert_annotations(con, table, dataset_id=question["dataset_id"], question_id=question["id"],
-                                     origin=origin("suspects", admin), run_id=rows[0]["run_id"])
-
-    with_retry(write)
-    return len(rows)
-
-
-def suspects(workspace: Workspace, dataset: str, question: str | None = None, **options: Any) -> SuspectReport:
-    return find_suspects(workspace, get_question(workspace, dataset, question), **options)
+    return accept_suggestions(workspace, question, rows, "suggested", annotator, origin("suspects", admin))

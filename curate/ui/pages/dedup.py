@@ -12,9 +12,9 @@ import streamlit as st
 
 from curate import dedup
 from curate.dedup import DEFAULT_FIELDS, DEFAULT_THRESHOLD
+from curate.dedup.fields import COMPARABLE_FIELDS
 from curate.dedup.params import DedupParams
 from curate.settings import bounds
-from curate.store.dedup import FIELD_SQL
 from curate.store.workspace import Workspace
 from curate.ui import literal, state
 from curate.ui.params import widget
@@ -44,7 +44,7 @@ def render() -> None:
         dataset = top[0].selectbox("Dataset", names, key="dedup_dataset",
                                    index=names.index("messy") if "messy" in names else 0)
         method = widget(top[1], DedupParams, "method", "Method", key="dedup_method")
-        known = list(FIELD_SQL[task[dataset]])
+        known = list(COMPARABLE_FIELDS[task[dataset]])
         fields = top[2].multiselect("Fields compared", known, default=DEFAULT_FIELDS[task[dataset]],
                                     key=f"dedup_fields_{task[dataset]}") or DEFAULT_FIELDS[task[dataset]]
         ngram = num_perm = None   # unset: DedupParams' defaults, resolved for the data
@@ -73,7 +73,7 @@ def _threshold(method: str, params) -> float:
         st.caption("Exact duplicates: same text after Unicode NFKC, lower case and whitespace normalisation.")
         return DEFAULT_THRESHOLD["exact"]
     default = params.threshold if params is not None else DEFAULT_THRESHOLD[method]
-    floor = min(dedup.run.PREVIEW_FLOOR[method], default)
+    floor = min(dedup.preview.PREVIEW_FLOOR[method], default)
     kind = params.shingle if params is not None and method == "minhash" else ""
     key = f"dedup_threshold_{method}{kind}"
     what = f"Jaccard similarity of {kind} shingles" if method == "minhash" else "cosine similarity of embeddings"
