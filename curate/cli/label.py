@@ -10,9 +10,9 @@ import typer
 from rich.table import Table
 
 from curate.cli._common import err, esc, fail, group, out, workspace
+from curate.cli._options import build, field_option, options_from
 from curate.label import agreement as agreement_lib, annotations, annotators as annotators_lib
 from curate.label import prelabel as prelabel_lib, questions as questions_lib, suspects as suspects_lib
-from curate.cli._options import build, field_option, options_from, set_only
 from curate.errors import InputError
 from curate.label.params import QuestionParams, SuspectParams
 from curate.label.questions import KINDS
@@ -41,8 +41,7 @@ def add_question(dataset: str = typer.Argument(..., help="Dataset name."),
         overlap: Optional[int] = field_option(QuestionParams, "overlap")) -> None:
     """Add a question to a dataset."""
     opts = [o for o in options.split(",")] if options else None
-    q = questions_lib.add_question(workspace(), dataset, name, kind, options=opts,
-                                   **set_only({"overlap": overlap}))
+    q = questions_lib.add_question(workspace(), dataset, name, kind, options=opts, overlap=overlap)
     extra = f" ({', '.join(q['options'])})" if q["options"] else ""
     out.print(f"{dataset}: question {q['name']} ({q['kind']}{extra}, overlap {q['overlap']})")
 

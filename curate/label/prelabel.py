@@ -16,8 +16,8 @@ from curate.label.annotations import accept_suggestions, with_retry
 from curate.label.annotators import origin
 from curate.label.model import check_trainable, classifier, embeddings, label_data, libraries
 from curate.label.params import PrelabelParams
-from curate.store import catalog, label as store
 from curate.settings import default
+from curate.store import catalog, label as store
 from curate.store.workspace import Workspace
 
 

@@ -8,7 +8,7 @@ from typing import Any, Sequence
 
 from curate.errors import InputError, NotFound
 from curate.label.params import QuestionParams
-from curate.settings import bounds
+from curate.settings import bounds, default
 from curate.store import catalog, label as store
 from curate.store.workspace import Workspace
 
@@ -34,8 +34,10 @@ def options_of(question: dict[str, Any]) -> list[str]:
 
 
 def add_question(workspace: Workspace, dataset: str, name: str, kind: str, *,
-                 options: Sequence[str] | None = None, overlap: int = 1) -> dict[str, Any]:
-    """Add a question to a dataset; label/labels questions default to the dataset's label set."""
+                 options: Sequence[str] | None = None, overlap: int | None = None) -> dict[str, Any]:
+    """Add a question to a dataset; label/labels questions default to the dataset's label set, the
+    overlap to ``QuestionParams``'."""
+    overlap = default(QuestionParams, "overlap") if overlap is None else overlap
     if kind not in KINDS:
         close = difflib.get_close_matches(kind, KINDS, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""

@@ -28,10 +28,10 @@ import pyarrow as pa
 from curate.errors import InputError
 from curate.label.annotations import accept_suggestions, with_retry
 from curate.label.annotators import origin
-from curate.label.params import DEFAULT_EPOCHS, DEFAULT_FOLDS, METHODS, SuspectParams
 from curate.label.model import check_trainable, classifier, embeddings, label_data, libraries
-from curate.store import catalog, label as store
+from curate.label.params import DEFAULT_EPOCHS, DEFAULT_FOLDS, METHODS, SuspectParams
 from curate.settings import default
+from curate.store import catalog, label as store
 from curate.store.workspace import Workspace
 
 
