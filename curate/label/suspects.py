@@ -44,6 +44,7 @@ class SuspectReport:
 METHODS = ("embeddings", "finetune")
 DEFAULT_FOLDS = {"embeddings": 5, "finetune": 3}
 DEFAULT_EPOCHS = 2.0  # finetune: epochs per fold
+ACCEPT_ABOVE = 0.6  # the Label page's starting score to accept suspects (bench/loop.py, module docstring)
 
 
 def _folds(y: np.ndarray, folds: int, seed: int):
@@ -142,10 +143,25 @@ def list_suspects(workspace: Workspace, question: dict[str, Any]) -> list[dict[s
         return store.suspects(con, question["dataset_id"], question["id"])
 
 
-def accept_above(workspace: Workspace, question: dict[str, Any], score: float, annotator: str, *,
-                 admin: bool = False) -> int:
-    """Take the suggested label of every suspect scoring ≥ ``score`` as ``annotator``'s answer."""
+def _check_score(score: float) -> None:
     if not 0.0 <= score <= 1.0:
         raise InputError("--accept-above", f"{score} is not a score", fix="use a value between 0 and 1")
+
+
+def accept_suspects(workspace: Workspace, question: dict[str, Any], score: float, annotator: str, *,
+                    admin: bool = False, **options: Any) -> tuple[int, SuspectReport | None]:
+    """Take the suggested label of the latest suspects scoring ≥ ``score`` as ``annotator``'s answers;
+    when the question has no stored suspects, find them first (``options`` go to ``find_suspects``).
+    Returns how many were taken and the report of the search (None when stored suspects were used).
+    The one rule behind ``curate suspects --accept-above`` and the Label page's accept button."""
+    _check_score(score)
+    found = None if list_suspects(workspace, question) else find_suspects(workspace, question, **options)
+    return accept_above(workspace, question, score, annotator, admin=admin), found
+
+
+def accept_above(workspace: Workspace, question: dict[str, Any], score: float, annotator: str, *,
+                 admin: bool = False) -> int:
+    """Take the suggested label of every stored suspect scoring ≥ ``score`` as ``annotator``'s answer."""
+    _check_score(score)
     rows = [r for r in list_suspects(workspace, question) if r["score"] >= score]
     return accept_suggestions(workspace, question, rows, "suggested", annotator, origin("suspects", admin))
