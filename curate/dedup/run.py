@@ -14,7 +14,7 @@ import numpy as np
 import pyarrow as pa
 
 from curate.dedup.clusters import components, decisions_from_rows
-from curate.dedup.pairs import Progress, no_progress, find_pairs, pair_similarity
+from curate.dedup.pairs import Progress, find_pairs, no_progress, pair_similarity
 from curate.dedup.params import DedupError, DedupParams, make_params, resolve_params
 from curate.dedup.write import store_clusters
 from curate.store import catalog
