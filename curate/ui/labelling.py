@@ -27,7 +27,9 @@ import streamlit as st
 
 from curate.errors import CurateError
 from curate.label import prelabel, queues
+from curate.label.params import PrelabelParams
 from curate.label.questions import options_of
+from curate.settings import default
 from curate.ui import literal
 from curate.ui.label_show import (CHOICE_KINDS, context, key_names, keys, keys_help, last_assistant, shortcuts,
                                   show_example)
@@ -175,7 +177,7 @@ def _inputs() -> dict[str, Any]:
     typed = {k: v for k, v in st.session_state.to_dict().items()
              if isinstance(k, str) and k.startswith(("lbl_text_", "lbl_response_"))}
     return {"queue": st.session_state.get("lbl_queue") or "unlabelled",
-            "every": int(st.session_state.get("lbl_every", 20)), "typed": typed}
+            "every": int(st.session_state.get("lbl_every", default(PrelabelParams, "retrain_every"))), "typed": typed}
 
 
 def annotations_from(value: str, kind: str):
