@@ -53,17 +53,23 @@ class DedupError(CurateError):
 class DedupParams(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    method: Literal["exact", "minhash", "semantic"] = Field("minhash", description="exact hash, MinHash LSH or MiniLM cosine")
-    threshold: float | None = Field(None, ge=0.0, le=1.0, description="Jaccard (minhash) or cosine (semantic) to "
-                                    "join a cluster; default 0.8 words, 0.6 CJK/Thai characters, 0.65 other characters, 0.9 cosine")
-    ngram: int | None = Field(None, ge=1, le=50, description="shingle length in words (default 5), or in "
-                              "characters with shingle=char (default 2 CJK/Thai, 4 otherwise) (minhash)")
+    method: Literal["exact", "minhash", "semantic"] = Field(
+        "minhash", description="exact: normalised text hash; minhash: n-gram Jaccard (LSH, verified); "
+                               "semantic: MiniLM cosine.")
+    threshold: float | None = Field(
+        None, ge=0.0, le=1.0, description=f"Jaccard (minhash) or cosine (semantic) to join a cluster; unset: "
+                                          f"{DEFAULT_THRESHOLD['minhash']} for word shingles, {CHAR_THRESHOLD} for "
+                                          f"CJK/Thai characters, {ALPHA_CHAR[1]} for other characters, "
+                                          f"{DEFAULT_THRESHOLD['semantic']} cosine.")
+    ngram: int | None = Field(None, ge=1, le=50, description=f"Shingle length in words, or in characters with "
+                              f"shingle char; unset: {DEFAULT_NGRAM['word']} words, {DEFAULT_NGRAM['char']} "
+                              f"CJK/Thai characters, {ALPHA_CHAR[0]} other characters (minhash).")
     shingle: Literal["auto", "word", "char"] = Field(
-        "auto", description="word or character n-gram shingles; auto: characters for CJK/Thai datasets and "
-        "short rows (median under 50 words), words otherwise (minhash)")
-    num_perm: int = Field(128, ge=16, le=1024, description="MinHash permutations (minhash)")
-    fields: tuple[str, ...] = Field(..., min_length=1, description="which fields of each example are compared")
-    neighbors: int = Field(20, ge=1, le=200, description="nearest neighbours looked at per row (semantic)")
+        "auto", description=f"Word or character n-gram shingles; auto: characters for CJK/Thai datasets and "
+                            f"short rows (median under {SHORT_WORDS} words), words otherwise (minhash).")
+    num_perm: int = Field(128, ge=16, le=1024, description="MinHash permutations (minhash).")
+    fields: tuple[str, ...] = Field(..., min_length=1, description="Which fields of each example are compared.")
+    neighbors: int = Field(20, ge=1, le=200, description="Nearest neighbours looked at per row (semantic).")
     chosen: str = Field("", description="how auto settings were resolved, e.g. 'char: 1,000 of 1,000 rows CJK/Thai'")
 
     def key(self) -> str:
@@ -71,12 +77,13 @@ class DedupParams(BaseModel):
         return self.model_dump_json()
 
 
-def make_params(task: str, *, method: str = "minhash", threshold: float | None = None, ngram: int | None = None,
-                shingle: str = "auto", num_perm: int = 128, fields: list[str] | str | None = None,
-                neighbors: int = 20, dataset: str = "") -> DedupParams:
-    """Validated parameters for a dataset of ``task``; an unknown method or field raises ``DedupError``."""
+def make_params(task: str, *, method: str | None = None, threshold: float | None = None, ngram: int | None = None,
+                shingle: str | None = None, num_perm: int | None = None, fields: list[str] | str | None = None,
+                neighbors: int | None = None, dataset: str = "") -> DedupParams:
+    """Validated parameters for a dataset of ``task`` (unset ones take ``DedupParams``' defaults); an
+    unknown method or field raises ``DedupError``."""
     where = f"dedup {dataset}: " if dataset else "dedup: "
-    if method not in METHODS:
+    if method is not None and method not in METHODS:
         raise DedupError(f"{where}unknown method {method!r}; fix: use one of {', '.join(METHODS)}")
     if isinstance(fields, str):
         fields = [f.strip() for f in fields.split(",") if f.strip()]
@@ -86,12 +93,14 @@ def make_params(task: str, *, method: str = "minhash", threshold: float | None =
     if bad:
         raise DedupError(f"{where}{task} datasets have no field {bad[0]!r} to compare; fix: --fields with "
                          f"{', '.join(known)}")
+    given = {"method": method, "threshold": threshold, "ngram": ngram, "shingle": shingle, "num_perm": num_perm,
+             "neighbors": neighbors}
     try:
-        return DedupParams(method=method, threshold=threshold, ngram=ngram, shingle=shingle, num_perm=num_perm,
-                           fields=tuple(fields), neighbors=neighbors)
+        return DedupParams(fields=tuple(fields), **{k: v for k, v in given.items() if v is not None})
     except ValidationError as exc:
         e = exc.errors()[0]
-        raise DedupError(f"{where}--{e['loc'][0]}: {e['msg']}; fix: pass a value in range") from None
+        flag = "--" + str(e["loc"][0]).replace("_", "-")
+        raise DedupError(f"{where}{flag}: {e['msg']}; fix: pass a value in range") from None
 
 
 def resolve_params(params: DedupParams, texts) -> DedupParams:

@@ -79,8 +79,9 @@ def _marks(groups: list[list[int]]) -> pa.Table:
                      "first": pa.array(first, pa.int64())}).sort_by("id")
 
 
-def dedup_corpus(pattern: str, output: str | Path, *, method: str = "minhash", threshold: float | None = None,
-                 ngram: int | None = None, shingle: str = "auto", num_perm: int = 128, fields: list[str] | str | None = None,
+def dedup_corpus(pattern: str, output: str | Path, *, method: str | None = None, threshold: float | None = None,
+                 ngram: int | None = None, shingle: str | None = None, num_perm: int | None = None,
+                 fields: list[str] | str | None = None,
                  address: str | None = None, workers: int | None = None, batch_rows: int = 10_000) -> dict[str, Any]:
     """Dedup Parquet files into ``output`` (data/ + report.json); returns the report."""
     files = input_files(pattern)
