@@ -24,9 +24,9 @@ next item's ~150-250 ms after.
 
 Measured 2026-12-02, ``--examples 100000 --items 30``, the code before this change (``python -m
 bench.label_browser`` on commit 9109d56) and after, back to back (load average ~11):
-before 563 ms median (p95 1,386 ms), after 243 ms (p95 548 ms); at load ~13: 445 → 309 ms; at load
-~2.4 before: 250 ms; one run after at load ~15: 101 ms. Server-side ``queues.answer`` median 166 ms
-(p95 255 ms) under the same load; ``bench/label.py``'s store + next (``queues.submit``, its own
+before 563 ms median (p95 1,386 ms), after 243 ms (p95 548 ms); at load ~7: 440 → 168 ms (p95 728 →
+241 ms); at load ~13: 445 → 309 ms; at load ~2.4 before: 250 ms; one run after at load ~15: 101 ms.
+Server-side ``queues.answer`` median 88 ms (load ~7) to 166 ms (load ~11); ``bench/label.py``'s store + next (``queues.submit``, its own
 attachment) 107 ms before, 81 ms after. Goal met only when the machine is quiet.
 """
 
