@@ -15,10 +15,11 @@ store per rerun) and Streamlit's post-run ``gc.collect()`` walked every loaded o
 rerun, holding the GIL while the page's messages waited). Now the labelling view is a fragment: a
 digit reruns only it and reads nothing from the store; Enter attaches the store once to write the
 answer and read the next ids and item (``queues.answer``), and the loaded objects are frozen out of
-the collector's sight (``curate.ui.app``). What remains per Enter: ~30 ms CPU in DuckDB (queue query
-over 100k rows ~10 ms, the item's four reads ~8 ms, write + commit ~4 ms, attach and detach with its
-checkpoint), ~15 ms of Streamlit (the fragment's ~27 messages), then Chromium's drawing (~30 ms after
-the last message). On the shared 2-core machine (load 10-16 from other sessions) contention multiplies
+the collector's sight (``curate.ui.app``). What remains per Enter: the rerun's thread uses 27 ms CPU
+(median; a digit's rerun 3.4 ms, so drawing the fragment is cheap), nearly all in DuckDB: the queue
+query over 100k rows ~10 ms, the item's four reads ~8 ms, write + commit ~4 ms, attach and detach
+(its checkpoint also waits on the disk); then the fragment's ~27 messages and Chromium's drawing
+(~30 ms after the last message). On the shared 2-core machine (load 10-16 from other sessions) contention multiplies
 the server part ~4x, and it dominates: the browser's first message arrives ~10 ms after Enter, the
 next item's ~150-250 ms after.
 
