@@ -1,7 +1,7 @@
 """Rows/s of the SFT recipe (pipelines/sft.yaml) and of MinHash dedup: the local engine against the Ray
 engine with 1 and 2 workers, on the same store, in the same run.
 
-    python bench/ray.py [--rows 200000] [--data ../shared/data]
+    python bench/ray_engine.py [--rows 200000] [--data ../shared/data]
 
 Corpus: bench/dedup.py's generator (GSM8K train + GPTeacher records plus planted near-duplicates,
 repeated with perturbations to ``--rows``), ingested once as an sft dataset. Every engine runs the
@@ -97,7 +97,8 @@ def main() -> None:
                 results["recipe"][name] = n / _timed(lambda: run_recipe(ws, recipe, "bench", force=True, **kwargs))
                 print(f"  recipe  {name:14s} {results['recipe'][name]:10,.0f} rows/s", flush=True)
             if "dedup" in args.stages:
-                results["dedup"][name] = n / _timed(lambda: run_dedup(ws, "bench", method="minhash", **kwargs))
+                results["dedup"][name] = n / _timed(lambda: run_dedup(ws, "bench", method="minhash", shingle="word",
+                                                                       ngram=5, **kwargs))
                 print(f"  dedup   {name:14s} {results['dedup'][name]:10,.0f} rows/s", flush=True)
     finally:
         ray.shutdown()
