@@ -7,7 +7,7 @@ its widgets (``curate/ui/params.py``); neither writes a default or bound of its 
 from __future__ import annotations
 
 import typing
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
@@ -33,6 +33,14 @@ def bounds(model: type[BaseModel], name: str) -> tuple[float | None, float | Non
         for attr in ("le", "lt"):
             high = getattr(m, attr, None) if getattr(m, attr, None) is not None else high
     return low, high
+
+
+def bound(model: type[BaseModel], name: str, side: Literal["low", "high"]) -> float:
+    """One bound of a numeric field that has it (``bounds`` gives both, None for an open side)."""
+    value = bounds(model, name)[0 if side == "low" else 1]
+    if value is None:
+        raise ValueError(f"{model.__name__}.{name} has no {side} bound")
+    return value
 
 
 def default(model: type[BaseModel], name: str) -> Any:

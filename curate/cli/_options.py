@@ -68,7 +68,7 @@ def options_from(model: type[BaseModel], *, skip: tuple[str, ...] = (), only: tu
                 continue
             annotations[name] = Optional[base]
             extra.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=Optional[base],
-                                           default=field_option(model, name, *([short[name]] if name in (short or {})
+                                           default=field_option(model, name, *([short[name]] if short and name in short
                                                                           else []))))
         own = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) if p.kind == p.VAR_POSITIONAL else p for p in own]
         args = [p for p in own if isinstance(p.default, typer.models.ArgumentInfo)] if lead else []
@@ -79,17 +79,13 @@ def options_from(model: type[BaseModel], *, skip: tuple[str, ...] = (), only: tu
     return decorate
 
 
-<<<<<<< HEAD
-def build(model: type[M], given: dict[str, Any], *, names: dict[str, str] | None = None, **fixed: Any) -> M:
-=======
 def set_only(given: dict[str, Any]) -> dict[str, Any]:
     """The options the user set (the others are None and left to the model's defaults)."""
     return {k: v for k, v in given.items() if v is not None}
 
 
-def build(model: type[BaseModel], given: dict[str, Any], *, names: dict[str, str] | None = None,
-          command: str = "train", **fixed: Any):
->>>>>>> main
+def build(model: type[M], given: dict[str, Any], *, names: dict[str, str] | None = None,
+          command: str = "train", **fixed: Any) -> M:
     """The model from the options the user set (None = not given) and ``fixed`` values; a failed
     check becomes a one-line error naming the option (``names``: options not called ``--field``)."""
     values = {k: v for k, v in set_only(given).items() if k in model.model_fields}

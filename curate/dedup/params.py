@@ -53,39 +53,24 @@ class DedupError(CurateError):
 class DedupParams(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-<<<<<<< HEAD
-    method: Literal["exact", "minhash", "semantic"] = Field(default="minhash", description="exact hash, MinHash LSH or MiniLM cosine")
-    threshold: float | None = Field(default=None, ge=0.0, le=1.0, description="Jaccard (minhash) or cosine (semantic) to "
-                                    "join a cluster; default 0.8 words, 0.6 CJK/Thai characters, 0.65 other characters, 0.9 cosine")
-    ngram: int | None = Field(default=None, ge=1, le=50, description="shingle length in words (default 5), or in "
-                              "characters with shingle=char (default 2 CJK/Thai, 4 otherwise) (minhash)")
-    shingle: Literal["auto", "word", "char"] = Field(
-        default="auto", description="word or character n-gram shingles; auto: characters for CJK/Thai datasets and "
-        "short rows (median under 50 words), words otherwise (minhash)")
-    num_perm: int = Field(default=128, ge=16, le=1024, description="MinHash permutations (minhash)")
-    fields: tuple[str, ...] = Field(..., min_length=1, description="which fields of each example are compared")
-    neighbors: int = Field(default=20, ge=1, le=200, description="nearest neighbours looked at per row (semantic)")
-    chosen: str = Field(default="", description="how auto settings were resolved, e.g. 'char: 1,000 of 1,000 rows CJK/Thai'")
-=======
     method: Literal["exact", "minhash", "semantic"] = Field(
-        "minhash", description="exact: normalised text hash; minhash: n-gram Jaccard (LSH, verified); "
+        default="minhash", description="exact: normalised text hash; minhash: n-gram Jaccard (LSH, verified); "
                                "semantic: MiniLM cosine.")
     threshold: float | None = Field(
-        None, ge=0.0, le=1.0, description=f"Jaccard (minhash) or cosine (semantic) to join a cluster; unset: "
+        default=None, ge=0.0, le=1.0, description=f"Jaccard (minhash) or cosine (semantic) to join a cluster; unset: "
                                           f"{DEFAULT_THRESHOLD['minhash']} for word shingles, {CHAR_THRESHOLD} for "
                                           f"CJK/Thai characters, {ALPHA_CHAR[1]} for other characters, "
                                           f"{DEFAULT_THRESHOLD['semantic']} cosine.")
-    ngram: int | None = Field(None, ge=1, le=50, description=f"Shingle length in words, or in characters with "
+    ngram: int | None = Field(default=None, ge=1, le=50, description=f"Shingle length in words, or in characters with "
                               f"shingle char; unset: {DEFAULT_NGRAM['word']} words, {DEFAULT_NGRAM['char']} "
                               f"CJK/Thai characters, {ALPHA_CHAR[0]} other characters (minhash).")
     shingle: Literal["auto", "word", "char"] = Field(
-        "auto", description=f"Word or character n-gram shingles; auto: characters for CJK/Thai datasets and "
+        default="auto", description=f"Word or character n-gram shingles; auto: characters for CJK/Thai datasets and "
                             f"short rows (median under {SHORT_WORDS} words), words otherwise (minhash).")
-    num_perm: int = Field(128, ge=16, le=1024, description="MinHash permutations (minhash).")
+    num_perm: int = Field(default=128, ge=16, le=1024, description="MinHash permutations (minhash).")
     fields: tuple[str, ...] = Field(..., min_length=1, description="Which fields of each example are compared.")
-    neighbors: int = Field(20, ge=1, le=200, description="Nearest neighbours looked at per row (semantic).")
-    chosen: str = Field("", description="how auto settings were resolved, e.g. 'char: 1,000 of 1,000 rows CJK/Thai'")
->>>>>>> main
+    neighbors: int = Field(default=20, ge=1, le=200, description="Nearest neighbours looked at per row (semantic).")
+    chosen: str = Field(default="", description="how auto settings were resolved, e.g. 'char: 1,000 of 1,000 rows CJK/Thai'")
 
     def key(self) -> str:
         """The parameters that change which rows are compared and how (for caches)."""
@@ -125,12 +110,7 @@ def make_params(task: str, *, method: str | None = None, threshold: float | None
     given = {"method": method, "threshold": threshold, "ngram": ngram, "shingle": shingle, "num_perm": num_perm,
              "neighbors": neighbors}
     try:
-<<<<<<< HEAD
-        return DedupParams.model_validate(dict(method=method, threshold=threshold, ngram=ngram, shingle=shingle,
-                                               num_perm=num_perm, fields=tuple(fields), neighbors=neighbors))
-=======
         return DedupParams(fields=tuple(fields), **{k: v for k, v in given.items() if v is not None})
->>>>>>> main
     except ValidationError as exc:
         e = exc.errors()[0]
         flag = "--" + str(e["loc"][0]).replace("_", "-")

@@ -72,12 +72,8 @@ def run_dedup(workspace: Workspace, dataset: str, *, method: str | None = None, 
             table = store.doc_texts(con, ds["id"], ds["task"], list(params.fields))
         decisions = decisions_from_rows(store.decisions(con, ds["id"]))
     # auto shingles and default thresholds for this data (a pass over the shards for Ray)
-<<<<<<< HEAD
-    params = resolve_params(params, scale_out.texts(shards.name) if scale_out and shards else
+    params = resolve_params(params, scale_out.stats(shards.name) if scale_out and shards else
                             table.column("text").combine_chunks())
-=======
-    params = resolve_params(params, scale_out.stats(shards.name) if scale_out else table.column("text").combine_chunks())
->>>>>>> main
     with workspace.transaction() as con:
         run_id = catalog.start_run(con, "dedup", ds["id"], params.model_dump(mode="json"), _libraries())
     try:

@@ -17,7 +17,7 @@ class QuestionParams(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    overlap: int = Field(1, ge=1, le=50, description="Answers wanted per example, from different annotators.")
+    overlap: int = Field(default=1, ge=1, le=50, description="Answers wanted per example, from different annotators.")
 
 
 class SuspectParams(BaseModel):
@@ -26,15 +26,15 @@ class SuspectParams(BaseModel):
     model_config = ConfigDict(extra="forbid", protected_namespaces=())
 
     method: Literal["embeddings", "finetune"] = Field(
-        "embeddings", description="Where the cross-validated probabilities come from: embeddings (LR on MiniLM "
+        default="embeddings", description="Where the cross-validated probabilities come from: embeddings (LR on MiniLM "
                                   "embeddings, seconds) or finetune (MiniLM fine-tuned per fold, minutes).")
-    folds: Optional[int] = Field(None, ge=2, le=20, description=f"Cross-validation folds; unset: "
+    folds: Optional[int] = Field(default=None, ge=2, le=20, description=f"Cross-validation folds; unset: "
                                  f"{DEFAULT_FOLDS['embeddings']} for embeddings, {DEFAULT_FOLDS['finetune']} for finetune.")
-    epochs: float = Field(DEFAULT_EPOCHS, ge=0.1, le=20, description="finetune: epochs per fold.")
-    model: Optional[str] = Field(None, description="finetune: a local model folder (default: the bundled MiniLM).")
+    epochs: float = Field(default=DEFAULT_EPOCHS, ge=0.1, le=20, description="finetune: epochs per fold.")
+    model: Optional[str] = Field(default=None, description="finetune: a local model folder (default: the bundled MiniLM).")
     # 0.6: on 2,000 SST-2 sentences with 30 % flipped labels, accepting suspects scoring >= 0.6 leaves
     # 363 wrong labels of 600 (bench/loop.py; suspects module docstring).
-    accept_above: float = Field(0.6, ge=0.0, le=1.0, description="Take the suggested label of suspects scoring "
+    accept_above: float = Field(default=0.6, ge=0.0, le=1.0, description="Take the suggested label of suspects scoring "
                                                                   "at least this (1 = surely wrong).")
 
 
@@ -43,7 +43,7 @@ class PrelabelParams(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    retrain_every: int = Field(20, ge=1, le=10_000, description="Retrain the pre-label model after this many "
+    retrain_every: int = Field(default=20, ge=1, le=10_000, description="Retrain the pre-label model after this many "
                                                                  "new answers.")
-    accept_above: float = Field(0.95, ge=0.5, le=1.0, description="Accept every suggestion with at least this "
+    accept_above: float = Field(default=0.95, ge=0.5, le=1.0, description="Accept every suggestion with at least this "
                                                                   "confidence.")

@@ -8,7 +8,7 @@ from typing import Any, Sequence
 
 from curate.errors import InputError, NotFound
 from curate.label.params import QuestionParams
-from curate.settings import bounds, default
+from curate.settings import bound, default
 from curate.store import catalog, label as store
 from curate.store.workspace import Workspace
 
@@ -37,14 +37,14 @@ def add_question(workspace: Workspace, dataset: str, name: str, kind: str, *,
                  options: Sequence[str] | None = None, overlap: int | None = None) -> dict[str, Any]:
     """Add a question to a dataset; label/labels questions default to the dataset's label set, the
     overlap to ``QuestionParams``'."""
-    overlap = default(QuestionParams, "overlap") if overlap is None else overlap
+    wanted: int = default(QuestionParams, "overlap") if overlap is None else overlap
     if kind not in KINDS:
         close = difflib.get_close_matches(kind, KINDS, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise InputError("--kind", f"unknown question kind {kind!r}{hint}", fix=f"use one of {', '.join(KINDS)}")
     if not _NAME.match(name):
         raise InputError("question", f"invalid name {name!r}", fix="use 1–64 letters, digits, '_', '.', '-'")
-    _check_overlap(overlap)
+    _check_overlap(wanted)
     with workspace.transaction() as con:
         ds = catalog.get_dataset(con, dataset)
         if store.find_question(con, ds["id"], name):
@@ -71,7 +71,7 @@ def add_question(workspace: Workspace, dataset: str, name: str, kind: str, *,
                 raise InputError("--options", "classes repeat", fix="list each class once")
         elif opts:
             raise InputError("--options", f"{kind} questions take no options", fix="drop --options")
-        return store.add_question(con, ds["id"], name, kind, opts, overlap)
+        return store.add_question(con, ds["id"], name, kind, opts, wanted)
 
 
 def list_questions(workspace: Workspace, dataset: str) -> list[dict[str, Any]]:
@@ -103,7 +103,7 @@ def get_question(workspace: Workspace, dataset: str, name: str | None = None) ->
 
 
 def _check_overlap(overlap: int) -> None:
-    low, high = bounds(QuestionParams, "overlap")
+    low, high = bound(QuestionParams, "overlap", "low"), bound(QuestionParams, "overlap", "high")
     if not low <= overlap <= high:
         raise InputError("--overlap", f"{overlap} is out of range", fix=f"ask for {low} to {high} answers per example")
 

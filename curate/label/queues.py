@@ -70,13 +70,8 @@ def submit(workspace: Workspace, question: dict[str, Any], example_id: int, valu
     (``annotations.Recorded``) and the first of ``following`` still queued, else the queue's head."""
     check_queue(queue)
     done = record(workspace, question, example_id, value, annotator, origin=origin, example=example,
-<<<<<<< HEAD
-                  then_read=QueueRead(queue, max(200, len(following) + 1), exclude))
-    return done, first_queued(done.queued or [], following)
-=======
                   then_read=QueueRead(queue, max(AHEAD, len(following) + 1), exclude))
-    return done, first_queued(done.queued, following)
->>>>>>> main
+    return done, first_queued(done.queued or [], following)
 
 
 def answer(workspace: Workspace, question: dict[str, Any], example_id: int, value: Any, annotator: str, *,

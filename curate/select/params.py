@@ -13,10 +13,10 @@ class SelectParams(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    budget: Optional[int] = Field(None, ge=1, description="How many training rows to keep (no default: required "
+    budget: Optional[int] = Field(default=None, ge=1, description="How many training rows to keep (no default: required "
                                                           "by every selection).")
-    weight: float = Field(1.0, ge=0, le=100, description="Weight of a strategy in a mix: scores are averaged "
+    weight: float = Field(default=1.0, ge=0, le=100, description="Weight of a strategy in a mix: scores are averaged "
                                                           "by weight.")
-    seed: int = Field(0, ge=0, le=2**31 - 1, description="Seed of random picks and tie-breaks.")
-    compare_random: int = Field(0, ge=0, le=100, description="Also train K random subsets of the same size and "
+    seed: int = Field(default=0, ge=0, le=2**31 - 1, description="Seed of random picks and tie-breaks.")
+    compare_random: int = Field(default=0, ge=0, le=100, description="Also train K random subsets of the same size and "
                                                              "compare eval scores.")

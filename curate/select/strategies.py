@@ -18,7 +18,7 @@ import numpy as np
 
 from curate.errors import InputError
 from curate.select.params import SelectParams
-from curate.settings import bounds, default
+from curate.settings import bound, default
 
 STRATEGIES: dict[str, str] = {
     "random": "a seeded random subset (the control)",
@@ -67,7 +67,7 @@ def parse_strategy(spec: str) -> dict[str, float]:
         except ValueError:
             raise InputError("--strategy", f"weight of {name!r} is not a number: {w!r}",
                              fix="write e.g. quality=2") from None
-        low, high = bounds(SelectParams, "weight")
+        low, high = bound(SelectParams, "weight", "low"), bound(SelectParams, "weight", "high")
         if not low <= weight <= high:
             raise InputError("--strategy", f"weight of {name!r} must be between {low} and {high}",
                              fix="write e.g. quality=2")

@@ -3,32 +3,13 @@ each widget come from the field (``curate.settings``), so a page restates none o
 
 from __future__ import annotations
 
-<<<<<<< HEAD
-import typing
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
-M = TypeVar("M", bound=BaseModel)
-
-
-def _plain(annotation: Any) -> tuple[Any, tuple | None, bool]:
-    """(type, Literal choices, Optional?) of a field's annotation."""
-    optional = type(None) in typing.get_args(annotation)
-    args = [a for a in typing.get_args(annotation) if a is not type(None)]
-    if typing.get_origin(annotation) is typing.Literal:
-        return str, typing.get_args(annotation), optional
-    if optional and args:
-        base, choices, _ = _plain(args[0])
-        return base, choices, True
-    return annotation, None, optional
-=======
-from typing import Any
-
-from pydantic import BaseModel
-
 from curate.settings import bounds, default as field_default, plain
->>>>>>> main
+
+M = TypeVar("M", bound=BaseModel)
 
 
 def widget(container, model: type[BaseModel], name: str, label: str, *, key: str, default: Any = None,

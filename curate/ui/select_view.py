@@ -10,16 +10,12 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-<<<<<<< HEAD
 from curate import select as selection, versions
-=======
-from curate import select as selection
 from curate.select.params import SelectParams
-from curate.settings import bounds, default
+from curate.settings import bound, default
 from curate.ui.params import widget
 
 WEIGHT = default(SelectParams, "weight")   # a strategy's weight when it is the only one scored
->>>>>>> main
 
 
 def _pool(ws, ref: str):
@@ -56,7 +52,7 @@ def render_view(ws, dataset: str, found: list[versions.Version]) -> None:
         st.warning(f"{ref} has no training rows to select from.")
         return
     weights = _weights(chosen)
-    least = int(bounds(SelectParams, "budget")[0])
+    least = int(bound(SelectParams, "budget", "low"))
     budget = st.slider("Budget (training rows)", least, n, min(n, max(least, n // 4)), key=f"sel_budget_{ref}")
     p = selection.preview(ws, ref, budget, weights, seed=int(seed), balance=balance, source=src, pool=pool)
     _show_preview(p)

@@ -25,7 +25,8 @@ from curate.store import catalog, examples
 from curate.store import label as label_store, versions as store
 from curate.store.workspace import Workspace
 from curate.versions import splits as splitting
-from curate.versions.core import DEFAULT_RATIOS, get_version
+from curate.versions.core import get_version
+from curate.versions.params import DEFAULT_RATIOS
 from curate.versions.inputs import check_choices, external_texts, fields_table, label_rule as parse_rule, strata
 from curate.versions.model import Version, VersionDetail
 from curate.versions.neardup import NearDup, cross_pairs, near_pairs, texts_of

@@ -11,10 +11,10 @@ class SplitParams(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    train: float = Field(0.8, ge=0, le=1, description="Share of rows in the train split.")
-    validation: float = Field(0.1, ge=0, le=1, description="Share of rows in the validation split.")
-    test: float = Field(0.1, ge=0, le=1, description="Share of rows in the test split.")
-    seed: int = Field(0, ge=0, le=2**31 - 1, description="Seed of the split assignment.")
+    train: float = Field(default=0.8, ge=0, le=1, description="Share of rows in the train split.")
+    validation: float = Field(default=0.1, ge=0, le=1, description="Share of rows in the validation split.")
+    test: float = Field(default=0.1, ge=0, le=1, description="Share of rows in the test split.")
+    seed: int = Field(default=0, ge=0, le=2**31 - 1, description="Seed of the split assignment.")
 
 
 RATIOS = ("train", "validation", "test")

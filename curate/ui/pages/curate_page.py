@@ -10,7 +10,7 @@ from curate.errors import CurateError
 from curate.ids import parse_ids
 from curate.ops import RECIPES_DIR, get, report, run_recipe
 from curate.ops.report import Report, cascade, mark
-from curate.settings import bounds
+from curate.settings import bound
 from curate.ui import literal, state
 
 
@@ -102,7 +102,8 @@ def _thresholds(rep: Report) -> None:
     for f in rep.filters:
         key = f"ops_thr_{rep.run['id']}_{f['step']}"
         chart, control = st.columns([3, 2])
-        low, high = bounds(get(f["op"]).params, "min_score")   # the filter's own bounds
+        params = get(f["op"]).params   # the filter's own bounds
+        low, high = bound(params, "min_score", "low"), bound(params, "min_score", "high")
         with control:
             chosen[f["step"]] = st.slider(f"step {f['step']} {f['op']}: min {f['signal']}", float(low), float(high),
                                           float(f["min_score"]), 0.05, key=key,

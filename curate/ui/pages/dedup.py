@@ -13,12 +13,9 @@ import streamlit as st
 from curate import dedup
 from curate.dedup import DEFAULT_FIELDS, DEFAULT_THRESHOLD
 from curate.dedup.fields import COMPARABLE_FIELDS
-<<<<<<< HEAD
-from curate.dedup.preview import PREVIEW_FLOOR
-=======
 from curate.dedup.params import DedupParams
-from curate.settings import bounds
->>>>>>> main
+from curate.settings import bound
+from curate.dedup.preview import PREVIEW_FLOOR
 from curate.store.workspace import Workspace
 from curate.ui import literal, state
 from curate.ui.params import widget
@@ -27,7 +24,7 @@ ROLE_ICON = {"canonical": "★ canonical", "dup": "duplicate", "kept": "kept", "
 
 
 @st.cache_data(max_entries=8, show_spinner="Comparing rows for the preview…")
-def _preview(root: str, dataset: str, method: str, fields: tuple[str, ...], ngram: int, num_perm: int,
+def _preview(root: str, dataset: str, method: str, fields: tuple[str, ...], ngram: int | None, num_perm: int | None,
              revision: tuple[int, int]) -> dedup.PreviewGraph:
     """Pairs down to a low floor, computed once per dataset revision and settings (not per threshold)."""
     return dedup.preview_graph(Workspace(root), dataset, method=method, fields=list(fields), ngram=ngram,
@@ -83,7 +80,7 @@ def _threshold(method: str, params) -> float:
     what = f"Jaccard similarity of {kind} shingles" if method == "minhash" else "cosine similarity of embeddings"
     if params is not None and params.chosen:
         st.caption(f"Shingles: {params.ngram}-{params.shingle} n-grams, {params.chosen}.")
-    return float(st.slider(f"Threshold ({what})", floor, float(bounds(DedupParams, "threshold")[1]), default, 0.01,
+    return float(st.slider(f"Threshold ({what})", floor, float(bound(DedupParams, "threshold", "high")), default, 0.01,
                            key=key))
 
 
