@@ -9,8 +9,8 @@ import pandas as pd
 import streamlit as st
 
 from curate.errors import CurateError, NotFound
-from curate.label import agreement, annotators, prelabel, queues, questions, suspects
-from curate.label.questions import KINDS, options_of
+from curate.label import agreement, annotators, prelabel, questions, suspects
+from curate.label.questions import KINDS
 from curate.label.params import PrelabelParams, QuestionParams, SuspectParams
 from curate.ui import labelling, state
 from curate.ui.params import widget
