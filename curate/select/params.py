@@ -18,5 +18,5 @@ class SelectParams(BaseModel):
     weight: float = Field(1.0, ge=0, le=100, description="Weight of a strategy in a mix: scores are averaged "
                                                           "by weight.")
     seed: int = Field(0, ge=0, le=2**31 - 1, description="Seed of random picks and tie-breaks.")
-    compare_random: int = Field(0, ge=0, le=100, description="Also train K random subsets of the same size and "
+    compare_random: int = Field(0, ge=0, description="Also train K random subsets of the same size and "
                                                              "compare eval scores.")
