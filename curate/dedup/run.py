@@ -14,7 +14,7 @@ import numpy as np
 import pyarrow as pa
 
 from curate.dedup.clusters import components, decisions_from_rows
-from curate.dedup.pairs import Progress, no_progress, find_pairs, pair_similarity
+from curate.dedup.pairs import Progress, find_pairs, no_progress, pair_similarity
 from curate.dedup.params import DedupError, DedupParams, make_params, resolve_params
 from curate.dedup.write import store_clusters
 from curate.store import catalog
@@ -71,7 +71,7 @@ def run_dedup(workspace: Workspace, dataset: str, *, method: str | None = None, 
             table = store.doc_texts(con, ds["id"], ds["task"], list(params.fields))
         decisions = decisions_from_rows(store.decisions(con, ds["id"]))
     # auto shingles and default thresholds for this data (a pass over the shards for Ray)
-    params = resolve_params(params, scale_out.texts(shards.name) if scale_out else table.column("text").combine_chunks())
+    params = resolve_params(params, scale_out.stats(shards.name) if scale_out else table.column("text").combine_chunks())
     with workspace.transaction() as con:
         run_id = catalog.start_run(con, "dedup", ds["id"], params.model_dump(mode="json"), _libraries())
     try:
