@@ -71,7 +71,13 @@ def build_demo(root: str | Path, sample_data: Path = SAMPLE_DATA,
     noisy = workspace.root / NOISY_SST2
     noisy_copy(sample_data / DEMO_DATASETS["sst2"][0], noisy)
     files = {**DEMO_DATASETS, "sst2": [noisy]}
-    reports = [ingest(workspace, [sample_data / f for f in names], name, labels=LABEL_NAMES.get(name))
+    from curate.browse import datasets
+
+    # label names go with a first ingest only: ingest refuses names for a file already read (it cannot
+    # tell them from a renaming), and a re-run reads the same files, so it adds nothing
+    made = {d["name"] for d in datasets(workspace)}
+    reports = [ingest(workspace, [sample_data / f for f in names], name,
+                      labels=None if name in made else LABEL_NAMES.get(name))
                for name, names in files.items()]
     say(1, STEPS[1])
     from curate.dedup import dedup_demo

@@ -156,9 +156,9 @@ def _on_keys(ws, question: dict, who: str) -> None:
     inputs = _inputs()
     c = cursor()
     options = shortcuts(options_of(question)) if question["kind"] in CHOICE_KINDS else []
-    # The store is attached once for the events that need it (an answer, a multi-label pick), never for a pick.
-    store = any(e["key"] == "enter" for e in events) or question["kind"] == "labels"
-    with c.lock, (ws.connect() if store else contextlib.nullcontext()):
+    # The store is attached once for the events' answers; a pick or a step reads nothing (the cursor has the item).
+    answers = any(e["key"] == "enter" and e["seq"] > c.seq_done for e in events)
+    with c.lock, (ws.connect() if answers else contextlib.nullcontext()):
         for event in events:
             if event["seq"] <= c.seq_done:
                 continue

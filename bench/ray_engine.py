@@ -1,7 +1,7 @@
 """Rows/s of the SFT recipe (pipelines/sft.yaml) and of MinHash dedup: the local engine against the Ray
 engine with 1 and 2 workers, on the same store, in the same run.
 
-    python bench/ray.py [--rows 200000] [--data ../shared/data]
+    python bench/ray_engine.py [--rows 200000] [--data ../shared/data]
 
 Corpus: bench/dedup.py's generator (GSM8K train + GPTeacher records plus planted near-duplicates,
 repeated with perturbations to ``--rows``), ingested once as an sft dataset. Every engine runs the
