@@ -8,7 +8,7 @@ import streamlit as st
 from curate.label.questions import options_of
 from curate.ui import literal
 
-CHOICE_KINDS = ("label", "labels", "rating")
+CHOICE_KINDS = ("label", "labels", "rating", "preference")
 KEYS_JS = """
 export default function (component) {
   const { data, setStateValue } = component;
@@ -79,9 +79,10 @@ def context(item: dict, question: dict, queue: str) -> None:
     if item["given"] is not None and question["kind"] == "label":
         bits.append(f"given label: **{q(item['given'])}**")
     if item["mine"] is not None:
-        bits.append(f"your answer: **{q(item['mine'])}**")
+        bits.append(f"your answer: **{q(answer_text(question, item['mine']))}**")
     if queue in ("disagreements", "suspects", "mine") and item["answers"]:
-        bits.append("answers: " + ", ".join(f"{q(a['annotator'])} → **{q(a['value'])}**" for a in item["answers"]))
+        bits.append("answers: " + ", ".join(f"{q(a['annotator'])} → **{q(answer_text(question, a['value']))}**"
+                                            for a in item["answers"]))
     if (pre := item["prelabel"]) is not None:
         bits.append(f"model suggests **{q(pre['label'])}** ({pre['confidence']:.0%}, margin {pre['margin']:.2f})")
     if (sus := item["suspect"]) is not None:
@@ -90,10 +91,18 @@ def context(item: dict, question: dict, queue: str) -> None:
         st.markdown(" · ".join(bits))
 
 
+def answer_text(question: dict, value: str) -> str:
+    """A stored answer as the context line shows it (span and preference answers summarised)."""
+    from curate.ui import label_preference, label_spans  # both import this module
+
+    return {"spans": label_spans.summary, "preference": label_preference.summary}.get(question["kind"], str)(value)
+
+
 def shortcuts(options: list[str]) -> list[str | None]:
-    """One distinct digit per option: an option that is itself a digit keeps it (label ``0`` is key
-    ``0``); the others take the free digits 1–9, then 0, in order; past ten options, none."""
-    taken = {o for o in options if len(o) == 1 and o.isdigit()}
+    """One distinct key per option: an option that is itself a digit (or ``=``, a preference's tie)
+    keeps it (label ``0`` is key ``0``); the others take the free digits 1–9, then 0, in order; past
+    ten options, none."""
+    taken = {o for o in options if len(o) == 1 and (o.isdigit() or o == "=")}
     free = iter(d for d in "1234567890" if d not in taken)
     return [o if o in taken else next(free, None) for o in options]
 
@@ -104,7 +113,11 @@ def key_names(question: dict) -> list[str]:
 
 
 def keys_help(question: dict) -> str:
-    digits = [k for k in key_names(question) if k.isdigit()]
+    if question["kind"] == "spans":
+        from curate.ui.label_spans import keys_help as spans_help
+
+        return spans_help(question)
+    digits = [k for k in key_names(question) if k.isdigit() or k == "="]
     pick = f"{' '.join(f'`{d}`' for d in digits)} pick (shown on each answer) · " if digits else ""
     edit = "`E` edits the response, `Esc` leaves the box · " if question["kind"] == "response" else ""
     return (f"**Keys** · {pick}`Enter` submit · `K` or `←` previous · `J` or `→` next · `S` skip · {edit}"
