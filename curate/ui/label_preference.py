@@ -1,8 +1,8 @@
 """A preference question in the labelling view: the prompt, then the two responses side by side.
 
 Response 1 is the pair's ``chosen`` as ingested, response 2 its ``rejected`` (the stored answer's
-``choice`` names them so: ``1``, ``2`` or ``=`` for a tie, see ``curate.label.annotations``); the
-context line says which one the data preferred, as it shows a classification's given label.
+``choice`` names them so: ``1``, ``2`` or ``=`` for a tie, see ``curate.label.annotations``). Neither is
+marked as the ingested choice, so the annotator judges the two blind.
 """
 
 from __future__ import annotations
