@@ -1,0 +1,93 @@
+"""Span and preference questions as the Label page reads them: the item's decoded fields, what the
+editor starts with and what Enter saves, the preference keys, and the page's views rendering.
+
+Data: TREC questions with hand-made spans and GSM8K pairs (see ``tests/test_label_spans_browser``)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from curate.label import annotations, queues, questions
+from curate.label.questions import options_of
+from curate.store import label as store
+from curate.store.workspace import Workspace
+from curate.ui import label_preference, label_spans
+from curate.ui.label_show import answer_text, key_names, shortcuts
+from tests.test_label_spans_browser import _span, spans_workspace, trec_texts
+
+
+@pytest.fixture
+def shaped(tmp_path: Path) -> Workspace:
+    return spans_workspace(tmp_path / "ws")
+
+
+def test_span_item_starts_from_the_ingested_spans_then_the_answer(shaped: Workspace) -> None:
+    q = questions.get_question(shaped, "ner", "ents")
+    gandhi = _span(trec_texts()[13], "Gandhi", "LOC")
+    item = queues.item(shaped, q, 2, "ann")
+    assert item["example"]["spans"] == [gandhi] and item["mine"] is None
+    assert label_spans.initial(item) == [gandhi]
+    # Enter without an edit accepts the pre-annotation; with one, saves the editor's spans.
+    assert label_spans.value(item, {}) == [gandhi]
+    edited = [{**gandhi, "label": "PER"}]
+    assert label_spans.value(item, {"lbl_spans_2": {"spans": edited}}) == edited
+    annotations.record(shaped, q, 2, label_spans.value(item, {"lbl_spans_2": {"spans": edited}}), "ann")
+    item = queues.item(shaped, q, 2, "ann")
+    assert json.loads(item["mine"]) == edited and label_spans.initial(item) == edited
+    assert item["example"]["spans"] == [gandhi]  # the ingested spans are never changed
+    assert answer_text(q, item["mine"]) == "1 span: PER"
+    assert label_spans.summary(json.dumps([gandhi, {**gandhi, "start": 0, "end": 3}])) == "2 spans: LOC ×2"
+    assert key_names(q) == ["enter", "j", "k", "s"]  # digits, arrows and Backspace belong to the editor
+    assert "`1` PER `2` LOC `3` ORG" in label_spans.keys_help(q)
+
+
+def test_preference_item_keys_and_answer(shaped: Workspace) -> None:
+    q = questions.get_question(shaped, "pref", "better")
+    [first, *_] = queues.fetch(shaped, q, "ann")
+    item = queues.item(shaped, q, first, "ann")
+    ex = item["example"]
+    assert [t["role"] for t in ex["messages"]] == ["user"]
+    assert [t["role"] for t in ex["chosen"]] == [t["role"] for t in ex["rejected"]] == ["assistant"]
+    assert ex["chosen"][0]["content"].endswith("#### 18")
+    assert options_of(q) == ["1", "2", "="] and shortcuts(options_of(q)) == ["1", "2", "="]
+    assert key_names(q)[:3] == ["1", "2", "="]
+    value = label_preference.answer("=", {f"lbl_reason_{first}": "  both wrong "}, first)
+    assert value == {"choice": "=", "reason": "both wrong"}
+    annotations.record(shaped, q, first, value, "ann")
+    item = queues.item(shaped, q, first, "ann")
+    assert label_preference.choice(item["mine"]) == "="
+    assert answer_text(q, item["mine"]) == "tie (both wrong)"
+    assert label_preference.answer("1", {}, first) == {"choice": "1"}
+
+
+def test_example_views_carry_spans_and_pairs_as_stored(shaped: Workspace) -> None:
+    with shaped.connect() as con:
+        views = {v["id"]: v for v in store.example_views(con, [1, 2, 12])}
+        raw = dict(con.execute("SELECT id, spans FROM examples WHERE id IN (1, 2)").fetchall())
+    assert views[1]["spans"] == raw[1] == "[]" and views[2]["spans"] == raw[2]
+    assert json.loads(views[12]["chosen"])[0]["role"] == "assistant" and views[12]["rejected"]
+    assert views[1]["chosen"] is None and views[12]["spans"] is None
+
+
+@pytest.mark.parametrize("dataset,question", [("ner", "ents"), ("pref", "better")])
+def test_label_view_renders_span_and_preference_questions(shaped: Workspace, monkeypatch, dataset: str,
+                                                         question: str) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("CURATE_WORKSPACE", str(shaped.root))
+    at = AppTest.from_string("from curate.ui.pages import label\nlabel.render()", default_timeout=60)
+    at.session_state["lbl_dataset"] = dataset
+    at.session_state["lbl_question"] = question
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    text = " ".join(m.value for m in at.markdown)
+    assert "Example" in text
+    if dataset == "pref":
+        assert [b.label.split(" `")[0] for b in at.button if b.key and b.key.startswith("lbl_opt_")] == [
+            "Response 1 is better", "Response 2 is better", "Tie"]
+    else:
+        assert "select the next/previous word" in text
