@@ -91,3 +91,46 @@ def test_label_view_renders_span_and_preference_questions(shaped: Workspace, mon
             "Response 1 is better", "Response 2 is better", "Tie"]
     else:
         assert "select the next/previous word" in text
+
+
+def test_span_and_preference_answers_make_the_version_and_its_exports(shaped: Workspace, tmp_path: Path) -> None:
+    """The loop: ingest → label → version → export → load. Labelled spans replace the ingested ones
+    (HF token classification tags are the BIO of the answer, word for word); a preference 2 swaps the
+    pair, = leaves it out as a tie, 1 keeps it; unanswered rows stay as ingested."""
+    from datasets import load_dataset, load_from_disk
+
+    from curate import versions
+    from curate.ingest.shapes import spans_to_bio
+
+    t = trec_texts()
+    ents = questions.get_question(shaped, "ner", "ents")
+    answers = {1: [_span(t[10], "Ozzy Osbourne", "PER")], 2: [], 3: [_span(t[6], "St. Louis Browns", "ORG")]}
+    for eid, spans in answers.items():
+        annotations.record(shaped, ents, eid, spans, "ann")
+    v = versions.create_version(shaped, "ner", "v1", split=(1, 0, 0))
+    rows = {r["example_id"]: r for r in versions.load_rows(shaped, "ner:v1")}
+    assert {eid: rows[eid]["spans"] for eid in answers} == answers
+    assert rows[6]["spans"] == [_span(t[1], "Popeye Doyle", "PER")]  # unanswered: the pre-annotation
+    out = load_from_disk(versions.export_version(shaped, "ner:v1", "hf", tmp_path / "hf")["path"])["train"]
+    names = out.features["ner_tags"].feature.names
+    got = {tuple(r["tokens"]): [names[i] for i in r["ner_tags"]] for r in out}
+    for eid, spans in answers.items():
+        tokens, tags = spans_to_bio(rows[eid]["text"], spans)
+        assert got[tuple(tokens)] == tags
+    assert v["n_rows"] == len(rows) == 11
+
+    better = questions.get_question(shaped, "pref", "better")
+    ids = queues.fetch(shaped, better, "ann")
+    for eid, choice in zip(ids, ["1", "2", "="]):
+        annotations.record(shaped, better, eid, {"choice": choice}, "ann")
+    with shaped.connect() as con:
+        raw = {i: json.loads(c) for i, c in con.execute("SELECT id, chosen FROM examples WHERE id IN (SELECT unnest(?))",
+                                                         [ids]).fetchall()}
+    v = versions.create_version(shaped, "pref", "v1", split=(1, 0, 0))
+    assert v["counters"]["dropped_preference_tie"] == 1 and v["n_rows"] == 2
+    rows = {r["example_id"]: r for r in versions.load_rows(shaped, "pref:v1")}
+    assert rows[ids[0]]["chosen"] == raw[ids[0]] and rows[ids[1]]["rejected"] == raw[ids[1]]
+    res = versions.export_version(shaped, "pref:v1", "messages", tmp_path / "trl")
+    data = load_dataset("json", data_files={Path(f).stem: f for f in res["files"]})["train"]
+    assert sorted(r["chosen"][0]["content"] for r in data) == sorted(
+        [raw[ids[0]][0]["content"], rows[ids[1]]["chosen"][0]["content"]])

@@ -32,12 +32,13 @@ def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
 
 # --- the dataset as it stands ----------------------------------------------------------------------
 
-def label_question(con: duckdb.DuckDBPyConnection, dataset_id: int) -> int | None:
-    """The dataset's single-label question (the one named ``label`` first), if labelling made one."""
+def label_question(con: duckdb.DuckDBPyConnection, dataset_id: int, kind: str = "label") -> int | None:
+    """The dataset's question of ``kind`` whose answers a version takes (``label``: the single-label
+    question named ``label`` first; ``spans``, ``preference``: the first one), if labelling made one."""
     if not has_table(con, "questions"):
         return None
-    row = first(con.execute("""SELECT id FROM questions WHERE dataset_id = ? AND kind = 'label'
-                               ORDER BY name <> 'label', id LIMIT 1""", [dataset_id]))
+    row = first(con.execute("""SELECT id FROM questions WHERE dataset_id = ? AND kind = ?
+                               ORDER BY name <> 'label', id LIMIT 1""", [dataset_id, kind]))
     return row[0] if row else None
 
 
