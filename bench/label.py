@@ -9,7 +9,9 @@
 
 No peer runs here: Label Studio and Argilla keep this in a server stack we cannot install offline.
 
-    python bench/label.py [--examples 100000] [--labels 300] [--subset 2000] [--no-suspects]
+    python -P bench/label.py [--examples 100000] [--labels 300] [--subset 2000] [--no-suspects]
+
+(``-P``: keep ``bench/`` off the import path; its ``select.py`` would shadow the standard library's.)
 """
 
 from __future__ import annotations
@@ -64,31 +66,35 @@ def _dataset(root: Path, n_examples: int, kind: str) -> tuple[Workspace, dict, l
     return ws, q, SPANS if kind == "spans" else answers
 
 
-def latency(root: Path, n_examples: int, n_labels: int, kind: str = "label") -> dict:
-    ws, q, answers = _dataset(root, n_examples, kind)
-    times, store_ms, fetch_ms = [], [], []
-    cur = queues.fetch(ws, q, "bench", limit=1)[0]
+def latency(root: Path, n_examples: int, n_labels: int, kinds: tuple[str, ...] = ("label", "spans")) -> dict:
+    """Per question kind: store one answer and fetch the next item, ``n_labels`` times. The kinds take
+    turns answer by answer, so a busy machine slows them alike and their ratio stays meaningful."""
+    sets = {k: _dataset(root, n_examples, k) for k in kinds}
+    cur = {k: queues.fetch(ws, q, "bench", limit=1)[0] for k, (ws, q, _) in sets.items()}
+    times, store_ms, fetch_ms, item_ms = ({k: [] for k in kinds} for _ in range(4))
     for i in range(n_labels):
-        t0 = time.perf_counter()
-        _, cur = queues.submit(ws, q, cur, answers[i % 2], "bench")  # what the Label page does on Enter
-        times.append((time.perf_counter() - t0) * 1000)
-        if i % 10 == 0:  # the two halves apart, as separate visits to the store
+        for k, (ws, q, answers) in sets.items():
             t0 = time.perf_counter()
-            annotations.record(ws, q, cur, answers[i % 2], "bench2")
-            t1 = time.perf_counter()
-            queues.fetch(ws, q, "bench2", limit=1)
-            store_ms.append((t1 - t0) * 1000)
-            fetch_ms.append((time.perf_counter() - t1) * 1000)
-    item_ms = []
+            _, cur[k] = queues.submit(ws, q, cur[k], answers[i % 2], "bench")  # what the Label page does on Enter
+            times[k].append((time.perf_counter() - t0) * 1000)
+            if i % 10 == 0:  # the two halves apart, as separate visits to the store
+                t0 = time.perf_counter()
+                annotations.record(ws, q, cur[k], answers[i % 2], "bench2")
+                t1 = time.perf_counter()
+                queues.fetch(ws, q, "bench2", limit=1)
+                store_ms[k].append((t1 - t0) * 1000)
+                fetch_ms[k].append((time.perf_counter() - t1) * 1000)
     for _ in range(50):
-        t0 = time.perf_counter()
-        queues.item(ws, q, cur, "bench")
-        item_ms.append((time.perf_counter() - t0) * 1000)
+        for k, (ws, q, _) in sets.items():
+            t0 = time.perf_counter()
+            queues.item(ws, q, cur[k], "bench")
+            item_ms[k].append((time.perf_counter() - t0) * 1000)
     p95 = lambda xs: float(np.percentile(xs, 95))  # noqa: E731
-    return {"examples": n_examples, "labels": n_labels,
-            "store+next median ms": statistics.median(times), "store+next p95 ms": p95(times),
-            "store alone median ms": statistics.median(store_ms), "next alone median ms": statistics.median(fetch_ms),
-            "item view median ms": statistics.median(item_ms)}
+    return {k: {"examples": n_examples, "labels": n_labels,
+                "store+next median ms": statistics.median(times[k]), "store+next p95 ms": p95(times[k]),
+                "store alone median ms": statistics.median(store_ms[k]),
+                "next alone median ms": statistics.median(fetch_ms[k]),
+                "item view median ms": statistics.median(item_ms[k])} for k in kinds}
 
 
 def suspect_quality(root: Path, subset: int, noise: float = 0.10, seed: int = 0) -> dict:
@@ -123,8 +129,8 @@ def main() -> None:
     parser.add_argument("--no-suspects", action="store_true", help="only the latencies")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        results = {"latency (label)": latency(Path(tmp), args.examples, args.labels),
-                   "latency (span)": latency(Path(tmp), args.examples, args.labels, "spans")}
+        lat = latency(Path(tmp), args.examples, args.labels)
+        results = {"latency (label)": lat["label"], "latency (span)": lat["spans"]}
         if not args.no_suspects:
             results["suspects"] = suspect_quality(Path(tmp), args.subset)
     for name, result in results.items():
@@ -134,6 +140,8 @@ def main() -> None:
     for name in ("latency (label)", "latency (span)"):
         verdict = "met" if results[name]["store+next median ms"] < 50 else "NOT met"
         print(f"goal: {name} median store+next < 50 ms: {verdict}")
+    ratio = results["latency (span)"]["store+next median ms"] / results["latency (label)"]["store+next median ms"]
+    print(f"span / label store+next median: {ratio:.2f}x (measured in turns, same run)")
 
 
 if __name__ == "__main__":

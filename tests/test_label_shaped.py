@@ -123,6 +123,9 @@ def test_span_and_preference_answers_make_the_version_and_its_exports(shaped: Wo
     ids = queues.fetch(shaped, better, "ann")
     for eid, choice in zip(ids, ["1", "2", "="]):
         annotations.record(shaped, better, eid, {"choice": choice}, "ann")
+    # Two annotators say 2 with different reasons, a third says 1: the majority is 2 (reasons do not split it).
+    for who, answer in (("bob", {"choice": "2", "reason": "shorter"}), ("cy", {"choice": "1"})):
+        annotations.record(shaped, better, ids[1], answer, who)
     with shaped.connect() as con:
         raw = {i: json.loads(c) for i, c in con.execute("SELECT id, chosen FROM examples WHERE id IN (SELECT unnest(?))",
                                                          [ids]).fetchall()}

@@ -95,6 +95,20 @@ def _drag(page, start: int, end: int) -> None:
     page.mouse.up()
 
 
+def _click_type_and_submit(page, text: str, span: dict, text_next: str) -> None:
+    """With ``span`` selected, click its type's button (or "remove"), then Submit; wait for the next text."""
+    a, b = span["start"], span["end"]
+    page.wait_for_selector(f"text=selected [{a}, {b}) “{text[a:b]}”")
+    page.locator(".cse-chip", has_text=span["label"]).click()
+    if span["label"] == "remove":
+        page.wait_for_function("() => !document.querySelector('.cse-text mark')")
+    else:
+        page.wait_for_selector(f"mark.cse-last[data-label='{span['label']}']")
+    wait_for_app(page)
+    page.get_by_role("button", name="Submit").click()
+    _on(page, text_next)
+
+
 def _submit_and_wait(page, text_next: str) -> None:
     page.keyboard.press("Enter")
     _on(page, text_next)
@@ -131,34 +145,19 @@ def test_spans_by_keyboard_and_mouse_stored_as_offsets(tmp_path: Path, ui_server
     page.wait_for_selector("mark.cse-last[data-label='ORG']")
     _submit_and_wait(page, t[27])
 
-    # 4. Mouse: drag over "United States", click the LOC button.
+    # 4. Mouse: drag over "United States", click the LOC button, click Submit.
     us = _span(t[27], "United States", "LOC")
     _drag(page, us["start"], us["end"])
-    page.wait_for_selector(f"text=selected [{us['start']}, {us['end']}) “United States”")
-    page.locator(".cse-chip", has_text="LOC").click()
-    page.wait_for_selector("mark.cse-last[data-label='LOC']")
-    wait_for_app(page)
-    page.get_by_role("button", name="Submit").click()
-    _on(page, t[28])
+    _click_type_and_submit(page, t[27], us, t[28])
     # 5. Mouse: a double click selects a word.
     myrtle = _span(t[28], "Myrtle", "LOC")
     x, y, _ = _char(page, myrtle["start"] + 2)
     page.mouse.dblclick(x, y)
-    page.wait_for_selector(f"text=selected [{myrtle['start']}, {myrtle['end']}) “Myrtle”")
-    page.locator(".cse-chip", has_text="LOC").click()
-    page.wait_for_selector("mark.cse-last[data-label='LOC']")
-    wait_for_app(page)
-    page.get_by_role("button", name="Submit").click()
-    _on(page, t[1])
+    _click_type_and_submit(page, t[28], myrtle, t[1])
     # 6. Mouse: a click on a pre-annotated span selects it, "remove" deletes it; submitted with no spans.
     page.locator(".cse-text mark").first.click()
     popeye = _span(t[1], "Popeye Doyle", "PER")
-    page.wait_for_selector(f"text=selected [{popeye['start']}, {popeye['end']}) “Popeye Doyle”")
-    page.locator(".cse-chip", has_text="remove").click()
-    page.wait_for_function("() => !document.querySelector('.cse-text mark')")
-    wait_for_app(page)
-    page.get_by_role("button", name="Submit").click()
-    _on(page, HOSTILE[0])
+    _click_type_and_submit(page, t[1], {**popeye, "label": "remove"}, HOSTILE[0])
 
     stored = _stored(ws, "ner", "ents")
     assert stored == {

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from curate.train.loop import Hooks
-from curate.train.params import TrainParams
+from curate.train.params import TrainParams, default
 from curate.train.tokens import _callback, final_loss, save  # noqa: F401 - the runner calls them on this module
 
 @dataclass
@@ -97,8 +97,9 @@ def logprob(model, ids: list[int], start: int) -> float:
     return float(logp[start - 1:].sum())
 
 
-def margins(tuned: Tuned, rows: list[dict], beta: float = TrainParams().dpo_beta) -> list[float]:
-    """The DPO implicit reward margin (chosen minus rejected, times ``beta``) of each pair."""
+def margins(tuned: Tuned, rows: list[dict], beta: float | None = None) -> list[float]:
+    """The DPO implicit reward margin (chosen minus rejected, times ``beta``, default TrainParams') of each pair."""
+    beta = default("dpo_beta") if beta is None else beta
     from transformers import AutoModelForCausalLM
 
     reference = AutoModelForCausalLM.from_pretrained(tuned.reference).to(tuned.model.device).eval()
@@ -118,7 +119,7 @@ def evaluate(tuned: Tuned, rows: list[dict], params: TrainParams | None = None):
     """``(metrics, detail, predictions)``: preference accuracy, mean margin and ``n``."""
     from curate.train.evaluate import prediction_table
 
-    m = margins(tuned, rows, (params or TrainParams()).dpo_beta)
+    m = margins(tuned, rows, params.dpo_beta if params is not None else None)
     correct = [x > 0 for x in m]
     metrics = {"preference_accuracy": sum(correct) / len(rows) if rows else None,
                "reward_margin": sum(m) / len(m) if m else None, "n": float(len(rows))}

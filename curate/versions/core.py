@@ -241,6 +241,7 @@ def create_version(workspace: Workspace, dataset: str, name: str, *, note: str |
                              fix="choose a new name, e.g. the next number")
         question = store.label_question(con, ds["id"], ANSWERED[ds["task"]]) if ds["task"] in ANSWERED else None
         current = store.current_rows(con, ds["id"], rule=rule, annotator=annotator, question_id=question,
+                                     choices=ds["task"] == "preference",
                                      group_path=examples.json_path(group_column) if group_column else None)
         issues = store.current_issues(con, ds["id"])
         _check_choices(exclude, issues, annotator, label_store.annotator_names(con, ds["id"]))
