@@ -173,7 +173,8 @@ def run_curate(rows: list[dict], tmp: Path, repeat: int = 1) -> tuple[float, set
     seconds = float("inf")
     for _ in range(repeat):  # each repeat is a full new run (same work: no decisions recorded)
         t = time.perf_counter()
-        report = run_dedup(ws, "bench", method="minhash", threshold=THRESHOLD, ngram=NGRAM, num_perm=NUM_PERM)
+        report = run_dedup(ws, "bench", method="minhash", threshold=THRESHOLD, ngram=NGRAM, shingle="word",
+                            num_perm=NUM_PERM)
         seconds = min(seconds, time.perf_counter() - t)
     with ws.connect() as con:
         pos = {x[0]: x[1] for x in con.execute("SELECT id, row_num - min(row_num) OVER () FROM examples").fetchall()}

@@ -29,7 +29,7 @@ import pandas as pd
 import yaml
 
 from curate.dedup.params import make_params
-from curate.dedup.run import find_pairs
+from curate.dedup.pairs import find_pairs
 from curate.ops import recipe as recipes
 from curate.ops.lang import detect, top_language
 from curate.ops.runner import execute

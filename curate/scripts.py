@@ -31,7 +31,6 @@ HANGUL = "\\x{1100}-\\x{11FF}\\x{3130}-\\x{318F}\\x{AC00}-\\x{D7AF}"
 SOUTHEAST = "\\x{0E00}-\\x{0EFF}\\x{1000}-\\x{109F}\\x{1780}-\\x{17FF}"   # Thai, Lao, Myanmar, Khmer
 SPACELESS = f"[{HAN}{KANA}{SOUTHEAST}]"
 SPACELESS_SHARE = 0.3   # of a row's letters: a Chinese sentence quoting English names is still Chinese
-UNIT_KINDS = ("words", "jieba", "chars")
 
 _PY_SPACELESS = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f"
                            "\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff]")

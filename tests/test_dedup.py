@@ -228,6 +228,15 @@ def test_sft_and_chat_fields(workspace, tmp_path):
         dedup.run_dedup(workspace, "chat", fields="text")
 
 
+def test_every_comparable_field_has_store_sql():
+    """The fields a dedup offers per task (domain) are exactly those the store can read (SQL)."""
+    from curate.dedup.fields import COMPARABLE_FIELDS
+    from curate.dedup.params import DEFAULT_FIELDS
+
+    assert {t: tuple(f) for t, f in store.FIELD_SQL.items()} == COMPARABLE_FIELDS
+    assert all(set(DEFAULT_FIELDS[t]) <= set(COMPARABLE_FIELDS[t]) for t in COMPARABLE_FIELDS)
+
+
 def test_semantic_finds_paraphrases(workspace, tmp_path):
     texts = ["How do I reset my password?", "What is the way to reset my password?",
              "I forgot my password, how can I change it?", "The cat sat on the mat.", "A cat was sitting on the mat.",

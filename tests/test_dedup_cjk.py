@@ -1,5 +1,6 @@
-"""Dedup with default settings on planted Chinese and Japanese near-duplicates (one character changed):
-the shingles follow the script, the run records and the CLI prints which were used."""
+"""Dedup with default settings on planted near-duplicates (one character changed) in Chinese, Japanese
+and short alphabetic text: the shingles follow the text, the run records and the CLI prints which were
+used."""
 
 from __future__ import annotations
 
@@ -31,14 +32,17 @@ def _sentences(lang: str, n: int) -> list[str]:
 
 
 def _with_copies(texts: list[str], n: int, seed: int) -> tuple[list[dict], set[frozenset[str]]]:
-    """Records of ``texts`` plus ``n`` copies with one CJK character swapped for another of the text."""
+    """Records of ``texts`` plus ``n`` copies with one CJK character (letter, in alphabetic text) swapped
+    for another of the text."""
     rng = random.Random(seed)
     records = [{"id": f"s{i}", "text": t} for i, t in enumerate(texts)]
     planted = set()
     for k, src in enumerate(rng.sample(range(len(texts)), n)):
         text = texts[src]
-        at = rng.choice([i for i, ch in enumerate(text) if "\u3040" <= ch <= "\u9fff"])
-        swap = rng.choice(sorted({ch for ch in text if "\u3040" <= ch <= "\u9fff"} - {text[at]}))
+        cjk = any("\u3040" <= ch <= "\u9fff" for ch in text)
+        swappable = (lambda ch: "\u3040" <= ch <= "\u9fff") if cjk else str.isalpha
+        at = rng.choice([i for i, ch in enumerate(text) if swappable(ch)])
+        swap = rng.choice(sorted({ch for ch in text if swappable(ch)} - {text[at]}))
         records.append({"id": f"c{k}", "text": text[:at] + swap + text[at + 1:]})
         planted.add(frozenset({f"s{src}", f"c{k}"}))
     return records, planted
@@ -55,24 +59,33 @@ def _found_pairs(workspace, dataset: str) -> set[frozenset[str]]:
     return pairs
 
 
-@pytest.mark.parametrize("lang", ["zh", "ja"])
-def test_default_dedup_finds_one_character_near_duplicates(workspace, tmp_path, lang) -> None:
+@pytest.mark.parametrize("lang, printed, ngram, threshold", [
+    ("zh", "shingles: 2-char n-grams, auto: char (480 of 480 rows CJK/Thai)", 2, 0.6),
+    ("ja", "shingles: 2-char n-grams, auto: char (480 of 480 rows CJK/Thai)", 2, 0.6),
+    # short alphabetic rows: a one-letter edit is invisible to word 5-grams at 0.8 (params' docstring)
+    ("de", "shingles: 4-char n-grams, auto: char (0 of 480 rows CJK/Thai, median 17 words < 50)", 4, 0.65),
+    ("ar", "shingles: 4-char n-grams, auto: char (0 of 480 rows CJK/Thai, median 15 words < 50)", 4, 0.65),
+])
+def test_default_dedup_finds_one_character_near_duplicates(workspace, tmp_path, lang, printed, ngram,
+                                                           threshold) -> None:
     records, planted = _with_copies(_sentences(lang, 400), 80, seed=1)
     path = tmp_path / f"{lang}.jsonl"
     path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
     ingest(workspace, [path], lang)
     result = CliRunner().invoke(app, ["-w", str(workspace.root), "dedup", lang])
     assert result.exit_code == 0, result.output
-    assert "shingles: 2-char n-grams, auto: char (480 of 480 rows CJK/Thai)" in " ".join(result.output.split())
+    assert printed in " ".join(result.output.split())
     summary = dedup.summary(workspace, lang)
-    assert summary["params"]["shingle"] == "char" and summary["params"]["threshold"] == 0.6
+    assert (summary["params"]["shingle"], summary["params"]["ngram"], summary["params"]["threshold"]) == \
+        ("char", ngram, threshold)
     found = _found_pairs(workspace, lang)
     hits = len(found & planted)
     assert hits / len(planted) >= 0.95 and hits / len(found) >= 0.98, (hits, len(planted), len(found))
 
 
 @pytest.mark.parametrize("texts, shingle, ngram, threshold", [
-    (["the quick brown fox", "jumps over the lazy dog", "我们在北京见面"], "word", 5, 0.8),  # mostly spaced
+    ([" ".join(["word"] * 60), " ".join(["other"] * 55), "我们在北京见面"], "word", 5, 0.8),  # long, spaced
+    (["the quick brown fox", "jumps over the lazy dog", "我们在北京见面"], "char", 4, 0.65),  # short, spaced
     (["我们在北京见面", "東京で会議", "그들은 누구인가?", "hello there"], "char", 2, 0.6),
     (["ฉันรักภาษาไทย", ""], "char", 2, 0.6),                                     # empty rows do not count
 ])
@@ -87,6 +100,11 @@ def test_explicit_settings_are_kept() -> None:
     assert (p.shingle, p.ngram, p.threshold, p.chosen) == ("word", 3, 0.7, "")
     p = resolve_params(make_params("classification", ngram=4), texts)   # with auto, ngram counts words
     assert (p.shingle, p.ngram) == ("char", 2)
+    short = pa.array(["the quick brown fox", "jumps over the lazy dog"], pa.string())
+    p = resolve_params(make_params("classification", ngram=4), short)   # ... so it keeps words on short rows
+    assert (p.shingle, p.ngram, p.threshold) == ("word", 4, 0.8)
+    p = resolve_params(make_params("classification", shingle="char"), short)   # char defaults follow the script
+    assert (p.shingle, p.ngram, p.threshold) == ("char", 4, 0.65)
 
 
 def test_split_leak_check_sees_chinese_near_duplicates() -> None:

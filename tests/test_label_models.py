@@ -128,3 +128,33 @@ def test_finetune_suspects_find_flipped_labels(tmp_path) -> None:
     top = {row_of[r["example_id"]] - 1 for r in found[:len(flipped)]}
     assert len(top & flipped) >= 3, (top, flipped)
     assert all(r["suggested"] == str(1 - int(r["given"])) for r in found[:3])
+
+
+def test_accepting_suspects_finds_them_first_on_the_label_page_as_in_the_cli(tmp_path, monkeypatch) -> None:
+    """One rule (``suspects.accept_suspects``): with no stored suspects, the Label page's accept button
+    finds them, then takes the suggested label of those scoring ≥ the slider as the annotator; the CLI
+    then uses the stored ones (no second search)."""
+    from streamlit.testing.v1 import AppTest
+
+    rows = [json.loads(line) for line in (SAMPLE / "sst2_sentences.jsonl").read_text().splitlines()][:160]
+    ws = ingest_flipped(tmp_path, "few", rows, set(range(0, 160, 8)))
+    q = questions.get_question(ws, "few")
+    assert suspects.list_suspects(ws, q) == []
+    monkeypatch.setenv("CURATE_WORKSPACE", str(ws.root))
+    at = AppTest.from_string("from curate.ui.pages import label\nlabel.render()", default_timeout=120)
+    at.session_state["lbl_view"] = "Pre-labels & suspects"
+    at.run()
+    button = at.button(key="lbl_accept_suspects")
+    assert button.label.startswith("Find suspects, then take those ≥ 0.60 as")
+    button.click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    found = suspects.list_suspects(ws, q)
+    taken = sum(r["score"] >= suspects.ACCEPT_ABOVE for r in found)
+    assert found and taken and f"took the suggested label of {taken:,} suspects" in at.success[0].value
+    answers = [r for r in annotations.export_labels(ws, "few") if r["origin"] == "suspects"]
+    assert len(answers) == taken and {r["annotator"] for r in answers} == {annotators.LOCAL}
+    res = CliRunner().invoke(app, ["-w", str(ws.root), "suspects", "few", "--accept-above", "0.9",
+                                   "--annotator", annotators.LOCAL])
+    sure = sum(r["score"] >= 0.9 for r in found)
+    assert res.exit_code == 0 and f"took the suggested label of {sure:,} suspects scoring ≥ 0.9" in res.output
+    assert suspects.list_suspects(ws, q) == found  # the stored suspects (same run) were used, not found again

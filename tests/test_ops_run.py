@@ -180,3 +180,17 @@ def test_cli_run_report_ops_and_mark(messy) -> None:
     assert r.exit_code == 0 and "1 example(s) marked good" in r.stdout
     r = cli.invoke(app, [*ws, "mark", "messy", "--good", "x,y"])
     assert r.exit_code == 1 and "not a comma-separated list" in r.output
+
+
+def test_cascade_counts_a_row_at_the_first_filter_that_drops_it() -> None:
+    """One rule for the runner and the report: later filters see only the rows still kept; NaN passes."""
+    import numpy as np
+
+    from curate.ops.cascade import Cascade
+
+    cuts = Cascade(4)
+    first = cuts.apply(np.array([0.1, 0.9, np.nan, 0.2]), 0.5)
+    second = cuts.apply(np.array([0.0, 0.1, 0.0, 0.0]), 0.5)
+    assert (first.rows_in, first.kept, first.dropped.tolist()) == (4, 2, [True, False, False, True])
+    assert (second.rows_in, second.kept, second.dropped.tolist()) == (2, 0, [False, True, True, False])
+    assert cuts.kept == 0

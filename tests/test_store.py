@@ -31,6 +31,40 @@ def test_migrated_store_equals_fresh_store(tmp_path) -> None:
     assert migrate(old) == []  # nothing pending: re-running is a no-op
 
 
+# The order stores applied the first migrations in while they were one list in migrations.py; they are
+# one file each now, applied in numeric order.
+LISTED_ORDER = ["0001_core", "0004_label", "0002_dedup", "0003_ops", "0006_train", "0005_versions",
+                "0006_label_order", "0014_run_owner", "0015_sessions", "0016_spans_preference", "0017_select"]
+
+
+def test_migrations_are_applied_in_numeric_order() -> None:
+    names = [m.name for m in MIGRATIONS]
+    assert names == sorted(names) and set(LISTED_ORDER) <= set(names)
+    assert all(m.sql.strip() for m in MIGRATIONS)
+
+
+def test_store_migrated_in_the_listed_order_opens_unchanged(tmp_path) -> None:
+    """A store built in the old listed order (every store before migrations became files), and one an older
+    curate left halfway through it, open as they are and catch up to the schema of a fresh store."""
+    by_name = {m.name: m for m in MIGRATIONS}
+    fresh = duckdb.connect()
+    migrate(fresh)
+    path = tmp_path / "old" / "curate.duckdb"
+    path.parent.mkdir()
+    old = duckdb.connect(str(path))
+    assert migrate(old, [by_name[n] for n in LISTED_ORDER]) == LISTED_ORDER
+    old.execute("INSERT INTO datasets (name, task) VALUES ('kept', 'sft')")
+    old.close()
+    with Workspace(path.parent).connect() as con:
+        assert applied(con) == sorted(LISTED_ORDER)
+        assert schema(con) == schema(fresh)
+        assert con.execute("SELECT name, task FROM datasets").fetchall() == [("kept", "sft")]
+    half = duckdb.connect()
+    migrate(half, [by_name[n] for n in LISTED_ORDER[:5]])  # 0001, 0004, 0002, 0003, 0006_train
+    assert migrate(half) == [n for n in (m.name for m in MIGRATIONS) if n not in LISTED_ORDER[:5]]
+    assert schema(half) == schema(fresh)
+
+
 def test_failing_migration_leaves_store_as_it_was(tmp_path) -> None:
     path = str(tmp_path / "s.duckdb")
     con = duckdb.connect(path)

@@ -6,6 +6,7 @@ Pure functions over arrays and plain data: no store, no UI.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from scipy.sparse import coo_matrix
@@ -53,6 +54,12 @@ class Decision:
     canonical_id: int | None = None
     split_out: frozenset[int] = frozenset()
     author: str = "ui"
+
+
+def decisions_from_rows(rows: list[dict[str, Any]]) -> list[Decision]:
+    """Decisions as the store lists them (``curate.store.dedup.decisions``)."""
+    return [Decision(r["id"], r["action"], frozenset(r["members"]), r["canonical_id"],
+                     frozenset(r["split_out"] or []), r["author"]) for r in rows]
 
 
 @dataclass

@@ -29,7 +29,8 @@ from curate.engine.ray_recipe import _recipe, check, worker_errors
 from curate.errors import InputError
 from curate.ops import columns, recipe as recipes
 from curate.ops.report import Report, filter_steps
-from curate.ops.runner import execute, summarize
+from curate.ops.outcome import summarize
+from curate.ops.steps import execute
 from curate.store.ops import FIELDS
 
 REPORT, DATA = "report.json", "data"

@@ -1,4 +1,4 @@
-"""Exact and MinHash dedup on Ray Data, the same algorithm as ``curate.dedup.run.find_pairs``:
+"""Exact and MinHash dedup on Ray Data, the same algorithm as ``curate.dedup.pairs.find_pairs``:
 
 1. ``map_batches``: normalise, shingle (``curate.dedup.shingles.shingles``), sign
    (``minhash.signatures``) and band (``minhash.band_keys``) each batch; exact dedup keys rows by their
@@ -23,7 +23,6 @@ import pyarrow.compute as pc
 
 from curate.dedup import minhash
 from curate.dedup.params import DedupParams
-from curate.dedup.run import RECALL_WEIGHTS
 from curate.dedup.shingles import Shingles, normalize, shingles
 from curate.engine.cluster import cluster
 from curate.engine.ray_components import components
@@ -200,7 +199,7 @@ def find_in(ray: Any, docs: Any, params: DedupParams, *, workers: int | None = N
             progress: Progress | None = None) -> dict[str, Any]:
     """``find`` over a Ray Dataset of ``id, text`` rows."""
     say = progress or (lambda *a: None)
-    bands, rows = minhash.lsh_params(params.threshold, params.num_perm, *RECALL_WEIGHTS)
+    bands, rows = minhash.lsh_params(params.threshold, params.num_perm, *minhash.RECALL_WEIGHTS)
     kwargs = {"params": params.model_dump(mode="json"), "bands": bands, "rows": rows}
     parts = max(1, workers or int(ray.cluster_resources().get("CPU", 1)))
     say("ray: normalising, shingling, signing", 0, 0)

@@ -50,10 +50,10 @@ def _recipe(text: str, path: str, task: str | None) -> Recipe:
 
 def apply_batch(batch: pa.Table, *, text: str, path: str, task: str | None, batch_rows: int) -> pa.Table:
     """One worker's batch: ``id`` + fields in, the wide outcome row per example out."""
-    from curate.ops.runner import _frame, execute
+    from curate.ops.steps import execute, frame_of
 
     recipe = _recipe(text, path, task)
-    return columns.to_columns(execute(recipe, _frame(batch), batch_rows=batch_rows), recipe)
+    return columns.to_columns(execute(recipe, frame_of(batch), batch_rows=batch_rows), recipe)
 
 
 def mapped(ray: Any, source: Any, recipe: Recipe, task: str | None, *, batch_rows: int,

@@ -16,39 +16,24 @@ only when every one of its sources is replaced in the same call.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import duckdb
 import pyarrow as pa
-import numpy as np
 
 from curate import __version__
 from curate.errors import InputError
-from curate.ingest import chat, readers, shapes
-from curate.ingest.labels import parse_labels, sequence_names
-from curate.ingest.plan import Plan, check_tasks, plan_file
-from curate.ingest.readers import Source, detect, peek
-from curate.ingest.tasks import TASK_FIELDS, Mapping, columns_of, key_path, parse_map, resolve, suggest_map
+from curate.ingest.insert import FileResult, Progress, ingest_file
+from curate.ingest.labels import parse_labels
+from curate.ingest.plan import check_tasks, plan_file
+from curate.ingest.preview_file import Preview, preview
+from curate.ingest.readers import Source, detect
+from curate.ingest.tasks import TASK_FIELDS, parse_map
 from curate.store import catalog, examples
-from curate.store.workspace import Workspace, scratch
+from curate.store.workspace import Workspace
 
-__all__ = ["ingest", "preview", "Preview", "IngestReport", "parse_labels", "parse_map", "TASK_FIELDS"]
-
-Progress = Callable[[str, int], None]
-
-
-@dataclass
-class FileResult:
-    path: str
-    format: str
-    rows: int
-    skipped: bool = False
-    source_id: int | None = None
-    mapping: dict[str, str] = field(default_factory=dict)
-    replaced: bool = False
-    label_names: dict[str, str | None] = field(default_factory=dict)
+__all__ = ["ingest", "preview", "Preview", "IngestReport", "FileResult", "parse_labels", "parse_map", "TASK_FIELDS"]
 
 
 @dataclass
@@ -64,192 +49,8 @@ class IngestReport:
         return sum(f.rows for f in self.files if not f.skipped)
 
 
-@dataclass
-class Preview:
-    """What the upload form shows before anything is written."""
-
-    source: Source
-    columns: list[str]
-    records: list[dict]
-    task: str | None
-    suggested: dict[str, dict[str, str]]
-
-
-def preview(path: str | Path, n: int = 20) -> Preview:
-    """The first records of a file, its columns, detected task and a suggested mapping per task."""
-    source = detect(path)
-    records = peek(source, max(n, 200))
-    if not records:
-        raise InputError(source.path, "file is empty (no records)", fix="export the data again")
-    columns = columns_of(records)
-    try:
-        task = resolve(source.path, columns).task
-    except InputError:
-        task = None
-    return Preview(source, columns, records[:n], task, {t: suggest_map(t, columns) for t in TASK_FIELDS})
-
-
 def _libraries() -> dict[str, str]:
     return {"curate": __version__, "duckdb": duckdb.__version__, "pyarrow": pa.__version__}
-
-
-def _problem_message(problem: str, mapping: Mapping, record: str | None) -> tuple[str, str]:
-    if problem == "invalid_json":
-        import json
-        try:
-            json.loads(record or "")
-            detail = ""
-        except json.JSONDecodeError as exc:
-            detail = f" ({exc.msg} at column {exc.colno})"
-        if record and "\x00" in record:
-            return "malformed JSON with NUL bytes (the file looks UTF-16)", "convert it: iconv -f UTF-16 -t UTF-8"
-        return f"malformed JSON{detail}", "fix or remove this line"
-    if problem == "not_object":
-        return "record is not a JSON object", 'each record must be an object like {"text": ...}'
-    cols = ", ".join(f"{k}={v}" for k, v in mapping.columns.items())
-    if problem == "missing":
-        return f"record has no value for a required field ({cols})", "fill it in, or --map the field to another column"
-    return (f"a text field holds a number, boolean, list or object, or a label is not a string or an integer ({cols})",
-            'text fields must be JSON strings (quote numbers: "5") and labels strings or integers; '
-            "or map the right column with --map")
-
-
-def _label_type_of(records: list[dict], column: str) -> str | None:
-    """``int`` or ``str`` from the first sampled record whose label is one of those."""
-    for record in records:
-        value = record.get(column)
-        if isinstance(value, str):
-            return "str"
-        if isinstance(value, int) and not isinstance(value, bool):
-            return "int"
-    return None
-
-
-def _explain(source: Source, table: pa.Table, mapping: Mapping, paths: dict[str, str], label_type: str | None,
-             cause: Exception) -> InputError:
-    """Turn a failed batch into one line naming the first bad record (checked on a scratch connection)."""
-    with scratch() as con:
-        bad = examples.first_problem(con, table.select(["row_num", "raw"]), mapping.task, paths, label_type)
-    if bad is None:
-        return InputError(source.path, f"could not ingest: {str(cause).splitlines()[0][:200]}",
-                          fix="check the file's format")
-    row_num, problem = bad
-    if problem == "label_mixed":
-        kind = "an integer" if label_type == "str" else "a string"
-        return InputError(source.path, f"label is {kind} but earlier labels are "
-                          f"{'strings' if label_type == 'str' else 'integers'}", **source.where(row_num),
-                          fix="make every label a string, or every label an integer")
-    idx = int(table.column("row_num").to_numpy().searchsorted(row_num))
-    message, fix = _problem_message(problem, mapping, table.column("raw")[idx].as_py())
-    return InputError(source.path, message, **source.where(row_num), fix=fix)
-
-
-def _label_type(plan: Plan, dataset: dict, paths: dict[str, str]) -> str | None:
-    labelled = plan.mapping.task == "classification" and "label" in paths
-    if not labelled:
-        return None
-    if dataset["label_type"] and not plan.previous:
-        return dataset["label_type"]
-    return _label_type_of(plan.sample, plan.mapping.columns["label"])
-
-
-def _ingest_one(con: duckdb.DuckDBPyConnection, plan: Plan, dataset: dict, run_id: int,
-                progress: Progress | None) -> FileResult:
-    source, mapping = plan.source, plan.mapping
-    result = FileResult(str(source.path), source.format, 0, mapping=mapping.columns, replaced=plan.previous is not None,
-                        label_names=plan.names)
-    if plan.previous:
-        source_id = plan.previous["id"]
-        catalog.reset_source(con, source_id, mapping.columns, run_id)
-    else:
-        source_id = catalog.add_source(con, dataset["id"], str(source.path), source.format, plan.sha, mapping.columns,
-                                       run_id)
-    columns = columns_of(plan.sample)
-    in_python = mapping.task in shapes.OUTPUTS
-    paths = {} if in_python else {f: examples.json_path(key_path(c, columns)) for f, c in mapping.columns.items()}
-    tag_names = sequence_names(source, mapping.columns["ner_tags"]) if "ner_tags" in mapping.columns else None
-    label_type = _label_type(plan, dataset, paths)
-    next_id = examples.next_id(con)
-    for table in readers.batches(source):
-        if "label" in paths and mapping.task == "classification" and label_type is None:
-            with scratch() as side:
-                label_type = examples.first_label_type(side, table, paths["label"])
-        n = table.num_rows
-        ids = plan.ids[result.rows:result.rows + n] if plan.ids is not None else range(next_id, next_id + n)
-        try:
-            if mapping.task == "chat":
-                table = _with_messages(source, table, key_path(mapping.columns["messages"], columns))
-            elif in_python:
-                table = _with_shapes(source, table, mapping, tag_names)
-            table = table.append_column("id", pa.array(np.asarray(ids, dtype=np.int64)))
-            examples.insert_batch(con, table, dataset_id=dataset["id"], source_id=source_id, task=mapping.task,
-                                  paths=paths, label_type=label_type)
-        except (duckdb.Error, ValueError) as exc:
-            if isinstance(exc, InputError):
-                raise
-            raise _explain(source, table, mapping, paths, label_type, exc) from None
-        next_id += n if plan.ids is None else 0
-        result.rows += n
-        if progress:
-            progress(str(source.path), result.rows)
-    _finish_source(con, plan, dataset, source_id, result, label_type)
-    return result
-
-
-def _finish_source(con: duckdb.DuckDBPyConnection, plan: Plan, dataset: dict, source_id: int, result: FileResult,
-                   label_type: str | None) -> None:
-    source = plan.source
-    if result.rows == 0:
-        raise InputError(source.path, "file is empty (no records)", fix="export the data again")
-    if plan.ids is not None and result.rows != len(plan.ids):
-        raise InputError(source.path, f"read {result.rows} records but the earlier ingest had {len(plan.ids)}",
-                         fix="ingest the changed file as a new source, without --replace")
-    if plan.names:
-        bad = examples.name_labels(con, source_id, plan.names)
-        if bad:
-            raise InputError(source.path, f"label {bad[1]!r} has no name", **source.where(bad[0]),
-                             fix=f"name every class in --labels (given: {', '.join(k for k in plan.names if plan.names[k])})")
-    catalog.finish_source(con, source_id, result.rows)
-    catalog.record_labels(con, dataset["id"], source_id, [n for n in plan.names.values() if n is not None])
-    if label_type and label_type != dataset["label_type"]:
-        catalog.set_label_type(con, dataset["id"], label_type)
-        dataset["label_type"] = label_type
-    result.source_id = source_id
-
-
-def _with_messages(source: Source, table: pa.Table, column: tuple[str, ...]) -> pa.Table:
-    out = []
-    for row_num, raw in zip(table.column("row_num").to_pylist(), table.column("raw").to_pylist()):
-        try:
-            out.append(chat.normalise_raw(raw, column))
-        except chat.ChatProblem as exc:
-            raise InputError(source.path, str(exc), **source.where(row_num),
-                             fix="give each turn a role (system/user/assistant) and text content") from None
-    return table.append_column("messages", pa.array(out, pa.string()))
-
-
-def _with_shapes(source: Source, table: pa.Table, mapping: Mapping, tag_names: list[str] | None) -> pa.Table:
-    """A batch of spans or preference records with its normalised columns (see ``curate.ingest.shapes``)."""
-    import json
-
-    outputs = shapes.OUTPUTS[mapping.task]
-    out: dict[str, list[str]] = {name: [] for name in outputs}
-    for row_num, raw in zip(table.column("row_num").to_pylist(), table.column("raw").to_pylist()):
-        try:
-            record = json.loads(raw)
-            if not isinstance(record, dict):
-                raise shapes.ShapeProblem("record is not a JSON object", 'each record must be an object like {"text": ...}')
-            values = shapes.columns_for(mapping.task, record, mapping.columns, tag_names)
-        except json.JSONDecodeError as exc:
-            raise InputError(source.path, f"malformed JSON ({exc.msg})", **source.where(row_num),
-                             fix="fix or remove this line") from None
-        except shapes.ShapeProblem as exc:
-            raise InputError(source.path, str(exc), **source.where(row_num), fix=exc.fix) from None
-        for name in outputs:
-            out[name].append(values[name])
-    for name in outputs:
-        table = table.append_column(name, pa.array(out[name], pa.string()))
-    return table
 
 
 def ingest(workspace: Workspace, paths: list[str | Path], dataset: str, *, task: str | None = None,
@@ -299,7 +100,7 @@ def _ingest_all(workspace: Workspace, sources: list[Source], dataset: str, task:
         if replaced:
             catalog.reset_labels(con, ds["id"])
         for i in todo:
-            results[i] = _ingest_one(con, plans[i], ds, run_id, progress)
+            results[i] = ingest_file(con, plans[i], ds, run_id, progress)
         seconds = time.monotonic() - started
         catalog.finish_run(con, run_id, {
             "files": len(results), "rows": sum(r.rows for r in results), "replaced": sum(r.replaced for r in results),

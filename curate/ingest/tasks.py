@@ -43,9 +43,6 @@ class Mapping:
     task: str
     columns: dict[str, str] = field(default_factory=dict)
 
-    def as_text(self) -> str:
-        return ",".join(f"{k}={v}" for k, v in self.columns.items())
-
 
 def parse_map(text: str | None, where: str = "--map") -> dict[str, str]:
     """Parse ``text=review,label=stars`` into ``{"text": "review", "label": "stars"}``."""

@@ -9,9 +9,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Sequence
 
-import duckdb
 import pyarrow as pa
 
 from curate.errors import InputError, NotFound
@@ -86,6 +85,15 @@ def _shaped_answer(question: dict[str, Any], value: Any) -> str:
 with_retry = retry_conflicts  # the labelling stage's name for it
 
 
+@dataclass(frozen=True)
+class QueueRead:
+    """A queue of the annotator's to read right after an answer is recorded, on the same connection
+    (one visit to the store per label instead of two); see ``store.label.queue``."""
+
+    queue: str
+    limit: int = 200
+    exclude: Sequence[int] = ()
+
 
 @dataclass
 class Recorded:
@@ -93,14 +101,14 @@ class Recorded:
     example_id: int
     annotator: str
     value: str | None
-    next: Any = None  # what ``then`` returned
+    queued: list[int] | None = None  # the ids of the ``then_read`` queue after this answer
 
 
 def record(workspace: Workspace, question: dict[str, Any], example_id: int, value: Any, annotator: str, *,
-           origin: str = "ui", example: dict[str, Any] | None = None,
-           then: Callable[[duckdb.DuckDBPyConnection], Any] | None = None) -> Recorded:
+           origin: str = "ui", example: dict[str, Any] | None = None, then_read: QueueRead | None = None) -> Recorded:
     """Append one answer (one transaction). A ``response`` answer is also stored as a human edit of
-    the response (sft) or of the last assistant turn (chat); the original stays in the raw record."""
+    the response (sft) or of the last assistant turn (chat); the original stays in the raw record.
+    ``then_read``: also read that queue after the answer (``Recorded.queued``)."""
     text = normalize(question, value)
     edit = None
     if question["kind"] == "response" and text is not None:
@@ -118,9 +126,10 @@ def record(workspace: Workspace, question: dict[str, Any], example_id: int, valu
                                                  origin=origin)
                 if edit is not None:
                     store.insert_edit(con, int(example_id), edit[0], edit[1], f"human:{annotator}")
-            # Reading the next item on the same connection saves opening the store twice per label.
-            nxt = then(con) if then is not None else None
-        return Recorded(new_id, int(example_id), annotator, text, nxt)
+            queued = None if then_read is None else store.queue(
+                con, then_read.queue, dataset_id=question["dataset_id"], question_id=question["id"],
+                annotator=annotator, overlap=question["overlap"], limit=then_read.limit, exclude=then_read.exclude)
+        return Recorded(new_id, int(example_id), annotator, text, queued)
 
     return with_retry(write)
 
@@ -151,6 +160,24 @@ def _response_edit(workspace: Workspace, example_id: int, text: str,
         turns.append({"role": "assistant", "content": text})
         return "messages", json.dumps(turns, ensure_ascii=False)
     return None if example.get("response") == text else ("response", text)
+
+
+def accept_suggestions(workspace: Workspace, question: dict[str, Any], rows: list[dict[str, Any]], column: str,
+                       annotator: str, origin: str) -> int:
+    """Record ``row[column]`` of every row (the suggestions of one run, ``row["run_id"]``) as ``annotator``'s
+    answer to ``question``, in one transaction; returns how many."""
+    if not rows:
+        return 0
+    table = pa.table({"example_id": pa.array([r["example_id"] for r in rows], pa.int64()),
+                      "annotator": [annotator] * len(rows), "value": [r[column] for r in rows]})
+
+    def write() -> None:
+        with workspace.transaction() as con:
+            store.insert_annotations(con, table, dataset_id=question["dataset_id"], question_id=question["id"],
+                                     origin=origin, run_id=rows[0]["run_id"])
+
+    with_retry(write)
+    return len(rows)
 
 
 @dataclass

@@ -12,10 +12,9 @@ import numpy as np
 import pyarrow as pa
 
 from curate.errors import InputError, NotFound
-from curate.label.annotations import with_retry
+from curate.label.annotations import accept_suggestions, with_retry
 from curate.label.annotators import origin
 from curate.label.model import check_trainable, classifier, embeddings, label_data, libraries
-from curate.label.questions import get_question
 from curate.store import catalog, label as store
 from curate.store.workspace import Workspace
 
@@ -89,22 +88,7 @@ def accept_above(workspace: Workspace, question: dict[str, Any], threshold: floa
     if not 0.0 <= threshold <= 1.0:
         raise InputError("threshold", f"{threshold} is not a probability", fix="use a value between 0 and 1")
     rows = suggestions(workspace, question, min_confidence=threshold)
-    if not rows:
-        return 0
-    table = pa.table({"example_id": pa.array([r["example_id"] for r in rows], pa.int64()),
-                      "annotator": [annotator] * len(rows), "value": [r["label"] for r in rows]})
-
-    def write() -> None:
-        with workspace.transaction() as con:
-            store.insert_annotations(con, table, dataset_id=question["dataset_id"], question_id=question["id"],
-                                     origin=origin("prelabel", admin), run_id=rows[0]["run_id"])
-
-    with_retry(write)
-    return len(rows)
-
-
-def prelabel(workspace: Workspace, dataset: str, question: str | None = None) -> PrelabelReport:
-    return train(workspace, get_question(workspace, dataset, question))
+    return accept_suggestions(workspace, question, rows, "label", annotator, origin("prelabel", admin))
 
 
 def has_prelabels(workspace: Workspace, question: dict[str, Any]) -> bool:
@@ -112,4 +96,4 @@ def has_prelabels(workspace: Workspace, question: dict[str, Any]) -> bool:
         return store.last_prelabel_run(con, question["id"]) is not None
 
 
-__all__ = ["train", "maybe_retrain", "suggestions", "accept_above", "prelabel", "has_prelabels", "NotFound"]
+__all__ = ["train", "maybe_retrain", "suggestions", "accept_above", "has_prelabels", "NotFound"]

@@ -6,6 +6,7 @@ import json
 from typing import Any, Sequence
 
 from curate.errors import InputError
+from curate.label.annotations import QueueRead, record
 from curate.store import label as store
 from curate.store.workspace import Workspace
 
@@ -34,16 +35,18 @@ def fetch(workspace: Workspace, question: dict[str, Any], annotator: str, queue:
                            annotator=annotator, overlap=question["overlap"], limit=limit, exclude=exclude)
 
 
+def first_queued(ids: Sequence[int], following: Sequence[int]) -> int | None:
+    """The first of ``following`` (the ids that came after an answer) still in the queue ``ids``, else
+    the queue's head."""
+    present = set(ids)
+    return next((i for i in following if i in present), ids[0] if ids else None)
+
+
 def next_after(workspace: Workspace, question: dict[str, Any], annotator: str, queue: str, following: Sequence[int],
                *, exclude: Sequence[int] = ()) -> int | None:
-    """After an answer: the first of ``following`` (the ids that came after it) still in the queue,
-    else the head of the queue."""
-    ids = fetch(workspace, question, annotator, queue, limit=max(200, len(following) + 1), exclude=exclude)
-    present = set(ids)
-    for i in following:
-        if i in present:
-            return i
-    return ids[0] if ids else None
+    """After an answer: the first of ``following`` still in the queue, else the head of the queue."""
+    return first_queued(fetch(workspace, question, annotator, queue, limit=max(200, len(following) + 1),
+                              exclude=exclude), following)
 
 
 def submit(workspace: Workspace, question: dict[str, Any], example_id: int, value: Any, annotator: str, *,
@@ -51,20 +54,10 @@ def submit(workspace: Workspace, question: dict[str, Any], example_id: int, valu
            origin: str = "ui", example: dict[str, Any] | None = None) -> tuple[Any, int | None]:
     """Store an answer and find the next example of the queue in one visit to the store: the answer
     (``annotations.Recorded``) and the first of ``following`` still queued, else the queue's head."""
-    from curate.label.annotations import record
-
     check_queue(queue)
-
-    def following_or_head(con) -> int | None:
-        ids = store.queue(con, queue, dataset_id=question["dataset_id"], question_id=question["id"],
-                          annotator=annotator, overlap=question["overlap"], limit=max(200, len(following) + 1),
-                          exclude=exclude)
-        present = set(ids)
-        return next((i for i in following if i in present), ids[0] if ids else None)
-
     done = record(workspace, question, example_id, value, annotator, origin=origin, example=example,
-                  then=following_or_head)
-    return done, done.next
+                  then_read=QueueRead(queue, max(200, len(following) + 1), exclude))
+    return done, first_queued(done.queued, following)
 
 
 def item(workspace: Workspace, question: dict[str, Any], example_id: int, annotator: str) -> dict[str, Any] | None:

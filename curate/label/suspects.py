@@ -26,10 +26,9 @@ import numpy as np
 import pyarrow as pa
 
 from curate.errors import InputError
-from curate.label.annotations import with_retry
+from curate.label.annotations import accept_suggestions, with_retry
 from curate.label.annotators import origin
 from curate.label.model import check_trainable, classifier, embeddings, label_data, libraries
-from curate.label.questions import get_question
 from curate.store import catalog, label as store
 from curate.store.workspace import Workspace
 
@@ -45,6 +44,7 @@ class SuspectReport:
 METHODS = ("embeddings", "finetune")
 DEFAULT_FOLDS = {"embeddings": 5, "finetune": 3}
 DEFAULT_EPOCHS = 2.0  # finetune: epochs per fold
+ACCEPT_ABOVE = 0.6  # the Label page's starting score to accept suspects (bench/loop.py, module docstring)
 
 
 def _folds(y: np.ndarray, folds: int, seed: int):
@@ -143,25 +143,25 @@ def list_suspects(workspace: Workspace, question: dict[str, Any]) -> list[dict[s
         return store.suspects(con, question["dataset_id"], question["id"])
 
 
-def accept_above(workspace: Workspace, question: dict[str, Any], score: float, annotator: str, *,
-                 admin: bool = False) -> int:
-    """Take the suggested label of every suspect scoring ≥ ``score`` as ``annotator``'s answer."""
+def _check_score(score: float) -> None:
     if not 0.0 <= score <= 1.0:
         raise InputError("--accept-above", f"{score} is not a score", fix="use a value between 0 and 1")
+
+
+def accept_suspects(workspace: Workspace, question: dict[str, Any], score: float, annotator: str, *,
+                    admin: bool = False, **options: Any) -> tuple[int, SuspectReport | None]:
+    """Take the suggested label of the latest suspects scoring ≥ ``score`` as ``annotator``'s answers;
+    when the question has no stored suspects, find them first (``options`` go to ``find_suspects``).
+    Returns how many were taken and the report of the search (None when stored suspects were used).
+    The one rule behind ``curate suspects --accept-above`` and the Label page's accept button."""
+    _check_score(score)
+    found = None if list_suspects(workspace, question) else find_suspects(workspace, question, **options)
+    return accept_above(workspace, question, score, annotator, admin=admin), found
+
+
+def accept_above(workspace: Workspace, question: dict[str, Any], score: float, annotator: str, *,
+                 admin: bool = False) -> int:
+    """Take the suggested label of every stored suspect scoring ≥ ``score`` as ``annotator``'s answer."""
+    _check_score(score)
     rows = [r for r in list_suspects(workspace, question) if r["score"] >= score]
-    if not rows:
-        return 0
-    table = pa.table({"example_id": pa.array([r["example_id"] for r in rows], pa.int64()),
-                      "annotator": [annotator] * len(rows), "value": [r["suggested"] for r in rows]})
-
-    def write() -> None:
-        with workspace.transaction() as con:
-            store.insert_annotations(con, table, dataset_id=question["dataset_id"], question_id=question["id"],
-                                     origin=origin("suspects", admin), run_id=rows[0]["run_id"])
-
-    with_retry(write)
-    return len(rows)
-
-
-def suspects(workspace: Workspace, dataset: str, question: str | None = None, **options: Any) -> SuspectReport:
-    return find_suspects(workspace, get_question(workspace, dataset, question), **options)
+    return accept_suggestions(workspace, question, rows, "suggested", annotator, origin("suspects", admin))

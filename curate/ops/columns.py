@@ -20,10 +20,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from curate.ops.outcome import Outcome, StepReport
 from curate.ops.recipe import Recipe
 
 EDIT, SIGNAL = "edit.", "signal."
-ISSUE_COLUMNS = ("dropped_step", "issue", "issue_detail", "issue_score")
 
 
 def edit_columns(recipe: Recipe) -> list[tuple[str, int, str]]:
@@ -46,7 +46,7 @@ def schema(recipe: Recipe) -> pa.Schema:
 
 
 def to_columns(outcome, recipe: Recipe) -> pa.Table:
-    """One row per example of ``outcome`` (an ``Outcome`` of ``runner.execute``)."""
+    """One row per example of ``outcome`` (an ``Outcome`` of ``steps.execute``)."""
     n = len(outcome.ids)
     position = {int(i): k for k, i in enumerate(outcome.ids)}
     cols: dict[str, pa.Array] = {"id": pa.array(outcome.ids, pa.int64())}
@@ -79,7 +79,6 @@ def to_columns(outcome, recipe: Recipe) -> pa.Table:
 
 def from_columns(table: pa.Table, recipe: Recipe):
     """The ``Outcome`` of all rows of ``table`` (any order; rebuilt in id order)."""
-    from curate.ops.runner import Outcome
 
     table = table.sort_by("id")
     ids = table.column("id").to_numpy()
@@ -110,7 +109,6 @@ def from_columns(table: pa.Table, recipe: Recipe):
 def step_reports(recipe: Recipe, total: int, dropped: dict[int, int], edited: dict[int, int]) -> list:
     """Per step: rows edited (mappers); rows in, kept and dropped (filters), from the number of rows each
     filter step dropped (``dropped``: step index → rows) and of edits each mapper step made."""
-    from curate.ops.runner import StepReport
 
     reports, alive = [], total
     for s in recipe.steps:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from pydantic import Field, create_model
 
-from curate.ops.registry import Operator, Params, register
+from curate.ops.base import Operator, Params
 
 # name → (signal read, issue reason written, default min_score, what the default means)
 FILTERS: dict[str, tuple[str, str, float, str]] = {
@@ -53,13 +53,18 @@ def signal_and_reason(op: Operator, params: Params) -> tuple[str, str]:
     return op.signals[0], op.reason
 
 
-register(Operator("filter.threshold", "filter", ThresholdParams, passes,
-                  "Any signal below min_score → an issue with the given reason."))
-for _name, (_signal, _reason, _default, _meaning) in FILTERS.items():
-    _model = create_model(
-        "Params_" + _name.replace(".", "_"), __base__=Params,
-        min_score=(float, Field(_default, ge=0, le=1,
-                                description=f"Rows whose {_signal} is below this get the issue {_reason} "
-                                            f"(default {_default}: {_meaning}).")))
-    register(Operator(_name, "filter", _model, passes, f"{_signal} below min_score → {_reason} ({_meaning}).",
-                      signals=(_signal,), reason=_reason))
+def _named(name: str, signal: str, reason: str, default: float, meaning: str) -> Operator:
+    """The filter ``name``: ``min_score`` over ``signal`` (default ``default``), writing ``reason``."""
+    model = create_model(
+        "Params_" + name.replace(".", "_"), __base__=Params,
+        min_score=(float, Field(default, ge=0, le=1,
+                                description=f"Rows whose {signal} is below this get the issue {reason} "
+                                            f"(default {default}: {meaning}).")))
+    return Operator(name, "filter", model, passes, f"{signal} below min_score → {reason} ({meaning}).",
+                    signals=(signal,), reason=reason)
+
+
+THRESHOLD = Operator("filter.threshold", "filter", ThresholdParams, passes,
+                     "Any signal below min_score → an issue with the given reason.")
+
+OPERATORS = [THRESHOLD, *(_named(name, *spec) for name, spec in FILTERS.items())]

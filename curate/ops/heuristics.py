@@ -33,7 +33,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import Field, field_validator
 
-from curate.ops.registry import Operator, Params, register
+from curate.ops.base import Operator, Params
 from curate.ops.text import FieldOrAuto, field_values, per_row_sum, safe_div
 from curate.scripts import units
 
@@ -147,6 +147,8 @@ def heuristic_scores(batch: pd.DataFrame, p: HeuristicParams, ctx: dict | None =
             "repetition": repetition, "stopwords": stopwords, "terminal_punct": terminal}
 
 
-register(Operator("score.heuristics", "scorer", HeuristicParams, heuristic_scores,
-                  "Gopher/C4 heuristics: length, mean word length, alphabetic words, symbols, repetition, "
-                  "stop words, terminal punctuation.", signals=SIGNALS))
+HEURISTICS = Operator("score.heuristics", "scorer", HeuristicParams, heuristic_scores,
+                      "Gopher/C4 heuristics: length, mean word length, alphabetic words, symbols, repetition, "
+                      "stop words, terminal punctuation.", signals=SIGNALS)
+
+OPERATORS = [HEURISTICS]

@@ -32,7 +32,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import Field, field_validator
 
-from curate.ops.registry import Operator, Params, register
+from curate.ops.base import Operator, Params
 from curate.ops.text import FieldOrAuto, field_values, per_row_sum
 from curate.scripts import opencc_converter, unit_kinds, units
 
@@ -142,6 +142,8 @@ def lang_scores(batch: pd.DataFrame, p: LangParams, ctx: dict | None = None) -> 
     return {"lang_conf": np.where(enough, conf, np.nan), "lang_match": np.where(enough, match, np.nan)}
 
 
-register(Operator("score.lang", "scorer", LangParams, lang_scores,
-                  "Language ID with confidence (lingua, 38 languages by default): lang_conf and lang_match "
-                  "(confidence of an expected language).", signals=("lang_conf", "lang_match")))
+LANG = Operator("score.lang", "scorer", LangParams, lang_scores,
+                "Language ID with confidence (lingua, 38 languages by default): lang_conf and lang_match "
+                "(confidence of an expected language).", signals=("lang_conf", "lang_match"))
+
+OPERATORS = [LANG]

@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import Field
 
-from curate.ops.registry import Operator, Params, register
+from curate.ops.base import Operator, Params
 from curate.ops.text import EditableField
 
 
@@ -67,8 +67,8 @@ def fix_unicode(values: pa.Array, p: UnicodeParams) -> pa.Array:
     return only_where(values, suspect, lambda s: ftfy.fix_text(s, config=config))
 
 
-register(Operator("clean.unicode", "mapper", UnicodeParams, fix_unicode,
-                  "Repair mojibake and broken unicode (ftfy), then normalise to NFC."))
+UNICODE = Operator("clean.unicode", "mapper", UnicodeParams, fix_unicode,
+                   "Repair mojibake and broken unicode (ftfy), then normalise to NFC.")
 
 
 # --- HTML to text -----------------------------------------------------------------------------
@@ -179,9 +179,9 @@ def strip_html(values: pa.Array, p: HtmlParams) -> pa.Array:
     return only_where(values, pc.match_substring_regex(values, _HTML_HINT), clean)
 
 
-register(Operator("clean.html", "mapper", HtmlParams, strip_html,
-                  "HTML to text with a real HTML parser: tags removed, entities decoded, scripts dropped.",
-                  guard=markup_subject_rows))
+HTML = Operator("clean.html", "mapper", HtmlParams, strip_html,
+                "HTML to text with a real HTML parser: tags removed, entities decoded, scripts dropped.",
+                guard=markup_subject_rows)
 
 
 # --- whitespace and punctuation ---------------------------------------------------------------
@@ -219,9 +219,9 @@ def normalize_whitespace(values: pa.Array, p: WhitespaceParams) -> pa.Array:
     return out
 
 
-register(Operator("clean.whitespace", "mapper", WhitespaceParams, normalize_whitespace,
-                  "Whitespace and punctuation normalisation: spaces/tabs collapsed, ends trimmed, "
-                  "quotes straightened, punctuation runs capped."))
+WHITESPACE = Operator("clean.whitespace", "mapper", WhitespaceParams, normalize_whitespace,
+                      "Whitespace and punctuation normalisation: spaces/tabs collapsed, ends trimmed, "
+                      "quotes straightened, punctuation runs capped.")
 
 
 # --- Traditional / Simplified Chinese ---------------------------------------------------------
@@ -244,6 +244,8 @@ def convert_chinese(values: pa.Array, p: ChineseScriptParams) -> pa.Array:
     return only_where(values, pc.match_substring_regex(values, f"[{HAN}]"), converter.convert)
 
 
-register(Operator("clean.chinese_script", "mapper", ChineseScriptParams, convert_chinese,
-                  "Convert Chinese between Traditional and Simplified (OpenCC; to: simplified, traditional, "
-                  "taiwan, hongkong)."))
+CHINESE_SCRIPT = Operator("clean.chinese_script", "mapper", ChineseScriptParams, convert_chinese,
+                          "Convert Chinese between Traditional and Simplified (OpenCC; to: simplified, traditional, "
+                          "taiwan, hongkong).")
+
+OPERATORS = [UNICODE, HTML, WHITESPACE, CHINESE_SCRIPT]

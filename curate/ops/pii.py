@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 from pydantic import Field
 
 from curate.ops.mappers import MapperParams, only_where
-from curate.ops.registry import Operator, register
+from curate.ops.base import Operator
 
 PiiKind = Literal["secret", "email", "iban", "cn_id", "cn_mobile", "credit_card", "ip_address", "phone",
                   "cn_address"]
@@ -142,6 +142,8 @@ def redact_pii(values: pa.Array, p: PiiParams) -> pa.Array:
     return only_where(values, pc.match_substring_regex(values, _HINT), lambda s: redact(s, kinds))
 
 
-register(Operator("clean.pii", "mapper", PiiParams, redact_pii,
-                  "Redact emails, phones, IPv4/IPv6, Luhn-valid cards, mod-97-valid IBANs and API keys "
-                  "with typed placeholders (<EMAIL>, <PHONE>, ...)."))
+PII = Operator("clean.pii", "mapper", PiiParams, redact_pii,
+               "Redact emails, phones, IPv4/IPv6, Luhn-valid cards, mod-97-valid IBANs and API keys "
+               "with typed placeholders (<EMAIL>, <PHONE>, ...).")
+
+OPERATORS = [PII]

@@ -17,7 +17,7 @@ import pandas as pd
 from pydantic import Field
 
 from curate.errors import CurateError
-from curate.ops.registry import Operator, Params, register
+from curate.ops.base import Operator, Params
 from curate.ops.text import FieldOrAuto
 
 
@@ -76,9 +76,11 @@ def quality_model_scores(batch: pd.DataFrame, p: QualityModelParams, ctx: dict) 
     return {"quality_score": model.predict_proba(emb)[:, 1]}
 
 
-register(Operator("score.outlier", "scorer", OutlierParams, outlier_scores,
-                  "Embedding outliers (bundled MiniLM): typicality from the mean similarity to the nearest "
-                  "neighbours.", signals=("typicality",), needs=("embeddings",)))
-register(Operator("score.quality_model", "scorer", QualityModelParams, quality_model_scores,
-                  "Quality classifier: logistic regression on MiniLM embeddings of examples marked good/bad.",
-                  signals=("quality_score",), needs=("embeddings", "marks")))
+OUTLIER = Operator("score.outlier", "scorer", OutlierParams, outlier_scores,
+                   "Embedding outliers (bundled MiniLM): typicality from the mean similarity to the nearest "
+                   "neighbours.", signals=("typicality",), needs=("embeddings",))
+QUALITY_MODEL = Operator("score.quality_model", "scorer", QualityModelParams, quality_model_scores,
+                         "Quality classifier: logistic regression on MiniLM embeddings of examples marked good/bad.",
+                         signals=("quality_score",), needs=("embeddings", "marks"))
+
+OPERATORS = [OUTLIER, QUALITY_MODEL]

@@ -128,6 +128,26 @@ def parse(text: str, path: str = "<recipe>", *, task: str | None = None) -> Reci
     if not isinstance(doc, dict):
         raise RecipeError(f"{path}: a recipe is a mapping with a `steps:` list; see pipelines/*.yaml")
     problems: list[str] = []
+    task = _top_level(doc, path, task, problems)
+    raw_steps = doc.get("steps")
+    if not isinstance(raw_steps, list) or not raw_steps:
+        problems.append("`steps:` must be a non-empty list of `- op: NAME` entries")
+        raw_steps = []
+    steps: list[Step] = []
+    produced: dict[str, str] = {}   # signal → label of the step that writes it
+    for index, raw in enumerate(raw_steps, start=1):
+        step = _step(index, raw, task, problems)
+        if step is not None:
+            _check_signals(step, produced, problems)
+            steps.append(step)
+    if problems:
+        raise RecipeError(f"{path}: " + f"; {path}: ".join(problems))
+    name = doc.get("name") or Path(path).stem
+    return Recipe(str(name), path, str(doc.get("description") or ""), task, tuple(steps))
+
+
+def _top_level(doc: dict, path: str, task: str | None, problems: list[str]) -> str | None:
+    """Check the recipe's keys and declared task against the dataset's; the task its steps are for."""
     for key in doc:
         if key not in TOP_KEYS:
             close = difflib.get_close_matches(str(key), TOP_KEYS, n=1)
@@ -140,60 +160,55 @@ def parse(text: str, path: str = "<recipe>", *, task: str | None = None) -> Reci
     if declared and task and declared != task:
         raise RecipeError(f"{path}: the recipe is for {declared} datasets but the dataset is {task}; "
                           f"fix: pick a {task} recipe (e.g. pipelines/{task}.yaml)")
-    task = task or declared
-    raw_steps = doc.get("steps")
-    if not isinstance(raw_steps, list) or not raw_steps:
-        problems.append("`steps:` must be a non-empty list of `- op: NAME` entries")
-        raw_steps = []
+    return task or declared
 
-    steps: list[Step] = []
-    produced: dict[str, str] = {}   # signal → label of the step that writes it
-    for index, raw in enumerate(raw_steps, start=1):
-        if not isinstance(raw, dict) or "op" not in raw:
-            problems.append(f"step {index}: must be a mapping like `- op: clean.html`")
-            continue
-        name = str(raw["op"])
-        try:
-            op = get(name)
-        except UnknownOperator as exc:
-            problems.append(f"step {index} ({name}): {exc}")
-            continue
-        label = f"step {index} ({name})"
-        if task and task not in op.tasks:
-            problems.append(f"{label}: applies to {' and '.join(op.tasks)} datasets, not {task}")
-            continue
-        given = {k: v for k, v in raw.items() if k != "op"}
-        try:
-            params = op.params.model_validate(_resolve_fields(op, given, task))
-        except ValidationError as exc:
-            problems.extend(f"{label}: {_explain(e, op.params)}" for e in exc.errors())
-            continue
-        if task:
-            chosen = getattr(params, "field", None)
-            if chosen and chosen != "auto" and chosen not in FIELDS_OF_TASK[task]:
-                problems.append(f"{label}: field {chosen!r} does not exist in {task} datasets "
-                                f"(fields: {', '.join(sorted(FIELDS_OF_TASK[task]))})")
-            bad = [f for f in getattr(params, "fields", None) or [] if f not in TASK_TEXT_FIELDS[task]]
-            if op.kind == "mapper" and bad:
-                problems.append(f"{label}: {task} datasets have no field {bad[0]!r} to clean "
-                                f"(fields: {', '.join(TASK_TEXT_FIELDS[task])})")
-        step = Step(index, op, params)
-        if op.kind == "scorer":
-            for signal in op.signals:
-                if signal in produced:
-                    problems.append(f"{label}: signal {signal!r} is already written by {produced[signal]}")
-                produced[signal] = label
-        if op.kind == "filter":
-            signal, _ = step.reads
-            if signal not in produced:
-                writer = next((o.name for o in _scorers() if signal in o.signals), None)
-                fix = f"add `- op: {writer}` before it" if writer else "no scorer writes it"
-                problems.append(f"{label}: signal {signal!r} is not written by an earlier step; {fix}")
-        steps.append(step)
-    if problems:
-        raise RecipeError(f"{path}: " + f"; {path}: ".join(problems))
-    name = doc.get("name") or Path(path).stem
-    return Recipe(str(name), path, str(doc.get("description") or ""), task, tuple(steps))
+
+def _step(index: int, raw: Any, task: str | None, problems: list[str]) -> Step | None:
+    """One step with its validated params; None (and its problems noted) when it cannot run."""
+    if not isinstance(raw, dict) or "op" not in raw:
+        problems.append(f"step {index}: must be a mapping like `- op: clean.html`")
+        return None
+    name = str(raw["op"])
+    try:
+        op = get(name)
+    except UnknownOperator as exc:
+        problems.append(f"step {index} ({name}): {exc}")
+        return None
+    label = f"step {index} ({name})"
+    if task and task not in op.tasks:
+        problems.append(f"{label}: applies to {' and '.join(op.tasks)} datasets, not {task}")
+        return None
+    given = {k: v for k, v in raw.items() if k != "op"}
+    try:
+        params = op.params.model_validate(_resolve_fields(op, given, task))
+    except ValidationError as exc:
+        problems.extend(f"{label}: {_explain(e, op.params)}" for e in exc.errors())
+        return None
+    if task:
+        chosen = getattr(params, "field", None)
+        if chosen and chosen != "auto" and chosen not in FIELDS_OF_TASK[task]:
+            problems.append(f"{label}: field {chosen!r} does not exist in {task} datasets "
+                            f"(fields: {', '.join(sorted(FIELDS_OF_TASK[task]))})")
+        bad = [f for f in getattr(params, "fields", None) or [] if f not in TASK_TEXT_FIELDS[task]]
+        if op.kind == "mapper" and bad:
+            problems.append(f"{label}: {task} datasets have no field {bad[0]!r} to clean "
+                            f"(fields: {', '.join(TASK_TEXT_FIELDS[task])})")
+    return Step(index, op, params)
+
+
+def _check_signals(step: Step, produced: dict[str, str], problems: list[str]) -> None:
+    """A scorer writes each signal once; a filter reads one an earlier step wrote (``produced`` grows)."""
+    if step.op.kind == "scorer":
+        for signal in step.op.signals:
+            if signal in produced:
+                problems.append(f"{step.label}: signal {signal!r} is already written by {produced[signal]}")
+            produced[signal] = step.label
+    if step.op.kind == "filter":
+        signal, _ = step.reads
+        if signal not in produced:
+            writer = next((o.name for o in _scorers() if signal in o.signals), None)
+            fix = f"add `- op: {writer}` before it" if writer else "no scorer writes it"
+            problems.append(f"{step.label}: signal {signal!r} is not written by an earlier step; {fix}")
 
 
 def _scorers() -> list[Operator]:

@@ -8,59 +8,55 @@ pure function over a batch. Three kinds:
 - **scorer**: ``fn(batch: pd.DataFrame, params, ctx) -> {signal: np.ndarray}``, every signal in [0, 1]
   where 1 means good. ``ctx`` carries what the runner prepared (embeddings, quality marks); no I/O inside.
 - **filter**: a threshold over one signal; rows below ``min_score`` get an issue with the filter's reason.
+
+Registration is explicit: each operator module ends with ``OPERATORS = [...]`` and ``MODULES`` below
+lists those modules; a new operator module is added there (``tests/test_ops_registry.py`` fails when
+a module that builds operators is missing, or an operator is not described).
 """
 
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, field
-from typing import Any, Callable, Literal
-
-from pydantic import BaseModel, ConfigDict
+from types import ModuleType
 
 from curate.errors import CurateError
+from curate.ops import filters, heuristics, lang, mappers, pii, quality, sft
+from curate.ops.base import Kind, Operator, Params
 
-Kind = Literal["mapper", "scorer", "filter"]
-
-
-class Params(BaseModel):
-    """Base of every operator's params: unknown keys are errors, never silently ignored."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
+# Every module whose ``OPERATORS`` a recipe can use.
+MODULES: tuple[ModuleType, ...] = (mappers, pii, heuristics, lang, sft, quality, filters)
 
 
 class UnknownOperator(CurateError):
     """A recipe names an operator that is not registered."""
 
 
-@dataclass(frozen=True)
-class Operator:
-    name: str
-    kind: Kind
-    params: type[Params]
-    fn: Callable[..., Any] | None
-    doc: str
-    signals: tuple[str, ...] = ()   # scorer: the signals it writes; filter: the one signal it reads
-    reason: str | None = None       # filter: the issue kind it writes
-    needs: tuple[str, ...] = field(default=())  # scorer: "embeddings", "marks"
-    tasks: tuple[str, ...] = ("classification", "sft", "chat")  # the dataset tasks it applies to
-    guard: Callable[..., Any] | None = None  # mapper: guard(frame, params) -> bool per row to leave alone
+def _add(registry: dict[str, Operator], op: Operator) -> None:
+    if op.name in registry:
+        raise ValueError(f"operator {op.name!r} is registered twice")
+    registry[op.name] = op
 
 
-REGISTRY: dict[str, Operator] = {}
+def build(modules: tuple[ModuleType, ...]) -> dict[str, Operator]:
+    """``name → Operator`` from the ``OPERATORS`` list of each module; a name used twice is an error."""
+    registry: dict[str, Operator] = {}
+    for module in modules:
+        for op in module.OPERATORS:
+            _add(registry, op)
+    return registry
+
+
+REGISTRY: dict[str, Operator] = build(MODULES)
 
 
 def register(op: Operator) -> Operator:
-    """Add an operator; a second operator with the same name is a programming error."""
-    if op.name in REGISTRY:
-        raise ValueError(f"operator {op.name!r} is registered twice")
-    REGISTRY[op.name] = op
+    """Add an operator at run time (an extension); a second operator with the same name is an error."""
+    _add(REGISTRY, op)
     return op
 
 
 def get(name: str) -> Operator:
     """The operator called ``name``; an unknown name raises with the closest registered names."""
-    _load_all()
     try:
         return REGISTRY[name]
     except KeyError:
@@ -71,11 +67,8 @@ def get(name: str) -> Operator:
 
 def operators() -> list[Operator]:
     """Every registered operator, mappers first, then scorers, then filters."""
-    _load_all()
     order = {"mapper": 0, "scorer": 1, "filter": 2}
     return sorted(REGISTRY.values(), key=lambda o: (order[o.kind], o.name))
 
 
-def _load_all() -> None:
-    # Importing the modules registers their operators (once).
-    from curate.ops import filters, heuristics, lang, mappers, pii, quality, sft  # noqa: F401
+__all__ = ["MODULES", "REGISTRY", "Kind", "Operator", "Params", "UnknownOperator", "build", "get", "operators", "register"]

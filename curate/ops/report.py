@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from curate.errors import NotFound
-from curate.ops.filters import passes
+from curate.ops.cascade import Cascade
 from curate.ops.text import field_values
 from curate.store import catalog
 from curate.store import ops as store
@@ -60,21 +60,18 @@ def filter_steps(params: dict[str, Any]) -> list[dict[str, Any]]:
 
 def cascade(signals: pd.DataFrame, filters: list[dict[str, Any]],
             thresholds: dict[int, float] | None = None) -> tuple[list[dict[str, Any]], int]:
-    """Per filter step: rows in, kept, dropped, under ``thresholds`` (step → min_score; default the run's).
-
-    The same rule as the runner: a row dropped by one filter is counted there only.
-    """
+    """Per filter step: rows in, kept, dropped, under ``thresholds`` (step → min_score; default the run's),
+    by the runner's own rule (``curate.ops.cascade``)."""
     thresholds = thresholds or {}
-    alive = np.ones(len(signals), dtype=bool)
+    cuts = Cascade(len(signals))
     rows = []
     for f in filters:
         min_score = thresholds.get(f["step"], f["min_score"])
         values = signals[f["signal"]].to_numpy(dtype=np.float64) if f["signal"] in signals else np.full(len(signals), np.nan)
-        flagged = alive & ~passes(values, min_score)
+        cut = cuts.apply(values, min_score)
         rows.append({"step": f["step"], "op": f["op"], "reason": f["reason"], "min_score": min_score,
-                     "rows_in": int(alive.sum()), "dropped": int(flagged.sum()), "kept": int((alive & ~flagged).sum())})
-        alive &= ~flagged
-    return rows, int(alive.sum())
+                     "rows_in": cut.rows_in, "dropped": int(cut.dropped.sum()), "kept": cut.kept})
+    return rows, cuts.kept
 
 
 def _preview(row: dict[str, Any], task: str, width: int = 300) -> str:

@@ -20,7 +20,7 @@ import pandas as pd
 import pyarrow.compute as pc
 from pydantic import Field
 
-from curate.ops.registry import Operator, Params, register
+from curate.ops.base import Operator, Params
 from curate.ops.text import contents, field_values, safe_div, words
 
 SIGNALS = ("response_present", "response_complete", "response_novel", "no_refusal", "length_ratio", "role_order")
@@ -89,7 +89,9 @@ def sft_scores(batch: pd.DataFrame, p: SftParams, ctx: dict | None = None) -> di
             "no_refusal": no_refusal, "length_ratio": length_ratio, "role_order": roles}
 
 
-register(Operator("score.sft", "scorer", SftParams, sft_scores,
-                  "Instruction-data checks: empty or truncated response, response copying the prompt, "
-                  "refusal boilerplate, response/prompt length ratio, chat role order.",
-                  signals=SIGNALS, tasks=("sft", "chat")))
+SFT = Operator("score.sft", "scorer", SftParams, sft_scores,
+               "Instruction-data checks: empty or truncated response, response copying the prompt, "
+               "refusal boilerplate, response/prompt length ratio, chat role order.",
+               signals=SIGNALS, tasks=("sft", "chat"))
+
+OPERATORS = [SFT]

@@ -15,7 +15,6 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-TextField = Literal["text", "instruction", "input", "response", "messages", "prompt", "all"]
 FieldOrAuto = Literal["auto", "text", "instruction", "input", "response", "messages", "prompt", "all"]
 EditableField = Literal["text", "instruction", "input", "response", "messages"]
 

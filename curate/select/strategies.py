@@ -26,7 +26,6 @@ STRATEGIES: dict[str, str] = {
     "clean": "leave out rows the suspects run flagged as likely label errors",
     "mix": "deita-like: quality x diversity greedy (near-duplicates of a pick are worth ~0)",
 }
-SCORED = ("random", "quality", "uncertainty")
 QUALITY_STEP = 0.1  # quality: differences smaller than this are not evidence (see row_scores)
 TAU = 0.15  # mix: cosine distance under which a row counts as a near-duplicate of a pick
 

@@ -17,7 +17,8 @@ from curate.store.workspace import scratch
 if TYPE_CHECKING:
     import numpy as np
 
-# What a dedup can compare, per task: name → SQL over the current value ``v_<column>`` of a column.
+# The SQL of each comparable field (``curate.dedup.fields.COMPARABLE_FIELDS``), per task: name → (column read,
+# SQL over the current value ``v_<column>`` of that column).
 _ALL = "array_to_string(list_transform(json_extract({col}, '$[*]'), lambda x: x->>'content'), chr(10))"
 _USER = "list_transform(list_filter(json_extract(v_messages, '$[*]'), lambda x: x->>'role' = '{role}'), lambda x: x->>'content')"
 FIELD_SQL: dict[str, dict[str, tuple[str, str]]] = {

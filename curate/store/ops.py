@@ -109,11 +109,6 @@ def recipe_runs(con: duckdb.DuckDBPyConnection, dataset_id: int) -> list[dict[st
                              [dataset_id]))
 
 
-def get_run(con: duckdb.DuckDBPyConnection, run_id: int) -> dict[str, Any] | None:
-    rows = _rows(con.execute("SELECT * FROM runs WHERE id = ?", [run_id]))
-    return rows[0] if rows else None
-
-
 def run_signals(con: duckdb.DuckDBPyConnection, run_id: int) -> pa.Table:
     """A run's signals in long form: ``example_id, name, value``."""
     return con.sql("SELECT example_id, name, value FROM signals WHERE run_id = ? ORDER BY example_id, name",

@@ -21,8 +21,8 @@ from curate.train.compare import (Flips, common_eval_sets, details, failures, fl
                                   eval_set_names, metrics_of, model_label, progress, trainable,
                                   nearest_training_rows, runs, scores)
 from curate.train.params import TrainParams  # noqa: E402
-from curate.train.launch import log_path, resumable, resume, run_folder, spawn, start  # noqa: E402
-from curate.train.runner import FINAL, cancel, create, execute, get, wait  # noqa: E402
+from curate.train.launch import resumable, resume, spawn, start  # noqa: E402
+from curate.train.runner import FINAL, cancel, create, execute, get, log_path, run_folder, wait  # noqa: E402
 from curate.train.search import searches  # noqa: E402
 
 __all__ = ["FINAL", "Flips", "TrainParams", "cancel", "common_eval_sets", "create", "details", "execute",

@@ -16,7 +16,8 @@ import numpy as np
 
 from curate.errors import InputError
 from curate.train.device import Device, autocast, choose_device
-from curate.train.loop import FitResult, Hooks, Validation, fit, fit_folder
+from curate.train.fitting import fit, fit_folder
+from curate.train.loop import FitResult, Hooks, Validation
 from curate.train.params import TrainParams, resolved
 
 

@@ -60,9 +60,3 @@ def transformer_layers(model) -> list:
         raise InputError("--train-top-layers", f"{type(model).__name__} has no list of layers to freeze",
                          fix="use --freeze-embeddings, or train every layer")
     return list(max(lists, key=len))
-
-
-def trainable_share(model) -> float:
-    """Fraction of the model's parameters that train."""
-    total = sum(p.numel() for p in model.parameters())
-    return sum(p.numel() for p in model.parameters() if p.requires_grad) / max(1, total)

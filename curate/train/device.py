@@ -13,10 +13,6 @@ class Device:
     name: str                  # "cuda" | "cpu"
     precision: str = "fp32"    # "fp32" | "bf16" | "fp16": mixed precision of forward/backward
 
-    @property
-    def bf16(self) -> bool:
-        return self.precision == "bf16"
-
     def __str__(self) -> str:
         return f"{self.name}{f' ({self.precision})' if self.precision != 'fp32' else ''}"
 

@@ -11,23 +11,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 from curate.errors import InputError
 from curate.store import train as store
 from curate.store.workspace import Workspace, retry_conflicts
 from curate.train.params import TrainParams
 from curate.train.reporter import write
-from curate.train.runner import create, get
-
-
-def log_path(workspace: Workspace, run_id: int) -> Path:
-    return workspace.artifacts / "runs" / f"run-{run_id}.log"
-
-
-def run_folder(workspace: Workspace, run_id: int) -> Path:
-    """A run's checkpoints (``checkpoint-<step>``) and TensorBoard logs (``tensorboard``)."""
-    return workspace.artifacts / "runs" / f"run-{run_id}"
+from curate.train.runner import create, get, log_path, run_folder
 
 
 def command(workspace: Workspace, run_id: int, *, processes: int = 1, resume: bool = False) -> list[str]:

@@ -1,7 +1,7 @@
 """Training settings: one pydantic model, every field described and bounded, typos refused.
 
 ``TrainParams`` is the only place a training default or bound is written: the CLI builds its options
-from it (``curate/cli_params.py``), the Train page its widgets (``curate/ui/params.py``), and
+from it (``curate/cli/_options.py``), the Train page its widgets (``curate/ui/params.py``), and
 ``curate.train.trainer`` maps it onto ``transformers.TrainingArguments``. Any other
 ``TrainingArguments`` field can be passed through ``args`` (``--arg name=value``); unknown names are
 refused with the closest matches.

@@ -198,14 +198,13 @@ def _finish(workspace: Workspace, search_id: int, done: list[dict[str, Any]], *,
 def searches(workspace: Workspace, dataset: str) -> list[dict[str, Any]]:
     """The searches of a dataset, oldest first, each with its trials so far (run, trial, params,
     score, status) and its best run (the highest validation score; also while it runs)."""
-    from curate.train.compare import runs
-
     with workspace.connect() as con:
         dataset_id = catalog.get_dataset(con, dataset)["id"]
         found = store.list_searches(con, dataset_id)
+        model_runs = store.list_model_runs(con, dataset_id)
     names = {s["id"]: [d.name for d in parse_space(s["params"]["space"])] for s in found}
     by_search: dict[int, list[dict[str, Any]]] = {}
-    for run in runs(workspace, dataset):
+    for run in model_runs:
         tag = run["params"].get("search")
         if tag and tag["id"] in names:
             by_search.setdefault(tag["id"], []).append(

@@ -17,7 +17,8 @@ from typing import Any, Sequence
 
 from curate.errors import InputError
 from curate.train.device import Device, autocast, choose_device
-from curate.train.loop import FitResult, Hooks, Validation, fit, fit_folder
+from curate.train.fitting import fit, fit_folder
+from curate.train.loop import FitResult, Hooks, Validation
 from curate.train.metrics import generated_answer, perplexity, short_answer
 from curate.train.params import TrainParams, resolved
 

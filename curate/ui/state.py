@@ -106,13 +106,6 @@ def user_errors() -> Iterator[None]:
         st.error(str(exc))
 
 
-def coming(section: str, what: list[str]) -> None:
-    """A page whose stage is not built yet: say what it will hold."""
-    st.header(section)
-    st.info(f"The {section} stage is coming. It will let you:")
-    st.markdown("\n".join(f"- {w}" for w in what))
-
-
 def flash(key: str) -> None:
     """Show, once, the success message a page stored under ``key`` before its ``st.rerun()``."""
     if message := st.session_state.pop(key, None):

@@ -39,7 +39,7 @@ from curate.store import catalog, versions as store
 from curate.store.workspace import Workspace
 from curate.versions import shaped_formats, trainer_formats
 from curate.versions.core import _as_rows, _version
-from curate.versions.refs import SPLITS, parse_ref
+from curate.versions.refs import parse_ref
 
 FORMATS = ("jsonl", "parquet", "hf", "alpaca", "sharegpt", "messages", "csv")
 TASK_COLUMNS = {"classification": ("text", "label"), "sft": ("instruction", "input", "response"),

@@ -50,6 +50,25 @@ def components(n: int, pairs: np.ndarray) -> np.ndarray:
     return connected_components(graph, directed=False)[1].astype(np.int64)
 
 
+def _members(groups: np.ndarray) -> list[list[int]]:
+    """The rows of each distinct group, in the order of the sorted group keys."""
+    uniq, inverse = np.unique(groups, return_inverse=True)
+    members: list[list[int]] = [[] for _ in uniq]
+    for i, g in enumerate(inverse):
+        members[g].append(i)
+    return members
+
+
+def _pinned(order: np.ndarray, members: list[list[int]], fixed: np.ndarray, ratios: np.ndarray) -> dict[int, int]:
+    """Group → the open split most of its fixed rows had (ties: the lower split); groups without any left out."""
+    pinned = {}
+    for g in order:
+        was = Counter(int(fixed[i]) for i in members[g] if fixed[i] >= 0 and ratios[fixed[i]] > 0)
+        if was:
+            pinned[g] = min(was, key=lambda s: (-was[s], s))
+    return pinned
+
+
 def assign(groups: np.ndarray, labels: Sequence[str | None], ratios: Sequence[float], seed: int = 0,
            fixed: np.ndarray | None = None) -> np.ndarray:
     """Split index (0 train, 1 validation, 2 test) per row; rows sharing ``groups[i]`` share a split.
@@ -65,24 +84,16 @@ def assign(groups: np.ndarray, labels: Sequence[str | None], ratios: Sequence[fl
     ratios = np.asarray(ratios, float)
     open_splits = np.flatnonzero(ratios > 0)
     label_keys = ["" if l is None else str(l) for l in labels]
-    uniq, inverse = np.unique(groups, return_inverse=True)
-    members: list[list[int]] = [[] for _ in uniq]
-    for i, g in enumerate(inverse):
-        members[g].append(i)
+    members = _members(groups)
     strata = sorted(set(label_keys))
     index = {s: k for k, s in enumerate(strata)}
     n_label = Counter(label_keys)
     target = np.array([[ratios[s] * n_label[l] for s in range(3)] for l in strata])
     count = np.zeros_like(target)
     rng = np.random.default_rng(seed)
-    order = rng.permutation(len(uniq))
+    order = rng.permutation(len(members))
     order = order[np.argsort([-len(members[g]) for g in order], kind="stable")]
-    pinned = {}
-    if fixed is not None:
-        for g in order:
-            was = Counter(int(fixed[i]) for i in members[g] if fixed[i] >= 0 and ratios[fixed[i]] > 0)
-            if was:
-                pinned[g] = min(was, key=lambda s: (-was[s], s))
+    pinned = _pinned(order, members, fixed, ratios) if fixed is not None else {}
 
     def stratum_of(rows: list[int]) -> int:
         votes = Counter(label_keys[i] for i in rows)

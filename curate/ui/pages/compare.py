@@ -8,8 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from curate import train
-from curate.ui import state
-from curate.ui.pages import select as select_page
+from curate.ui import select_view, state
 
 
 def render() -> None:
@@ -39,7 +38,7 @@ def render() -> None:
         if len(ds_runs) >= 2:
             _flips(ws, ds_runs)
         _explain(ws, ds_runs)
-        select_page.compare_section(ws, dataset)
+        select_view.compare_section(ws, dataset)
 
 
 def _board(board: pd.DataFrame, metric: str) -> None:

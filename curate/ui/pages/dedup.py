@@ -12,7 +12,7 @@ import streamlit as st
 
 from curate import dedup
 from curate.dedup import DEFAULT_FIELDS, DEFAULT_THRESHOLD, METHODS
-from curate.store.dedup import FIELD_SQL
+from curate.dedup.fields import COMPARABLE_FIELDS
 from curate.store.workspace import Workspace
 from curate.ui import literal, state
 
@@ -43,7 +43,7 @@ def render() -> None:
         method = top[1].selectbox("Method", METHODS, index=1, key="dedup_method",
                                   help="exact: normalised text hash · minhash: word n-gram Jaccard (LSH, verified) · "
                                        "semantic: MiniLM cosine")
-        known = list(FIELD_SQL[task[dataset]])
+        known = list(COMPARABLE_FIELDS[task[dataset]])
         fields = top[2].multiselect("Fields compared", known, default=DEFAULT_FIELDS[task[dataset]],
                                     key=f"dedup_fields_{task[dataset]}") or DEFAULT_FIELDS[task[dataset]]
         ngram, num_perm = 5, 128
@@ -72,7 +72,7 @@ def _threshold(method: str, params) -> float:
         st.caption("Exact duplicates: same text after Unicode NFKC, lower case and whitespace normalisation.")
         return 1.0
     default = params.threshold if params is not None else DEFAULT_THRESHOLD[method]
-    floor = min(dedup.run.PREVIEW_FLOOR[method], default)
+    floor = min(dedup.preview.PREVIEW_FLOOR[method], default)
     kind = params.shingle if params is not None and method == "minhash" else ""
     key = f"dedup_threshold_{method}{kind}"
     what = f"Jaccard similarity of {kind} shingles" if method == "minhash" else "cosine similarity of embeddings"

@@ -157,6 +157,20 @@ def _models(ws, question: dict, who: str) -> None:
             st.dataframe(pd.DataFrame(rows)[["id", "score", "given", "suggested"]].head(200), hide_index=True,
                          key="lbl_suspect_table", height=280)
             st.button("Review the suspects", key="lbl_go_suspects", on_click=_go_queue, args=("suspects",))
+        _accept_suspects(ws, question, who, method, rows)
+
+
+def _accept_suspects(ws, question: dict, who: str, method: str, rows: list[dict]) -> None:
+    """Take the suggested label of high-scoring suspects as ``who`` (found first when none are stored)."""
+    score = st.slider("Take the suggested label of suspects scoring at least", 0.0, 1.0, suspects.ACCEPT_ABOVE, 0.01,
+                      key="lbl_suspect_accept_x")
+    n = sum(r["score"] >= score for r in rows)
+    label = f"Take {n:,} suggested labels as {who}" if rows else f"Find suspects, then take those ≥ {score:.2f} as {who}"
+    if st.button(label, key="lbl_accept_suspects", disabled=bool(rows) and n == 0):
+        with st.spinner("finding suspects" if not rows else "recording answers"):
+            taken, found = suspects.accept_suspects(ws, question, score, who, method=method)
+        first = f"Found {found.flagged:,} suspects among {found.checked:,} labels; " if found else ""
+        st.success(f"{first}took the suggested label of {taken:,} suspects scoring ≥ {score:.2f} as {who}.")
 
 
 # --- setup -----------------------------------------------------------------------------------------

@@ -8,8 +8,7 @@ import streamlit as st
 
 from curate import versions
 from curate.label import annotators
-from curate.ui import literal, state
-from curate.ui.pages import select as select_page
+from curate.ui import literal, select_view, state
 from curate.versions.export import download
 
 VIEWS = ("Versions", "Create", "Diff", "Select")
@@ -35,7 +34,7 @@ def render() -> None:
         elif view == "Diff":
             _diff(ws, found)
         elif view == "Select":
-            select_page.render_view(ws, dataset, found)
+            select_view.render_view(ws, dataset, found)
         else:
             _overview(ws, dataset, found)
 
@@ -113,7 +112,7 @@ def _detail(ws, ref: str) -> None:
     with st.expander("Rows left out"):
         if v["dropped"]:
             st.dataframe(pd.DataFrame(v["dropped"]), hide_index=True, width="stretch", key="ver_dropped_rows")
-    select_page.reasons_section(ws, ref)
+    select_view.reasons_section(ws, ref)
     _pin(ws, ref)
     _export(ws, ref, v)
 

@@ -4,22 +4,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Optional
 
 import typer
 from rich.table import Table
 
 from curate import versions
-from curate.cli import _workspace, app, command, err, on, out
-
-version_app = typer.Typer(help="Immutable versions of a dataset: create, list, show, diff, pin eval sets, check.",
-                          no_args_is_help=True)
-app.add_typer(version_app, name="version")
-
-
-def _version_command(fn: Callable | None = None, *, name: str | None = None) -> Callable:
-    """Register a ``curate version`` subcommand (errors become one line and exit 1)."""
-    return on(version_app, name)(fn) if fn is not None else on(version_app, name)
+from curate.cli._common import err, group, json_line, out, workspace
 
 
 def _counts_line(counters: dict) -> str:
@@ -28,7 +19,6 @@ def _counts_line(counters: dict) -> str:
             f"{s['validation']:,} · test {s['test']:,}")
 
 
-@_version_command
 def create(
     dataset: str = typer.Argument(..., help="Dataset to snapshot."),
     name: str = typer.Option(..., "--name", "-n", help="Version name, e.g. v3 (refer to it as DATASET:NAME)."),
@@ -46,7 +36,7 @@ def create(
     """Snapshot a dataset as an immutable version with leak-free train/validation/test splits."""
     kinds = None if exclude is None else () if exclude.strip().lower() == "none" else \
         tuple(k.strip() for k in exclude.split(",") if k.strip())
-    v = versions.create_version(_workspace(), dataset, name, note=note, exclude=kinds, label_rule=labels,
+    v = versions.create_version(workspace(), dataset, name, note=note, exclude=kinds, label_rule=labels,
                                 split=split, seed=seed, group_column=group, decontaminate=decontaminate,
                                 inherit_splits=not resplit)
     c = v["counters"]
@@ -60,14 +50,13 @@ def create(
               f"{c['rows_in_groups']:,} rows · worst label-count deviation: {c['max_deviation']}")
 
 
-@_version_command(name="list")
 def list_(dataset: str = typer.Argument(..., help="Dataset name."),
           as_json: bool = typer.Option(False, "--json", help="Print one JSON object per version.")) -> None:
     """List a dataset's versions."""
-    rows = versions.list_versions(_workspace(), dataset)
+    rows = versions.list_versions(workspace(), dataset)
     if as_json:
         for v in rows:
-            print(json.dumps(v, ensure_ascii=False, default=str))
+            json_line(v)
         return
     if not rows:
         out.print(f"{dataset} has no versions yet; create one with: curate version create {dataset} --name v1")
@@ -81,13 +70,12 @@ def list_(dataset: str = typer.Argument(..., help="Dataset name."),
     out.print(table)
 
 
-@_version_command
 def show(ref: str = typer.Argument(..., help="Version as DATASET:NAME."),
          as_json: bool = typer.Option(False, "--json", help="Print the version as JSON.")) -> None:
     """Show a version: parameters, counts per split and label, rows left out and why, exports."""
-    v = versions.get_version(_workspace(), ref)
+    v = versions.get_version(workspace(), ref)
     if as_json:
-        print(json.dumps(v, ensure_ascii=False, default=str))
+        json_line(v)
         return
     out.print(f"{v['ref']} (parent {v['parent'] or '—'}, {v['task']}, created {str(v['created_at'])[:19]})")
     if v["note"]:
@@ -105,15 +93,14 @@ def show(ref: str = typer.Argument(..., help="Version as DATASET:NAME."),
         out.print(f"export {e['format']}: {e['path']} ({e['n_rows']:,} rows)")
 
 
-@_version_command
 def diff(a: str = typer.Argument(..., help="Older version, DATASET:NAME."),
          b: str = typer.Argument(..., help="Newer version, DATASET:NAME."),
          rows: int = typer.Option(20, "--rows", "-n", min=0, help="Changed rows to list."),
          as_json: bool = typer.Option(False, "--json", help="Print the whole diff as JSON.")) -> None:
     """Added, removed and changed rows between two versions, with the reason for each."""
-    d = versions.diff(_workspace(), a, b)
+    d = versions.diff(workspace(), a, b)
     if as_json:
-        print(json.dumps(d, ensure_ascii=False, default=str))
+        json_line(d)
         return
     c = d["counts"]
     out.print(f"{d['a']} → {d['b']}: {c['added']:,} added · {c['removed']:,} removed · {c['changed']:,} changed")
@@ -133,23 +120,21 @@ def _short(value: str, width: int = 60) -> str:
     return text if len(text) <= width else text[:width - 1] + "…"
 
 
-@_version_command
 def pin(ref: str = typer.Argument(..., help="Version as DATASET:NAME."),
         split: str = typer.Option("test", "--split", help="train | validation | test | all."),
         name: str = typer.Option(..., "--as", help="Eval set name.")) -> None:
     """Pin a split of a version as a named eval set; later versions stay clear of it."""
-    e = versions.pin_eval_set(_workspace(), ref, split, name)
+    e = versions.pin_eval_set(workspace(), ref, split, name)
     out.print(f"pinned {e['ref']} {e['split']} as eval set {e['name']} ({e['n_rows']:,} rows, {e['task']})")
 
 
-@_version_command
 def evals(dataset: Optional[str] = typer.Argument(None, help="Only this dataset's eval sets."),
           as_json: bool = typer.Option(False, "--json", help="Print one JSON object per eval set.")) -> None:
     """List pinned eval sets."""
-    rows = versions.list_eval_sets(_workspace(), dataset)
+    rows = versions.list_eval_sets(workspace(), dataset)
     if as_json:
         for e in rows:
-            print(json.dumps(e, ensure_ascii=False, default=str))
+            json_line(e)
         return
     if not rows:
         out.print("no eval sets yet; pin one with: curate version pin DATASET:NAME --split test --as NAME")
@@ -160,10 +145,9 @@ def evals(dataset: Optional[str] = typer.Argument(None, help="Only this dataset'
     out.print(table)
 
 
-@_version_command
 def check(ref: str = typer.Argument(..., help="Version as DATASET:NAME.")) -> None:
     """Report every near-duplicate pair whose rows sit in different splits (there must be none)."""
-    leaks = versions.check_leaks(_workspace(), ref)
+    leaks = versions.check_leaks(workspace(), ref)
     if not leaks:
         out.print(f"{ref}: no near-duplicate pair crosses splits")
         return
@@ -173,7 +157,6 @@ def check(ref: str = typer.Argument(..., help="Version as DATASET:NAME.")) -> No
     raise typer.Exit(1)
 
 
-@command
 def export(ref: str = typer.Argument(..., help="Version as DATASET:NAME."),
            fmt: str = typer.Option(..., "--format", "-f", help=" | ".join(versions.FORMATS)),
            out_path: Optional[Path] = typer.Option(None, "--out", "-o", help="File (jsonl, parquet, csv) or folder "
@@ -184,7 +167,7 @@ def export(ref: str = typer.Argument(..., help="Version as DATASET:NAME."),
                                                  "= + - @ with ' so spreadsheets do not run them (changes the text)."),
            as_json: bool = typer.Option(False, "--json", help="Print the result as JSON.")) -> None:
     """Export a version; the export is recorded with the version it came from."""
-    r = versions.export_version(_workspace(), ref, fmt, out_path, overwrite=overwrite,
+    r = versions.export_version(workspace(), ref, fmt, out_path, overwrite=overwrite,
                                 spreadsheet_safe=spreadsheet_safe)
     if as_json:
         print(json.dumps(r, ensure_ascii=False))
@@ -193,3 +176,11 @@ def export(ref: str = typer.Argument(..., help="Version as DATASET:NAME."),
     out.print(f"exported {r['ref']} as {r['format']}: {r['n_rows']:,} rows → {r['path']}{extra}")
     if spreadsheet_safe:
         out.print(f"spreadsheet-safe: {r['cells_changed']:,} cells got a leading ' (the file no longer holds the exact text)")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("export")(export)
+    version = group(app, "version", "Immutable versions of a dataset: create, list, show, diff, pin eval sets, check.")
+    for name, fn in (("create", create), ("list", list_), ("show", show), ("diff", diff), ("pin", pin),
+                     ("evals", evals), ("check", check)):
+        version.command(name)(fn)

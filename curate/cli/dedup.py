@@ -1,13 +1,11 @@
-"""``curate dedup DATASET [options]`` and ``curate dedup export DATASET --out FILE.jsonl``.
+"""``curate dedup [run] DATASET [options]`` and ``curate dedup export DATASET --out FILE.jsonl``.
 
-One command with an optional leading action word: typer cannot give a group both a positional
-dataset and subcommands, so ``export`` is read as an action when a dataset name follows it (a
-dataset literally named ``export`` is still deduped by ``curate dedup export``).
+``run`` is the default sub-command, so ``curate dedup DATASET`` finds duplicates; a dataset named like a
+sub-command alone (``curate dedup export``) is deduped (see ``_common.DefaultCommandGroup``).
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict
 from pathlib import Path
 from typing import Optional
@@ -17,15 +15,15 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from curate import dedup as lib
-from curate.cli import _workspace, command, err, out
+from curate.cli._common import err, group, json_line, out, workspace
 
-ACTIONS = ("export",)
+HELP = ("Find exact, near (MinHash) or semantic duplicates and flag them (nothing is deleted); "
+        "`curate dedup export DATASET --out FILE.jsonl` writes id, cluster and canonical per example.\n\n"
+        "`curate dedup DATASET` is short for `curate dedup run DATASET` (its options: `curate dedup run --help`).")
 
 
-@command
-def dedup(
-    target: Optional[str] = typer.Argument(None, metavar="[export] DATASET", help="Dataset to dedup, or `export DATASET`."),
-    dataset_arg: Optional[str] = typer.Argument(None, metavar="", show_default=False, hidden=True),
+def run(
+    dataset: Optional[str] = typer.Argument(None, help="Dataset to dedup."),
     method: str = typer.Option("minhash", "--method", "-m", help="exact | minhash | semantic."),
     threshold: Optional[float] = typer.Option(None, "--threshold", "-t", min=0.0, max=1.0,
                                               help="Jaccard (minhash, default 0.8 for words, 0.6 for characters) "
@@ -38,7 +36,6 @@ def dedup(
     num_perm: int = typer.Option(128, "--num-perm", min=16, max=1024, help="MinHash permutations."),
     fields: Optional[str] = typer.Option(None, "--fields", help="Fields compared, e.g. instruction,response "
                                          "(default: text; instruction,input; chat user turns)."),
-    out_file: Optional[Path] = typer.Option(None, "--out", "-o", help="export: the JSONL file to write."),
     engine: str = typer.Option("local", "--engine", help="local | ray (exact and minhash on Ray Data)."),
     address: Optional[str] = typer.Option(None, "--address", help="Ray cluster to join, HOST:PORT from "
                                           "`ray start --head` (default: a local Ray on this machine's cores)."),
@@ -47,53 +44,43 @@ def dedup(
     output: Optional[Path] = typer.Option(None, "--output", help="Corpus mode: a new folder for data/ and report.json."),
     as_json: bool = typer.Option(False, "--json", help="Print the run and the report as JSON."),
 ) -> None:
-    """Find exact, near (MinHash) or semantic duplicates and flag them (nothing is deleted);
-    `curate dedup export DATASET --out FILE.jsonl` writes id, cluster and canonical per example."""
+    """Find exact, near (MinHash) or semantic duplicates and flag them (nothing is deleted)."""
     if input_ is not None or output is not None:
         _dedup_corpus(input_, output, engine, address, method=method, threshold=threshold, ngram=ngram,
                       shingle=shingle, num_perm=num_perm, fields=fields)
         return
-    if target is None:
+    if dataset is None:
         raise lib.DedupError("dedup: no dataset given; fix: `curate dedup DATASET`, or --input/--output for a corpus")
-    ws = _workspace()
-    if target in ACTIONS and dataset_arg is not None:
-        if out_file is None:
-            raise lib.DedupError(f"dedup export {dataset_arg}: no output file; fix: add --out FILE.jsonl")
-        n = lib.export(ws, dataset_arg, out_file)
-        out.print(f"wrote {n:,} lines to {out_file} (id, cluster, canonical) from the latest dedup of {dataset_arg}")
-        return
-    if dataset_arg is not None:
-        raise lib.DedupError(f"dedup: unexpected argument {dataset_arg!r}; fix: `curate dedup DATASET` or "
-                             f"`curate dedup export DATASET --out FILE.jsonl`")
+    ws = workspace()
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
                   console=err, transient=True) as bar:
         job = bar.add_task("dedup", total=None)
 
         def progress(stage: str, done: int, total: int) -> None:
-            bar.update(job, description=f"{target}: {stage}", completed=done, total=total or None)
+            bar.update(job, description=f"{dataset}: {stage}", completed=done, total=total or None)
 
-        report = lib.run_dedup(ws, target, method=method, threshold=threshold, ngram=ngram, shingle=shingle,
+        report = lib.run_dedup(ws, dataset, method=method, threshold=threshold, ngram=ngram, shingle=shingle,
                                num_perm=num_perm, fields=fields, progress=progress, engine=engine, address=address)
     if as_json:
-        print(json.dumps({"run": asdict(report), "report": lib.report(ws, target)}, ensure_ascii=False, default=str))
+        json_line({"run": asdict(report), "report": lib.report(ws, dataset)})
         return
     p = report.params
     how = {"exact": "normalised hash", "minhash": f"Jaccard ≥ {p['threshold']}, {p['ngram']}-{p['shingle']} "
            f"shingles, {p['num_perm']} perms", "semantic": f"cosine ≥ {p['threshold']}"}[report.method]
-    out.print(f"dedup run {report.run_id} of {target} ({report.method}: {how}; fields {','.join(p['fields'])}) "
+    out.print(f"dedup run {report.run_id} of {dataset} ({report.method}: {how}; fields {','.join(p['fields'])}) "
               f"in {report.seconds:.2f}s: {report.candidates:,} candidate pairs, {report.verified:,} verified")
     if p.get("chosen"):
         out.print(f"shingles: {p['ngram']}-{p['shingle']} n-grams, {p['chosen']} (--shingle word|char to choose)")
     table = Table("method", "run", "rows in", "clusters", "in clusters", "flagged is_dup", "decisions",
-                  title=f"dedup report: {target} (latest run per method)")
-    for r in lib.report(ws, target):
+                  title=f"dedup report: {dataset} (latest run per method)")
+    for r in lib.report(ws, dataset):
         table.add_row(r["method"], str(r["run_id"]), f"{r['rows']:,}", f"{r['clusters']:,}", f"{r['in_clusters']:,}",
                       f"{r['flagged']:,}", str(r["decisions_applied"]))
     out.print(table)
     if report.sizes:
         top = ", ".join(map(str, report.sizes[:10])) + (" …" if len(report.sizes) > 10 else "")
         out.print(f"largest clusters: {top}; review them on the Dedup page (curate ui) or export with "
-                  f"`curate dedup export {target} --out dups.jsonl`")
+                  f"`curate dedup export {dataset} --out dups.jsonl`")
 
 
 def _dedup_corpus(input_: Optional[str], output: Optional[Path], engine: str, address: Optional[str],
@@ -109,3 +96,18 @@ def _dedup_corpus(input_: Optional[str], output: Optional[Path], engine: str, ad
     out.print(f"wrote {output}/data/*.parquet and {output}/report.json: {c['total']:,} rows, {c['clusters']:,} "
               f"clusters, {c['dropped_is_dup']:,} rows flagged is_dup ({c['candidates']:,} candidate pairs, "
               f"{c['verified']:,} verified)")
+
+
+def export(dataset: str = typer.Argument(..., help="Dataset whose latest dedup is written."),
+           out_file: Optional[Path] = typer.Option(None, "--out", "-o", help="The JSONL file to write.")) -> None:
+    """Write id, cluster and canonical per example of the latest dedup of DATASET as JSONL."""
+    if out_file is None:
+        raise lib.DedupError(f"dedup export {dataset}: no output file; fix: add --out FILE.jsonl")
+    n = lib.export(workspace(), dataset, out_file)
+    out.print(f"wrote {n:,} lines to {out_file} (id, cluster, canonical) from the latest dedup of {dataset}")
+
+
+def register(app: typer.Typer) -> None:
+    dedup = group(app, "dedup", HELP, default="run")
+    dedup.command("run")(run)
+    dedup.command("export")(export)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict
-from pathlib import Path
 from typing import Optional
 
 import typer
@@ -12,10 +10,10 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from curate import train as training
-from curate.cli import command, err, out, _workspace
-from curate.cli_eval import print_report, run_report
-from curate.cli_params import build, options_from, pairs
-from curate.cli_render import esc
+from curate.cli._common import err, esc, json_line, out, workspace
+from curate.cli._options import build, options_from, pairs
+from curate.cli.evaluate import print_report, run_report
+from curate.cli.search import run_search
 from curate.errors import InputError
 from curate.train.search import DEFAULT_TRIALS, SAMPLERS
 
@@ -24,7 +22,6 @@ def _fmt(value) -> str:
     return "—" if value is None else f"{value:.4f}" if isinstance(value, float) else str(value)
 
 
-@command
 @options_from(training.TrainParams, skip=("args",))
 def train(
     ref: Optional[str] = typer.Argument(None, help="Version to train on, as DATASET:VERSION (e.g. sst2:v2)."),
@@ -44,7 +41,7 @@ def train(
     **given,
 ) -> None:
     """Train a model on a version in a child process and print its eval scores."""
-    ws = _workspace()
+    ws = workspace()
     if resume is not None:
         step = training.resume(ws, resume)
         out.print(f"model run {resume} resumes from its checkpoint at step {step}; log: {training.log_path(ws, resume)}")
@@ -53,9 +50,7 @@ def train(
         raise InputError("curate train", "no version given", fix="curate train DATASET:VERSION (or --resume RUN)")
     params = build(training.TrainParams, given, names={"args": "--arg"}, args=pairs(arg, "--arg"))
     if search:
-        from curate.cli_search import run_search
-
-        return run_search(ws, ref, params, search, trials=trials, sampler=sampler)
+        return run_search(ws, ref, params, search, trials=trials, sampler=sampler, follow=follow)
     run_id = training.start(ws, ref, baseline=baseline, params=params)
     out.print(f"model run {run_id} ({'baseline' if baseline else 'fine-tune'} on {ref}); "
               f"log: {training.log_path(ws, run_id)}")
@@ -72,7 +67,7 @@ def _follow(ws, run_id: int, as_json: bool) -> None:
         raise typer.Exit(1)
     report = run_report(ws, run)
     if as_json:
-        print(json.dumps(report, ensure_ascii=False, default=str))
+        json_line(report)
     else:
         print_report(report)
 
@@ -96,15 +91,14 @@ def follow(ws, run_id: int, label: str = "") -> dict:
             raise typer.Exit(130)
 
 
-@command
 def runs(dataset: str = typer.Argument(..., help="Dataset name."),
          as_json: bool = typer.Option(False, "--json", help="Print each run with its scores as JSON lines.")) -> None:
     """List the model runs of a dataset with their status and headline scores."""
-    ws = _workspace()
+    ws = workspace()
     found = training.runs(ws, dataset)
     if as_json:
         for r in found:
-            print(json.dumps({**r, "scores": training.scores(ws, r["id"])}, ensure_ascii=False, default=str))
+            json_line({**r, "scores": training.scores(ws, r["id"])})
         return
     if not found:
         out.print(f"no model runs of {dataset} yet; start one with: curate train {dataset}:VERSION --baseline")
@@ -121,7 +115,6 @@ def runs(dataset: str = typer.Argument(..., help="Dataset name."),
     out.print(table)
 
 
-@command
 def compare(
     dataset: str = typer.Argument(..., help="Dataset name."),
     metric: str = typer.Option("accuracy", "--metric", help="Metric to rank by (accuracy, macro_f1, exact_match, perplexity, ...)."),
@@ -132,11 +125,11 @@ def compare(
     as_json: bool = typer.Option(False, "--json", help="Print the leaderboard (or the flips) as JSON."),
 ) -> None:
     """Leaderboard of versions × eval sets × runs (ranked within one label space); --flips A B: items that flipped."""
-    ws = _workspace()
+    ws = workspace()
     if flips:
         f = training.flips(ws, flips[0], flips[1], eval_set)
         if as_json:
-            print(json.dumps(asdict(f), ensure_ascii=False, default=str))
+            json_line(asdict(f))
             return
         out.print(f"{f.eval_set}: run {f.run_a} → run {f.run_b}: {len(f.fixed)} fixed (wrong→right), "
                   f"{len(f.broken)} broken (right→wrong), {f.both_right} right in both, {f.both_wrong} wrong in both")
@@ -149,7 +142,7 @@ def compare(
         return
     board = training.leaderboard(ws, dataset, metric, best_trials=best_trials)
     if as_json:
-        print(json.dumps(board, ensure_ascii=False, default=str))
+        json_line(board)
         return
     if not board:
         out.print(f"no finished model runs of {dataset} yet; start one with: curate train {dataset}:VERSION --baseline")
@@ -164,3 +157,9 @@ def compare(
         if r["mismatch"]:
             out.print(f"run {r['run']} on {r['eval_set']}: the eval set's labels are not the model's classes "
                       f"({r['label_space']}); not comparable, not ranked")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("train")(train)
+    app.command("runs")(runs)
+    app.command("compare")(compare)

@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 from curate import train as training
-from curate.cli import _workspace, app, command, on, out
+from curate.cli._common import out, workspace
 from curate.train import evaluate
 
 
@@ -59,12 +59,11 @@ def print_report(report: dict[str, Any]) -> None:
         out.print(f"model saved in {report['artifact']}")
 
 
-@on(app, "eval")
 def eval_(run_id: int = typer.Argument(..., help="A finished classification model run (see `curate runs`)."),
          on: str = typer.Option(..., "--on", help="Pinned eval set to score it on (see `curate version evals`)."),
          as_json: bool = typer.Option(False, "--json", help="Print the scores as JSON.")) -> None:
     """Score a saved model run on a pinned eval set (refused when their labels differ) and store it."""
-    result = evaluate.evaluate_run(_workspace(), run_id, on)
+    result = evaluate.evaluate_run(workspace(), run_id, on)
     if as_json:
         print(json.dumps(result, ensure_ascii=False))
         return
@@ -73,16 +72,20 @@ def eval_(run_id: int = typer.Argument(..., help="A finished classification mode
     print_detail(on, result["detail"])
 
 
-@command
 def predict(run_id: int = typer.Argument(..., help="A finished classification model run."),
             file: Path = typer.Argument(..., help="JSONL, JSON, CSV or Parquet file of records to label."),
             field: str = typer.Option("text", "--field", help="Column holding the text."),
             out_path: Optional[Path] = typer.Option(None, "--out", "-o", help="Write JSONL here (default: stdout).")) -> None:
     """Label every record of a file with a saved model run: one JSON line per record (row, prediction, score)."""
-    rows = evaluate.predict_file(_workspace(), run_id, file, field=field)
+    rows = evaluate.predict_file(workspace(), run_id, file, field=field)
     lines = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
     if out_path:
         out_path.write_text(lines, encoding="utf-8")
         out.print(f"{len(rows):,} predictions → {out_path}")
     else:
         print(lines, end="")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("eval")(eval_)
+    app.command("predict")(predict)

@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from curate import select as selection
-from curate.cli import _workspace, command, err, out
+from curate.cli._common import err, out, workspace
 
 
 def _print_counts(counts: dict[str, dict[str, int]]) -> None:
@@ -35,7 +35,6 @@ def _print_compare(report: dict) -> None:
               f"{report['win']:+.4f} → {verdict}")
 
 
-@command
 def select(
     ref: str = typer.Argument(..., help="Version to select from, as DATASET:VERSION (its train split is the pool)."),
     budget: int = typer.Option(..., "--budget", "-b", help="How many training rows to keep."),
@@ -55,10 +54,10 @@ def select(
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
     """Choose BUDGET training rows by strategy as a new version or labelling queue; --compare-random K proves it."""
-    ws = _workspace()
+    ws = workspace()
     balance = not no_balance
     if compare_random:
-        from curate.cli_params import build
+        from curate.cli._options import build
         from curate.train import TrainParams
         from curate.select.compare import compare_random as run_compare
 
@@ -80,3 +79,7 @@ def select(
     out.print(f"selected {made['selected']:,} of {made['params']['pool']:,} training rows of {ref} "
               f"into {where} in {made['seconds']:.1f}s")
     _print_counts(made["counts"])
+
+
+def register(app: typer.Typer) -> None:
+    app.command("select")(select)

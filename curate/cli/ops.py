@@ -12,13 +12,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from curate import ops as library
-from curate.cli import _workspace, command, err, out
-from curate.cli_render import esc
+from curate.cli._common import err, esc, out, workspace
 from curate.errors import InputError
 from curate.ops.report import Report, mark as mark_examples
 
 
-@command
 def run(recipe: Path = typer.Argument(..., help="Recipe file, e.g. pipelines/classification.yaml."),
         dataset: Optional[str] = typer.Option(None, "--dataset", "-d", help="Dataset to clean and score."),
         force: bool = typer.Option(False, "--force", help="Run even when an identical run exists."),
@@ -37,7 +35,7 @@ def run(recipe: Path = typer.Argument(..., help="Recipe file, e.g. pipelines/cla
         return
     if dataset is None:
         raise InputError("run", "no dataset given", fix="add --dataset NAME, or --input/--output for a corpus")
-    ws = _workspace()
+    ws = workspace()
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=err, transient=True) as bar:
         job = bar.add_task("starting", total=None)
@@ -65,7 +63,6 @@ def _run_corpus(recipe: Path, input_: Optional[str], output: Optional[Path], eng
     _print_report(load_report(output), samples)
 
 
-@command
 def report(dataset: Optional[str] = typer.Argument(None, help="Dataset name."),
            run_id: Optional[int] = typer.Option(None, "--run", help="Run id (default: the latest recipe run)."),
            samples: int = typer.Option(3, "--samples", min=0, max=50, help="Dropped rows shown per reason."),
@@ -82,14 +79,13 @@ def report(dataset: Optional[str] = typer.Argument(None, help="Dataset name."),
     elif dataset is None:
         raise InputError("report", "no dataset given", fix="curate report DATASET, or curate report --from FOLDER")
     else:
-        rep = library.report(_workspace(), dataset, run_id=run_id, samples=samples)
+        rep = library.report(workspace(), dataset, run_id=run_id, samples=samples)
     if as_json:
         print(json.dumps({"run": rep.run["id"], "recipe": rep.recipe, **rep.counters}, default=str))
         return
     _print_report(rep, samples)
 
 
-@command
 def ops(kind: Optional[str] = typer.Option(None, "--kind", help="mapper | scorer | filter")) -> None:
     """List the operators a recipe can use, with their parameters."""
     table = Table("operator", "kind", "what it does", "parameters")
@@ -101,7 +97,6 @@ def ops(kind: Optional[str] = typer.Option(None, "--kind", help="mapper | scorer
     out.print(table)
 
 
-@command
 def mark(dataset: str = typer.Argument(..., help="Dataset name."),
          good: Optional[str] = typer.Option(None, "--good", help="Example ids to mark good, e.g. 12,15,40."),
          bad: Optional[str] = typer.Option(None, "--bad", help="Example ids to mark bad."),
@@ -116,7 +111,7 @@ def mark(dataset: str = typer.Argument(..., help="Dataset name."),
             except ValueError:
                 raise InputError(option, f"{value!r} is not a comma-separated list of ids",
                                  fix="e.g. --good 12,15,40") from None
-            n = mark_examples(_workspace(), dataset, ids, label)
+            n = mark_examples(workspace(), dataset, ids, label)
             out.print(f"{dataset}: {n} example(s) " + (f"marked {label}" if label else "unmarked"))
 
 
@@ -158,3 +153,8 @@ def _n(value) -> str:
 def _short(text: str | None, width: int = 100) -> str:
     text = (text or "").replace("\n", " ⏎ ")
     return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def register(app: typer.Typer) -> None:
+    for name, fn in (("run", run), ("report", report), ("ops", ops), ("mark", mark)):
+        app.command(name)(fn)

@@ -23,7 +23,7 @@ Measured (2 cores shared with four other engineers' jobs, quick baseline, dev ac
          read pool + embeddings + mix,clean pick of 2,000: 1.8 s; create the version: 2.8 s
 The fine-tune variant (--finetune) was started and stopped: it could not finish on the shared machine.
 
-Run:  python bench/select.py [--budgets 500 1000 2000] [--randoms 3] [--noise 0.2] [--finetune]
+Run:  python bench/selection.py [--budgets 500 1000 2000] [--randoms 3] [--noise 0.2] [--finetune]
                              [--trec-budget 500] [--scale 60000] [--only sst2|noisy|trec|scale]
 """
 

@@ -1,7 +1,4 @@
-"""Labelling commands: ``questions``, ``annotators``, ``labels``, ``agreement`` and ``suspects``.
-
-Registered on ``curate.cli.app`` by the import at the bottom of ``curate/cli.py``.
-"""
+"""Labelling commands: ``questions``, ``annotators``, ``labels``, ``agreement`` and ``suspects``."""
 
 from __future__ import annotations
 
@@ -12,21 +9,11 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from curate.cli import _fail, _workspace, app, command, err, on, out
-from curate.cli_render import esc
+from curate.cli._common import err, esc, fail, group, out, workspace
 from curate.label import agreement as agreement_lib, annotations, annotators as annotators_lib
 from curate.label import prelabel as prelabel_lib, questions as questions_lib, suspects as suspects_lib
 from curate.errors import InputError
 from curate.label.questions import KINDS
-
-
-def _group(name: str, help_text: str) -> tuple[typer.Typer, callable]:
-    group = typer.Typer(help=help_text, no_args_is_help=True)
-    app.add_typer(group, name=name)
-
-    def sub(cmd_name: str):
-        return on(group, cmd_name)
-    return group, sub
 
 
 TOKEN = typer.Option(None, "--token", envvar="CURATE_TOKEN", show_envvar=True,
@@ -41,16 +28,10 @@ def _may_write_as(ws, accept_above: Optional[float], annotator: Optional[str], t
     if accept_above is None:
         return False
     if not annotator:
-        _fail("--accept-above needs --annotator NAME (whose labels they become)")
+        fail("--accept-above needs --annotator NAME (whose labels they become)")
     return annotators_lib.authorize(ws, annotator, token=token, admin=admin)
 
 
-_questions, _q = _group("questions", "Questions annotators answer about a dataset's examples.")
-_annotators, _a = _group("annotators", "People who label, each with a sign-in token.")
-_labels, _l = _group("labels", "Import, export and pre-label answers.")
-
-
-@_q("add")
 def add_question(dataset: str = typer.Argument(..., help="Dataset name."),
         name: str = typer.Argument(..., help="Question name, e.g. sentiment."),
         kind: str = typer.Option("label", "--kind", "-k", help=f"One of: {', '.join(KINDS)}."),
@@ -58,15 +39,14 @@ def add_question(dataset: str = typer.Argument(..., help="Dataset name."),
         overlap: int = typer.Option(1, "--overlap", help="Answers wanted per example, from different annotators.")) -> None:
     """Add a question to a dataset."""
     opts = [o for o in options.split(",")] if options else None
-    q = questions_lib.add_question(_workspace(), dataset, name, kind, options=opts, overlap=overlap)
+    q = questions_lib.add_question(workspace(), dataset, name, kind, options=opts, overlap=overlap)
     extra = f" ({', '.join(q['options'])})" if q["options"] else ""
     out.print(f"{dataset}: question {q['name']} ({q['kind']}{extra}, overlap {q['overlap']})")
 
 
-@_q("list")
 def list_questions(dataset: str = typer.Argument(..., help="Dataset name.")) -> None:
     """List a dataset's questions."""
-    rows = questions_lib.list_questions(_workspace(), dataset)
+    rows = questions_lib.list_questions(workspace(), dataset)
     if not rows:
         out.print(f"{dataset} has no questions yet; add one with: curate questions add {dataset} NAME --kind label")
         return
@@ -76,24 +56,21 @@ def list_questions(dataset: str = typer.Argument(..., help="Dataset name.")) -> 
     out.print(table)
 
 
-@_a("add")
 def add_annotator(name: str = typer.Argument(..., help="Annotator name.")) -> None:
     """Add an annotator and print their sign-in token (shown once; only its hash is stored)."""
-    token = annotators_lib.add_annotator(_workspace(), name)
+    token = annotators_lib.add_annotator(workspace(), name)
     out.print(f"annotator {name} added; sign-in token (shown once):")
     print(token)
 
 
-@_a("token")
 def token(name: str = typer.Argument(..., help="Annotator name.")) -> None:
     """Issue a new sign-in token for an annotator (the old one stops working)."""
-    print(annotators_lib.new_token(_workspace(), name))
+    print(annotators_lib.new_token(workspace(), name))
 
 
-@_a("list")
 def list_annotators() -> None:
     """List annotators and how many answers each gave."""
-    rows = annotators_lib.list_annotators(_workspace())
+    rows = annotators_lib.list_annotators(workspace())
     if not rows:
         out.print("no annotators yet; add one with: curate annotators add NAME")
         return
@@ -103,7 +80,6 @@ def list_annotators() -> None:
     out.print(table)
 
 
-@_l("import")
 def import_(file: Path = typer.Argument(..., help="JSONL of {\"id\": record id or row number, \"value\": answer}, "
                                          "or a Label Studio / Argilla JSON export."),
             dataset: str = typer.Option(..., "--dataset", "-d", help="Dataset name."),
@@ -111,31 +87,29 @@ def import_(file: Path = typer.Argument(..., help="JSONL of {\"id\": record id o
             question: Optional[str] = typer.Option(None, "--question", "-q", help="Question (default: the first)."),
             token: Optional[str] = TOKEN, admin: bool = ADMIN) -> None:
     """Import labels from another tool as one annotator's answers (all lines or none)."""
-    ws = _workspace()
+    ws = workspace()
     as_admin = annotators_lib.authorize(ws, annotator, token=token, admin=admin)
     report = annotations.import_labels(ws, file, dataset, annotator, question=question, admin=as_admin)
     out.print(f"imported {report.recorded:,} answers to {dataset}/{report.question} as {report.annotator}")
 
 
-@_l("export")
 def export(dataset: str = typer.Option(..., "--dataset", "-d", help="Dataset name."),
            question: Optional[str] = typer.Option(None, "--question", "-q", help="Question (default: the first)."),
            out_file: Optional[Path] = typer.Option(None, "--out", "-o", help="Write JSONL here instead of stdout.")) -> None:
     """Export every current answer as JSONL (id, annotator, value, ...), importable again."""
-    rows = annotations.export_labels(_workspace(), dataset, question=question)
+    rows = annotations.export_labels(workspace(), dataset, question=question)
     _write_jsonl(rows, out_file)
     if out_file:
         out.print(f"wrote {len(rows):,} answers to {out_file}")
 
 
-@_l("prelabel")
 def prelabel(dataset: str = typer.Argument(..., help="Dataset name."),
              question: Optional[str] = typer.Option(None, "--question", "-q", help="Question (default: the first)."),
              accept_above: Optional[float] = typer.Option(None, "--accept-above", help="Also accept suggestions with confidence ≥ this."),
              annotator: Optional[str] = typer.Option(None, "--annotator", "-a", help="Who accepts (with --accept-above)."),
              token: Optional[str] = TOKEN, admin: bool = ADMIN) -> None:
     """Train the pre-label model on the current labels and store suggestions for every example."""
-    ws = _workspace()
+    ws = workspace()
     q = questions_lib.get_question(ws, dataset, question)
     as_admin = _may_write_as(ws, accept_above, annotator, token, admin)
     report = prelabel_lib.train(ws, q)
@@ -161,12 +135,11 @@ def _fmt(x: Optional[float]) -> str:
     return "—" if x is None else f"{x:.3f}"
 
 
-@command
 def agreement(dataset: str = typer.Argument(..., help="Dataset name."),
               question: Optional[str] = typer.Option(None, "--question", "-q", help="Only this question."),
               as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Inter-annotator agreement: Cohen's κ per pair, Fleiss' κ and Krippendorff's α per question; span F1."""
-    results = agreement_lib.agreement(_workspace(), dataset, question)
+    results = agreement_lib.agreement(workspace(), dataset, question)
     if as_json:
         print(json.dumps(results, indent=2))
         return
@@ -190,7 +163,6 @@ def agreement(dataset: str = typer.Argument(..., help="Dataset name."),
             out.print(table)
 
 
-@command
 def suspects(dataset: str = typer.Argument(..., help="Dataset name."),
              question: Optional[str] = typer.Option(None, "--question", "-q", help="Question (default: the first)."),
              out_file: Optional[Path] = typer.Option(None, "--out", "-o", help="Write the ranked suspects as JSONL."),
@@ -210,13 +182,11 @@ def suspects(dataset: str = typer.Argument(..., help="Dataset name."),
     With --accept-above, the latest stored suspects (found now if there are none) are taken as that
     annotator's answers."""
     options = {"method": method, "folds": folds, "epochs": epochs, "model": model}
-    ws = _workspace()
+    ws = workspace()
     q = questions_lib.get_question(ws, dataset, question)
     if accept_above is not None:
         as_admin = _may_write_as(ws, accept_above, annotator, token, admin)
-        if not suspects_lib.list_suspects(ws, q):
-            suspects_lib.find_suspects(ws, q, **options)
-        n = suspects_lib.accept_above(ws, q, accept_above, annotator, admin=as_admin)
+        n, _ = suspects_lib.accept_suspects(ws, q, accept_above, annotator, admin=as_admin, **options)
         out.print(f"{dataset}/{q['name']}: took the suggested label of {n:,} suspects scoring ≥ {accept_above} as {annotator}")
         return
     with err.status("fine-tuning per fold" if method == "finetune" else "embedding and cross-validating"):
@@ -237,3 +207,19 @@ def suspects(dataset: str = typer.Argument(..., help="Dataset name."),
     for r in rows[:limit]:
         table.add_row(str(r["id"]), f"{r['score']:.3f}", str(r["given"]), str(r["suggested"]))
     out.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("agreement")(agreement)
+    app.command("suspects")(suspects)
+    questions = group(app, "questions", "Questions annotators answer about a dataset's examples.")
+    questions.command("add")(add_question)
+    questions.command("list")(list_questions)
+    annotators = group(app, "annotators", "People who label, each with a sign-in token.")
+    annotators.command("add")(add_annotator)
+    annotators.command("token")(token)
+    annotators.command("list")(list_annotators)
+    labels = group(app, "labels", "Import, export and pre-label answers.")
+    labels.command("import")(import_)
+    labels.command("export")(export)
+    labels.command("prelabel")(prelabel)

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Callable
+
 from rich.table import Table
 
-from curate.cli import out
+from curate.cli._common import out
 from curate.train.params import TrainParams
 
 
-def run_search(ws, ref: str, params: TrainParams, space: str, *, trials: int | None, sampler: str | None) -> None:
-    """Run the search in the foreground (each trial a worker process), then print the trials."""
-    from curate.cli_train import follow
+def run_search(ws, ref: str, params: TrainParams, space: str, *, trials: int | None, sampler: str | None,
+               follow: Callable[..., dict]) -> None:
+    """Run the search in the foreground (each trial a worker process, shown by ``follow``), then print
+    the trials."""
     from curate.train import search
 
     def on_trial(number: int, run_id: int, values: dict) -> dict:
