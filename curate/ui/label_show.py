@@ -6,7 +6,8 @@ from __future__ import annotations
 import streamlit as st
 
 from curate.label.questions import options_of
-from curate.ui import literal
+from curate.ui import label_preference, label_spans, literal
+from curate.ui.label_keys import shortcuts
 
 CHOICE_KINDS = ("label", "labels", "rating", "preference")
 KEYS_JS = """
@@ -93,18 +94,7 @@ def context(item: dict, question: dict, queue: str) -> None:
 
 def answer_text(question: dict, value: str) -> str:
     """A stored answer as the context line shows it (span and preference answers summarised)."""
-    from curate.ui import label_preference, label_spans  # both import this module
-
     return {"spans": label_spans.summary, "preference": label_preference.summary}.get(question["kind"], str)(value)
-
-
-def shortcuts(options: list[str]) -> list[str | None]:
-    """One distinct key per option: an option that is itself a digit (or ``=``, a preference's tie)
-    keeps it (label ``0`` is key ``0``); the others take the free digits 1–9, then 0, in order; past
-    ten options, none."""
-    taken = {o for o in options if len(o) == 1 and (o.isdigit() or o == "=")}
-    free = iter(d for d in "1234567890" if d not in taken)
-    return [o if o in taken else next(free, None) for o in options]
 
 
 def key_names(question: dict) -> list[str]:
@@ -114,9 +104,7 @@ def key_names(question: dict) -> list[str]:
 
 def keys_help(question: dict) -> str:
     if question["kind"] == "spans":
-        from curate.ui.label_spans import keys_help as spans_help
-
-        return spans_help(question)
+        return label_spans.keys_help(question)
     digits = [k for k in key_names(question) if k.isdigit() or k == "="]
     pick = f"{' '.join(f'`{d}`' for d in digits)} pick (shown on each answer) · " if digits else ""
     edit = "`E` edits the response, `Esc` leaves the box · " if question["kind"] == "response" else ""

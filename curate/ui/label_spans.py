@@ -16,7 +16,7 @@ from typing import Any
 import streamlit as st
 
 from curate.ui.components import span_editor
-from curate.ui.label_show import shortcuts
+from curate.ui.label_keys import shortcuts
 
 PREFIX = "lbl_spans_"
 KEYS_HELP = ("**Keys** · `→` `←` select the next/previous word · `Shift+→` `Shift+←` grow or shrink the selection "
