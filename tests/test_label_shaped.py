@@ -137,3 +137,22 @@ def test_span_and_preference_answers_make_the_version_and_its_exports(shaped: Wo
     data = load_dataset("json", data_files={Path(f).stem: f for f in res["files"]})["train"]
     assert sorted(r["chosen"][0]["content"] for r in data) == sorted(
         [raw[ids[0]][0]["content"], rows[ids[1]]["chosen"][0]["content"]])
+
+
+def test_agreement_view_shows_span_f1(shaped: Workspace, monkeypatch) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    t = trec_texts()
+    q = questions.get_question(shaped, "ner", "ents")
+    ozzy = _span(t[10], "Ozzy Osbourne", "PER")
+    annotations.record(shaped, q, 1, [ozzy], "ann")
+    annotations.record(shaped, q, 1, [{**ozzy, "start": ozzy["start"] + 5}], "bob")  # "Osbourne": overlap only
+    monkeypatch.setenv("CURATE_WORKSPACE", str(shaped.root))
+    at = AppTest.from_string("from curate.ui.pages import label\nlabel.render()", default_timeout=60)
+    at.session_state["lbl_dataset"] = "ner"
+    at.session_state["lbl_view"] = "Agreement"
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    [table] = [d for d in at.dataframe if "exact F1" in d.value.columns]
+    row = table.value.iloc[0]
+    assert (row["annotator A"], row["annotator B"], row["exact F1"], row["overlap F1"]) == ("ann", "bob", 0.0, 1.0)

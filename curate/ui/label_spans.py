@@ -13,6 +13,7 @@ import json
 from collections import Counter
 from typing import Any
 
+import pandas as pd
 import streamlit as st
 
 from curate.ui.components import span_editor
@@ -72,3 +73,16 @@ def summary(answer: str) -> str:
 def keys_help(question: dict) -> str:
     digits = " ".join(f"`{k}` {t}" for k, t in zip(shortcuts(question["options"]), question["options"]) if k)
     return KEYS_HELP.format(digits=digits or "the type buttons")
+
+
+def agreement(result: dict) -> None:
+    """The Agreement view's span figures: exact and overlap span F1 per annotator pair."""
+    pairs = [p for p in result["span_f1"] if p["n"]]
+    if not pairs:
+        st.info("Span F1 needs examples answered by at least two annotators (raise the question's overlap).")
+        return
+    st.markdown("**Span F1 per annotator pair** (exact: same start, end and type; overlap: same type, "
+                "overlapping, matched one to one)")
+    st.dataframe(pd.DataFrame(pairs).rename(columns={
+        "a": "annotator A", "b": "annotator B", "n": "shared examples", "spans": "spans (both)",
+        "exact_f1": "exact F1", "overlap_f1": "overlap F1"}), hide_index=True, key="lbl_span_f1")
