@@ -43,9 +43,10 @@ export default function (component) {
   S.colour = label => COLOURS[Math.max(0, S.types.findIndex(t => t[1] === label)) % COLOURS.length];
   S.render = () => render(parentElement, S);
   S.render();
-  if (!parentElement.__cseKeys) {
-    parentElement.__cseKeys = true;
-    window.addEventListener('keydown', e => onKey(e, parentElement), true);
+  window.__cseRoot = parentElement;  // the editor on screen: one listener serves whichever it is
+  if (!window.__cseListening) {
+    window.__cseListening = true;
+    window.addEventListener('keydown', e => { if (window.__cseRoot) onKey(e, window.__cseRoot); }, true);
   }
 }
 
@@ -97,6 +98,11 @@ function render(parent, S) {
   bar.appendChild(status);
   box.appendChild(bar);
   root.appendChild(box);
+  if (S.scroll) {  // a keyboard move keeps the selection in sight in a long text
+    S.scroll = false;
+    const first = text.querySelector('.cse-sel');
+    if (first) first.scrollIntoView({ block: 'nearest' });
+  }
 }
 
 // --- mouse -------------------------------------------------------------------------------------------
@@ -176,6 +182,7 @@ function act(S, key, shift) {
     }
     const [lo, hi] = [Math.min(S.anchor, S.focus), Math.max(S.anchor, S.focus)];
     S.sel = { start: S.toks[lo][0], end: S.toks[hi][1] };
+    S.scroll = true;
     S.render();
     return true;
   }
