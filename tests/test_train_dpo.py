@@ -54,6 +54,7 @@ def test_dpo_steps_lower_the_loss_and_store_preference_accuracy(workspace: Works
     assert 0 <= scores["preference_accuracy"] <= 1 and scores["n"] == n_items > 0
 
 
+@pytest.mark.slow
 def test_dpo_beta_is_one_setting_from_params_to_margins(tmp_path: Path) -> None:
     """``dpo_beta`` is a bounded TrainParams field (so a CLI option and a Train widget) and scales the
     implicit reward margin the evaluation reports: policy and reference are two different tiny LMs."""
