@@ -67,8 +67,9 @@ def queue(con: duckdb.DuckDBPyConnection, name: str, *, dataset_id: int, questio
 
 
 def example_views(con: duckdb.DuckDBPyConnection, ids: Sequence[int]) -> list[dict[str, Any]]:
-    """Examples with the current value of each field (latest edit, else the raw field); spans,
-    chosen and rejected (spans and preference tasks) as stored JSON text."""
+    """Examples with the current value of each field (latest edit, else the raw field), the ingested
+    ``raw_text`` (span offsets count its characters); spans, chosen and rejected (spans and preference
+    tasks) as stored JSON text."""
     return _rows(con.execute("""
         WITH ed AS (SELECT example_id, field, value FROM edits WHERE list_contains(?::BIGINT[], example_id)
                     QUALIFY row_number() OVER (PARTITION BY example_id, field ORDER BY id DESC) = 1),
@@ -82,7 +83,8 @@ def example_views(con: duckdb.DuckDBPyConnection, ids: Sequence[int]) -> list[di
         SELECT e.id, e.row_num, e.label, coalesce(c.text, e.text) AS text,
                coalesce(c.instruction, e.instruction) AS instruction, coalesce(c.input, e.input) AS input,
                coalesce(c.response, e.response) AS response, coalesce(c.messages, e.messages) AS messages,
-               e.response AS raw_response, e.messages AS raw_messages, e.spans, e.chosen, e.rejected
+               e.text AS raw_text, e.response AS raw_response, e.messages AS raw_messages, e.spans, e.chosen,
+               e.rejected
         FROM examples e LEFT JOIN cur c ON c.example_id = e.id
         WHERE list_contains(?::BIGINT[], e.id) ORDER BY e.id""", [list(ids), list(ids)]))
 

@@ -26,10 +26,10 @@ KEYS_HELP = ("**Keys** 路 `鈫抈 `鈫恅 select the next/previous word 路 `Shift+鈫
              "`J` next 路 `K` previous 路 `S` skip")
 
 
-def _state(key: str) -> list[dict] | None:
-    state = st.session_state.get(key)
+def _spans_of(state: Any) -> list[dict] | None:
+    """The spans an editor's state holds (a dict or Streamlit's attribute dict), None before any change."""
     spans = state.get("spans") if isinstance(state, dict) else getattr(state, "spans", None)
-    return None if spans is None else list(spans)
+    return None if spans is None else [dict(s) for s in spans]
 
 
 def initial(item: dict) -> list[dict]:
@@ -44,20 +44,20 @@ def editor(item: dict, question: dict) -> None:
     ex = item["example"]
     types = list(zip(shortcuts(question["options"]), question["options"]))
     key = f"{PREFIX}{ex['id']}"
-    spans = _state(key)
+    spans = _spans_of(st.session_state.get(key))
     if spans is None:
         spans = initial(item)
         if item["mine"] is None and spans:
             st.caption(f"{len(spans)} pre-annotated span{'s' * (len(spans) != 1)} (ingested): "
                        "`Enter` accepts them, or edit them first.")
-    span_editor(key=key, example_id=ex["id"], text=ex.get("text") or "", types=types, spans=spans)
+    # The ingested text: span offsets count its characters (an edit of the text would shift them).
+    span_editor(key=key, example_id=ex["id"], text=ex.get("raw_text") or "", types=types, spans=spans)
 
 
 def value(item: dict, typed: dict[str, Any]) -> list[dict]:
     """The spans ``Enter`` saves for ``item`` (``typed``: the session's ``lbl_spans_*`` states)."""
-    state = typed.get(f"{PREFIX}{item['example']['id']}")
-    spans = (state.get("spans") if isinstance(state, dict) else getattr(state, "spans", None)) if state else None
-    return initial(item) if spans is None else [dict(s) for s in spans]
+    spans = _spans_of(typed.get(f"{PREFIX}{item['example']['id']}"))
+    return initial(item) if spans is None else spans
 
 
 def summary(answer: str) -> str:
