@@ -53,7 +53,7 @@ def test_preference_item_keys_and_answer(shaped: Workspace) -> None:
     assert [t["role"] for t in ex["chosen"]] == [t["role"] for t in ex["rejected"]] == ["assistant"]
     assert ex["chosen"][0]["content"].endswith("#### 18")
     assert options_of(q) == ["1", "2", "="] and shortcuts(options_of(q)) == ["1", "2", "="]
-    assert key_names(q)[:3] == ["1", "2", "="]
+    assert key_names(q) == ["1", "2", "=", "enter", "j", "k", "s", "r"]
     value = label_preference.answer("=", {f"lbl_reason_{first}": "  both wrong "}, first)
     assert value == {"choice": "=", "reason": "both wrong"}
     annotations.record(shaped, q, first, value, "ann")

@@ -205,8 +205,10 @@ def test_preference_pairs_by_keys(tmp_path: Path, ui_server, page) -> None:
         wait_for_app(page)
         page.keyboard.press(key)
         page.wait_for_selector(f".st-key-lbl_opt_{'12='.index(key)} [data-testid='stBaseButton-primary']")
-        if key == "=":  # a tie with a reason: typed in its box, Esc leaves it, Enter submits
-            page.locator("input[aria-label^='Reason']").fill("neither answers the question")
+        if key == "=":  # a tie with a reason: R opens its box, Esc leaves it, Enter submits
+            page.keyboard.press("r")
+            page.wait_for_function("() => document.activeElement?.getAttribute('aria-label')?.startsWith('Reason')")
+            page.keyboard.type("neither answers the question")
             page.keyboard.press("Escape")
         wait_for_app(page)
         page.keyboard.press("Enter")

@@ -35,7 +35,7 @@ def reason(item: dict) -> None:
     """An optional reason, saved with the choice."""
     ex_id = item["example"]["id"]
     mine = json.loads(item["mine"]) if item["mine"] else {}
-    st.text_input("Reason (optional; `Esc` leaves the box)", value=mine.get("reason", ""), key=f"{REASON}{ex_id}")
+    st.text_input("Reason (optional; `R` to write, `Esc` to leave the box)", value=mine.get("reason", ""), key=f"{REASON}{ex_id}")
 
 
 def caption(option: str) -> str:

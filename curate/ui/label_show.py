@@ -37,8 +37,10 @@ export default function (component) {
       if (el && el.getAttribute('role') === 'combobox') { if (e.key === 'Enter') release(); return; }
       if (typing(el) || e.altKey || e.ctrlKey || e.metaKey || e.repeat) return;
       const key = ({ ArrowLeft: 'k', ArrowRight: 'j', Enter: 'enter' })[e.key] || e.key.toLowerCase();
-      if (key === 'e' && K.keys.has('e')) {
-        const box = document.querySelector('.st-key-lbl_response textarea, [class*="st-key-lbl_response_"] textarea');
+      const focus = ({ e: '.st-key-lbl_response textarea, [class*="st-key-lbl_response_"] textarea',
+                       r: '[class*="st-key-lbl_reason_"] input' })[key];
+      if (focus && K.keys.has(key)) {  // E: the response to edit, R: a preference's reason
+        const box = document.querySelector(focus);
         if (box) { e.preventDefault(); box.focus(); }
         return;
       }
@@ -99,7 +101,8 @@ def answer_text(question: dict, value: str) -> str:
 
 def key_names(question: dict) -> list[str]:
     digits = [k for k in shortcuts(options_of(question)) if k] if question["kind"] in CHOICE_KINDS else []
-    return [*digits, "enter", "j", "k", "s", *(["e"] if question["kind"] == "response" else [])]
+    boxes = {"response": ["e"], "preference": ["r"]}.get(question["kind"], [])
+    return [*digits, "enter", "j", "k", "s", *boxes]
 
 
 def keys_help(question: dict) -> str:
@@ -107,7 +110,8 @@ def keys_help(question: dict) -> str:
         return label_spans.keys_help(question)
     digits = [k for k in key_names(question) if k.isdigit() or k == "="]
     pick = f"{' '.join(f'`{d}`' for d in digits)} pick (shown on each answer) · " if digits else ""
-    edit = "`E` edits the response, `Esc` leaves the box · " if question["kind"] == "response" else ""
+    edit = {"response": "`E` edits the response, `Esc` leaves the box · ",
+            "preference": "`R` writes a reason, `Esc` leaves the box · "}.get(question["kind"], "")
     return (f"**Keys** · {pick}`Enter` submit · `K` or `←` previous · `J` or `→` next · `S` skip · {edit}"
             "after a choice in a list, keys act on the item again")
 
