@@ -2,18 +2,33 @@
 
 Drives the real UI (``streamlit run app.py``) in Debian's Chromium with Playwright, signed in as an
 annotator: for each item it presses a digit, waits until the pick shows, then measures from Enter
-until the next example's number and text are on screen. The same run measures the server-side part
-(``queues.submit``: store the answer and find the next item, what Enter does in the store) on the
-same workspace, so the ratio shows what Streamlit's round trip and drawing add.
+until the next example's number and text are on screen. The same run then times the server-side part
+alone (``queues.answer``: store the answer, read the queue's next ids and the next item, in one visit
+to the store: what Enter does in the store) on the same workspace.
 Goal: median Enter → next item < 150 ms.
 
     python bench/label_browser.py [--examples 100000] [--items 40]
 
-Measured 2026-12-02 on the shared 2-core machine (other sessions busy), ``--examples 100000 --items 30``:
-browser median 700 ms (p95 1,811 ms), server store + next median 185 ms (p95 493 ms), ratio 3.8x: goal
-NOT met. At 5,000 examples: 325-513 ms against 41-71 ms server-side. Each store visit re-attaches the
-DuckDB file (~15-35 ms here); the Label page now holds one attach per rerun, which took the 5,000-row
-figure from 1,348 ms to 325 ms.
+What Enter costs (profiled with cProfile inside the Streamlit server, 100k examples): before, every
+key reran the whole app (sign-in check, page header, dataset and question lists: 3 attachments of the
+store per rerun) and Streamlit's post-run ``gc.collect()`` walked every loaded object (~150 ms per
+rerun, holding the GIL while the page's messages waited). Now the labelling view is a fragment: a
+digit reruns only it and reads nothing from the store; Enter attaches the store once to write the
+answer and read the next ids and item (``queues.answer``), and the loaded objects are frozen out of
+the collector's sight (``curate.ui.app``). What remains per Enter: the rerun's thread uses 27 ms CPU
+(median; a digit's rerun 3.4 ms, so drawing the fragment is cheap), nearly all in DuckDB: the queue
+query over 100k rows ~10 ms, the item's four reads ~8 ms, write + commit ~4 ms, attach and detach
+(its checkpoint also waits on the disk); then the fragment's ~27 messages and Chromium's drawing
+(~30 ms after the last message). On the shared 2-core machine (load 10-16 from other sessions) contention multiplies
+the server part ~4x, and it dominates: the browser's first message arrives ~10 ms after Enter, the
+next item's ~150-250 ms after.
+
+Measured 2026-12-02, ``--examples 100000 --items 30``, the code before this change (``python -m
+bench.label_browser`` on commit 9109d56) and after, back to back (load average ~11):
+before 563 ms median (p95 1,386 ms), after 243 ms (p95 548 ms); at load ~7: 440 → 168 ms (p95 728 →
+241 ms); at load ~13: 445 → 309 ms; at load ~2.4 before: 250 ms; one run after at load ~15: 101 ms.
+Server-side ``queues.answer`` median 88 ms (load ~7) to 166 ms (load ~11); ``bench/label.py``'s store + next (``queues.submit``, its own
+attachment) 107 ms before, 81 ms after. Goal met only when the machine is quiet.
 """
 
 from __future__ import annotations
@@ -71,7 +86,8 @@ def serve(ws: Workspace, log: Path) -> tuple[subprocess.Popen, str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = {**os.environ, "CURATE_WORKSPACE": str(ws.root), "PYTHONPATH": str(ROOT)}
+    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
+    env = {**os.environ, "CURATE_WORKSPACE": str(ws.root), "PYTHONPATH": path}
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
                              "--server.address", "127.0.0.1", "--server.headless", "true",
                              "--server.fileWatcherType", "none", "--global.developmentMode", "false",
@@ -115,12 +131,16 @@ def browser_ms(ws: Workspace, url: str, items: int) -> list[float]:
 
 
 def server_ms(ws: Workspace, items: int) -> list[float]:
+    """What Enter does in the store, timed alone: ``queues.answer`` (write the answer, read the queue's
+    next ids and the next item, one visit to the store) as the Label page calls it."""
     q = questions.get_question(ws, "big", "sentiment")
-    cur, out = queues.fetch(ws, q, "server", limit=1)[0], []
+    ids = queues.fetch(ws, q, "server", limit=queues.AHEAD)
+    cur, following, out = ids[0], ids[1:], []
     for i in range(items):
         t0 = time.perf_counter()
-        _, cur = queues.submit(ws, q, cur, str(i % 2), "server")
+        step = queues.answer(ws, q, cur, str(i % 2), "server", following=following)
         out.append((time.perf_counter() - t0) * 1000)
+        cur, following = step.next, step.ids[step.ids.index(step.next) + 1:]
     return out
 
 
@@ -141,7 +161,7 @@ def main() -> None:
     p95 = lambda xs: float(np.percentile(xs, 95))  # noqa: E731
     print(f"examples {args.examples:,}, items {args.items}")
     print(f"  browser Enter → next item rendered   median {statistics.median(ui):7.1f} ms   p95 {p95(ui):7.1f} ms")
-    print(f"  server store + next (queues.submit)  median {statistics.median(server):7.1f} ms   p95 {p95(server):7.1f} ms")
+    print(f"  server answer + next (queues.answer)  median {statistics.median(server):7.1f} ms   p95 {p95(server):7.1f} ms")
     print(f"  ratio browser / server               {statistics.median(ui) / statistics.median(server):.1f}x")
     print(f"goal: median Enter → next item < 150 ms: {'met' if statistics.median(ui) < 150 else 'NOT met'}")
 

@@ -97,7 +97,8 @@ def main() -> None:
                 results["recipe"][name] = n / _timed(lambda: run_recipe(ws, recipe, "bench", force=True, **kwargs))
                 print(f"  recipe  {name:14s} {results['recipe'][name]:10,.0f} rows/s", flush=True)
             if "dedup" in args.stages:
-                results["dedup"][name] = n / _timed(lambda: run_dedup(ws, "bench", method="minhash", **kwargs))
+                results["dedup"][name] = n / _timed(lambda: run_dedup(ws, "bench", method="minhash", shingle="word",
+                                                                       ngram=5, **kwargs))
                 print(f"  dedup   {name:14s} {results['dedup'][name]:10,.0f} rows/s", flush=True)
     finally:
         ray.shutdown()

@@ -1,5 +1,7 @@
 """The demo workspace: every sample file of ``sample_data/`` ingested into named datasets, and a story.
 
+SST-2 files hold 0/1 labels; the demo ingests them with their class names (``LABEL_NAMES``).
+
 The story: ``sst2`` is ingested with planted label noise (``NOISE`` of its labels flipped, seeded, in
 a copy written beside the store; the sample file is untouched). Two annotators relabel its first 60
 rows (their majority fixes the planted errors there), cleanlab flags likely label errors, ``sst2:v1``
@@ -36,6 +38,9 @@ DEMO_DATASETS: dict[str, list[str]] = {
     "chat": ["chat_sample.jsonl", "chat_sharegpt.json"],
     "messy": ["messy_reviews.jsonl"],
 }
+# Class names of the datasets whose files hold numeric labels, so the UI shows names, not 0 and 1.
+SST2_NAMES = {"0": "negative", "1": "positive"}
+LABEL_NAMES: dict[str, dict[str, str]] = {"sst2": SST2_NAMES, "sst2-dev": SST2_NAMES}
 STEPS = ("ingesting the sample files", "finding duplicate clusters", "labelling: annotators, pre-labels, suspects",
          "running the cleaning recipes", "creating versions", "training the quick baselines")
 
@@ -66,7 +71,8 @@ def build_demo(root: str | Path, sample_data: Path = SAMPLE_DATA,
     noisy = workspace.root / NOISY_SST2
     noisy_copy(sample_data / DEMO_DATASETS["sst2"][0], noisy)
     files = {**DEMO_DATASETS, "sst2": [noisy]}
-    reports = [ingest(workspace, [sample_data / f for f in names], name) for name, names in files.items()]
+    reports = [ingest(workspace, [sample_data / f for f in names], name, labels=LABEL_NAMES.get(name))
+               for name, names in files.items()]
     say(1, STEPS[1])
     from curate.dedup import dedup_demo
 
@@ -95,4 +101,4 @@ def _truth(workspace: Workspace, sample_data: Path) -> dict[int, str]:
     """The clean label of each sst2 example, by example id (rows keep their file order)."""
     clean = [json.loads(line)["label"] for line in (sample_data / DEMO_DATASETS["sst2"][0]).read_text().splitlines()]
     ids = [r["id"] for r in browse.page(workspace, "sst2", limit=len(clean)).rows]
-    return {i: str(label) for i, label in zip(ids, clean)}
+    return {i: SST2_NAMES[str(label)] for i, label in zip(ids, clean)}

@@ -138,3 +138,20 @@ def test_dedup_page_threshold_follows_the_script(workspace, monkeypatch) -> None
     next(s for s in at.slider if s.key == slider.key).set_value(0.75).run()
     at.button(key="dedup_run").click().run()
     assert dedup.summary(workspace, "zh")["params"]["threshold"] == pytest.approx(0.75)   # a moved slider is kept
+
+
+def test_auto_shingles_from_batch_counts_match_the_whole_array() -> None:
+    """Ray shards and corpus blocks are resolved from summed per-batch ``TextStats``: the same choice,
+    counts and median as one array of every row."""
+    import numpy as np
+
+    from curate.dedup.params import TextStats, resolve_shingles, text_stats
+
+    texts = _sentences("de", 301) + ["", None] + _sentences("zh", 40) + [" ".join(["lang"] * 2_000)]
+    whole = text_stats(pa.array(texts, pa.string()))
+    parts = sum((text_stats(pa.array(texts[i:i + 37], pa.string())) for i in range(0, len(texts), 37)), TextStats())
+    assert (parts.total, parts.cjk) == (whole.total, whole.cjk) == (342, 40)
+    assert parts.median_words() == whole.median_words() == np.median([len(t.split()) for t in texts if t])
+    for shingle, ngram in (("auto", None), ("auto", 3), ("char", None), ("word", None)):
+        assert resolve_shingles(parts, shingle, ngram, None) == resolve_shingles(pa.array(texts), shingle, ngram, None)
+    assert TextStats(4, 0, np.bincount([1, 2, 60, 70], minlength=1_001)).median_words() == 31.0

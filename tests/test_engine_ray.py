@@ -188,3 +188,43 @@ def test_a_failing_worker_is_one_line(tmp_path) -> None:
         compute(load(RECIPES_DIR / "classification.yaml", task="classification"), str(tmp_path), "classification")
     assert "a Ray worker failed" in str(failed.value) and "ArrowInvalid" in str(failed.value)
     assert "\n" not in str(failed.value)
+
+
+def _kill_first_task(stop, killed: list, marker: str) -> None:
+    """SIGKILL the first Ray worker process seen running a task whose title holds ``marker``."""
+    import os
+    import signal
+
+    import psutil
+
+    while not stop.is_set() and not killed:
+        for proc in psutil.process_iter(["pid", "cmdline"]):
+            title = " ".join(proc.info["cmdline"] or [])
+            if title.startswith("ray::") and marker in title:
+                os.kill(proc.info["pid"], signal.SIGKILL)
+                killed.append(title)
+                return
+        stop.wait(0.005)
+
+
+@pytest.mark.parametrize("marker", ["MapBatches(_sign)", "LabelShard.add_edges"])
+def test_a_worker_killed_mid_run(workspace, tmp_path, marker) -> None:
+    """A worker killed mid-run (SIGKILL, found by its process title): Ray retries a killed signing task;
+    a killed component actor takes its labels with it, so the propagation starts over on fresh actors.
+    Either way the run completes with the local engine's clusters."""
+    import threading
+
+    _planted(tmp_path / "planted.jsonl")
+    ingest(workspace, [tmp_path / "planted.jsonl"], "planted", task="sft")
+    local = run_dedup(workspace, "planted")
+    stop, killed = threading.Event(), []
+    killer = threading.Thread(target=_kill_first_task, args=(stop, killed, marker), daemon=True)
+    killer.start()
+    try:
+        on_ray = run_dedup(workspace, "planted", engine="ray", workers=2, batch_rows=25)
+    finally:
+        stop.set()
+        killer.join()
+    assert killed, f"no Ray process titled {marker} was seen"
+    assert _pairs(workspace, on_ray.run_id) == _pairs(workspace, local.run_id)
+    assert (on_ray.clusters, on_ray.flagged) == (local.clusters, local.flagged)

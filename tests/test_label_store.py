@@ -186,6 +186,24 @@ def test_submit_stores_and_returns_the_next_item(sst2: Workspace) -> None:
     assert nxt == 2  # the mine queue's head: the latest answer
 
 
+def test_an_answer_moves_past_examples_another_annotator_completed_meanwhile(sst2: Workspace) -> None:
+    """The Label page keeps the queue's next ids between answers; on each answer the store says which
+    are still queued, so an example another annotator completed meanwhile is skipped, and both answers
+    are kept."""
+    q = questions.get_question(sst2, "sst2")                  # overlap 1
+    ahead = queues.fetch(sst2, q, "a", limit=4)
+    assert ahead == [1, 2, 3, 4]
+    annotations.record(sst2, q, 2, "1", "b")                  # b answers the example after a's
+    step = queues.answer(sst2, q, 1, "0", "a", following=ahead[1:])
+    assert (step.recorded.example_id, step.next) == (1, 3)
+    assert step.ids[:2] == [3, 4] and 2 not in step.ids
+    assert step.item["example"]["id"] == 3 and step.item["mine"] is None
+    current = {(a["example_id"], a["annotator"]): a["value"] for a in annotations.export_labels(sst2, "sst2")}
+    assert current == {(1, "a"): "0", (2, "b"): "1"}
+    step = queues.answer(sst2, q, 2, "0", "a", following=[3])  # an example someone completed still takes an answer
+    assert step.next == 3 and len([a for a in annotations.export_labels(sst2, "sst2") if a["example_id"] == 2]) == 2
+
+
 def test_writing_as_an_annotator_needs_their_token_or_admin(sst2: Workspace, tmp_path, monkeypatch) -> None:
     """Once a workspace has annotators, `labels import` (and every --accept-above) writes as --annotator
     only with that annotator's token (--token or CURATE_TOKEN), or as a recorded admin action."""

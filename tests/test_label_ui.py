@@ -59,15 +59,15 @@ def test_label_five_with_keyboard_then_reload_and_disagree(demo_workspace: Works
     assert _wait_example_changes(page, second) == first
 
     q = questions.get_question(ws, "sst2", "label")
+    assert q["options"] == ["negative", "positive"]      # the demo ingests SST-2 with its class names
     labelled: dict[int, str] = {}
     for n in range(5):
         current = _current(page)
-        digit = n % 2                           # alternate the classes "0" and "1": keys 0 and 1
-        page.keyboard.press(str(digit))
-        page.wait_for_selector(PICKED.format(q["options"].index(str(digit))))
+        page.keyboard.press(str(n % 2 + 1))     # alternate the classes negative and positive: keys 1 and 2
+        page.wait_for_selector(PICKED.format(n % 2))
         wait_for_app(page)
         page.keyboard.press("Enter")
-        labelled[current] = str(digit)
+        labelled[current] = q["options"][n % 2]
         if n < 4:
             _wait_example_changes(page, current)
         else:
@@ -92,7 +92,7 @@ def test_label_five_with_keyboard_then_reload_and_disagree(demo_workspace: Works
 
     # A second annotator disagrees with carol: the example appears in the disagreement queue.
     target = list(labelled)[0]
-    other = {"0": "1", "1": "0"}[labelled[target]]
+    other = {"negative": "positive", "positive": "negative"}[labelled[target]]
     annotations.record(ws, q, target, other, "bob")
     assert target in queues.fetch(ws, q, "carol", "disagreements", limit=500)
     page.get_by_text("disagreements", exact=True).click()

@@ -176,8 +176,13 @@ def test_trl_preference_format_loads(prefs: Workspace, tmp_path: Path) -> None:
 
 
 def test_decontamination_drops_pairs_near_an_external_eval_file(workspace: Workspace, tmp_path: Path) -> None:
-    pairs = [{"prompt": f"Question number {i} about the weather in town {i}", "chosen": "a", "rejected": "b"}
-             for i in range(8)]
+    # distinct prompts: templated ones differing in a number or two ("... in town 3" / "... in town 5")
+    # are near-duplicates under the default character shingles of short rows, and all would be dropped
+    prompts = ["What is the weather like in Oslo today?", "Name three prime numbers above fifty.",
+               "Summarise the plot of Hamlet in one line.", "How do I boil an egg so the yolk stays soft?",
+               "Translate 'good morning' into Spanish.", "Why is the sky blue during the day?",
+               "Write a haiku about autumn leaves.", "Which planet has the most moons?"]
+    pairs = [{"prompt": p, "chosen": "a", "rejected": "b"} for p in prompts]
     ingest(workspace, [write_jsonl(tmp_path / "p.jsonl", pairs)], "p")
     ev = write_jsonl(tmp_path / "eval.jsonl", [pairs[3]])
     v = versions.create_version(workspace, "p", "v1", decontaminate=ev)

@@ -54,3 +54,29 @@ def test_a_search_shows_its_trials_and_the_best_one(demo_workspace, monkeypatch)
     table = next(d.value for d in at.dataframe if "validation score" in d.value.columns)
     assert table.loc[table["best"] == "★", "run"].tolist() == [runs[1]]
     assert len(at.get("vega_lite_chart")) >= 2  # score against lr and against batch_size
+
+
+def test_a_fine_tune_below_the_quick_baseline_gets_a_hint(demo_workspace, monkeypatch, tmp_path) -> None:
+    """A real (tiny, one-step) fine-tune of sst2:v2 scores below the demo's quick baseline of v2 on the
+    pinned sst2-dev: the page says what that means and what to try; the baseline run itself gets no hint."""
+    from curate import train, versions
+    from tests.tiny import tiny_bert
+
+    ws = demo_workspace
+    at = _page(ws, monkeypatch)
+    at.selectbox(key="train_dataset").select("sst2").run()
+    assert not [w for w in at.warning if "below the quick baseline" in w.value]
+    texts = [r["fields"]["text"] if "fields" in r else r["text"] for r in versions.load_rows(ws, "sst2:v2", split="train")]
+    model = tiny_bert(tmp_path / "bert", texts)
+    run = train.create(ws, "sst2:v2", params=TrainParams(model=str(model), max_steps=1, lr=1e-6, batch_size=8,
+                                                         max_length=32, patience=0))
+    train.execute(ws, run)
+    gaps = train.behind_baseline(ws, "sst2", run)
+    assert "sst2-dev" in [g["eval_set"] for g in gaps] and all(g["value"] < g["baseline"] for g in gaps)
+    at = _page(ws, monkeypatch)
+    at.selectbox(key="train_dataset").select("sst2").run()
+    hints = [w.value for w in at.warning if "below the quick baseline" in w.value]
+    assert len(hints) == 1 and "of v2 on the same eval sets" in hints[0] and "learning rate" in hints[0]
+    dev = next(g for g in gaps if g["eval_set"] == "sst2-dev")
+    assert f"sst2-dev: {dev['value']:.3f} against {dev['baseline']:.3f} (model run {dev['baseline_run']})" in hints[0]
+    assert train.behind_baseline(ws, "sst2", gaps[0]["baseline_run"]) == []

@@ -6,7 +6,7 @@ import csv
 
 import pytest
 
-from conftest import choose, wait_for_app
+from conftest import choose, outside_requests, wait_for_app
 from curate import browse
 
 pytestmark = pytest.mark.browser
@@ -64,3 +64,45 @@ def test_cli_writes_while_the_ui_is_open(demo_workspace, ui_server, page, tmp_pa
     table = page.locator(".st-key-datasets_table [data-testid='stDataFrame'] td")
     table.filter(has_text="late").first.wait_for(state="attached")
     assert "late" in [c.strip() for c in table.all_text_contents()]
+
+
+def test_upload_errors_speak_of_the_form_and_ingest_waits_for_required_fields(workspace, ui_server, page,
+                                                                                tmp_path) -> None:
+    """An upload's error names the uploaded file and what to do in the form (never a server path or a
+    CLI flag); Ingest stays disabled while a required field has no column."""
+    path = tmp_path / "reviews.jsonl"
+    path.write_text('{"review": "good", "stars": 1}\n{"stars": 0}\n')
+    server = ui_server(workspace)
+    outside = outside_requests(page)
+    page.goto(server.url)
+    wait_for_app(page)
+    page.locator("[data-testid='stFileUploader'] input[type='file']").set_input_files(str(path))
+    page.get_by_text("2 columns: review, stars").wait_for()
+    ingest = page.get_by_role("button", name="Ingest")
+
+    def error_after_ingest(expected: str) -> str:
+        ingest.click()
+        page.locator("[data-testid='stAlertContentError']").filter(has_text=expected).wait_for()
+        wait_for_app(page)
+        text = page.locator("[data-testid='stAlertContentError']").inner_text()
+        assert "--" not in text and "artifacts" not in text and str(workspace.root) not in text, text
+        return text
+
+    text = error_after_ingest("record has no value")           # line 2 has no review
+    assert text.startswith("reviews.jsonl:2: record has no value for a required field"), text
+    assert "Map columns to fields" in text and "upload" in text
+    page.get_by_label("Dataset (new or existing)").fill("bad name!")
+    page.get_by_label("Dataset (new or existing)").press("Enter")
+    wait_for_app(page)
+    assert error_after_ingest("invalid dataset name").startswith("Dataset (new or existing): invalid dataset name")
+
+    choose(page, "text (required)", "—")                        # a required field without a column
+    page.get_by_text("Map a column to text").wait_for()
+    assert ingest.is_disabled()
+    choose(page, "text (required)", "review")
+    assert ingest.is_enabled()
+    choose(page, "Task", "spans")                               # spans: text and spans, or tokens and ner_tags
+    choose(page, "spans (one pair required)", "—")
+    page.get_by_text("Map a column to text and spans, or to tokens and ner_tags").wait_for()
+    assert ingest.is_disabled()
+    assert outside == []

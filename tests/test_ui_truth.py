@@ -124,3 +124,19 @@ def test_data_table_shows_a_conversation_as_turns() -> None:
     row = {"messages": json.dumps([{"role": "user", "content": "hi"}, {"role": "assistant", "content": "[laughs]"}])}
     assert _turns(row) == {"messages": "user: hi ⏎ assistant: [laughs]"}
     assert _turns({"text": "x"}) == {}
+
+
+def test_the_demo_names_sst2_classes_and_its_curated_version_wins(demo_workspace: Workspace) -> None:
+    """The demo ingests SST-2 with its class names (the UI shows negative/positive, not 0/1), and its
+    story holds: the curated sst2:v2 beats sst2:v1 as ingested on the pinned sst2-dev."""
+    from curate import train, versions
+    from curate.label import annotations
+
+    sets = {d["name"]: d for d in browse.datasets(demo_workspace)}
+    assert sets["sst2"]["labels"] == sets["sst2-dev"]["labels"] == ["negative", "positive"]
+    assert {r["label"] for r in versions.load_rows(demo_workspace, "sst2:v2")} == {"negative", "positive"}
+    assert {a["value"] for a in annotations.export_labels(demo_workspace, "sst2", question="label")} \
+        == {"negative", "positive"}
+    board = {r["version"]: r["value"] for r in train.leaderboard(demo_workspace, "sst2")
+             if r["kind"] == "baseline" and r["eval_set"] == "sst2-dev"}
+    assert board["v2"] > board["v1"]

@@ -18,7 +18,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from curate import dedup, versions
+from curate import dedup, train, versions
 from curate.ingest import ingest
 from curate.label import annotations, annotators, questions
 from curate.store.workspace import Workspace
@@ -48,6 +48,12 @@ def hostile_ws(tmp_path_factory) -> tuple[Workspace, str]:
     dedup.run_dedup(ws, "hostile", method="minhash", threshold=0.5)
     token = annotators.add_annotator(ws, "alice")
     versions.create_version(ws, "hostile", "v1", note=NOTE, created_by="alice")
+    dev = tmp / "dev.jsonl"                                  # the hostile texts, labels swapped: every item fails
+    dev.write_text("".join(json.dumps({"text": t, "label": LABELS[(i + 1) % 2]}) + "\n" for i, t in enumerate(TEXTS)))
+    ingest(ws, [dev], "hostile-dev")
+    versions.create_version(ws, "hostile-dev", "v1")
+    versions.pin_eval_set(ws, "hostile-dev:v1", "all", "hostile-dev")
+    train.execute(ws, train.create(ws, "hostile:v1", baseline=True))  # for the Compare page
     return ws, token
 
 
@@ -128,6 +134,19 @@ def test_hostile_corpus_is_shown_literally_on_every_page(tab, server, tmp_path) 
     page.wait_for_selector("text=by alice")
     _no_beacon(page)
 
+    _open(page, f"{server.url}/compare", "hostile")        # Compare: classes, failed items, nearest rows
+    page.wait_for_selector("text=the same rows for every version")
+    board = page.locator(".st-key-cmp_board [data-testid='stDataFrame'] td")
+    board.filter(has_text="hostile-dev").first.wait_for(state="attached")
+    assert f"{LABELS[1]}, {LABELS[0]}" in [c.strip() for c in board.all_text_contents()]
+    failed = page.get_by_role("combobox", name="Failed eval item (5)")
+    assert failed.input_value().endswith(f" · expected {LABELS[1]}, got {LABELS[0]} · {TEXTS[0][:80]}")
+    page.get_by_role("button", name="Find nearest training rows").click()
+    near = page.locator(".st-key-cmp_neighbours [data-testid='stDataFrame'] td")
+    near.filter(has_text="tags stay tags").first.wait_for(state="attached", timeout=60_000)
+    assert TEXTS[0] in [c.strip() for c in near.all_text_contents()]
+    _no_beacon(page)
+
 
 def test_sign_in_survives_a_reload_until_sign_out(browser, server, hostile_ws) -> None:
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
@@ -178,6 +197,26 @@ def test_fifty_items_by_keyboard_at_fifty_ms_per_key(tab, server, hostile_ws) ->
     stored = {a["example_id"]: a["value"] for a in annotations.export_labels(ws, "keys", question=q["name"])
               if a["annotator"] == "alice"}
     assert stored == {16 + n: str(n % 2) for n in range(50)}
+    assert page.outside == []
+
+
+def test_enter_skips_an_item_another_annotator_completed_meanwhile(tab, server, hostile_ws) -> None:
+    """The page keeps the queue's next ids between answers; Enter shows the next one still queued."""
+    ws, page = hostile_ws[0], tab
+    _open(page, f"{server.url}/label", "keys")
+    page.wait_for_function("!!(window.__curateLabelKeys && window.__curateLabelKeys.send)")
+    cur = int(page.inner_text("[data-testid='stMain']").split("Example ")[1].split(" ")[0])
+    q = questions.get_question(ws, "keys")                  # overlap 1: bob's answer completes cur + 1
+    annotations.record(ws, q, cur + 1, "0", "bob")
+    page.keyboard.press("1")
+    page.wait_for_selector(".st-key-lbl_opt_1 [data-testid='stBaseButton-primary']")
+    page.keyboard.press("Enter")
+    page.wait_for_selector(f"text=Example {cur + 2} ·")
+    page.wait_for_selector(f"text=keyboard item number {cur + 2 - 16}")
+    wait_for_app(page)
+    current = {(a["example_id"], a["annotator"]): a["value"] for a in annotations.export_labels(ws, "keys")}
+    assert current[(cur, "alice")] == "1" and current[(cur + 1, "bob")] == "0"
+    assert (cur + 1, "alice") not in current
     assert page.outside == []
 
 

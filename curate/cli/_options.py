@@ -1,10 +1,11 @@
 """CLI options built from a pydantic params model: one ``--field-name`` per field, its help from the
-field's description, default and bounds, so a default or bound is written once (in the model).
+field's description, choices, default and bounds, so a default or bound is written once (in the model).
 
-``options_from(Model, skip=...)`` decorates a command function whose last parameter is
-``**given``: typer sees the generated options, the function receives the ones the user set (every
-option defaults to None, so the model's own default applies), and ``build(Model, given)`` validates
-them into the model, naming the option that failed.
+``options_from(Model, skip=...)`` (or ``only=...``) decorates a command function whose last
+parameter is ``**given``: typer sees the generated options, the function receives the ones the user
+set (every option defaults to None, so the model's own default applies), and ``build(Model, given)``
+validates them into the model, naming the option that failed. Stages whose library takes keyword
+arguments pass ``set_only(given)`` on instead.
 """
 
 from __future__ import annotations
@@ -18,34 +19,23 @@ import typer
 from pydantic import BaseModel, ValidationError
 
 from curate.errors import InputError
+from curate.settings import bounds, plain
 
 
 def flag(name: str) -> str:
     return "--" + name.replace("_", "-")
 
 
-def _base(annotation: Any) -> tuple[type, tuple | None]:
-    """The plain type of a field (Optional removed) and its choices when it is a Literal."""
-    args = [a for a in typing.get_args(annotation) if a is not type(None)]
-    if typing.get_origin(annotation) is typing.Literal:
-        return str, typing.get_args(annotation)
-    if typing.get_origin(annotation) is typing.Union and args:
-        return _base(args[0])
-    return annotation, None
-
-
 def describe(model: type[BaseModel], name: str) -> str:
     """The help text of a field: description, choices, default and bounds."""
-    from curate.train.params import bounds
-
     field = model.model_fields[name]
-    base, choices = _base(field.annotation)
+    base, choices, _ = plain(field.annotation)
     parts = [field.description or ""]
     if choices:
         parts.append("One of " + " | ".join(choices) + ".")
     default = field.get_default(call_default_factory=True)
     if base is not bool:
-        low, high = bounds(name, model)
+        low, high = bounds(model, name)
         span = f"; {_num(low)}..{_num(high)}" if low is not None and high is not None else \
             f"; >= {_num(low)}" if low is not None else ""
         parts.append(f"(default {default if default is not None else 'none'}{span})")
@@ -56,31 +46,47 @@ def _num(value: float) -> str:
     return str(value) if isinstance(value, int) else f"{value:g}"
 
 
-def options_from(model: type[BaseModel], *, skip: tuple[str, ...] = ()) -> Callable[[Callable], Callable]:
-    """Give ``fn`` one typer option per field of ``model`` (except ``skip``), after its own parameters."""
+def field_option(model: type[BaseModel], name: str, *short: str) -> Any:
+    """The typer option of field ``name`` (default None: the model's default applies)."""
+    return typer.Option(None, flag(name), *short, help=describe(model, name), show_default=False)
+
+
+def options_from(model: type[BaseModel], *, skip: tuple[str, ...] = (), only: tuple[str, ...] | None = None,
+                 short: dict[str, str] | None = None, lead: bool = False) -> Callable[[Callable], Callable]:
+    """Give ``fn`` one typer option per field of ``model`` (``only`` those, or all but ``skip``), after its
+    own parameters (``lead``: right after its arguments); ``short`` adds a one-letter alias to some
+    (``{"method": "-m"}``)."""
     def decorate(fn: Callable) -> Callable:
         own = [p for p in inspect.signature(fn).parameters.values() if p.kind != p.VAR_KEYWORD]
         hints = typing.get_type_hints(fn)
         extra, annotations = [], {p.name: hints.get(p.name, p.annotation) for p in own}
         for name, field in model.model_fields.items():
-            base, _ = _base(field.annotation)
-            if name in skip or base not in (bool, int, float, str):
+            base, _, _ = plain(field.annotation)
+            if name in skip or (only is not None and name not in only) or base not in (bool, int, float, str):
                 continue
-            option = typer.Option(None, flag(name), help=describe(model, name), show_default=False)
             annotations[name] = Optional[base]
-            extra.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=option,
-                                           annotation=Optional[base]))
+            extra.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=Optional[base],
+                                           default=field_option(model, name, *([short[name]] if name in (short or {})
+                                                                          else []))))
         own = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) if p.kind == p.VAR_POSITIONAL else p for p in own]
-        fn.__signature__ = inspect.Signature([*own, *extra])
+        args = [p for p in own if isinstance(p.default, typer.models.ArgumentInfo)] if lead else []
+        rest = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own if p not in args]
+        fn.__signature__ = inspect.Signature([*args, *extra, *rest] if lead else [*own, *extra])
         fn.__annotations__ = {**annotations, "return": None}
         return fn
     return decorate
 
 
-def build(model: type[BaseModel], given: dict[str, Any], *, names: dict[str, str] | None = None, **fixed: Any):
+def set_only(given: dict[str, Any]) -> dict[str, Any]:
+    """The options the user set (the others are None and left to the model's defaults)."""
+    return {k: v for k, v in given.items() if v is not None}
+
+
+def build(model: type[BaseModel], given: dict[str, Any], *, names: dict[str, str] | None = None,
+          command: str = "train", **fixed: Any):
     """The model from the options the user set (None = not given) and ``fixed`` values; a failed
     check becomes a one-line error naming the option (``names``: options not called ``--field``)."""
-    values = {k: v for k, v in given.items() if v is not None and k in model.model_fields}
+    values = {k: v for k, v in set_only(given).items() if k in model.model_fields}
     try:
         return model(**values, **fixed)
     except ValidationError as exc:
@@ -88,7 +94,7 @@ def build(model: type[BaseModel], given: dict[str, Any], *, names: dict[str, str
         field = str(first["loc"][0]) if first["loc"] else "options"
         name = (names or {}).get(field, flag(field))
         raise InputError(name, first["msg"].removeprefix("Value error, "),
-                         fix="see `curate train --help` for the allowed values") from None
+                         fix=f"see `curate {command} --help` for the allowed values") from None
 
 
 def pairs(values: list[str] | None, option: str) -> dict[str, Any]:

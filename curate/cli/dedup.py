@@ -16,24 +16,18 @@ from rich.table import Table
 
 from curate import dedup as lib
 from curate.cli._common import err, group, json_line, out, workspace
+from curate.cli._options import options_from, set_only
+from curate.dedup.params import DedupParams
 
 HELP = ("Find exact, near (MinHash) or semantic duplicates and flag them (nothing is deleted); "
         "`curate dedup export DATASET --out FILE.jsonl` writes id, cluster and canonical per example.\n\n"
         "`curate dedup DATASET` is short for `curate dedup run DATASET` (its options: `curate dedup run --help`).")
 
 
+@options_from(DedupParams, skip=("fields", "chosen"), short={"method": "-m", "threshold": "-t"},
+              lead=True)
 def run(
     dataset: Optional[str] = typer.Argument(None, help="Dataset to dedup."),
-    method: str = typer.Option("minhash", "--method", "-m", help="exact | minhash | semantic."),
-    threshold: Optional[float] = typer.Option(None, "--threshold", "-t", min=0.0, max=1.0,
-                                              help="Jaccard (minhash, default 0.8 for words, 0.6 for characters) "
-                                                   "or cosine (semantic, default 0.9)."),
-    ngram: Optional[int] = typer.Option(None, "--ngram", min=1, max=50,
-                                        help="Shingle length: words (default 5), or characters with --shingle char "
-                                             "(default 2) (minhash)."),
-    shingle: str = typer.Option("auto", "--shingle", help="auto | word | char n-grams (minhash); auto: character "
-                                                         "bigrams when most rows are CJK/Thai, else word 5-grams."),
-    num_perm: int = typer.Option(128, "--num-perm", min=16, max=1024, help="MinHash permutations."),
     fields: Optional[str] = typer.Option(None, "--fields", help="Fields compared, e.g. instruction,response "
                                          "(default: text; instruction,input; chat user turns)."),
     engine: str = typer.Option("local", "--engine", help="local | ray (exact and minhash on Ray Data)."),
@@ -43,11 +37,12 @@ def run(
                                          "needs --output and --engine ray."),
     output: Optional[Path] = typer.Option(None, "--output", help="Corpus mode: a new folder for data/ and report.json."),
     as_json: bool = typer.Option(False, "--json", help="Print the run and the report as JSON."),
+    **given,
 ) -> None:
     """Find exact, near (MinHash) or semantic duplicates and flag them (nothing is deleted)."""
+    settings = set_only(given)
     if input_ is not None or output is not None:
-        _dedup_corpus(input_, output, engine, address, method=method, threshold=threshold, ngram=ngram,
-                      shingle=shingle, num_perm=num_perm, fields=fields)
+        _dedup_corpus(input_, output, engine, address, fields=fields, **settings)
         return
     if dataset is None:
         raise lib.DedupError("dedup: no dataset given; fix: `curate dedup DATASET`, or --input/--output for a corpus")
@@ -59,8 +54,8 @@ def run(
         def progress(stage: str, done: int, total: int) -> None:
             bar.update(job, description=f"{dataset}: {stage}", completed=done, total=total or None)
 
-        report = lib.run_dedup(ws, dataset, method=method, threshold=threshold, ngram=ngram, shingle=shingle,
-                               num_perm=num_perm, fields=fields, progress=progress, engine=engine, address=address)
+        report = lib.run_dedup(ws, dataset, fields=fields, progress=progress, engine=engine, address=address,
+                               **settings)
     if as_json:
         json_line({"run": asdict(report), "report": lib.report(ws, dataset)})
         return

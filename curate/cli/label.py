@@ -10,9 +10,11 @@ import typer
 from rich.table import Table
 
 from curate.cli._common import err, esc, fail, group, out, workspace
+from curate.cli._options import build, field_option, options_from
 from curate.label import agreement as agreement_lib, annotations, annotators as annotators_lib
 from curate.label import prelabel as prelabel_lib, questions as questions_lib, suspects as suspects_lib
 from curate.errors import InputError
+from curate.label.params import QuestionParams, SuspectParams
 from curate.label.questions import KINDS
 
 
@@ -36,7 +38,7 @@ def add_question(dataset: str = typer.Argument(..., help="Dataset name."),
         name: str = typer.Argument(..., help="Question name, e.g. sentiment."),
         kind: str = typer.Option("label", "--kind", "-k", help=f"One of: {', '.join(KINDS)}."),
         options: Optional[str] = typer.Option(None, "--options", help="Classes, comma-separated (default: the dataset's label set)."),
-        overlap: int = typer.Option(1, "--overlap", help="Answers wanted per example, from different annotators.")) -> None:
+        overlap: Optional[int] = field_option(QuestionParams, "overlap")) -> None:
     """Add a question to a dataset."""
     opts = [o for o in options.split(",")] if options else None
     q = questions_lib.add_question(workspace(), dataset, name, kind, options=opts, overlap=overlap)
@@ -163,25 +165,21 @@ def agreement(dataset: str = typer.Argument(..., help="Dataset name."),
             out.print(table)
 
 
+@options_from(SuspectParams, skip=("accept_above",), short={"method": "-m"})
 def suspects(dataset: str = typer.Argument(..., help="Dataset name."),
              question: Optional[str] = typer.Option(None, "--question", "-q", help="Question (default: the first)."),
              out_file: Optional[Path] = typer.Option(None, "--out", "-o", help="Write the ranked suspects as JSONL."),
              accept_above: Optional[float] = typer.Option(None, "--accept-above", help="Take the suggested label of suspects scoring ≥ this."),
              annotator: Optional[str] = typer.Option(None, "--annotator", "-a", help="Who takes them (with --accept-above)."),
-             method: str = typer.Option("embeddings", "--method", "-m", help="Where the cross-validated probabilities come from: embeddings (LR on MiniLM embeddings, seconds) or finetune (MiniLM fine-tuned per fold, minutes)."),
-             folds: Optional[int] = typer.Option(None, "--folds", min=2, max=20, help="Cross-validation folds (default "
-                                                     f"{suspects_lib.DEFAULT_FOLDS['embeddings']} for embeddings, "
-                                                     f"{suspects_lib.DEFAULT_FOLDS['finetune']} for finetune)."),
-             epochs: float = typer.Option(suspects_lib.DEFAULT_EPOCHS, "--epochs", min=0.1, max=20, help="finetune: epochs per fold."),
-             model: Optional[str] = typer.Option(None, "--model", help="finetune: a local model folder (default: the bundled MiniLM)."),
              limit: int = typer.Option(20, "--limit", "-n", min=0, help="Rows to print."),
              as_json: bool = typer.Option(False, "--json", help="Print the report and the ranked suspects as JSON."),
-             token: Optional[str] = TOKEN, admin: bool = ADMIN) -> None:
+             token: Optional[str] = TOKEN, admin: bool = ADMIN, **given) -> None:
     """Find likely label errors (cleanlab over cross-validated probabilities), ranked; score 1 = surely wrong.
 
     With --accept-above, the latest stored suspects (found now if there are none) are taken as that
     annotator's answers."""
-    options = {"method": method, "folds": folds, "epochs": epochs, "model": model}
+    options = build(SuspectParams, given, command="suspects").model_dump(exclude={"accept_above"})
+    method = options["method"]
     ws = workspace()
     q = questions_lib.get_question(ws, dataset, question)
     if accept_above is not None:

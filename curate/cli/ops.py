@@ -14,6 +14,7 @@ from rich.table import Table
 from curate import ops as library
 from curate.cli._common import err, esc, out, workspace
 from curate.errors import InputError
+from curate.ids import parse_ids
 from curate.ops.report import Report, mark as mark_examples
 
 
@@ -106,12 +107,7 @@ def mark(dataset: str = typer.Argument(..., help="Dataset name."),
         raise InputError("mark", "no ids given", fix="e.g. curate mark sst2 --good 12,15 --bad 40")
     for option, value, label in (("--good", good, "good"), ("--bad", bad, "bad"), ("--clear", clear, None)):
         if value:
-            try:
-                ids = [int(x) for x in value.split(",") if x.strip()]
-            except ValueError:
-                raise InputError(option, f"{value!r} is not a comma-separated list of ids",
-                                 fix="e.g. --good 12,15,40") from None
-            n = mark_examples(workspace(), dataset, ids, label)
+            n = mark_examples(workspace(), dataset, parse_ids(value, option), label)
             out.print(f"{dataset}: {n} example(s) " + (f"marked {label}" if label else "unmarked"))
 
 

@@ -11,6 +11,8 @@ from rich.table import Table
 
 from curate import select as selection
 from curate.cli._common import err, out, workspace
+from curate.cli._options import build, field_option
+from curate.select.params import SelectParams
 
 
 def _print_counts(counts: dict[str, dict[str, int]]) -> None:
@@ -43,10 +45,9 @@ def select(
     name: str = typer.Option(..., "--name", "-n", help="Name of the new version (or of the labelling queue)."),
     purpose: str = typer.Option("train", "--for", help="train: a new version; label: a labelling queue "
                                 "(Label page: selected)."),
-    seed: int = typer.Option(0, "--seed", help="Seed of random picks and tie-breaks."),
+    seed: Optional[int] = field_option(SelectParams, "seed"),
     no_balance: bool = typer.Option(False, "--no-balance", help="Do not keep the pool's class proportions."),
-    compare_random: int = typer.Option(0, "--compare-random", help="Also train K random subsets of the same size and "
-                                       "compare eval scores."),
+    compare_random: Optional[int] = field_option(SelectParams, "compare_random"),
     finetune: bool = typer.Option(False, "--finetune", help="With --compare-random: fine-tune "
                                   "(default: quick baseline)."),
     epochs: Optional[float] = typer.Option(None, "--epochs", help="With --finetune: passes over the training split."),
@@ -55,9 +56,9 @@ def select(
 ) -> None:
     """Choose BUDGET training rows by strategy as a new version or labelling queue; --compare-random K proves it."""
     ws = workspace()
-    balance = not no_balance
+    settings = build(SelectParams, {"seed": seed, "compare_random": compare_random}, command="select")
+    seed, compare_random, balance = settings.seed, settings.compare_random, not no_balance
     if compare_random:
-        from curate.cli._options import build
         from curate.train import TrainParams
         from curate.select.compare import compare_random as run_compare
 

@@ -11,6 +11,8 @@ from rich.table import Table
 
 from curate import versions
 from curate.cli._common import err, group, json_line, out, workspace
+from curate.cli._options import build, field_option
+from curate.versions.params import DEFAULT_SPLIT, SplitParams
 
 
 def _counts_line(counters: dict) -> str:
@@ -23,8 +25,8 @@ def create(
     dataset: str = typer.Argument(..., help="Dataset to snapshot."),
     name: str = typer.Option(..., "--name", "-n", help="Version name, e.g. v3 (refer to it as DATASET:NAME)."),
     note: Optional[str] = typer.Option(None, "--note", help="What changed, in a sentence."),
-    split: str = typer.Option("0.8,0.1,0.1", "--split", help="train,validation,test ratios."),
-    seed: int = typer.Option(0, "--seed", help="Seed of the split assignment."),
+    split: str = typer.Option(DEFAULT_SPLIT, "--split", help="train,validation,test ratios."),
+    seed: Optional[int] = field_option(SplitParams, "seed"),
     exclude: Optional[str] = typer.Option(None, "--exclude", help="Issue kinds that leave a row out, comma-separated "
                                           "(default: every current kind; 'none' for none)."),
     labels: str = typer.Option("majority", "--labels", help="Label rule: majority | adjudicated | ingested | annotator:NAME."),
@@ -37,7 +39,8 @@ def create(
     kinds = None if exclude is None else () if exclude.strip().lower() == "none" else \
         tuple(k.strip() for k in exclude.split(",") if k.strip())
     v = versions.create_version(workspace(), dataset, name, note=note, exclude=kinds, label_rule=labels,
-                                split=split, seed=seed, group_column=group, decontaminate=decontaminate,
+                                split=split, seed=build(SplitParams, {"seed": seed}, command="version create").seed,
+                                group_column=group, decontaminate=decontaminate,
                                 inherit_splits=not resplit)
     c = v["counters"]
     out.print(f"created {v['ref']}: {_counts_line(c)}")

@@ -25,6 +25,7 @@ reason are stored with the run's parameters (``chosen``).
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
@@ -52,17 +53,23 @@ class DedupError(CurateError):
 class DedupParams(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    method: Literal["exact", "minhash", "semantic"] = Field("minhash", description="exact hash, MinHash LSH or MiniLM cosine")
-    threshold: float | None = Field(None, ge=0.0, le=1.0, description="Jaccard (minhash) or cosine (semantic) to "
-                                    "join a cluster; default 0.8 words, 0.6 CJK/Thai characters, 0.65 other characters, 0.9 cosine")
-    ngram: int | None = Field(None, ge=1, le=50, description="shingle length in words (default 5), or in "
-                              "characters with shingle=char (default 2 CJK/Thai, 4 otherwise) (minhash)")
+    method: Literal["exact", "minhash", "semantic"] = Field(
+        "minhash", description="exact: normalised text hash; minhash: n-gram Jaccard (LSH, verified); "
+                               "semantic: MiniLM cosine.")
+    threshold: float | None = Field(
+        None, ge=0.0, le=1.0, description=f"Jaccard (minhash) or cosine (semantic) to join a cluster; unset: "
+                                          f"{DEFAULT_THRESHOLD['minhash']} for word shingles, {CHAR_THRESHOLD} for "
+                                          f"CJK/Thai characters, {ALPHA_CHAR[1]} for other characters, "
+                                          f"{DEFAULT_THRESHOLD['semantic']} cosine.")
+    ngram: int | None = Field(None, ge=1, le=50, description=f"Shingle length in words, or in characters with "
+                              f"shingle char; unset: {DEFAULT_NGRAM['word']} words, {DEFAULT_NGRAM['char']} "
+                              f"CJK/Thai characters, {ALPHA_CHAR[0]} other characters (minhash).")
     shingle: Literal["auto", "word", "char"] = Field(
-        "auto", description="word or character n-gram shingles; auto: characters for CJK/Thai datasets and "
-        "short rows (median under 50 words), words otherwise (minhash)")
-    num_perm: int = Field(128, ge=16, le=1024, description="MinHash permutations (minhash)")
-    fields: tuple[str, ...] = Field(..., min_length=1, description="which fields of each example are compared")
-    neighbors: int = Field(20, ge=1, le=200, description="nearest neighbours looked at per row (semantic)")
+        "auto", description=f"Word or character n-gram shingles; auto: characters for CJK/Thai datasets and "
+                            f"short rows (median under {SHORT_WORDS} words), words otherwise (minhash).")
+    num_perm: int = Field(128, ge=16, le=1024, description="MinHash permutations (minhash).")
+    fields: tuple[str, ...] = Field(..., min_length=1, description="Which fields of each example are compared.")
+    neighbors: int = Field(20, ge=1, le=200, description="Nearest neighbours looked at per row (semantic).")
     chosen: str = Field("", description="how auto settings were resolved, e.g. 'char: 1,000 of 1,000 rows CJK/Thai'")
 
     def key(self) -> str:
@@ -70,12 +77,13 @@ class DedupParams(BaseModel):
         return self.model_dump_json()
 
 
-def make_params(task: str, *, method: str = "minhash", threshold: float | None = None, ngram: int | None = None,
-                shingle: str = "auto", num_perm: int = 128, fields: list[str] | str | None = None,
-                neighbors: int = 20, dataset: str = "") -> DedupParams:
-    """Validated parameters for a dataset of ``task``; an unknown method or field raises ``DedupError``."""
+def make_params(task: str, *, method: str | None = None, threshold: float | None = None, ngram: int | None = None,
+                shingle: str | None = None, num_perm: int | None = None, fields: list[str] | str | None = None,
+                neighbors: int | None = None, dataset: str = "") -> DedupParams:
+    """Validated parameters for a dataset of ``task`` (unset ones take ``DedupParams``' defaults); an
+    unknown method or field raises ``DedupError``."""
     where = f"dedup {dataset}: " if dataset else "dedup: "
-    if method not in METHODS:
+    if method is not None and method not in METHODS:
         raise DedupError(f"{where}unknown method {method!r}; fix: use one of {', '.join(METHODS)}")
     if isinstance(fields, str):
         fields = [f.strip() for f in fields.split(",") if f.strip()]
@@ -85,17 +93,19 @@ def make_params(task: str, *, method: str = "minhash", threshold: float | None =
     if bad:
         raise DedupError(f"{where}{task} datasets have no field {bad[0]!r} to compare; fix: --fields with "
                          f"{', '.join(known)}")
+    given = {"method": method, "threshold": threshold, "ngram": ngram, "shingle": shingle, "num_perm": num_perm,
+             "neighbors": neighbors}
     try:
-        return DedupParams(method=method, threshold=threshold, ngram=ngram, shingle=shingle, num_perm=num_perm,
-                           fields=tuple(fields), neighbors=neighbors)
+        return DedupParams(fields=tuple(fields), **{k: v for k, v in given.items() if v is not None})
     except ValidationError as exc:
         e = exc.errors()[0]
-        raise DedupError(f"{where}--{e['loc'][0]}: {e['msg']}; fix: pass a value in range") from None
+        flag = "--" + str(e["loc"][0]).replace("_", "-")
+        raise DedupError(f"{where}{flag}: {e['msg']}; fix: pass a value in range") from None
 
 
 def resolve_params(params: DedupParams, texts) -> DedupParams:
     """``params`` with shingle kind, n-gram length and threshold made concrete for ``texts`` (an Arrow
-    string array): see the module docstring. Already concrete params come back unchanged."""
+    string array or its ``TextStats``): see the module docstring. Already concrete params come back unchanged."""
     if params.method != "minhash":
         threshold = DEFAULT_THRESHOLD[params.method] if params.threshold is None else params.threshold
         return params.model_copy(update={"threshold": threshold})
@@ -104,23 +114,55 @@ def resolve_params(params: DedupParams, texts) -> DedupParams:
                                      "chosen": chosen or params.chosen})
 
 
-def resolve_shingles(texts, shingle: str, ngram: int | None,
-                     threshold: float | None) -> tuple[str, int, float, str]:
-    """``(kind, ngram, threshold, chosen)`` for MinHash on ``texts`` (an Arrow string array), as the
-    module docstring says: ``auto`` picks character bigrams when at least half the non-empty rows are
-    CJK/Thai, character 4-grams when the median row has under 50 words (unless ``ngram`` is given:
-    then words), word 5-grams otherwise; unset values take the kind's defaults."""
+WORDS_CAP = 1_000   # word counts at or above this share one histogram bin (only "under SHORT_WORDS" matters)
+
+
+@dataclass(frozen=True)
+class TextStats:
+    """What ``auto`` shingles look at, summed over batches (``a + b``), so a dataset that no process
+    holds whole (Ray shards, a corpus) is resolved exactly as one array would be."""
+
+    total: int = 0     # non-empty rows
+    cjk: int = 0       # of which mostly CJK/Thai script
+    words: np.ndarray = field(default_factory=lambda: np.zeros(WORDS_CAP + 1, np.int64))  # rows per word count
+
+    def __add__(self, other: "TextStats") -> "TextStats":
+        return TextStats(self.total + other.total, self.cjk + other.cjk, self.words + other.words)
+
+    def median_words(self) -> float:
+        """``np.median`` of the non-empty rows' word counts (counts over ``WORDS_CAP`` as ``WORDS_CAP``)."""
+        if not self.total:
+            return 0.0
+        cum = np.cumsum(self.words)
+        at = lambda k: int(np.searchsorted(cum, k, side="right"))  # noqa: E731 - the k-th smallest (0-based)
+        n = self.total
+        return float(at(n // 2)) if n % 2 else (at(n // 2 - 1) + at(n // 2)) / 2
+
+
+def text_stats(texts) -> TextStats:
+    """``TextStats`` of an Arrow string array."""
     import pyarrow.compute as pc
 
     from curate.scripts import char_script_rows
 
+    texts = pc.fill_null(texts, "")
+    nonempty = pc.greater(pc.utf8_length(texts), 0).to_numpy(zero_copy_only=False)
+    words = pc.list_value_length(pc.utf8_split_whitespace(texts)).to_numpy(zero_copy_only=False)[nonempty]
+    return TextStats(int(nonempty.sum()), int((char_script_rows(texts) & nonempty).sum()),
+                     np.bincount(np.minimum(words, WORDS_CAP), minlength=WORDS_CAP + 1).astype(np.int64))
+
+
+def resolve_shingles(texts, shingle: str, ngram: int | None,
+                     threshold: float | None) -> tuple[str, int, float, str]:
+    """``(kind, ngram, threshold, chosen)`` for MinHash on ``texts`` (an Arrow string array, or their
+    ``TextStats``), as the module docstring says: ``auto`` picks character bigrams when at least half
+    the non-empty rows are CJK/Thai, character 4-grams when the median row has under 50 words (unless
+    ``ngram`` is given: then words), word 5-grams otherwise; unset values take the kind's defaults."""
     if shingle == "word":
         return "word", DEFAULT_NGRAM["word"] if ngram is None else ngram, \
             DEFAULT_THRESHOLD["minhash"] if threshold is None else threshold, ""
-    texts = pc.fill_null(texts, "")
-    nonempty = pc.greater(pc.utf8_length(texts), 0).to_numpy(zero_copy_only=False)
-    total = int(nonempty.sum())
-    cjk = int((char_script_rows(texts) & nonempty).sum())
+    stats = texts if isinstance(texts, TextStats) else text_stats(texts)
+    total, cjk = stats.total, stats.cjk
     script_char = bool(total) and cjk >= CHAR_DATASET_SHARE * total
     char_ngram, char_threshold = (DEFAULT_NGRAM["char"], CHAR_THRESHOLD) if script_char else ALPHA_CHAR
     if shingle == "char":
@@ -128,8 +170,7 @@ def resolve_shingles(texts, shingle: str, ngram: int | None,
     chosen = f"{cjk:,} of {total:,} rows CJK/Thai"
     if script_char:
         return "char", char_ngram, char_threshold if threshold is None else threshold, f"auto: char ({chosen})"
-    words = pc.list_value_length(pc.utf8_split_whitespace(texts)).to_numpy(zero_copy_only=False)[nonempty]
-    median = float(np.median(words)) if total else 0.0
+    median = stats.median_words()
     chosen += f", median {median:,.0f} words"
     if ngram is None and median < SHORT_WORDS:
         return "char", char_ngram, char_threshold if threshold is None else threshold, \

@@ -27,17 +27,17 @@ class PreviewGraph:
     params: DedupParams | None = None   # resolved: the shingles used and the default threshold for this data
 
 
-def preview_graph(workspace: Workspace, dataset: str, *, method: str = "minhash", fields: list[str] | None = None,
-                  ngram: int | None = None, shingle: str = "auto", num_perm: int = 128,
+def preview_graph(workspace: Workspace, dataset: str, *, method: str | None = None, fields: list[str] | None = None,
+                  ngram: int | None = None, shingle: str | None = None, num_perm: int | None = None,
                   floor: float | None = None) -> PreviewGraph:
     """Verified pairs down to a low ``floor`` threshold, so any higher threshold's clusters follow
-    without touching the texts again (``preview_sizes``)."""
-    floor = PREVIEW_FLOOR[method] if floor is None else floor
+    without touching the texts again (``preview_sizes``); unset settings take ``DedupParams``' defaults."""
     with workspace.connect() as con:
         ds = catalog.get_dataset(con, dataset)
         params = make_params(ds["task"], method=method, ngram=ngram, shingle=shingle, num_perm=num_perm,
                              fields=fields, dataset=dataset)
         table = store.doc_texts(con, ds["id"], ds["task"], list(params.fields))
+    floor = PREVIEW_FLOOR[params.method] if floor is None else floor
     texts = table.column("text").combine_chunks()
     params = resolve_params(params, texts)   # the run's defaults for this data (shingles, threshold)
     graph = find_pairs(workspace, texts, params, threshold=min(floor, params.threshold))

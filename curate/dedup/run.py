@@ -14,7 +14,7 @@ import numpy as np
 import pyarrow as pa
 
 from curate.dedup.clusters import components, decisions_from_rows
-from curate.dedup.pairs import Progress, no_progress, find_pairs, pair_similarity
+from curate.dedup.pairs import Progress, find_pairs, no_progress, pair_similarity
 from curate.dedup.params import DedupError, DedupParams, make_params, resolve_params
 from curate.dedup.write import store_clusters
 from curate.store import catalog
@@ -47,11 +47,13 @@ def _libraries() -> dict[str, str]:
     return {"numpy": np.__version__, "pyarrow": pa.__version__, "duckdb": duckdb.__version__, "scipy": scipy.__version__}
 
 
-def run_dedup(workspace: Workspace, dataset: str, *, method: str = "minhash", threshold: float | None = None,
-              ngram: int | None = None, shingle: str = "auto", num_perm: int = 128, fields: list[str] | str | None = None,
-              neighbors: int = 20, progress: Progress = no_progress, engine: str = "local", address: str | None = None,
+def run_dedup(workspace: Workspace, dataset: str, *, method: str | None = None, threshold: float | None = None,
+              ngram: int | None = None, shingle: str | None = None, num_perm: int | None = None,
+              fields: list[str] | str | None = None, neighbors: int | None = None, progress: Progress = no_progress,
+              engine: str = "local", address: str | None = None,
               workers: int | None = None, batch_rows: int = 10_000) -> DedupReport:
-    """Find a dataset's duplicate clusters and store them as a new run (decisions re-applied).
+    """Find a dataset's duplicate clusters and store them as a new run (decisions re-applied); unset
+    settings take ``DedupParams``' defaults.
 
     ``engine="ray"`` finds the clusters on Ray Data (``curate.engine.ray_dedup``; exact and minhash);
     the clusters, decisions and write-back below are the same for both engines.
@@ -69,7 +71,7 @@ def run_dedup(workspace: Workspace, dataset: str, *, method: str = "minhash", th
             table = store.doc_texts(con, ds["id"], ds["task"], list(params.fields))
         decisions = decisions_from_rows(store.decisions(con, ds["id"]))
     # auto shingles and default thresholds for this data (a pass over the shards for Ray)
-    params = resolve_params(params, scale_out.texts(shards.name) if scale_out else table.column("text").combine_chunks())
+    params = resolve_params(params, scale_out.stats(shards.name) if scale_out else table.column("text").combine_chunks())
     with workspace.transaction() as con:
         run_id = catalog.start_run(con, "dedup", ds["id"], params.model_dump(mode="json"), _libraries())
     try:

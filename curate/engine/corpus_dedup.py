@@ -2,12 +2,13 @@
 
     curate dedup --input 'corpus/*.parquet' --output deduped/ --engine ray [--method exact]
 
-Each file is read by one Ray task (row ids ``file number << 32 | row``), the compared text built as a
-workspace dedup builds it (the chosen fields' values joined by newlines; chat roles from ``messages``),
+Each row group of each file is read by one Ray task (row ids ``file number << 32 | row``), so a
+worker holds one row group; the compared text is built as a workspace dedup builds it (the chosen fields' values joined by newlines; chat roles from ``messages``),
 clusters found by ``ray_dedup.find_in`` (the engine's distributed stages), and every row written back
 by the workers under ``OUTPUT/data/`` with ``dup_cluster`` (1 = largest), ``is_dup`` (every member but
 the first row of its cluster) and ``duplicate_of`` (``file.parquet#row`` of that first row), plus
-``OUTPUT/report.json`` with the counters.
+``OUTPUT/report.json`` with the counters. Auto shingles are resolved from per-block counts
+(``params.TextStats``), so no process gathers the corpus's text.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from curate.dedup.params import DedupError, make_params, resolve_params
+from curate.dedup.params import DedupError, TextStats, make_params, resolve_params, text_stats
 from curate.engine.cluster import EngineError, cluster
 from curate.engine.corpus import DATA, REPORT, _field, infer_task, input_files
 from curate.engine.ray_dedup import find_in
@@ -40,9 +41,19 @@ def _compared(table: pa.Table, task: str, fields: list[str]) -> pa.Array:
     return pa.array(["\n".join(v for v in row if v) for row in zip(*parts)], pa.string())
 
 
-def _read(path: str, number: int, task: str, fields: list[str]) -> pa.Table:
-    table = pq.read_table(path)
-    ids = (np.int64(number) << np.int64(32)) + np.arange(table.num_rows, dtype=np.int64)
+def _row_groups(path: str) -> list[tuple[int, int]]:
+    """``(row group, its first row)`` of a Parquet file, from its footer."""
+    meta = pq.ParquetFile(path).metadata
+    starts = np.cumsum([0] + [meta.row_group(g).num_rows for g in range(meta.num_row_groups)])
+    return [(g, int(starts[g])) for g in range(meta.num_row_groups)] or [(-1, 0)]
+
+
+def _read(path: str, number: int, group: int, first: int, task: str, fields: list[str]) -> pa.Table:
+    """One row group of file ``number`` (-1: a file without row groups) with ``_id`` (file number << 32 |
+    row) and ``_text`` (the compared text)."""
+    source = pq.ParquetFile(path)
+    table = source.read_row_group(group) if group >= 0 else source.schema_arrow.empty_table()
+    ids = (np.int64(number) << np.int64(32)) + first + np.arange(table.num_rows, dtype=np.int64)
     return table.append_column("_id", pa.array(ids)).append_column("_text", _compared(table, task, fields))
 
 
@@ -68,8 +79,9 @@ def _marks(groups: list[list[int]]) -> pa.Table:
                      "first": pa.array(first, pa.int64())}).sort_by("id")
 
 
-def dedup_corpus(pattern: str, output: str | Path, *, method: str = "minhash", threshold: float | None = None,
-                 ngram: int | None = None, shingle: str = "auto", num_perm: int = 128, fields: list[str] | str | None = None,
+def dedup_corpus(pattern: str, output: str | Path, *, method: str | None = None, threshold: float | None = None,
+                 ngram: int | None = None, shingle: str | None = None, num_perm: int | None = None,
+                 fields: list[str] | str | None = None,
                  address: str | None = None, workers: int | None = None, batch_rows: int = 10_000) -> dict[str, Any]:
     """Dedup Parquet files into ``output`` (data/ + report.json); returns the report."""
     files = input_files(pattern)
@@ -85,12 +97,13 @@ def dedup_corpus(pattern: str, output: str | Path, *, method: str = "minhash", t
     with cluster(address) as ray:
         def run() -> dict[str, Any]:
             read = ray.remote(_read)
-            docs = ray.data.from_arrow_refs([read.remote(f, i, task, list(params.fields)) for i, f in enumerate(files)])
+            docs = ray.data.from_arrow_refs([read.remote(f, i, group, first, task, list(params.fields))
+                                             for i, f in enumerate(files) for group, first in _row_groups(f)])
             docs = docs.materialize()
             compared = docs.select_columns(["_id", "_text"]).rename_columns({"_id": "id", "_text": "text"})
-            text = pa.chunked_array([c for ref in compared.to_arrow_refs() for c in ray.get(ref).column("text").chunks],
-                                    pa.string())
-            resolved = resolve_params(params, text)   # auto shingles: CJK/Thai datasets get characters
+            measure = ray.remote(lambda block: text_stats(block.column("text")))
+            stats = sum(ray.get([measure.remote(ref) for ref in compared.to_arrow_refs()]), TextStats())
+            resolved = resolve_params(params, stats)   # auto shingles, from per-block counts
             found = find_in(ray, compared, resolved, workers=workers, batch_rows=batch_rows)
             found["params"] = resolved.model_dump(mode="json")
             docs.map_batches(_mark, fn_kwargs={"marks": _marks(found["groups"]), "names": names},

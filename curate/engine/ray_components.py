@@ -80,22 +80,39 @@ def _refs(result: Any, parts: int) -> list:
     return [result] if parts == 1 else list(result)
 
 
+ATTEMPTS = 3   # a shard actor that dies loses its labels: the phase starts over from the materialised edges
+
+
 def components(ray: Any, edges: Any, *, parts: int | None = None) -> list[list[int]]:
-    """Clusters of the graph of ``edges`` (sorted ids, largest first, then by smallest id)."""
+    """Clusters of the graph of ``edges`` (sorted ids, largest first, then by smallest id). Ray retries a
+    killed task but does not restart an actor here (its labels would be gone): when a shard actor dies,
+    the propagation starts over on fresh actors, up to ``ATTEMPTS`` times."""
     parts = max(1, parts or int(ray.cluster_resources().get("CPU", 1)))
+    for attempt in range(ATTEMPTS):
+        try:
+            return _propagate(ray, edges, parts)
+        except ray.exceptions.RayActorError:
+            if attempt == ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _propagate(ray: Any, edges: Any, parts: int) -> list[list[int]]:
     split = ray.remote(_split).options(num_returns=parts)
     Shard = ray.remote(num_cpus=0)(LabelShard)
     shards = [Shard.remote(k, parts) for k in range(parts)]
-    pieces = [_refs(split.remote(ref, parts), parts) for ref in edges.to_arrow_refs()]
-    ray.get([s.add_edges.remote(*[p[k] for p in pieces]) for k, s in enumerate(shards)])
-    while True:
-        out = [_refs(s.emit.options(num_returns=parts).remote(), parts) for s in shards]
-        fell = ray.get([s.receive.remote(*[o[k] for o in out]) for k, s in enumerate(shards)])
-        if sum(fell) == 0:
-            break
-    table = pa.concat_tables(ray.get([s.labels.remote() for s in shards]))
-    for s in shards:
-        ray.kill(s)
+    try:
+        pieces = [_refs(split.remote(ref, parts), parts) for ref in edges.to_arrow_refs()]
+        ray.get([s.add_edges.remote(*[p[k] for p in pieces]) for k, s in enumerate(shards)])
+        while True:
+            out = [_refs(s.emit.options(num_returns=parts).remote(), parts) for s in shards]
+            fell = ray.get([s.receive.remote(*[o[k] for o in out]) for k, s in enumerate(shards)])
+            if sum(fell) == 0:
+                break
+        table = pa.concat_tables(ray.get([s.labels.remote() for s in shards]))
+    finally:
+        for s in shards:
+            ray.kill(s)
     return _groups(table.column("node").to_numpy(), table.column("label").to_numpy())
 
 

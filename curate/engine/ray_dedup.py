@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from curate.dedup import minhash
-from curate.dedup.params import DedupParams
+from curate.dedup.params import DedupParams, TextStats, text_stats
 from curate.dedup.shingles import Shingles, normalize, shingles
 from curate.engine.cluster import cluster
 from curate.engine.ray_components import components
@@ -56,13 +56,16 @@ def _or_empty(schema: pa.Schema, fn: Callable) -> Callable:
     return safe
 
 
-def texts(folder: str) -> pa.ChunkedArray:
-    """The compared text of every shard in ``folder`` (for ``params.resolve_params``'s auto shingles)."""
+def stats(folder: str) -> TextStats:
+    """``TextStats`` of the compared text of every shard in ``folder``, for ``params.resolve_params``'s
+    auto shingles: read one shard at a time, so the driver never holds the dataset's text."""
     import pyarrow.parquet as pq
     from pathlib import Path
 
-    parts = [pq.read_table(p, columns=["text"]).column("text") for p in sorted(Path(folder).glob("part-*.parquet"))]
-    return pa.chunked_array([c for part in parts for c in part.chunks], pa.string())
+    total = TextStats()
+    for part in sorted(Path(folder).glob("part-*.parquet")):
+        total = total + text_stats(pq.read_table(part, columns=["text"]).column("text"))
+    return total
 
 
 def _sign(batch: pa.Table, *, params: dict, bands: int, rows: int) -> pa.Table:

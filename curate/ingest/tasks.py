@@ -129,6 +129,17 @@ def _map_hint(task: str, columns: list[str]) -> str:
     return "--map " + ",".join(parts)
 
 
+def missing_fields(task: str, fields: dict[str, str] | set[str], columns: list[str]) -> list[str]:
+    """The required fields of ``task`` that ``fields`` (field → column) leave without a column. A spans
+    task needs a pair: text and spans, or tokens and ner_tags."""
+    if task == "spans":
+        have = set(fields)
+        if {"text", "spans"} <= have or {"tokens", "ner_tags"} <= have:
+            return []
+        return [f for f in (("tokens", "ner_tags") if "tokens" in columns else ("text", "spans")) if f not in have]
+    return [f for f in REQUIRED[task] if f not in fields]
+
+
 def resolve(path: str | Path, columns: list[str], *, task: str | None = None,
             mapping: dict[str, str] | None = None, records: list[dict] | None = None) -> Mapping:
     """Decide the task and each field's column, or raise one line naming the columns and a --map.
@@ -161,9 +172,7 @@ def resolve(path: str | Path, columns: list[str], *, task: str | None = None,
             alias = next((a for a in AUTO_ALIASES.get(name, ()) if a in columns), None)
             if alias:
                 resolved[name] = alias
-    missing = [f for f in REQUIRED[task] if f not in resolved]
-    if task == "spans" and not ({"text", "spans"} <= set(resolved) or {"tokens", "ner_tags"} <= set(resolved)):
-        missing = ["tokens" if "tokens" in columns else "text"]
+    missing = missing_fields(task, resolved, columns)
     if missing:
         raise InputError(path, f"missing required column {missing[0]!r} for task {task} (columns: {shown})",
                          fix=_map_hint(task, columns))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pyarrow as pa
 
 from curate.label import annotations, annotators, prelabel, questions, suspects
+from curate.label.questions import options_of
 from curate.store import label as store
 from curate.store.workspace import Workspace
 
@@ -27,7 +28,8 @@ def add_label_demo(workspace: Workspace, truth: dict[int, str] | None = None) ->
         first = store.first_examples(con, label["dataset_id"], 60)
     given = {r["id"]: (truth or {}).get(r["id"], r["label"]) for r in first}
     ids = sorted(given)
-    flip = {"0": "1", "1": "0"}
+    first_class, second_class = options_of(label)[:2]
+    flip = {first_class: second_class, second_class: first_class}
     alice = {i: flip[given[i]] if n in (7, 23) else given[i] for n, i in enumerate(ids)}
     bob = {i: flip[given[i]] if n in (3, 11, 19, 27, 31) else given[i] for n, i in enumerate(ids[:40])}
     quality = questions.add_question(workspace, "sst2", "quality", "rating", overlap=2)

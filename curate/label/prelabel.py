@@ -15,6 +15,8 @@ from curate.errors import InputError, NotFound
 from curate.label.annotations import accept_suggestions, with_retry
 from curate.label.annotators import origin
 from curate.label.model import check_trainable, classifier, embeddings, label_data, libraries
+from curate.label.params import PrelabelParams
+from curate.settings import default
 from curate.store import catalog, label as store
 from curate.store.workspace import Workspace
 
@@ -61,9 +63,10 @@ def train(workspace: Workspace, question: dict[str, Any], *, min_per_class: int 
     return PrelabelReport(run_id, int(mask.sum()), len(data.texts), present, time.perf_counter() - started)
 
 
-def maybe_retrain(workspace: Workspace, question: dict[str, Any], *, every: int = 20) -> PrelabelReport | None:
+def maybe_retrain(workspace: Workspace, question: dict[str, Any], *, every: int | None = None) -> PrelabelReport | None:
     """Retrain when at least ``every`` answers were added since the last pre-label run (and only when
-    pre-labels were started for this question)."""
+    pre-labels were started for this question); unset ``every``: ``PrelabelParams.retrain_every``."""
+    every = default(PrelabelParams, "retrain_every") if every is None else every
     with workspace.connect() as con:
         last = store.last_prelabel_run(con, question["id"])
         if last is None:

@@ -7,6 +7,8 @@ import re
 from typing import Any, Sequence
 
 from curate.errors import InputError, NotFound
+from curate.label.params import QuestionParams
+from curate.settings import bounds, default
 from curate.store import catalog, label as store
 from curate.store.workspace import Workspace
 
@@ -34,16 +36,17 @@ def options_of(question: dict[str, Any]) -> list[str]:
 
 
 def add_question(workspace: Workspace, dataset: str, name: str, kind: str, *,
-                 options: Sequence[str] | None = None, overlap: int = 1) -> dict[str, Any]:
-    """Add a question to a dataset; label/labels questions default to the dataset's label set."""
+                 options: Sequence[str] | None = None, overlap: int | None = None) -> dict[str, Any]:
+    """Add a question to a dataset; label/labels questions default to the dataset's label set, the
+    overlap to ``QuestionParams``'."""
+    overlap = default(QuestionParams, "overlap") if overlap is None else overlap
     if kind not in KINDS:
         close = difflib.get_close_matches(kind, KINDS, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise InputError("--kind", f"unknown question kind {kind!r}{hint}", fix=f"use one of {', '.join(KINDS)}")
     if not _NAME.match(name):
         raise InputError("question", f"invalid name {name!r}", fix="use 1–64 letters, digits, '_', '.', '-'")
-    if not 1 <= overlap <= 50:
-        raise InputError("--overlap", f"{overlap} is out of range", fix="ask for 1 to 50 answers per example")
+    _check_overlap(overlap)
     with workspace.transaction() as con:
         ds = catalog.get_dataset(con, dataset)
         if store.find_question(con, ds["id"], name):
@@ -101,9 +104,14 @@ def get_question(workspace: Workspace, dataset: str, name: str | None = None) ->
                    f"`curate questions add {dataset} NAME --kind {'response' if ds['task'] != 'classification' else 'label'}`")
 
 
+def _check_overlap(overlap: int) -> None:
+    low, high = bounds(QuestionParams, "overlap")
+    if not low <= overlap <= high:
+        raise InputError("--overlap", f"{overlap} is out of range", fix=f"ask for {low} to {high} answers per example")
+
+
 def set_overlap(workspace: Workspace, dataset: str, name: str, overlap: int) -> None:
-    if not 1 <= overlap <= 50:
-        raise InputError("--overlap", f"{overlap} is out of range", fix="ask for 1 to 50 answers per example")
+    _check_overlap(overlap)
     question = get_question(workspace, dataset, name)
     with workspace.transaction() as con:
         store.set_overlap(con, question["id"], overlap)

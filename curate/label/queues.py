@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any, Sequence
 
 from curate.errors import InputError
-from curate.label.annotations import QueueRead, record
+from curate.label.annotations import QueueRead, Recorded, record
 from curate.store import label as store
 from curate.store.workspace import Workspace
 
@@ -49,6 +50,19 @@ def next_after(workspace: Workspace, question: dict[str, Any], annotator: str, q
                               exclude=exclude), following)
 
 
+@dataclass
+class Step:
+    """What an answer leads to: the stored answer, the next example of the queue, the queue's ids
+    from the store at that moment (up to ``AHEAD``) and the next example as ``item`` shows it."""
+    recorded: Recorded
+    next: int | None
+    ids: list[int]
+    item: dict[str, Any] | None
+
+
+AHEAD = 200  # queue ids read at a time (the Label page keeps them to step through without the store)
+
+
 def submit(workspace: Workspace, question: dict[str, Any], example_id: int, value: Any, annotator: str, *,
            queue: str = "unlabelled", following: Sequence[int] = (), exclude: Sequence[int] = (),
            origin: str = "ui", example: dict[str, Any] | None = None) -> tuple[Any, int | None]:
@@ -56,8 +70,21 @@ def submit(workspace: Workspace, question: dict[str, Any], example_id: int, valu
     (``annotations.Recorded``) and the first of ``following`` still queued, else the queue's head."""
     check_queue(queue)
     done = record(workspace, question, example_id, value, annotator, origin=origin, example=example,
-                  then_read=QueueRead(queue, max(200, len(following) + 1), exclude))
+                  then_read=QueueRead(queue, max(AHEAD, len(following) + 1), exclude))
     return done, first_queued(done.queued, following)
+
+
+def answer(workspace: Workspace, question: dict[str, Any], example_id: int, value: Any, annotator: str, *,
+           queue: str = "unlabelled", following: Sequence[int] = (), exclude: Sequence[int] = (),
+           origin: str = "ui", example: dict[str, Any] | None = None) -> Step:
+    """``submit``, also returning the queue's ids and the next item, read in the same visit to the store
+    right after the answer is written: the next example is one still queued at that moment (another
+    annotator may have completed those that followed)."""
+    with workspace.connect():  # one attachment for the write and the reads after it
+        done, nxt = submit(workspace, question, example_id, value, annotator, queue=queue, following=following,
+                           exclude=exclude, origin=origin, example=example)
+        view = item(workspace, question, nxt, annotator) if nxt is not None else None
+    return Step(done, nxt, done.queued or [], view)
 
 
 def item(workspace: Workspace, question: dict[str, Any], example_id: int, annotator: str) -> dict[str, Any] | None:

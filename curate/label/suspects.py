@@ -29,6 +29,8 @@ from curate.errors import InputError
 from curate.label.annotations import accept_suggestions, with_retry
 from curate.label.annotators import origin
 from curate.label.model import check_trainable, classifier, embeddings, label_data, libraries
+from curate.label.params import DEFAULT_EPOCHS, DEFAULT_FOLDS, METHODS, SuspectParams
+from curate.settings import default
 from curate.store import catalog, label as store
 from curate.store.workspace import Workspace
 
@@ -41,10 +43,7 @@ class SuspectReport:
     seconds: float
 
 
-METHODS = ("embeddings", "finetune")
-DEFAULT_FOLDS = {"embeddings": 5, "finetune": 3}
-DEFAULT_EPOCHS = 2.0  # finetune: epochs per fold
-ACCEPT_ABOVE = 0.6  # the Label page's starting score to accept suspects (bench/loop.py, module docstring)
+ACCEPT_ABOVE: float = default(SuspectParams, "accept_above")
 
 
 def _folds(y: np.ndarray, folds: int, seed: int):

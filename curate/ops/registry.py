@@ -20,7 +20,13 @@ import difflib
 from types import ModuleType
 
 from curate.errors import CurateError
-from curate.ops import filters, heuristics, lang, mappers, pii, quality, sft
+import curate.ops.filters as filters
+import curate.ops.heuristics as heuristics
+import curate.ops.lang as lang
+import curate.ops.mappers as mappers
+import curate.ops.pii as pii
+import curate.ops.quality as quality
+import curate.ops.sft as sft
 from curate.ops.base import Kind, Operator, Params
 
 # Every module whose ``OPERATORS`` a recipe can use.

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from curate.errors import InputError
+from curate.select.params import SelectParams
+from curate.settings import bounds, default
 
 STRATEGIES: dict[str, str] = {
     "random": "a seeded random subset (the control)",
@@ -61,12 +63,14 @@ def parse_strategy(spec: str) -> dict[str, float]:
         if name not in STRATEGIES:
             raise InputError("--strategy", f"unknown strategy {name!r}", fix=f"use one of {', '.join(STRATEGIES)}")
         try:
-            weight = float(w) if w.strip() else 1.0
+            weight = float(w) if w.strip() else default(SelectParams, "weight")
         except ValueError:
             raise InputError("--strategy", f"weight of {name!r} is not a number: {w!r}",
                              fix="write e.g. quality=2") from None
-        if not 0 <= weight <= 100:
-            raise InputError("--strategy", f"weight of {name!r} must be between 0 and 100", fix="write e.g. quality=2")
+        low, high = bounds(SelectParams, "weight")
+        if not low <= weight <= high:
+            raise InputError("--strategy", f"weight of {name!r} must be between {low} and {high}",
+                             fix="write e.g. quality=2")
         weights[name] = weight
     if not weights:
         raise InputError("--strategy", "no strategy given", fix=f"use one or more of {', '.join(STRATEGIES)}")

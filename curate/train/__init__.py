@@ -17,7 +17,8 @@ import os
 # made a training step 6x slower. Read when torch loads, so set it before anything imports torch.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-from curate.train.compare import (Flips, common_eval_sets, details, failures, flips, leaderboard,  # noqa: E402
+from curate.train.compare import (Flips, behind_baseline, common_eval_sets, details, failures,  # noqa: E402
+                                  flips, leaderboard,
                                   eval_set_names, metrics_of, model_label, progress, trainable,
                                   nearest_training_rows, runs, scores)
 from curate.train.params import TrainParams  # noqa: E402
@@ -25,7 +26,8 @@ from curate.train.launch import resumable, resume, spawn, start  # noqa: E402
 from curate.train.runner import FINAL, cancel, create, execute, get, log_path, run_folder, wait  # noqa: E402
 from curate.train.search import searches  # noqa: E402
 
-__all__ = ["FINAL", "Flips", "TrainParams", "cancel", "common_eval_sets", "create", "details", "execute",
+__all__ = ["FINAL", "Flips", "TrainParams", "behind_baseline", "cancel", "common_eval_sets", "create", "details",
+           "execute",
            "failures", "flips", "get", "leaderboard", "log_path", "metrics_of", "resumable", "resume", "run_folder",
            "eval_set_names", "model_label", "progress", "trainable", "nearest_training_rows", "runs",
            "scores", "searches", "spawn", "start", "wait"]

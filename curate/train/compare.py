@@ -110,6 +110,22 @@ def leaderboard(workspace: Workspace, dataset: str, metric: str = "accuracy", *,
     return board
 
 
+def behind_baseline(workspace: Workspace, dataset: str, run_id: int, metric: str = "accuracy") -> list[dict[str, Any]]:
+    """Where a finished fine-tune scores worse than the quick baseline of the same version on the same
+    eval set (its latest baseline run there): one ``{eval_set, metric, value, baseline, baseline_run}``
+    per such eval set; empty for other runs, or when no baseline of that version was scored there."""
+    board = [r for r in leaderboard(workspace, dataset, metric) if not r["mismatch"] and r["value"] is not None]
+    sign = 1 if HIGHER_IS_BETTER.get(metric, True) else -1
+    out = []
+    for r in (r for r in board if r["run"] == run_id and r["kind"] == "finetune"):
+        base = max((b for b in board if b["kind"] == "baseline" and b["version"] == r["version"]
+                    and b["eval_set"] == r["eval_set"]), key=lambda b: b["run"], default=None)
+        if base is not None and sign * (base["value"] - r["value"]) > 0:
+            out.append({"eval_set": r["eval_set"], "metric": metric, "value": r["value"],
+                        "baseline": base["value"], "baseline_run": base["run"]})
+    return out
+
+
 @dataclass
 class Flips:
     eval_set: str

@@ -121,7 +121,6 @@ def check_argument(name: str) -> None:
 
 
 DEFAULT_LR = {"classification": 1e-4, "sft": 5e-5, "chat": 5e-5, "spans": 1e-4, "preference": 5e-6}
-DEFAULT_MAX_LENGTH = 128
 
 
 def resolved(params: TrainParams, task: str) -> TrainParams:
@@ -139,11 +138,7 @@ def default(name: str, task: str | None = None) -> Any:
 
 
 def bounds(name: str, model: type[BaseModel] = TrainParams) -> tuple[float | None, float | None]:
-    """The (lowest, highest) value a numeric field accepts (``gt``/``lt`` taken as the bound itself)."""
-    low = high = None
-    for m in model.model_fields[name].metadata:
-        for attr in ("ge", "gt"):
-            low = getattr(m, attr, None) if getattr(m, attr, None) is not None else low
-        for attr in ("le", "lt"):
-            high = getattr(m, attr, None) if getattr(m, attr, None) is not None else high
-    return low, high
+    """The (lowest, highest) value a numeric field of ``model`` accepts (see ``curate.settings.bounds``)."""
+    from curate.settings import bounds as field_bounds
+
+    return field_bounds(model, name)

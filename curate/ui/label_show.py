@@ -57,6 +57,11 @@ keys = st.components.v2.component("curate_label_keys", js=KEYS_JS)
 
 
 def show_example(item: dict, question: dict) -> None:
+    """The example literally; a span question's text in the span editor, a preference's responses side
+    by side after the prompt."""
+    if question["kind"] == "spans":
+        label_spans.editor(item, question)
+        return
     ex = item["example"]
     with st.container(border=True, key="lbl_example"):
         if ex.get("text") is not None:
@@ -75,6 +80,8 @@ def show_example(item: dict, question: dict) -> None:
             role = turn.get("role")
             with st.chat_message(role if role in ("user", "assistant") else "user"):
                 literal.show(turn.get("content", ""))
+    if question["kind"] == "preference":
+        label_preference.show(item)
 
 
 def context(item: dict, question: dict, queue: str) -> None:

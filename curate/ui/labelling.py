@@ -16,6 +16,7 @@ applied twice nor stopped half-way.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import threading
@@ -26,16 +27,21 @@ import streamlit as st
 
 from curate.errors import CurateError
 from curate.label import prelabel, queues
+from curate.label.params import PrelabelParams
 from curate.label.questions import options_of
+from curate.settings import default
 from curate.ui import label_preference, label_spans, literal
 from curate.ui.label_show import (CHOICE_KINDS, context, key_names, keys, keys_help, last_assistant, shortcuts,
                                   show_example)
 
 @dataclass
 class Cursor:
-    """Where the annotator is: the current example, the way back, skipped ids, the pending pick, the
-    ids after the current one, the last key event applied and a message for the next render."""
+    """Where the annotator is: the current example and what the page shows of it (``item``), the queue
+    ids read with it, the way back, skipped ids, the pending pick, the ids after the current one, the
+    last key event applied and a message for the next render."""
     cur: int | None = None
+    item: dict | None = None
+    ids: list[int] = field(default_factory=list)
     trail: list[int] = field(default_factory=list)
     skip: list[int] = field(default_factory=list)
     pick: Any = None
@@ -56,43 +62,64 @@ def reset() -> None:
 
 
 def view(ws, question: dict, who: str) -> None:
-    """The labelling view (the caller holds the store attached: see pages/label.py)."""
+    """The labelling view (the caller holds the store attached: see pages/label.py).
+
+    A run of the whole page reads the item afresh; a key or a click reruns only ``_labelling`` (a
+    fragment), which draws from the cursor: a pick reads nothing, an answer reads the next item in
+    the same visit to the store as its write (``queues.answer``)."""
     queue = st.segmented_control("Queue", list(queues.QUEUES), default="unlabelled", key="lbl_queue",
                                  on_change=reset, format_func=lambda q: q.replace("_", " ")) or "unlabelled"
     st.caption(queues.QUEUES[queue])
     c = cursor()
+    with c.lock:
+        c.item = None
+    _labelling(ws, question, who, queue)
+
+
+@st.fragment
+def _labelling(ws, question: dict, who: str, queue: str) -> None:
+    c = cursor()
     if c.flash:
         st.toast(literal.inline(c.flash))
         c.flash = None
-    ids = queues.fetch(ws, question, who, queue, limit=200, exclude=c.skip)
     with c.lock:
-        if c.cur is None:
-            c.cur = ids[0] if ids else None
-        cur = c.cur
-        if cur is not None:
-            c.following = ids[ids.index(cur) + 1:] if cur in ids else ids
+        if c.item is None or c.item["example"]["id"] != c.cur:
+            _load(c, ws, question, who, queue)
+        cur, item, ids = c.cur, c.item, c.ids
     keys(key="lbl_keys", data={"ack": c.seq_done, "keys": key_names(question)},
-          on_events_change=functools.partial(_on_keys, ws, question, who))
-    if cur is None:
+         on_events_change=functools.partial(_on_keys, ws, question, who))
+    if cur is None or item is None:
         st.success("This queue is empty for you. Pick another queue, or another question.")
         if c.trail:
             st.button("Prev `K`", key="lbl_prev", on_click=_prev)
         return
-    item = queues.item(ws, question, cur, who)
-    if item is None:
-        c.cur = None
-        st.rerun()
-    position = f"{ids.index(cur) + 1} of {len(ids)}{'+' if len(ids) == 200 else ''}" if cur in ids else "answered"
+    position = f"{ids.index(cur) + 1} of {len(ids)}{'+' if len(ids) == queues.AHEAD else ''}" if cur in ids \
+        else "answered"
     st.markdown(f"**Example {cur}** · {queue.replace('_', ' ')} queue · {position}")
-    if question["kind"] == "spans":
-        label_spans.editor(item, question)
-    else:
-        show_example(item, question)
-    if question["kind"] == "preference":
-        label_preference.show(item)
+    show_example(item, question)
     context(item, question, queue)
     _answer(ws, question, who, item)
     st.markdown(keys_help(question))
+
+
+def _load(c: Cursor, ws, question: dict, who: str, queue: str) -> None:
+    """Read the queue's next ids and the current item in one visit to the store (cursor lock held)."""
+    with ws.connect():
+        c.ids = queues.fetch(ws, question, who, queue, limit=queues.AHEAD, exclude=c.skip)
+        if c.cur is None:
+            c.cur = c.ids[0] if c.ids else None
+        c.item = None if c.cur is None else queues.item(ws, question, c.cur, who)
+        if c.item is None and c.ids and c.cur != c.ids[0]:  # the example is gone: start at the head
+            c.cur = c.ids[0]
+            c.item = queues.item(ws, question, c.cur, who)
+    if c.item is None:
+        c.cur = None
+    _follow(c)
+
+
+def _follow(c: Cursor) -> None:
+    """The ids after the current one (all the queue's when the current one is not queued)."""
+    c.following = c.ids[c.ids.index(c.cur) + 1:] if c.cur in c.ids else list(c.ids)
 
 
 def _answer(ws, question: dict, who: str, item: dict) -> None:
@@ -132,7 +159,9 @@ def _on_keys(ws, question: dict, who: str) -> None:
     inputs = _inputs()
     c = cursor()
     options = shortcuts(options_of(question)) if question["kind"] in CHOICE_KINDS else []
-    with c.lock, ws.connect():
+    # The store is attached once for the events' answers; a pick or a step reads nothing (the cursor has the item).
+    answers = any(e["key"] == "enter" and e["seq"] > c.seq_done for e in events)
+    with c.lock, (ws.connect() if answers else contextlib.nullcontext()):
         for event in events:
             if event["seq"] <= c.seq_done:
                 continue
@@ -152,7 +181,7 @@ def _inputs() -> dict[str, Any]:
              if isinstance(k, str) and k.startswith(("lbl_text_", "lbl_response_", label_preference.REASON,
                                                      label_spans.PREFIX))}
     return {"queue": st.session_state.get("lbl_queue") or "unlabelled",
-            "every": int(st.session_state.get("lbl_every", 20)), "typed": typed}
+            "every": int(st.session_state.get("lbl_every", default(PrelabelParams, "retrain_every"))), "typed": typed}
 
 
 def annotations_from(value: str, kind: str):
@@ -169,7 +198,11 @@ def _current_pick(question: dict, item: dict | None, c: Cursor | None = None):
 
 
 def _item(c: Cursor, ws, question: dict, who: str) -> dict | None:
-    return None if c.cur is None else queues.item(ws, question, c.cur, who)
+    if c.cur is None:
+        return None
+    if c.item is None or c.item["example"]["id"] != c.cur:
+        c.item = queues.item(ws, question, c.cur, who)
+    return c.item
 
 
 def _pick(ws, question: dict, who: str, index: int) -> None:
@@ -212,15 +245,16 @@ def _save(c: Cursor, ws, question: dict, who: str, inputs: dict[str, Any]) -> No
         value = inputs["typed"].get(f"lbl_{'text' if kind == 'text' else 'response'}_{ex_id}", "")
     following = [i for i in c.following if i != ex_id]
     try:
-        _, nxt = queues.submit(ws, question, ex_id, value, who, queue=inputs["queue"], following=following,
-                               exclude=c.skip, example=item["example"])
+        step = queues.answer(ws, question, ex_id, value, who, queue=inputs["queue"], following=following,
+                             exclude=c.skip, example=item["example"])
         retrained = prelabel.maybe_retrain(ws, question, every=inputs["every"]) if kind == "label" else None
     except CurateError as exc:
         c.flash = str(exc)
         return
     c.trail.append(ex_id)
-    c.cur, c.pick = nxt, None
-    c.following = following[following.index(nxt) + 1:] if nxt in following else []
+    c.cur, c.ids, c.pick = step.next, step.ids, None
+    c.item = None if retrained else step.item  # retrained: the next render reads the new suggestion
+    _follow(c)
     c.flash = f"Saved example {ex_id}" + (" · pre-labels retrained" if retrained else "")
 
 

@@ -1,52 +1,44 @@
 """Streamlit widgets built from a pydantic params model: label, default, bounds, choices and help of
-each widget come from the field, so the Train page restates none of them."""
+each widget come from the field (``curate.settings``), so a page restates none of them."""
 
 from __future__ import annotations
 
-import typing
 from typing import Any
 
 from pydantic import BaseModel
 
-
-def _plain(annotation: Any) -> tuple[Any, tuple | None, bool]:
-    """(type, Literal choices, Optional?) of a field's annotation."""
-    optional = type(None) in typing.get_args(annotation)
-    args = [a for a in typing.get_args(annotation) if a is not type(None)]
-    if typing.get_origin(annotation) is typing.Literal:
-        return str, typing.get_args(annotation), optional
-    if optional and args:
-        base, choices, _ = _plain(args[0])
-        return base, choices, True
-    return annotation, None, optional
+from curate.settings import bounds, default as field_default, plain
 
 
 def widget(container, model: type[BaseModel], name: str, label: str, *, key: str, default: Any = None,
-           fmt: str | None = None, placeholder: str | None = None) -> Any:
+           fmt: str | None = None, placeholder: str | None = None, empty: str = "none", step: float | None = None,
+           slider: bool = False, choices: list | None = None, format_func=None) -> Any:
     """One input for field ``name`` of ``model`` in ``container`` (``default`` overrides the field's,
-    e.g. the task's learning rate); None when an optional field is left empty."""
-    from curate.train.params import bounds
-
+    e.g. the task's learning rate; ``choices`` narrows a Literal's); None when an optional field is
+    left empty (``placeholder``: the hint of an empty text field, ``empty``: of an empty number).
+    ``slider`` draws a bounded number as a slider."""
     field = model.model_fields[name]
-    base, choices, optional = _plain(field.annotation)
-    value = field.get_default(call_default_factory=True) if default is None else default
+    base, literal, optional = plain(field.annotation)
+    value = field_default(model, name) if default is None else default
     help_text = field.description
     if base is bool:
         return container.checkbox(label, value=bool(value), key=key, help=help_text)
-    if choices:
-        return container.selectbox(label, list(choices), index=list(choices).index(value), key=key, help=help_text)
+    if literal:
+        options = list(choices or literal)
+        return container.selectbox(label, options, index=options.index(value), key=key, help=help_text,
+                                   **({"format_func": format_func} if format_func else {}))
     if base is str:
         return container.text_input(label, value=value or "", key=key, help=help_text, placeholder=placeholder) or None
-    low, high = bounds(name, model)
+    low, high = bounds(model, name)
+    cast = int if base is int else float
+    low, high = (None if low is None else cast(low)), (None if high is None else cast(high))
+    if slider:
+        return container.slider(label, low, high, cast(value), step, key=key, help=help_text)
     if base is int:
-        return container.number_input(label, int(low) if low is not None else None,
-                                      int(high) if high is not None else None,
-                                      None if value is None else int(value), 1, key=key, help=help_text,
-                                      placeholder="none" if optional else None)
-    return container.number_input(label, float(low) if low is not None else None,
-                                  float(high) if high is not None else None,
-                                  None if value is None else float(value), key=key, help=help_text,
-                                  format=fmt or "%g", placeholder="none" if optional else None)
+        return container.number_input(label, low, high, None if value is None else int(value), int(step or 1),
+                                      key=key, help=help_text, placeholder=empty if optional else None)
+    return container.number_input(label, low, high, None if value is None else float(value), step, key=key,
+                                  help=help_text, format=fmt or "%g", placeholder=empty if optional else None)
 
 
 def build(model: type[BaseModel], values: dict[str, Any], labels: dict[str, str]):

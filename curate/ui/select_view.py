@@ -11,6 +11,11 @@ import pandas as pd
 import streamlit as st
 
 from curate import select as selection
+from curate.select.params import SelectParams
+from curate.settings import bounds, default
+from curate.ui.params import widget
+
+WEIGHT = default(SelectParams, "weight")   # a strategy's weight when it is the only one scored
 
 
 def _pool(ws, ref: str):
@@ -20,7 +25,7 @@ def _pool(ws, ref: str):
     if not cached or cached[0] != key:
         with st.spinner(f"Reading the training pool of {ref} (embeddings are cached in the store)…"):
             src = selection.load_source(ws, ref)
-            pool = selection.build_pool(ws, src, {s: 1.0 for s in selection.STRATEGIES}, embeddings=True)
+            pool = selection.build_pool(ws, src, {s: WEIGHT for s in selection.STRATEGIES}, embeddings=True)
         st.session_state["sel_cache"] = cached = (key, src, pool)
     return cached[1], cached[2]
 
@@ -36,7 +41,7 @@ def render_view(ws, dataset: str, found: list[dict]) -> None:
                            "and test rows are kept whole, so scores stay comparable")
     chosen = top[1].multiselect("Strategies", list(selection.STRATEGIES), default=["mix"], key="sel_strategies",
                                 help=" · ".join(f"{k}: {v}" for k, v in selection.STRATEGIES.items()))
-    seed = top[2].number_input("Seed", 0, 1_000_000, 0, key="sel_seed")
+    seed = widget(top[2], SelectParams, "seed", "Seed", key="sel_seed")
     balance = top[3].checkbox("Class balance", value=True, key="sel_balance", help="keep the pool's class shares")
     if not chosen:
         st.info("Pick at least one strategy.")
@@ -47,7 +52,8 @@ def render_view(ws, dataset: str, found: list[dict]) -> None:
         st.warning(f"{ref} has no training rows to select from.")
         return
     weights = _weights(chosen)
-    budget = st.slider("Budget (training rows)", 1, n, min(n, max(1, n // 4)), key=f"sel_budget_{ref}")
+    least = int(bounds(SelectParams, "budget")[0])
+    budget = st.slider("Budget (training rows)", least, n, min(n, max(least, n // 4)), key=f"sel_budget_{ref}")
     p = selection.preview(ws, ref, budget, weights, seed=int(seed), balance=balance, source=src, pool=pool)
     _show_preview(p)
     _create_buttons(ws, dataset, ref, p, found)
@@ -56,11 +62,11 @@ def render_view(ws, dataset: str, found: list[dict]) -> None:
 def _weights(chosen: list[str]) -> dict[str, float]:
     scored = [s for s in chosen if s != "clean"]
     if len(scored) < 2:
-        return {s: 1.0 for s in chosen}
+        return {s: WEIGHT for s in chosen}
     cols = st.columns(len(scored))
-    weights = {s: float(c.number_input(f"Weight of {s}", 0.0, 10.0, 1.0, 0.5, key=f"sel_w_{s}"))
+    weights = {s: float(widget(c, SelectParams, "weight", f"Weight of {s}", key=f"sel_w_{s}", step=0.5))
                for s, c in zip(scored, cols)}
-    return {**weights, **({"clean": 1.0} if "clean" in chosen else {})}
+    return {**weights, **({"clean": WEIGHT} if "clean" in chosen else {})}
 
 
 def _show_preview(p) -> None:

@@ -24,11 +24,11 @@ from curate.store import label as label_store, versions as store
 from curate.store.workspace import Workspace
 from curate.ingest import shapes
 from curate.versions import splits as splitting
+from curate.versions.params import DEFAULT_RATIOS
 from curate.versions.neardup import NearDup, cross_pairs, near_pairs, texts_of
 from curate.versions.refs import SPLITS, check_name, check_split, make_ref, parse_ref
 
 LABEL_RULES = ("majority", "adjudicated", "ingested", "annotator:<name>")
-DEFAULT_RATIOS = (0.8, 0.1, 0.1)
 ROW_KEYS = ("example_id", "split", "text", "label", "instruction", "input", "response", "messages", "spans",
             "chosen", "rejected")
 JSON_KEYS = ("messages", "spans", "chosen", "rejected")

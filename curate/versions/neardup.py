@@ -22,8 +22,9 @@ import numpy as np
 import pyarrow as pa
 
 from curate.dedup import minhash
-from curate.dedup.params import DEFAULT_FIELDS, resolve_shingles
+from curate.dedup.params import DEFAULT_FIELDS, DedupParams, resolve_shingles
 from curate.dedup.shingles import normalize, shingles
+from curate.settings import default
 from curate.store import versions as store
 
 
@@ -34,8 +35,8 @@ class NearDup:
 
     threshold: float | None = None
     ngram: int | None = None
-    shingle: str = "auto"
-    num_perm: int = 128
+    shingle: str = default(DedupParams, "shingle")
+    num_perm: int = default(DedupParams, "num_perm")
     band_threshold: float = 0.5
 
     def as_dict(self) -> dict:

@@ -43,6 +43,10 @@ def render() -> None:
 
 def _board(board: pd.DataFrame, metric: str) -> None:
     st.subheader("Leaderboard")
+    st.caption("Each run is scored on every pinned eval set whose labels are among its classes (named as pinned, "
+               "e.g. sst2-dev): the same rows for every version, so versions compare there. It is also scored on "
+               "its own version's splits (DATASET:VERSION:test, and :validation for classification): other rows, "
+               "with that version's own labels, for each version, so those rows do not compare versions.")
     table = board[["eval_set", "kind", "version", "run", "value", "model", "label_space", "rank", "started"]].rename(
         columns={"value": metric, "eval_set": "eval set", "label_space": "classes"})
     with st.container(key="cmp_board"):

@@ -6,8 +6,11 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from curate.ops import RECIPES_DIR, report, run_recipe
+from curate.errors import CurateError
+from curate.ids import parse_ids
+from curate.ops import RECIPES_DIR, get, report, run_recipe
 from curate.ops.report import Report, cascade, mark
+from curate.settings import bounds
 from curate.ui import literal, state
 
 
@@ -99,8 +102,9 @@ def _thresholds(rep: Report) -> None:
     for f in rep.filters:
         key = f"ops_thr_{rep.run['id']}_{f['step']}"
         chart, control = st.columns([3, 2])
+        low, high = bounds(get(f["op"]).params, "min_score")   # the filter's own bounds
         with control:
-            chosen[f["step"]] = st.slider(f"step {f['step']} {f['op']}: min {f['signal']}", 0.0, 1.0,
+            chosen[f["step"]] = st.slider(f"step {f['step']} {f['op']}: min {f['signal']}", float(low), float(high),
                                           float(f["min_score"]), 0.05, key=key,
                                           help=f"Rows whose {f['signal']} is below this get the issue {f['reason']}.")
         with chart:
@@ -149,9 +153,9 @@ def _marks(ws, dataset: str) -> None:
         label = st.radio("Mark", ["good", "bad", "clear"], horizontal=True, key="ops_mark_label")
         if st.button("Save marks", key="ops_mark_save") and ids.strip():
             try:
-                numbers = [int(x) for x in ids.split(",") if x.strip()]
-            except ValueError:
-                st.error(f"{ids!r}: give example ids as numbers separated by commas, e.g. 12,15,40")
+                numbers = parse_ids(ids, "Example ids")
+            except CurateError as exc:
+                st.error(str(exc))
                 return
             n = mark(ws, dataset, numbers, None if label == "clear" else label)
             st.success(f"{n} example(s) {'unmarked' if label == 'clear' else 'marked ' + label}.")

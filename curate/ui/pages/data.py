@@ -10,15 +10,23 @@ import pandas as pd
 import streamlit as st
 
 from curate import browse
-from curate.errors import CurateError
+from curate.errors import CurateError, InputError
 from curate.ingest import TASK_FIELDS, ingest, preview
-from curate.ingest.tasks import REQUIRED
+from curate.ingest.tasks import REQUIRED, missing_fields
 from curate.ingest.uploads import save_upload
 from curate.ui import literal, state
 
 PAGE_SIZE = 50
 NONE = "—"
 UPLOAD_TYPES = ["jsonl", "ndjson", "json", "csv", "tsv", "parquet", "gz", "zst"]
+NAME_BOX = "Dataset (new or existing)"
+# What to do in the form instead of the command-line option an ingest error's fix names (first match).
+FORM_FIXES = (
+    ("--map", "pick the right column for each field under Map columns to fields, or correct the file and upload it again"),
+    ("--replace", f"type a new dataset name under {NAME_BOX} (the form adds a file; it never replaces one)"),
+    ("--dataset", f"type a name of letters, digits, '-', '_' or '.' (not first) under {NAME_BOX}"),
+    ("--task", "pick the Task above"),
+)
 
 
 def render() -> None:
@@ -55,7 +63,7 @@ def _upload(ws, names: list[str]) -> None:
         try:
             view = preview(path)
         except CurateError as exc:
-            st.error(str(exc))
+            st.error(form_error(exc, upload.name, path))
             return
         st.caption(f"{len(view.columns)} columns: " + literal.inline(", ".join(map(str, view.columns))))
         with st.container(key="upload_preview"):
@@ -69,21 +77,23 @@ def _upload(ws, names: list[str]) -> None:
         for cell, field in zip(cells, TASK_FIELDS[task]):
             options = [NONE, *view.columns]
             guess = view.suggested[task].get(field)
-            label = field + (" (required)" if field in REQUIRED[task] else " (optional)")
+            label = field + (" (required)" if field in REQUIRED[task] else " (one pair required)" if task == "spans"
+                             else " (optional)")
             choice = cell.selectbox(label, options, index=options.index(guess) if guess in options else 0,
                                     key=f"map_{task}_{field}")
             if choice != NONE:
                 mapping[field] = choice
         default_name = re.sub(r"[^A-Za-z0-9_.-]+", "-", Path(upload.name).name.split(".")[0]).strip("-") or "dataset"
-        name = st.text_input("Dataset (new or existing)", value=default_name, key="upload_dataset")
-        missing = [f for f in REQUIRED[task] if f not in mapping]
+        name = st.text_input(NAME_BOX, value=default_name, key="upload_dataset")
+        missing = missing_fields(task, mapping, view.columns)
         if missing:
-            st.warning("Map a column to " + ", ".join(missing) + " to ingest this file as " + task + ".")
+            need = "text and spans, or to tokens and ner_tags" if task == "spans" else " and ".join(missing)
+            st.warning(f"Map a column to {need} to ingest this file as {task}.")
         if st.button("Ingest", type="primary", key="upload_ingest", disabled=bool(missing)):
             try:
                 report = ingest(ws, [path], name.strip(), task=task, mapping=mapping)
             except CurateError as exc:
-                st.error(str(exc))
+                st.error(form_error(exc, upload.name, path))
                 return
             if report.rows:
                 st.session_state["data_flash"] = f"Ingested {report.rows:,} rows into {literal.inline(name)} ({report.task})."
@@ -92,6 +102,19 @@ def _upload(ws, names: list[str]) -> None:
                                                    f"{literal.inline(name)}; nothing added.")
             st.session_state["browse_next"] = name.strip()
             st.rerun()
+
+
+def form_error(exc: CurateError, upload: str, path: Path) -> str:
+    """An ingest error as the upload form should say it: the uploaded file's name instead of where the
+    server keeps it, and what to do in the form instead of a command-line option."""
+    if not isinstance(exc, InputError):
+        return str(exc).replace(str(path), upload)
+    where = upload if exc.path == str(path) else NAME_BOX if exc.path == "--dataset" else exc.path
+    fix = exc.fix or ""
+    if "--" in fix or "curate " in fix:
+        fix = next((form for flag, form in FORM_FIXES if flag in fix), "correct the file and upload it again")
+    problem = exc.problem.replace(str(path), upload).replace("--map ", "mapping ")
+    return str(InputError(where, problem, line=exc.line, row=exc.row, fix=fix or None))
 
 
 def _browser(ws, sets: list[dict]) -> None:

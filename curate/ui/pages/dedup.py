@@ -11,10 +11,13 @@ import pandas as pd
 import streamlit as st
 
 from curate import dedup
-from curate.dedup import DEFAULT_FIELDS, DEFAULT_THRESHOLD, METHODS
+from curate.dedup import DEFAULT_FIELDS, DEFAULT_THRESHOLD
 from curate.dedup.fields import COMPARABLE_FIELDS
+from curate.dedup.params import DedupParams
+from curate.settings import bounds
 from curate.store.workspace import Workspace
 from curate.ui import literal, state
+from curate.ui.params import widget
 
 ROLE_ICON = {"canonical": "★ canonical", "dup": "duplicate", "kept": "kept", "split": "split out"}
 
@@ -40,18 +43,16 @@ def render() -> None:
         top = st.columns([2, 2, 3])
         dataset = top[0].selectbox("Dataset", names, key="dedup_dataset",
                                    index=names.index("messy") if "messy" in names else 0)
-        method = top[1].selectbox("Method", METHODS, index=1, key="dedup_method",
-                                  help="exact: normalised text hash · minhash: word n-gram Jaccard (LSH, verified) · "
-                                       "semantic: MiniLM cosine")
+        method = widget(top[1], DedupParams, "method", "Method", key="dedup_method")
         known = list(COMPARABLE_FIELDS[task[dataset]])
         fields = top[2].multiselect("Fields compared", known, default=DEFAULT_FIELDS[task[dataset]],
                                     key=f"dedup_fields_{task[dataset]}") or DEFAULT_FIELDS[task[dataset]]
-        ngram, num_perm = 5, 128
+        ngram = num_perm = None   # unset: DedupParams' defaults, resolved for the data
         if method == "minhash":
             with st.expander("MinHash settings"):
                 c1, c2 = st.columns(2)
-                ngram = int(c1.number_input("Shingle length (words)", 1, 20, 5, key="dedup_ngram"))
-                num_perm = int(c2.number_input("Permutations", 16, 512, 128, step=16, key="dedup_num_perm"))
+                ngram = widget(c1, DedupParams, "ngram", "Shingle length", key="dedup_ngram", empty="auto")
+                num_perm = widget(c2, DedupParams, "num_perm", "Permutations", key="dedup_num_perm", step=16)
         graph = _preview(str(ws.root), dataset, method, tuple(fields), ngram, num_perm, dedup.revision(ws, dataset))
         threshold = _threshold(method, graph.params)
         _live_preview(graph, threshold)
@@ -70,7 +71,7 @@ def render() -> None:
 def _threshold(method: str, params) -> float:
     if method == "exact":
         st.caption("Exact duplicates: same text after Unicode NFKC, lower case and whitespace normalisation.")
-        return 1.0
+        return DEFAULT_THRESHOLD["exact"]
     default = params.threshold if params is not None else DEFAULT_THRESHOLD[method]
     floor = min(dedup.preview.PREVIEW_FLOOR[method], default)
     kind = params.shingle if params is not None and method == "minhash" else ""
@@ -78,7 +79,8 @@ def _threshold(method: str, params) -> float:
     what = f"Jaccard similarity of {kind} shingles" if method == "minhash" else "cosine similarity of embeddings"
     if params is not None and params.chosen:
         st.caption(f"Shingles: {params.ngram}-{params.shingle} n-grams, {params.chosen}.")
-    return float(st.slider(f"Threshold ({what})", floor, 1.0, default, 0.01, key=key))
+    return float(st.slider(f"Threshold ({what})", floor, float(bounds(DedupParams, "threshold")[1]), default, 0.01,
+                           key=key))
 
 
 def _moved(threshold: float, params) -> float | None:

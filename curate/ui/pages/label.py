@@ -11,7 +11,9 @@ import streamlit as st
 from curate.errors import CurateError, NotFound
 from curate.label import agreement, annotators, prelabel, queues, questions, suspects
 from curate.label.questions import KINDS, options_of
+from curate.label.params import PrelabelParams, QuestionParams, SuspectParams
 from curate.ui import label_spans, labelling, state
+from curate.ui.params import widget
 
 VIEWS = ["Label", "Agreement", "Pre-labels & suspects", "Setup"]
 
@@ -128,7 +130,7 @@ def _models(ws, question: dict, who: str) -> None:
         st.subheader("Pre-labels")
         st.caption("Logistic regression on frozen MiniLM embeddings, trained on the current labels "
                    "(human majority, else the ingest label).")
-        st.number_input("Retrain after this many new answers", 1, 10_000, 20, key="lbl_every")
+        widget(st, PrelabelParams, "retrain_every", "Retrain after this many new answers", key="lbl_every")
         if st.button("Train pre-labels now", key="lbl_train"):
             with st.spinner("embedding and training"):
                 r = prelabel.train(ws, question)
@@ -136,8 +138,8 @@ def _models(ws, question: dict, who: str) -> None:
         sugg = prelabel.suggestions(ws, question) if prelabel.has_prelabels(ws, question) else []
         if sugg:
             conf = pd.Series([s["confidence"] for s in sugg])
-            threshold = st.slider("Accept all suggestions with confidence at least", 0.5, 1.0, 0.95, 0.01,
-                                  key="lbl_accept_x")
+            threshold = widget(st, PrelabelParams, "accept_above", "Accept all suggestions with confidence at least",
+                               key="lbl_accept_x", slider=True, step=0.01)
             n = int((conf >= threshold).sum())
             st.caption(f"{len(sugg):,} unanswered examples have a suggestion; {n:,} at ≥ {threshold:.2f}.")
             if st.button(f"Accept {n:,} suggestions as {who}", key="lbl_accept", disabled=n == 0):
@@ -164,8 +166,8 @@ def _models(ws, question: dict, who: str) -> None:
 
 def _accept_suspects(ws, question: dict, who: str, method: str, rows: list[dict]) -> None:
     """Take the suggested label of high-scoring suspects as ``who`` (found first when none are stored)."""
-    score = st.slider("Take the suggested label of suspects scoring at least", 0.0, 1.0, suspects.ACCEPT_ABOVE, 0.01,
-                      key="lbl_suspect_accept_x")
+    score = widget(st, SuspectParams, "accept_above", "Take the suggested label of suspects scoring at least",
+                   key="lbl_suspect_accept_x", slider=True, step=0.01)
     n = sum(r["score"] >= score for r in rows)
     label = f"Take {n:,} suggested labels as {who}" if rows else f"Find suspects, then take those ≥ {score:.2f} as {who}"
     if st.button(label, key="lbl_accept_suspects", disabled=bool(rows) and n == 0):
@@ -184,7 +186,7 @@ def _setup(ws, dataset: str) -> None:
         name = st.text_input("Name", key="lbl_new_q_name")
         kind = st.selectbox("Kind", list(KINDS), format_func=lambda k: f"{k}: {KINDS[k]}", key="lbl_new_q_kind")
         options = st.text_input("Classes (comma-separated; default: the dataset's label set)", key="lbl_new_q_opts")
-        overlap = st.number_input("Answers per example (overlap)", 1, 50, 1, key="lbl_new_q_overlap")
+        overlap = widget(st, QuestionParams, "overlap", "Answers per example (overlap)", key="lbl_new_q_overlap")
         if st.form_submit_button("Add question"):
             try:
                 q = questions.add_question(ws, dataset, name.strip(), kind,

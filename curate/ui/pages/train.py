@@ -208,4 +208,20 @@ def _finished(ws, run: dict) -> None:
         if metric:
             col.metric(f"{name} · {metric}", f"{values[metric]:.3f}")
     if run["kind"] == "finetune" and run["task"] == "classification":
+        _behind_baseline(ws, run)
         _loss_chart(ws, run["id"])
+
+
+def _behind_baseline(ws, run: dict) -> None:
+    """Say so when a fine-tune scores below the quick baseline of its version on its eval sets."""
+    gaps = train.behind_baseline(ws, run["dataset"], run["id"])
+    if not gaps:
+        return
+    where = "; ".join(f"{g['eval_set']}: {g['value']:.3f} against {g['baseline']:.3f} (model run {g['baseline_run']})"
+                      for g in gaps)
+    st.warning(f"This fine-tune scores below the quick baseline of {run['version']} on the same eval sets "
+               f"({gaps[0]['metric']}: {where}). The fine-tuned model learned less than a logistic regression on "
+               "frozen embeddings of the same rows: it is undertrained or its training went wrong, which says "
+               "nothing against the data. Try more epochs or Max steps, a learning rate between 2e-5 and 1e-4 "
+               "(a flat or rising loss below says the rate is off), a longer Max length if texts are cut, and "
+               "more training rows.", icon=":material/trending_down:")

@@ -9,7 +9,9 @@ import streamlit as st
 from curate import versions
 from curate.label import annotators
 from curate.ui import literal, select_view, state
+from curate.ui.params import widget
 from curate.versions.export import download
+from curate.versions.params import SplitParams
 
 VIEWS = ("Versions", "Create", "Diff", "Select")
 CHANGE_ICON = {"added": "➕ added", "removed": "➖ removed", "changed": "✎ changed"}
@@ -169,10 +171,10 @@ def _create(ws, dataset: str, found: list[dict]) -> None:
         rule = c1.selectbox("Label rule", rules, key="ver_label_rule",
                             help="majority of the current answers (ties: latest) · adjudicated: the latest answer · "
                                  "one annotator's answers · ingested; unanswered rows keep their current label")
-        train = c2.number_input("Train", 0.0, 1.0, 0.8, 0.05, key="ver_train")
-        val = c3.number_input("Validation", 0.0, 1.0, 0.1, 0.05, key="ver_val")
-        test = c4.number_input("Test", 0.0, 1.0, 0.1, 0.05, key="ver_test")
-        seed = c5.number_input("Seed", 0, 1_000_000, 0, key="ver_seed")
+        train = widget(c2, SplitParams, "train", "Train", key="ver_train", step=0.05)
+        val = widget(c3, SplitParams, "validation", "Validation", key="ver_val", step=0.05)
+        test = widget(c4, SplitParams, "test", "Test", key="ver_test", step=0.05)
+        seed = widget(c5, SplitParams, "seed", "Seed", key="ver_seed")
         group = st.text_input("Group column (optional)", key="ver_group",
                               help="a key of the raw records whose rows must share a split, e.g. sent_id")
         submitted = st.form_submit_button("Create version", type="primary")

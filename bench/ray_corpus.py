@@ -1,0 +1,134 @@
+"""Corpus mode's memory at scale: peak RSS of every Ray worker and of the driver while a recipe and an
+exact dedup stream generated Parquet corpora of growing size, and the wall time of each.
+
+    python bench/ray_corpus.py [--rows 1000000 5000000] [--file-rows 250000] [--batch-rows 10000]
+
+Corpus: ``--rows`` SFT records built from bench/dedup.py's generator (GSM8K + GPTeacher, repeated with
+perturbations), written as Parquet files of ``--file-rows`` rows (row groups of 50k rows). Recipe: a
+streaming one (``clean.whitespace``, ``clean.pii`` of emails, heuristics and ``filter.too_short``) so the figure is the
+engine's, not a slow operator's. Each size runs in a fresh Ray instance (2 CPUs); a sampler thread
+reads the RSS of every ``ray::`` worker process and of this process every 0.2 s. Goal (issue 18): the
+peak worker RSS flat (within 20 %) from 1M to 5M rows — memory bounded by the batch, not the corpus.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psutil
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+ROOT = Path(__file__).resolve().parent.parent
+RECIPE = """name: corpus-bench
+task: sft
+steps:
+  - op: clean.whitespace
+  - op: clean.pii
+    kinds: [email]
+  - op: score.heuristics
+    field: response
+    min_words: 2
+  - op: filter.too_short
+    min_score: 1.0
+"""
+
+
+def _generator():
+    spec = importlib.util.spec_from_file_location("bench_dedup", ROOT / "bench" / "dedup.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    if not module.DATA.is_dir():
+        module.DATA = Path("/work/shared/data")
+    return module
+
+
+def write_corpus(folder: Path, rows: int, file_rows: int) -> None:
+    """``rows`` records in files of ``file_rows`` (the generator's records cycled with a row number)."""
+    base = _generator().corpus(min(rows, 200_000), seed=0)
+    folder.mkdir(parents=True)
+    for f, start in enumerate(range(0, rows, file_rows)):
+        part = [base[(start + i) % len(base)] for i in range(min(file_rows, rows - start))]
+        table = pa.table({k: [f"{r[k]} #{start + i}" if k == "instruction" else r[k] for i, r in enumerate(part)]
+                          for k in ("instruction", "input", "response")})
+        pq.write_table(table, folder / f"part-{f:04d}.parquet", row_group_size=50_000)
+
+
+class Peak(threading.Thread):
+    """Peak RSS of this process and of every ``ray::`` process, sampled until stopped."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.stop, self.driver, self.worker = threading.Event(), 0, 0
+
+    def run(self) -> None:
+        me = psutil.Process()
+        while not self.stop.is_set():
+            self.driver = max(self.driver, me.memory_info().rss)
+            for proc in psutil.process_iter(["cmdline", "memory_info"]):
+                cmd = proc.info["cmdline"] or []
+                if cmd and cmd[0].startswith("ray::") and proc.info["memory_info"]:
+                    self.worker = max(self.worker, proc.info["memory_info"].rss)
+            self.stop.wait(0.2)
+
+
+def measure(what: str, fn) -> dict:
+    import ray
+
+    ray.init(num_cpus=2, include_dashboard=False, object_store_memory=500_000_000, log_to_driver=False)
+    peak = Peak()
+    peak.start()
+    started = time.perf_counter()
+    try:
+        fn()
+    finally:
+        seconds = time.perf_counter() - started
+        peak.stop.set()
+        peak.join()
+        ray.shutdown()
+    return {"what": what, "seconds": seconds, "worker": peak.worker / 2**20, "driver": peak.driver / 2**20}
+
+
+def main() -> None:
+    from curate.engine.corpus import run_corpus
+    from curate.engine.corpus_dedup import dedup_corpus
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rows", type=int, nargs="+", default=[1_000_000, 5_000_000])
+    ap.add_argument("--file-rows", type=int, default=250_000)
+    ap.add_argument("--batch-rows", type=int, default=10_000)
+    ap.add_argument("--stages", default="run,dedup")
+    args = ap.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="curate-corpus-"))
+    (tmp / "recipe.yaml").write_text(RECIPE, encoding="utf-8")
+    results = []
+    for rows in args.rows:
+        corpus = tmp / f"in-{rows}"
+        write_corpus(corpus, rows, args.file_rows)
+        if "run" in args.stages:
+            results.append({"rows": rows, **measure("run", lambda: run_corpus(
+                tmp / "recipe.yaml", str(corpus), tmp / f"run-{rows}", batch_rows=args.batch_rows))})
+            print(results[-1], flush=True)
+        if "dedup" in args.stages:
+            results.append({"rows": rows, **measure("dedup exact", lambda: dedup_corpus(
+                str(corpus), tmp / f"dedup-{rows}", method="exact", batch_rows=args.batch_rows))})
+            print(results[-1], flush=True)
+    print(f"{'rows':>10} {'stage':<12} {'seconds':>9} {'rows/s':>9} {'peak worker MiB':>16} {'peak driver MiB':>16}")
+    for r in results:
+        print(f"{r['rows']:>10,} {r['what']:<12} {r['seconds']:>9.0f} {r['rows'] / r['seconds']:>9,.0f} "
+              f"{r['worker']:>16,.0f} {r['driver']:>16,.0f}")
+    for what in ("run", "dedup exact"):
+        by = [r for r in results if r["what"] == what]
+        if len(by) >= 2:
+            print(f"{what}: peak worker RSS {by[-1]['rows']:,} / {by[0]['rows']:,} rows = "
+                  f"{by[-1]['worker'] / by[0]['worker']:.2f}x (goal <= 1.2x); driver "
+                  f"{by[-1]['driver'] / by[0]['driver']:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
