@@ -144,6 +144,28 @@ def _shaped(cols: dict[str, list], task: str, record: dict, columns: dict[str, s
         cols[f].append(values.get(f))
 
 
+# The question kind whose answers (by the label rule) give each task's final rows.
+ANSWERED = {"classification": "label", "spans": "spans", "preference": "preference"}
+
+
+def _apply_answers(task: str, cols: dict[str, list], drop: dict[int, tuple[str, str | None]]) -> None:
+    """Span and preference answers, chosen by the label rule (they arrive in ``label``), into the rows:
+    spans replace the ingested spans; a preference ``2`` swaps chosen and rejected, ``=`` (a tie)
+    leaves the pair out as ``preference_tie``, ``1`` keeps it as ingested."""
+    for i, value in enumerate(cols["label"]):
+        if value is None:
+            continue
+        cols["label"][i] = None
+        if task == "spans":
+            cols["spans"][i] = value
+            continue
+        choice = json.loads(value)["choice"]
+        if choice == "2":
+            cols["chosen"][i], cols["rejected"][i] = cols["rejected"][i], cols["chosen"][i]
+        elif choice == "=":
+            drop.setdefault(cols["example_id"][i], ("preference_tie", "the answer judged both responses equal"))
+
+
 def _strata(task: str, labels: list, spans: list) -> list[str | None]:
     """What splits are stratified by: the label (classification), the set of entity types (spans), else none."""
     if task == "classification":
@@ -217,8 +239,9 @@ def create_version(workspace: Workspace, dataset: str, name: str, *, note: str |
         if store.find_version(con, ds["id"], name):
             raise InputError("version", f"{make_ref(dataset, name)} exists already and versions never change",
                              fix="choose a new name, e.g. the next number")
-        question = store.label_question(con, ds["id"]) if ds["task"] == "classification" else None
+        question = store.label_question(con, ds["id"], ANSWERED[ds["task"]]) if ds["task"] in ANSWERED else None
         current = store.current_rows(con, ds["id"], rule=rule, annotator=annotator, question_id=question,
+                                     choices=ds["task"] == "preference",
                                      group_path=examples.json_path(group_column) if group_column else None)
         issues = store.current_issues(con, ds["id"])
         _check_choices(exclude, issues, annotator, label_store.annotator_names(con, ds["id"]))
@@ -256,6 +279,8 @@ def create_version(workspace: Workspace, dataset: str, name: str, *, note: str |
         for eid, label in zip(ids, cols["label"]):
             if label is None and eid not in drop:
                 drop[eid] = ("unlabelled", "no final label")
+    elif ds["task"] in ANSWERED:
+        _apply_answers(ds["task"], cols, drop)
     kept = [i for i in range(n) if ids[i] not in drop]
 
     # 2. Groups among kept rows: near-duplicates, dedup clusters, the user's group column.
