@@ -7,8 +7,14 @@ Corpus: ``--rows`` SFT records built from bench/dedup.py's generator (GSM8K + GP
 perturbations), written as Parquet files of ``--file-rows`` rows (row groups of 50k rows). Recipe: a
 streaming one (``clean.whitespace``, ``clean.pii`` of emails, heuristics and ``filter.too_short``) so the figure is the
 engine's, not a slow operator's. Each size runs in a fresh Ray instance (2 CPUs); a sampler thread
-reads the RSS of every ``ray::`` worker process and of this process every 0.2 s. Goal (issue 18): the
+reads the RSS of every ``ray::`` worker process and of this process every 0.2 s, and each worker's
+USS (its private memory: RSS also counts the pages of Ray's shared object store a worker has read). Goal (issue 18): the
 peak worker RSS flat (within 20 %) from 1M to 5M rows — memory bounded by the batch, not the corpus.
+
+Measured 2026-12-02 (2 cores shared with other jobs, load 8-12), ``--rows 200000 1000000``:
+recipe 86 s / 297 s, worker RSS 1,173 / 1,285 MiB (1.10x), USS 1,063 / 1,175 MiB, driver 369 / 431 MiB;
+exact dedup 31 s / 133 s, worker RSS 566 / 786 MiB (1.39x: object-store pages of the materialised corpus),
+USS 431 / 496 MiB (1.15x), driver 282 / 309 MiB. The 5M-row run did not fit this session.
 """
 
 from __future__ import annotations
@@ -64,16 +70,20 @@ class Peak(threading.Thread):
 
     def __init__(self) -> None:
         super().__init__(daemon=True)
-        self.stop, self.driver, self.worker = threading.Event(), 0, 0
+        self.stop, self.driver, self.worker, self.private = threading.Event(), 0, 0, 0
 
     def run(self) -> None:
         me = psutil.Process()
         while not self.stop.is_set():
             self.driver = max(self.driver, me.memory_info().rss)
-            for proc in psutil.process_iter(["cmdline", "memory_info"]):
+            for proc in psutil.process_iter(["cmdline"]):
                 cmd = proc.info["cmdline"] or []
-                if cmd and cmd[0].startswith("ray::") and proc.info["memory_info"]:
-                    self.worker = max(self.worker, proc.info["memory_info"].rss)
+                if cmd and cmd[0].startswith("ray::"):
+                    try:
+                        full = proc.memory_full_info()
+                    except psutil.Error:
+                        continue
+                    self.worker, self.private = max(self.worker, full.rss), max(self.private, full.uss)
             self.stop.wait(0.2)
 
 
@@ -91,7 +101,8 @@ def measure(what: str, fn) -> dict:
         peak.stop.set()
         peak.join()
         ray.shutdown()
-    return {"what": what, "seconds": seconds, "worker": peak.worker / 2**20, "driver": peak.driver / 2**20}
+    return {"what": what, "seconds": seconds, "worker": peak.worker / 2**20, "private": peak.private / 2**20,
+            "driver": peak.driver / 2**20}
 
 
 def main() -> None:
@@ -118,16 +129,17 @@ def main() -> None:
             results.append({"rows": rows, **measure("dedup exact", lambda: dedup_corpus(
                 str(corpus), tmp / f"dedup-{rows}", method="exact", batch_rows=args.batch_rows))})
             print(results[-1], flush=True)
-    print(f"{'rows':>10} {'stage':<12} {'seconds':>9} {'rows/s':>9} {'peak worker MiB':>16} {'peak driver MiB':>16}")
+    print(f"{'rows':>10} {'stage':<12} {'seconds':>9} {'rows/s':>9} {'worker RSS MiB':>15} {'worker USS MiB':>15} "
+          f"{'driver RSS MiB':>15}")
     for r in results:
         print(f"{r['rows']:>10,} {r['what']:<12} {r['seconds']:>9.0f} {r['rows'] / r['seconds']:>9,.0f} "
-              f"{r['worker']:>16,.0f} {r['driver']:>16,.0f}")
+              f"{r['worker']:>15,.0f} {r['private']:>15,.0f} {r['driver']:>15,.0f}")
     for what in ("run", "dedup exact"):
         by = [r for r in results if r["what"] == what]
         if len(by) >= 2:
             print(f"{what}: peak worker RSS {by[-1]['rows']:,} / {by[0]['rows']:,} rows = "
-                  f"{by[-1]['worker'] / by[0]['worker']:.2f}x (goal <= 1.2x); driver "
-                  f"{by[-1]['driver'] / by[0]['driver']:.2f}x")
+                  f"{by[-1]['worker'] / by[0]['worker']:.2f}x (goal <= 1.2x), private (USS) "
+                  f"{by[-1]['private'] / by[0]['private']:.2f}x; driver {by[-1]['driver'] / by[0]['driver']:.2f}x")
 
 
 if __name__ == "__main__":

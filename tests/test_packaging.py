@@ -35,6 +35,7 @@ def test_wheel_ships_sample_data_and_recipes(wheel: Path) -> None:
     shipped_recipes = {f"curate/_data/pipelines/{p.name}" for p in (ROOT / "pipelines").glob("*.yaml")}
     assert shipped_samples <= names and shipped_recipes <= names and len(shipped_recipes) >= 3
     assert "curate/ui/entry/main.py" in names   # the script `curate ui` runs
+    assert {"curate/ui/components/span_editor.js", "curate/ui/components/span_editor.css"} <= names
 
 
 def test_installed_wheel_finds_its_demo_data_and_recipes(wheel: Path, tmp_path: Path) -> None:

@@ -83,7 +83,7 @@ def _help(*command: str) -> str:
     (("train",), TrainParams, ("epochs", "max_length", "batch_size", "lora_r")),
     (("suspects",), SuspectParams, ("method", "folds", "epochs", "model")),
     (("questions", "add"), QuestionParams, ("overlap",)),
-    (("select",), SelectParams, ("seed", "compare_random")),
+    (("select",), SelectParams, ("strategy", "seed", "compare_random")),
     (("version", "create"), SplitParams, ("seed",)),
 ])
 def test_cli_options_are_built_from_the_params_model(command, model, fields) -> None:

@@ -31,7 +31,6 @@ MAX_MODULE_LINES = 300
 # Keys are path prefixes relative to the repository (a function: "path:name").
 KNOWN_LONG_MODULES = {
     "curate/versions/core.py": "i16c",
-    "curate/store/label.py": "i19",
 }
 KNOWN_LONG_FUNCTIONS = {
     "curate/versions/core.py:create_version": "i16c",

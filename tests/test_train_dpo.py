@@ -52,3 +52,29 @@ def test_dpo_steps_lower_the_loss_and_store_preference_accuracy(workspace: Works
                                   [run["id"]]).fetchall())
         n_items = con.execute("SELECT count(*) FROM eval_predictions WHERE run_id = ?", [run["id"]]).fetchall()[0][0]
     assert 0 <= scores["preference_accuracy"] <= 1 and scores["n"] == n_items > 0
+
+
+@pytest.mark.slow
+def test_dpo_beta_is_one_setting_from_params_to_margins(tmp_path: Path) -> None:
+    """``dpo_beta`` is a bounded TrainParams field (so a CLI option and a Train widget) and scales the
+    implicit reward margin the evaluation reports: policy and reference are two different tiny LMs."""
+    import torch
+    from pydantic import ValidationError
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from curate.train import dpo
+
+    with pytest.raises(ValidationError):
+        TrainParams(dpo_beta=0)
+    assert TrainParams().dpo_beta == 0.1
+    torch.manual_seed(0)
+    policy, reference = _tiny_lm(tmp_path / "policy"), _tiny_lm(tmp_path / "reference")
+    tuned = dpo.Tuned(AutoModelForCausalLM.from_pretrained(policy), AutoTokenizer.from_pretrained(policy), str(reference))
+    rows = [{"example_id": i, "messages": [{"role": "user", "content": p["prompt"]}],
+             "chosen": [{"role": "assistant", "content": p["chosen"]}],
+             "rejected": [{"role": "assistant", "content": p["rejected"]}]} for i, p in enumerate(PAIRS[:3])]
+    low, high = dpo.margins(tuned, rows, 0.1), dpo.margins(tuned, rows, 0.5)
+    assert any(abs(x) > 1e-6 for x in low)
+    assert high == pytest.approx([5 * x for x in low], rel=1e-4)
+    metrics, _, _ = dpo.evaluate(tuned, rows, TrainParams(dpo_beta=0.5))
+    assert metrics["reward_margin"] == pytest.approx(sum(high) / 3, rel=1e-4)

@@ -36,8 +36,8 @@ def describe(model: type[BaseModel], name: str) -> str:
     if choices:
         parts.append("One of " + " | ".join(choices) + ".")
     default = field.get_default(call_default_factory=True)
-    if base is not bool:
-        low, high = bounds(model, name)
+    low, high = bounds(model, name)
+    if base is not bool and (default is not None or low is not None or high is not None):
         span = f"; {_num(low)}..{_num(high)}" if low is not None and high is not None else \
             f"; >= {_num(low)}" if low is not None else ""
         parts.append(f"(default {default if default is not None else 'none'}{span})")

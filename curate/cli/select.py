@@ -40,8 +40,7 @@ def _print_compare(report: dict) -> None:
 def select(
     ref: str = typer.Argument(..., help="Version to select from, as DATASET:VERSION (its train split is the pool)."),
     budget: int = typer.Option(..., "--budget", "-b", help="How many training rows to keep."),
-    strategy: str = typer.Option("mix", "--strategy", "-s", help="Strategies with optional weights, e.g. mix,clean or "
-                                 "quality=2,diversity (" + ", ".join(selection.STRATEGIES) + ")."),
+    strategy: Optional[str] = field_option(SelectParams, "strategy", "-s"),
     name: str = typer.Option(..., "--name", "-n", help="Name of the new version (or of the labelling queue)."),
     purpose: str = typer.Option("train", "--for", help="train: a new version; label: a labelling queue "
                                 "(Label page: selected)."),
@@ -56,8 +55,9 @@ def select(
 ) -> None:
     """Choose BUDGET training rows by strategy as a new version or labelling queue; --compare-random K proves it."""
     ws = workspace()
-    settings = build(SelectParams, {"seed": seed, "compare_random": compare_random}, command="select")
-    seed, compare_random, balance = settings.seed, settings.compare_random, not no_balance
+    settings = build(SelectParams, {"seed": seed, "compare_random": compare_random, "strategy": strategy,
+                                    "balance": False if no_balance else None}, command="select")
+    seed, compare_random, strategy, balance = settings.seed, settings.compare_random, settings.strategy, settings.balance
     if compare_random:
         from curate.train import TrainParams
         from curate.select.compare import compare_random as run_compare

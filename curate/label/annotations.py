@@ -14,7 +14,7 @@ from typing import Any, Sequence
 import pyarrow as pa
 
 from curate.errors import InputError, NotFound
-from curate.label.questions import RATINGS, get_question, options_of
+from curate.label.questions import PREFERENCES, RATINGS, get_question, options_of
 from curate.store import catalog, label as store
 from curate.store.workspace import Workspace, retry_conflicts, transaction
 
@@ -66,7 +66,7 @@ def _shaped_answer(question: dict[str, Any], value: Any) -> str:
         value = json.loads(value)
     if question["kind"] == "preference":
         answer = value if isinstance(value, dict) else {"choice": str(value).strip()}
-        if answer.get("choice") not in ("1", "2", "="):
+        if answer.get("choice") not in PREFERENCES:
             raise InputError("value", f"{answer.get('choice')!r} is not a preference",
                              fix="answer 1 (first response), 2 (second) or = (tie)")
         reason = str(answer.get("reason") or "").strip()

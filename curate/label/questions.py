@@ -24,13 +24,15 @@ KINDS: dict[str, str] = {
 # Question kinds that only fit one task.
 TASK_OF_KIND = {"spans": "spans", "preference": "preference"}
 RATINGS = ["1", "2", "3", "4", "5"]
+PREFERENCES = ["1", "2", "="]  # response 1 (the pair's chosen as ingested), response 2, a tie
 DEFAULT_NAME = "label"
 _NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
 
 def options_of(question: dict[str, Any]) -> list[str]:
-    """The choices a digit key picks from: classes, or 1–5 for ratings, else none."""
-    return RATINGS if question["kind"] == "rating" else list(question["options"] or [])
+    """The choices a key picks from: classes, 1–5 for ratings, 1/2/= for preferences, else none."""
+    fixed = {"rating": RATINGS, "preference": PREFERENCES}.get(question["kind"])
+    return list(fixed) if fixed else list(question["options"] or [])
 
 
 def add_question(workspace: Workspace, dataset: str, name: str, kind: str, *,

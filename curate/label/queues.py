@@ -88,8 +88,9 @@ def answer(workspace: Workspace, question: dict[str, Any], example_id: int, valu
 
 
 def item(workspace: Workspace, question: dict[str, Any], example_id: int, annotator: str) -> dict[str, Any] | None:
-    """One example as the Label page shows it: current fields, the ingest label, every current answer,
-    the model's suggestion and the suspect verdict."""
+    """One example as the Label page shows it: current fields (``messages``, ``spans``, ``chosen`` and
+    ``rejected`` decoded to lists), the ingest label, every current answer (as stored: span and
+    preference answers are JSON text), the model's suggestion and the suspect verdict."""
     with workspace.connect() as con:
         views = store.example_views(con, [example_id])
         if not views:
@@ -98,8 +99,9 @@ def item(workspace: Workspace, question: dict[str, Any], example_id: int, annota
         pre = store.prelabels(con, question["id"], [example_id])
         sus = store.suspects(con, question["dataset_id"], question["id"], [example_id])
     view = views[0]
-    if view.get("messages"):
-        view["messages"] = json.loads(view["messages"])
+    for name in ("messages", "spans", "chosen", "rejected"):  # JSON fields decoded (lists)
+        if view.get(name):
+            view[name] = json.loads(view[name])
     mine = next((a["value"] for a in answers if a["annotator"] == annotator), None)
     return {
         "example": view,

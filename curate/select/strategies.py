@@ -17,17 +17,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from curate.errors import InputError
-from curate.select.params import SelectParams
+from curate.select.params import STRATEGIES, SelectParams
 from curate.settings import bound, default
 
-STRATEGIES: dict[str, str] = {
-    "random": "a seeded random subset (the control)",
-    "quality": "highest mean of the stored quality signals (recipe scores, quality_score) first",
-    "diversity": "k-center greedy over MiniLM embeddings: each pick farthest from the picks so far",
-    "uncertainty": "smallest margin of the pre-label model first (for labelling budgets)",
-    "clean": "leave out rows the suspects run flagged as likely label errors",
-    "mix": "deita-like: quality x diversity greedy (near-duplicates of a pick are worth ~0)",
-}
 QUALITY_STEP = 0.1  # quality: differences smaller than this are not evidence (see row_scores)
 TAU = 0.15  # mix: cosine distance under which a row counts as a near-duplicate of a pick
 

@@ -32,18 +32,19 @@ def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
 
 # --- the dataset as it stands ----------------------------------------------------------------------
 
-def label_question(con: duckdb.DuckDBPyConnection, dataset_id: int) -> int | None:
-    """The dataset's single-label question (the one named ``label`` first), if labelling made one."""
+def label_question(con: duckdb.DuckDBPyConnection, dataset_id: int, kind: str = "label") -> int | None:
+    """The dataset's question of ``kind`` whose answers a version takes (``label``: the single-label
+    question named ``label`` first; ``spans``, ``preference``: the first one), if labelling made one."""
     if not has_table(con, "questions"):
         return None
-    row = first(con.execute("""SELECT id FROM questions WHERE dataset_id = ? AND kind = 'label'
-                               ORDER BY name <> 'label', id LIMIT 1""", [dataset_id]))
+    row = first(con.execute("""SELECT id FROM questions WHERE dataset_id = ? AND kind = ?
+                               ORDER BY name <> 'label', id LIMIT 1""", [dataset_id, kind]))
     return row[0] if row else None
 
 
 def current_rows(con: duckdb.DuckDBPyConnection, dataset_id: int, *, rule: str = "ingested",
                  annotator: str | None = None, question_id: int | None = None,
-                 group_path: str | None = None) -> pa.Table:
+                 group_path: str | None = None, choices: bool = False) -> pa.Table:
     """Every example of a dataset with its current fields, final label and where it came from.
 
     Columns: ``example_id``, the fields (``label`` final), ``label_source`` (``majority``,
@@ -51,6 +52,7 @@ def current_rows(con: duckdb.DuckDBPyConnection, dataset_id: int, *, rule: str =
     field → author of the edit in force, NULL when none) and ``grp_value`` (the raw record's
     ``group_path`` value, NULL without one). ``rule`` is ``ingested``, ``majority``, ``adjudicated``
     or ``annotator`` (with ``annotator``); without a question every rule gives the current label field.
+    ``choices``: the answers are preference answers, counted by their choice alone (reasons dropped).
     """
     pick = ",\n".join(f"CASE WHEN c.has_{f} THEN c.{f} ELSE x.{f} END AS {f}" for f in FIELDS)
     cur = ",\n".join(f"max(value) FILTER (WHERE field = '{f}') AS {f}, bool_or(field = '{f}') AS has_{f}"
@@ -63,12 +65,13 @@ def current_rows(con: duckdb.DuckDBPyConnection, dataset_id: int, *, rule: str =
         answers = """,
         ans AS (SELECT example_id, annotator, value, id FROM annotations WHERE question_id = $q
                 QUALIFY row_number() OVER (PARTITION BY example_id, annotator ORDER BY id DESC) = 1),
-        given AS (SELECT * FROM ans WHERE value IS NOT NULL),
+        given AS (SELECT example_id, annotator, {vote} AS value, id FROM ans WHERE value IS NOT NULL),
         votes AS (SELECT example_id, value, count(*) AS n, max(id) AS last FROM given GROUP BY ALL),
         major AS (SELECT example_id, value FROM votes
                   QUALIFY row_number() OVER (PARTITION BY example_id ORDER BY n DESC, last DESC) = 1),
         latest_answer AS (SELECT example_id, arg_max(value, id) AS value FROM given GROUP BY example_id),
-        mine AS (SELECT example_id, value FROM given WHERE annotator = $who)"""
+        mine AS (SELECT example_id, value FROM given WHERE annotator = $who)""".replace(
+            "{vote}", "json_object('choice', json_extract_string(value, '$.choice'))::VARCHAR" if choices else "value")
         params.update(q=question_id, who=annotator or "")
         name = f"annotator:{annotator}" if rule == "annotator" else rule
         label_expr = "coalesce(r.value, b.label)"

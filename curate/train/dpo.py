@@ -17,11 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from curate.train.loop import Hooks
-from curate.train.params import TrainParams
+from curate.train.params import TrainParams, default
 from curate.train.tokens import _callback, final_loss, save  # noqa: F401 - the runner calls them on this module
-
-BETA = 0.1
-
 
 @dataclass
 class Tuned:
@@ -66,7 +63,7 @@ def train(train_rows: list[dict], params: TrainParams, *, model_dir: str | Path,
         args = DPOConfig(output_dir=tmp, num_train_epochs=params.epochs, max_steps=params.max_steps or -1,
                          learning_rate=params.lr or 5e-6, per_device_train_batch_size=params.batch_size,
                          warmup_steps=min(params.warmup, 0.999), weight_decay=params.weight_decay, seed=params.seed,
-                         lr_scheduler_type=params.schedule, max_grad_norm=params.max_grad_norm, beta=BETA,
+                         lr_scheduler_type=params.schedule, max_grad_norm=params.max_grad_norm, beta=params.dpo_beta,
                          max_length=params.max_length, logging_steps=1, save_strategy="no", report_to=[],
                          use_cpu=str(device or "cpu") == "cpu", disable_tqdm=True)
         trainer = DPOTrainer(model=str(model_dir), args=args, train_dataset=data, processing_class=tokenizer,
@@ -101,8 +98,9 @@ def logprob(model, ids: list[int], start: int) -> float:
     return float(logp[start - 1:].sum())
 
 
-def margins(tuned: Tuned, rows: list[dict]) -> list[float]:
-    """The DPO implicit reward margin (chosen minus rejected) of each pair."""
+def margins(tuned: Tuned, rows: list[dict], beta: float | None = None) -> list[float]:
+    """The DPO implicit reward margin (chosen minus rejected, times ``beta``, default TrainParams') of each pair."""
+    beta = default("dpo_beta") if beta is None else beta
     from transformers import AutoModelForCausalLM
 
     reference = AutoModelForCausalLM.from_pretrained(tuned.reference).to(tuned.model.device).eval()
@@ -114,7 +112,7 @@ def margins(tuned: Tuned, rows: list[dict]) -> list[float]:
         for response in (r["chosen"], r["rejected"]):
             ids, start = _ids(tuned.tokenizer, r["messages"], response, templated)
             side.append(logprob(tuned.model, ids, start) - logprob(reference, ids, start))
-        out.append(BETA * (side[0] - side[1]))
+        out.append(beta * (side[0] - side[1]))
     return out
 
 
@@ -122,7 +120,7 @@ def evaluate(tuned: Tuned, rows: list[dict], params: TrainParams | None = None):
     """``(metrics, detail, predictions)``: preference accuracy, mean margin and ``n``."""
     from curate.train.evaluate import prediction_table
 
-    m = margins(tuned, rows)
+    m = margins(tuned, rows, params.dpo_beta if params is not None else None)
     correct = [x > 0 for x in m]
     metrics = {"preference_accuracy": sum(correct) / len(rows) if rows else None,
                "reward_margin": sum(m) / len(m) if m else None, "n": float(len(rows))}

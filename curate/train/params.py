@@ -79,6 +79,9 @@ class TrainParams(BaseModel):
                                                                    "fields, passed through by name.")
     gen_max_new_tokens: int = Field(default=256, ge=1, le=4096, description="SFT exact match: tokens generated per item.")
     gen_limit: int = Field(default=100, ge=0, le=100000, description="SFT exact match: eval items generated per eval set.")
+    dpo_beta: float = Field(default=0.1, gt=0, le=10, description="DPO (preference datasets): TRL's beta, the strength "
+                                                          "of the pull toward the reference model (higher: "
+                                                          "closer to it); also scales the reported reward margin.")
     baseline_c: float = Field(default=2.0, gt=0, le=1e6, description="Quick baseline: inverse regularisation of the "
                                                              "logistic regression.")
 

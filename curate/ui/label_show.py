@@ -7,9 +7,10 @@ import streamlit as st
 from streamlit.components.v2 import component
 
 from curate.label.questions import options_of
-from curate.ui import literal
+from curate.ui import label_preference, label_spans, literal
+from curate.ui.label_keys import shortcuts
 
-CHOICE_KINDS = ("label", "labels", "rating")
+CHOICE_KINDS = ("label", "labels", "rating", "preference")
 KEYS_JS = """
 export default function (component) {
   const { data, setStateValue } = component;
@@ -37,8 +38,10 @@ export default function (component) {
       if (el && el.getAttribute('role') === 'combobox') { if (e.key === 'Enter') release(); return; }
       if (typing(el) || e.altKey || e.ctrlKey || e.metaKey || e.repeat) return;
       const key = ({ ArrowLeft: 'k', ArrowRight: 'j', Enter: 'enter' })[e.key] || e.key.toLowerCase();
-      if (key === 'e' && K.keys.has('e')) {
-        const box = document.querySelector('.st-key-lbl_response textarea, [class*="st-key-lbl_response_"] textarea');
+      const focus = ({ e: '.st-key-lbl_response textarea, [class*="st-key-lbl_response_"] textarea',
+                       r: '[class*="st-key-lbl_reason_"] input' })[key];
+      if (focus && K.keys.has(key)) {  // E: the response to edit, R: a preference's reason
+        const box = document.querySelector(focus);
         if (box) { e.preventDefault(); box.focus(); }
         return;
       }
@@ -55,6 +58,11 @@ keys = component("curate_label_keys", js=KEYS_JS)
 
 
 def show_example(item: dict, question: dict) -> None:
+    """The example literally; a span question's text in the span editor, a preference's responses side
+    by side after the prompt."""
+    if question["kind"] == "spans":
+        label_spans.editor(item, question)
+        return
     ex = item["example"]
     with st.container(border=True, key="lbl_example"):
         if ex.get("text") is not None:
@@ -73,6 +81,8 @@ def show_example(item: dict, question: dict) -> None:
             role = turn.get("role")
             with st.chat_message(role if role in ("user", "assistant") else "user"):
                 literal.show(turn.get("content", ""))
+    if question["kind"] == "preference":
+        label_preference.show(item)
 
 
 def context(item: dict, question: dict, queue: str) -> None:
@@ -80,9 +90,10 @@ def context(item: dict, question: dict, queue: str) -> None:
     if item["given"] is not None and question["kind"] == "label":
         bits.append(f"given label: **{q(item['given'])}**")
     if item["mine"] is not None:
-        bits.append(f"your answer: **{q(item['mine'])}**")
+        bits.append(f"your answer: **{q(answer_text(question, item['mine']))}**")
     if queue in ("disagreements", "suspects", "mine") and item["answers"]:
-        bits.append("answers: " + ", ".join(f"{q(a['annotator'])} → **{q(a['value'])}**" for a in item["answers"]))
+        bits.append("answers: " + ", ".join(f"{q(a['annotator'])} → **{q(answer_text(question, a['value']))}**"
+                                            for a in item["answers"]))
     if (pre := item["prelabel"]) is not None:
         bits.append(f"model suggests **{q(pre['label'])}** ({pre['confidence']:.0%}, margin {pre['margin']:.2f})")
     if (sus := item["suspect"]) is not None:
@@ -91,23 +102,24 @@ def context(item: dict, question: dict, queue: str) -> None:
         st.markdown(" · ".join(bits))
 
 
-def shortcuts(options: list[str]) -> list[str | None]:
-    """One distinct digit per option: an option that is itself a digit keeps it (label ``0`` is key
-    ``0``); the others take the free digits 1–9, then 0, in order; past ten options, none."""
-    taken = {o for o in options if len(o) == 1 and o.isdigit()}
-    free = iter(d for d in "1234567890" if d not in taken)
-    return [o if o in taken else next(free, None) for o in options]
+def answer_text(question: dict, value: str) -> str:
+    """A stored answer as the context line shows it (span and preference answers summarised)."""
+    return {"spans": label_spans.summary, "preference": label_preference.summary}.get(question["kind"], str)(value)
 
 
 def key_names(question: dict) -> list[str]:
     digits = [k for k in shortcuts(options_of(question)) if k] if question["kind"] in CHOICE_KINDS else []
-    return [*digits, "enter", "j", "k", "s", *(["e"] if question["kind"] == "response" else [])]
+    boxes = {"response": ["e"], "preference": ["r"]}.get(question["kind"], [])
+    return [*digits, "enter", "j", "k", "s", *boxes]
 
 
 def keys_help(question: dict) -> str:
-    digits = [k for k in key_names(question) if k.isdigit()]
+    if question["kind"] == "spans":
+        return label_spans.keys_help(question)
+    digits = [k for k in key_names(question) if k.isdigit() or k == "="]
     pick = f"{' '.join(f'`{d}`' for d in digits)} pick (shown on each answer) · " if digits else ""
-    edit = "`E` edits the response, `Esc` leaves the box · " if question["kind"] == "response" else ""
+    edit = {"response": "`E` edits the response, `Esc` leaves the box · ",
+            "preference": "`R` writes a reason, `Esc` leaves the box · "}.get(question["kind"], "")
     return (f"**Keys** · {pick}`Enter` submit · `K` or `←` previous · `J` or `→` next · `S` skip · {edit}"
             "after a choice in a list, keys act on the item again")
 

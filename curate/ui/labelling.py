@@ -30,7 +30,7 @@ from curate.label import prelabel, queues
 from curate.label.params import PrelabelParams
 from curate.label.questions import options_of
 from curate.settings import default
-from curate.ui import literal
+from curate.ui import label_preference, label_spans, literal
 from curate.ui.label_show import (CHOICE_KINDS, context, key_names, keys, keys_help, last_assistant, shortcuts,
                                   show_example)
 
@@ -130,12 +130,15 @@ def _answer(ws, question: dict, who: str, item: dict) -> None:
         cols = st.columns(min(len(opts), 10) or 1)
         for i, (opt, key) in enumerate(zip(opts, shortcuts(opts))):
             chosen = (opt in pick) if kind == "labels" and pick else opt == pick
-            cols[i % len(cols)].button(literal.inline(opt) + (f" `{key}`" if key else ""), key=f"lbl_opt_{i}",
+            text = label_preference.caption(opt) if kind == "preference" else literal.inline(opt)
+            cols[i % len(cols)].button(text + (f" `{key}`" if key else ""), key=f"lbl_opt_{i}",
                                        type="primary" if chosen else "secondary", width="stretch",
                                        on_click=_pick, args=(ws, question, who, i))
+        if kind == "preference":
+            label_preference.reason(item)
     elif kind == "text":
         st.text_input("Answer", value=item["mine"] or "", key=f"lbl_text_{ex_id}")
-    else:
+    elif kind != "spans":  # the span editor is the answer widget
         current = item["example"]["response"] if item["example"].get("instruction") is not None else last_assistant(item)
         st.markdown("**Response** (`E` to edit, `Esc` to leave the box)")
         st.text_area("Response", value=current or "", height=220, key=f"lbl_response_{ex_id}",
@@ -175,12 +178,15 @@ def _on_keys(ws, question: dict, who: str) -> None:
 def _inputs() -> dict[str, Any]:
     """What a submit reads from widgets: the queue, the retrain interval and typed answers."""
     typed = {k: v for k, v in st.session_state.to_dict().items()
-             if isinstance(k, str) and k.startswith(("lbl_text_", "lbl_response_"))}
+             if isinstance(k, str) and k.startswith(("lbl_text_", "lbl_response_", label_preference.REASON,
+                                                     label_spans.PREFIX))}
     return {"queue": st.session_state.get("lbl_queue") or "unlabelled",
             "every": int(st.session_state.get("lbl_every", default(PrelabelParams, "retrain_every"))), "typed": typed}
 
 
 def annotations_from(value: str, kind: str):
+    if kind == "preference":
+        return label_preference.choice(value)
     return json.loads(value) if kind == "labels" else value
 
 
@@ -231,6 +237,10 @@ def _save(c: Cursor, ws, question: dict, who: str, inputs: dict[str, Any]) -> No
         if value is None:
             c.flash = "Pick an answer first (digit keys), then Enter."
             return
+        if kind == "preference":
+            value = label_preference.answer(value, inputs["typed"], ex_id)
+    elif kind == "spans":
+        value = label_spans.value(item, inputs["typed"])
     else:
         value = inputs["typed"].get(f"lbl_{'text' if kind == 'text' else 'response'}_{ex_id}", "")
     following = [i for i in c.following if i != ex_id]

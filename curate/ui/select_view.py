@@ -39,10 +39,11 @@ def render_view(ws, dataset: str, found: list[versions.Version]) -> None:
     top = st.columns([2, 3, 1, 1])
     ref = top[0].selectbox("Select from", refs, key="sel_source", help="its train split is the pool; validation "
                            "and test rows are kept whole, so scores stay comparable")
-    chosen = top[1].multiselect("Strategies", list(selection.STRATEGIES), default=["mix"], key="sel_strategies",
+    chosen = top[1].multiselect("Strategies", list(selection.STRATEGIES), key="sel_strategies",
+                                default=list(selection.parse_strategy(default(SelectParams, "strategy"))),
                                 help=" · ".join(f"{k}: {v}" for k, v in selection.STRATEGIES.items()))
     seed = widget(top[2], SelectParams, "seed", "Seed", key="sel_seed")
-    balance = top[3].checkbox("Class balance", value=True, key="sel_balance", help="keep the pool's class shares")
+    balance = widget(top[3], SelectParams, "balance", "Class balance", key="sel_balance")
     if not chosen:
         st.info("Pick at least one strategy.")
         return

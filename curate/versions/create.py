@@ -27,7 +27,8 @@ from curate.store.workspace import Workspace
 from curate.versions import splits as splitting
 from curate.versions.core import get_version
 from curate.versions.params import DEFAULT_RATIOS
-from curate.versions.inputs import check_choices, external_texts, fields_table, label_rule as parse_rule, strata
+from curate.versions.inputs import (ANSWERED, apply_answers, check_choices, external_texts, fields_table,
+                                    label_rule as parse_rule, strata)
 from curate.versions.model import Version, VersionDetail
 from curate.versions.neardup import NearDup, cross_pairs, near_pairs, texts_of
 from curate.versions.refs import SPLITS, check_name, make_ref
@@ -125,8 +126,9 @@ def _read(workspace: Workspace, dataset: str, name: str, label_rule: str, exclud
         if store.find_version(con, ds["id"], name):
             raise InputError("version", f"{make_ref(dataset, name)} exists already and versions never change",
                              fix="choose a new name, e.g. the next number")
-        question = store.label_question(con, ds["id"]) if ds["task"] == "classification" else None
+        question = store.label_question(con, ds["id"], ANSWERED[ds["task"]]) if ds["task"] in ANSWERED else None
         current = store.current_rows(con, ds["id"], rule=rule, annotator=annotator, question_id=question,
+                                     choices=ds["task"] == "preference",
                                      group_path=examples.json_path(group_column) if group_column else None)
         issues = store.current_issues(con, ds["id"])
         check_choices(exclude, issues, annotator, label_store.annotator_names(con, ds["id"]))
@@ -149,7 +151,8 @@ def _read(workspace: Workspace, dataset: str, name: str, label_rule: str, exclud
 
 
 def _left_out(now: Now, excluded: set[str] | None) -> dict[int, tuple[str, str | None]]:
-    """Phase 1: rows left out by an issue kind (``None``: every kind) or for having no label."""
+    """Phase 1: rows left out by an issue kind (``None``: every kind) or for having no label; span and
+    preference answers applied to the rows (a preference tie leaves its pair out)."""
     drop: dict[int, tuple[str, str | None]] = {}
     for issue in now.issues:
         eid, kind = issue["example_id"], issue["kind"]
@@ -164,6 +167,8 @@ def _left_out(now: Now, excluded: set[str] | None) -> dict[int, tuple[str, str |
         for eid, label in zip(now.cols["example_id"], now.cols["label"]):
             if label is None and eid not in drop:
                 drop[eid] = ("unlabelled", "no final label")
+    elif now.ds["task"] in ANSWERED:
+        apply_answers(now.ds["task"], now.cols, drop)
     return drop
 
 

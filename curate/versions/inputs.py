@@ -16,6 +16,8 @@ from curate.store import versions as store
 from curate.versions.neardup import texts_of
 
 LABEL_RULES = ("majority", "adjudicated", "ingested", "annotator:<name>")
+# The question kind whose answers (by the label rule) give each task's final rows.
+ANSWERED = {"classification": "label", "spans": "spans", "preference": "preference"}
 
 
 def label_rule(rule: str) -> tuple[str, str | None]:
@@ -53,6 +55,24 @@ def shaped(cols: dict[str, list], task: str, record: dict, columns: dict[str, st
         values = {}
     for f in store.FIELDS:
         cols[f].append(values.get(f))
+
+
+def apply_answers(task: str, cols: dict[str, list], drop: dict[int, tuple[str, str | None]]) -> None:
+    """Span and preference answers, chosen by the label rule (they arrive in ``label``), into the rows:
+    spans replace the ingested spans; a preference ``2`` swaps chosen and rejected, ``=`` (a tie)
+    leaves the pair out as ``preference_tie``, ``1`` keeps it as ingested."""
+    for i, value in enumerate(cols["label"]):
+        if value is None:
+            continue
+        cols["label"][i] = None
+        if task == "spans":
+            cols["spans"][i] = value
+            continue
+        choice = json.loads(value)["choice"]
+        if choice == "2":
+            cols["chosen"][i], cols["rejected"][i] = cols["rejected"][i], cols["chosen"][i]
+        elif choice == "=":
+            drop.setdefault(cols["example_id"][i], ("preference_tie", "the answer judged both responses equal"))
 
 
 def strata(task: str, labels: list, spans: list) -> list[str | None]:

@@ -9,10 +9,10 @@ import pandas as pd
 import streamlit as st
 
 from curate.errors import CurateError, NotFound
-from curate.label import agreement, annotators, prelabel, queues, questions, suspects
-from curate.label.questions import KINDS, options_of
+from curate.label import agreement, annotators, prelabel, questions, suspects
+from curate.label.questions import KINDS
 from curate.label.params import PrelabelParams, QuestionParams, SuspectParams
-from curate.ui import labelling, state
+from curate.ui import label_spans, labelling, state
 from curate.ui.params import widget
 
 VIEWS = ["Label", "Agreement", "Pre-labels & suspects", "Setup"]
@@ -93,10 +93,12 @@ def _agreement(ws, question: dict) -> None:
              help=f"{result['fleiss_examples']} examples × {result['fleiss_raters']} raters")
     c.metric("Krippendorff's α", _fmt(result["alpha"]), help=f"{result['overlapping']} examples with ≥ 2 answers")
     d.metric("Disagreements", f"{result['disagreements']:,}")
-    if question["kind"] not in agreement.AGREEABLE:
+    if question["kind"] == "spans":
+        label_spans.agreement(result)
+    elif question["kind"] not in agreement.AGREEABLE:
         st.info(f"{question['kind']} answers have no agreement figure.")
         return
-    if result["cohen"]:
+    elif result["cohen"]:
         st.markdown("**Cohen's κ per annotator pair**")
         st.dataframe(pd.DataFrame(result["cohen"]).rename(columns={
             "a": "annotator A", "b": "annotator B", "n": "shared examples", "observed": "observed agreement",

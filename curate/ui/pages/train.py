@@ -64,7 +64,7 @@ ADVANCED = [[("grad_accum", "Gradient accumulation"), ("max_steps", "Max steps")
             [("max_grad_norm", "Max grad norm"), ("lora_r", "LoRA rank"), ("lora_alpha", "LoRA alpha"),
              ("processes", "Processes")],
             [("freeze_embeddings", "Freeze embeddings"), ("gradient_checkpointing", "Gradient checkpointing"),
-             ("keep_checkpoints", "Keep checkpoints")]]
+             ("keep_checkpoints", "Keep checkpoints"), ("dpo_beta", "DPO beta (preference)")]]
 
 
 def _settings(task: str) -> train.TrainParams:
