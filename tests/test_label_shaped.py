@@ -117,7 +117,7 @@ def test_span_and_preference_answers_make_the_version_and_its_exports(shaped: Wo
     for eid, spans in answers.items():
         tokens, tags = spans_to_bio(rows[eid]["text"], spans)
         assert got[tuple(tokens)] == tags
-    assert v["n_rows"] == len(rows) == 11
+    assert v.n_rows == len(rows) == 11
 
     better = questions.get_question(shaped, "pref", "better")
     ids = queues.fetch(shaped, better, "ann")
@@ -130,7 +130,7 @@ def test_span_and_preference_answers_make_the_version_and_its_exports(shaped: Wo
         raw = {i: json.loads(c) for i, c in con.execute("SELECT id, chosen FROM examples WHERE id IN (SELECT unnest(?))",
                                                          [ids]).fetchall()}
     v = versions.create_version(shaped, "pref", "v1", split=(1, 0, 0))
-    assert v["counters"]["dropped_preference_tie"] == 1 and v["n_rows"] == 2
+    assert v.counters.dropped["preference_tie"] == 1 and v.n_rows == 2
     rows = {r["example_id"]: r for r in versions.load_rows(shaped, "pref:v1")}
     assert rows[ids[0]]["chosen"] == raw[ids[0]] and rows[ids[1]]["rejected"] == raw[ids[1]]
     res = versions.export_version(shaped, "pref:v1", "messages", tmp_path / "trl")
