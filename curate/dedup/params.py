@@ -171,23 +171,30 @@ def resolve_shingles(texts, shingle: str, ngram: int | None,
     """``(kind, ngram, threshold, chosen)`` for MinHash on ``texts`` (an Arrow string array, or their
     ``TextStats``), as the module docstring says: ``auto`` picks character bigrams when at least half
     the non-empty rows are CJK/Thai, character 4-grams when the median row has under 50 words (unless
-    ``ngram`` is given: then words), word 5-grams otherwise; unset values take the kind's defaults."""
-    if shingle == "word":
-        return "word", DEFAULT_NGRAM["word"] if ngram is None else ngram, \
-            DEFAULT_THRESHOLD["minhash"] if threshold is None else threshold, ""
-    stats = texts if isinstance(texts, TextStats) else text_stats(texts)
-    total, cjk = stats.total, stats.cjk
-    script_char = bool(total) and cjk >= CHAR_DATASET_SHARE * total
-    char_ngram, char_threshold = (DEFAULT_NGRAM["char"], CHAR_THRESHOLD) if script_char else ALPHA_CHAR
-    if shingle == "char":
-        return "char", char_ngram if ngram is None else ngram, char_threshold if threshold is None else threshold, ""
-    chosen = f"{cjk:,} of {total:,} rows CJK/Thai"
+    ``ngram`` is given: then words), word 5-grams otherwise; unset values take the kind's defaults.
+    The texts are read only when the answer depends on them (resolved params pass through unread)."""
+    kind, chosen, script_char = shingle, "", False
+    if shingle == "auto" or (shingle == "char" and (ngram is None or threshold is None)):
+        stats = texts if isinstance(texts, TextStats) else text_stats(texts)
+        script_char = bool(stats.total) and stats.cjk >= CHAR_DATASET_SHARE * stats.total
+        if shingle == "auto":
+            kind, chosen = _auto_kind(stats, script_char, ngram)
+            ngram = None if script_char else ngram   # CJK/Thai: an explicit ngram counts words, so it is ignored
+    if kind == "word":
+        default_ngram, default_threshold = DEFAULT_NGRAM["word"], DEFAULT_THRESHOLD["minhash"]
+    else:
+        default_ngram, default_threshold = (DEFAULT_NGRAM["char"], CHAR_THRESHOLD) if script_char else ALPHA_CHAR
+    return (kind, default_ngram if ngram is None else ngram,
+            default_threshold if threshold is None else threshold, chosen)
+
+
+def _auto_kind(stats: TextStats, script_char: bool, ngram: int | None) -> tuple[str, str]:
+    """The shingle kind ``auto`` picks for ``stats``, and why (stored as the run's ``chosen``)."""
+    chosen = f"{stats.cjk:,} of {stats.total:,} rows CJK/Thai"
     if script_char:
-        return "char", char_ngram, char_threshold if threshold is None else threshold, f"auto: char ({chosen})"
+        return "char", f"auto: char ({chosen})"
     median = stats.median_words()
     chosen += f", median {median:,.0f} words"
     if ngram is None and median < SHORT_WORDS:
-        return "char", char_ngram, char_threshold if threshold is None else threshold, \
-            f"auto: char ({chosen} < {SHORT_WORDS})"
-    return "word", DEFAULT_NGRAM["word"] if ngram is None else ngram, \
-        DEFAULT_THRESHOLD["minhash"] if threshold is None else threshold, f"auto: word ({chosen})"
+        return "char", f"auto: char ({chosen} < {SHORT_WORDS})"
+    return "word", f"auto: word ({chosen})"

@@ -88,13 +88,12 @@ def components(ray: Any, edges: Any, *, parts: int | None = None) -> list[list[i
     killed task but does not restart an actor here (its labels would be gone): when a shard actor dies,
     the propagation starts over on fresh actors, up to ``ATTEMPTS`` times."""
     parts = max(1, parts or int(ray.cluster_resources().get("CPU", 1)))
-    for attempt in range(ATTEMPTS):
+    for _ in range(ATTEMPTS - 1):
         try:
             return _propagate(ray, edges, parts)
         except ray.exceptions.RayActorError:
-            if attempt == ATTEMPTS - 1:
-                raise
-    raise AssertionError("unreachable")
+            pass
+    return _propagate(ray, edges, parts)   # the last attempt's error is the run's
 
 
 def _propagate(ray: Any, edges: Any, parts: int) -> list[list[int]]:
