@@ -205,6 +205,7 @@ def test_enter_skips_an_item_another_annotator_completed_meanwhile(tab, server, 
     ws, page = hostile_ws[0], tab
     _open(page, f"{server.url}/label", "keys")
     page.wait_for_function("!!(window.__curateLabelKeys && window.__curateLabelKeys.send)")
+    page.wait_for_selector("text=keyboard item number")   # the keys dataset's item, not the page's first one
     cur = int(page.inner_text("[data-testid='stMain']").split("Example ")[1].split(" ")[0])
     q = questions.get_question(ws, "keys")                  # overlap 1: bob's answer completes cur + 1
     annotations.record(ws, q, cur + 1, "0", "bob")
