@@ -75,10 +75,10 @@ def _shaped_answer(question: Question, value: Any) -> str:
         spans = check_spans(None, value)
     except ShapeProblem as exc:
         raise InputError("value", str(exc), fix=exc.fix) from None
-    bad = sorted({s["label"] for s in spans} - set(question.options or []))
+    bad = sorted({s["label"] for s in spans} - set(question.options))
     if bad:
         raise InputError("value", f"{bad[0]!r} is not an entity type of question {question.name!r}",
-                         fix=f"use any of {', '.join(question.options or [])}")
+                         fix=f"use any of {', '.join(question.options)}")
     return json.dumps(spans, ensure_ascii=False)
 
 
