@@ -18,6 +18,7 @@ from curate.ingest import ingest
 from curate.label import queues, questions, suspects
 from curate.select.strategies import Pool, quotas, select
 from curate.store.workspace import Workspace
+from curate.versions.model import DiffCounts
 from tests.conftest import SAMPLE
 
 
@@ -117,9 +118,9 @@ def test_selected_version_is_a_reproducible_immutable_subset_with_reasons(noisy)
     assert [w["example_id"] for w in why][:3] and {w["example_id"] for w in why} == set(chosen)
     assert set(why[0]["scores"]) == {"quality", "diversity"} and why[0]["rank"] == 1
     diff = versions.diff(ws, "noisy:v1", made["ref"])
-    assert diff["counts"] == {"added": 0, "removed": len(train_ids(ws, "noisy:v1")) - 40, "changed": 0}
-    assert {r["reason"] for r in diff["rows"]} == {"not_selected"}
-    assert any("left out by clean" in r["reasons"] for r in diff["rows"])
+    assert diff.counts == DiffCounts(added=0, removed=len(train_ids(ws, "noisy:v1")) - 40, changed=0)
+    assert {r.reason for r in diff.rows} == {"not_selected"}
+    assert any("left out by clean" in r.reasons for r in diff.rows)
     with pytest.raises(InputError, match="exists already"):
         selection.create(ws, "noisy:v1", 10, "random", "s1")
     assert train_ids(ws, made["ref"]) == chosen  # nothing changed it

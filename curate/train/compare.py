@@ -214,9 +214,9 @@ def trainable(workspace: Workspace) -> dict[str, dict[str, Any]]:
 
     found = {}
     for d in browse.datasets(workspace):
-        names = [v.name for v in versions.list_versions(workspace, d["name"])]
+        names = [v.name for v in versions.list_versions(workspace, d.name)]
         if names:
-            found[d["name"]] = {"task": d["task"], "versions": names[::-1]}
+            found[d.name] = {"task": d.task, "versions": names[::-1]}
     return found
 
 
