@@ -5,7 +5,7 @@ report, as typed results (``DedupSummary``, ``Cluster``, ``ClusterDetail``, ``Me
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, Mapping
 
@@ -106,9 +106,9 @@ class Member:
 @dataclass(frozen=True)
 class ClusterDetail(Cluster):
     """A cluster with the run and method that found it and its members, canonical first."""
-    run_id: int = 0
-    method: str = ""
-    members: list[Member] = field(default_factory=list)
+    run_id: int
+    method: str
+    members: list[Member]
 
 
 def summary(workspace: Workspace, dataset: str) -> DedupSummary | None:
