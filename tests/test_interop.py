@@ -133,8 +133,8 @@ def test_classlabel_names_reach_export_and_saved_model(ws: Workspace, tmp_path: 
 
     run_id = runner.create(ws, "cls:v1", params=TrainParams(epochs=1, batch_size=8, max_length=16, max_steps=2))
     run = runner.execute(ws, run_id)
-    assert run["status"] == "done", run["message"]
-    config = json.loads((ws.root / run["artifact"] / "config.json").read_text())
+    assert run.status == "done", run.message
+    config = json.loads((ws.root / run.artifact / "config.json").read_text())
     assert sorted(config["id2label"].values()) == NAMES and set(config["label2id"]) == set(NAMES)
 
 
@@ -153,12 +153,12 @@ def test_saved_model_ids_follow_classlabel_order(ws: Workspace, tmp_path: Path) 
     assert names == ["positive", "negative"]
     run = runner.execute(ws, runner.create(ws, "cls_rev:v1", params=TrainParams(
         epochs=1, batch_size=8, max_length=16, max_steps=1)))
-    assert run["status"] == "done", run["message"]
-    config = json.loads((ws.root / run["artifact"] / "config.json").read_text())
+    assert run.status == "done", run.message
+    config = json.loads((ws.root / run.artifact / "config.json").read_text())
     assert [config["id2label"][str(i)] for i in range(len(names))] == names
     base = runner.execute(ws, runner.create(ws, "cls_rev:v1", baseline=True))
-    assert base["status"] == "done", base["message"]
-    assert pickle.loads((ws.root / base["artifact"] / "baseline.pkl").read_bytes()).classes == names
+    assert base.status == "done", base.message
+    assert pickle.loads((ws.root / base.artifact / "baseline.pkl").read_bytes()).classes == names
 
 
 def test_trainer_trains_on_hf_export_without_glue(ws: Workspace, tmp_path: Path) -> None:

@@ -36,8 +36,8 @@ def train_and_score(workspace: Workspace, ref: str, *, finetune: bool, params=No
     if on_update:
         on_update(f"training {ref} (model run {run_id})")
     run = training.wait(workspace, run_id)
-    if run["status"] != "done":
-        raise CurateError(f"model run {run_id} on {ref} {run['status']}: {run.get('message') or ''}; "
+    if run.status != "done":
+        raise CurateError(f"model run {run_id} on {ref} {run.status}: {run.message or ''}; "
                           f"fix: see its log {training.log_path(workspace, run_id)}")
     eval_set, value = _score(training.scores(workspace, run_id), ref, metric)
     return {"run": run_id, "version": ref, "eval_set": eval_set.replace(f"{ref}:", "own ") if eval_set else None,
