@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from curate.cli import app
 from curate.ingest import ingest
 from curate.ops import RECIPES_DIR, RecipeError, report, run_recipe
-from curate.ops.outcome import RunCounters
+from curate.ops.outcome import RecipeCounters
 from curate.ops.report import cascade, mark
 from curate.store import catalog
 from curate.store import ops as store
@@ -73,7 +73,7 @@ def test_classification_recipe_finds_the_planted_problems(messy) -> None:
     assert params["recipe"] == "classification" and params["steps"][0]["fields"] == ["text"]
     assert json.loads(run["libraries"])["lingua"] and run["status"] == "done"
     stored = json.loads(run["counters"])     # what the runs table holds: the typed counters read it back
-    assert stored == c.to_json() and RunCounters.from_json(stored) == c
+    assert stored == c.to_json() and RecipeCounters.from_json(stored) == c
     keys = list(stored)    # total, kept, dropped_<reason> in step order, edits, steps, seconds
     assert keys[:2] == ["total", "kept"] and keys[-3:] == ["edits", "steps", "seconds"]
     assert keys[2:-3] == [f"dropped_{r}" for r in c.dropped] and "dropped_lang_mismatch" in keys

@@ -15,10 +15,9 @@ from curate.cli._common import json_line, listing, literal, out, workspace
 
 def datasets(as_json: bool = typer.Option(False, "--json", help="Print one JSON object per dataset.")) -> None:
     """List the workspace's datasets with their counts."""
-    def cells(r: dict) -> list:
-        labels = ", ".join(r["labels"][:8]) + (" …" if len(r["labels"]) > 8 else "")
-        return [literal(r["name"]), r["task"], f"{r['examples']:,}", f"{r['labelled']:,}", str(r["sources"]),
-                literal(labels)]
+    def cells(r: browse.DatasetInfo) -> list:
+        labels = ", ".join(r.labels[:8]) + (" …" if len(r.labels) > 8 else "")
+        return [literal(r.name), r.task, f"{r.examples:,}", f"{r.labelled:,}", str(r.sources), literal(labels)]
     listing(browse.datasets(workspace()), ["dataset", "task", "examples", "labelled", "sources", "labels"], cells,
             empty="no datasets yet; add one with: curate ingest FILE --dataset NAME", as_json=as_json)
 

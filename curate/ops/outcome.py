@@ -1,5 +1,5 @@
 """What running a recipe's steps over a batch gives: a report per step and the batch's ``Outcome``
-(edits, signals, the filter that dropped each row, issues), and the run's ``RunCounters``.
+(edits, signals, the filter that dropped each row, issues), and the run's ``RecipeCounters``.
 """
 
 from __future__ import annotations
@@ -78,13 +78,13 @@ class Outcome:
     steps: list[StepReport]
     dropped_at: np.ndarray              # per row: the index of the filter step that dropped it, else 0
 
-    def counters(self) -> RunCounters:
+    def counters(self) -> RecipeCounters:
         return summarize(self.steps, total=len(self.ids), kept=int(sum(r is None for r in self.dropped_by)),
                          edits=int(sum(t.num_rows for t in self.edits)))
 
 
 @dataclass(frozen=True)
-class RunCounters:
+class RecipeCounters:
     """A recipe run's counters: rows read and kept, rows dropped per reason, edits, the report of each
     step, and the run's seconds (a run in a store has them, a corpus report not). ``to_json()`` is what
     the ``runs`` table stores and ``curate report --json`` prints."""
@@ -97,7 +97,7 @@ class RunCounters:
     seconds: float | None = None
 
     @classmethod
-    def from_json(cls, c: Mapping[str, Any]) -> RunCounters:
+    def from_json(cls, c: Mapping[str, Any]) -> RecipeCounters:
         return cls(total=c.get("total", 0), kept=c.get("kept", 0),
                    dropped={k[len(DROPPED):]: n for k, n in c.items() if k.startswith(DROPPED)},
                    edits=c.get("edits", 0), steps=[StepCounts.from_json(s) for s in c.get("steps", [])],
@@ -108,7 +108,7 @@ class RunCounters:
         """Rows dropped by any filter."""
         return self.total - self.kept
 
-    def timed(self, seconds: float) -> RunCounters:
+    def timed(self, seconds: float) -> RecipeCounters:
         return replace(self, seconds=seconds)
 
     def to_json(self) -> dict[str, Any]:
@@ -120,10 +120,10 @@ class RunCounters:
         return out
 
 
-def summarize(steps: list[StepReport], *, total: int, kept: int, edits: int) -> RunCounters:
+def summarize(steps: list[StepReport], *, total: int, kept: int, edits: int) -> RecipeCounters:
     """A run's counters from its step reports: ``total``, ``kept``, rows dropped per reason, ``edits``."""
     dropped: dict[str, int] = {}
     for step in steps:
         for reason, n in step.dropped.items():
             dropped[reason] = dropped.get(reason, 0) + n
-    return RunCounters(int(total), int(kept), dropped, int(edits), [s.counts() for s in steps])
+    return RecipeCounters(int(total), int(kept), dropped, int(edits), [s.counts() for s in steps])

@@ -16,7 +16,7 @@ import pandas as pd
 
 from curate.errors import NotFound
 from curate.ops.cascade import Cascade
-from curate.ops.outcome import RunCounters, StepCounts
+from curate.ops.outcome import RecipeCounters, StepCounts
 from curate.ops.text import field_values
 from curate.store import catalog
 from curate.store import ops as store
@@ -29,7 +29,7 @@ class Report:
     task: str
     run: dict[str, Any]
     recipe: str
-    counters: RunCounters
+    counters: RecipeCounters
     filters: list[dict[str, Any]]          # step, op, signal, reason, min_score
     signals: pd.DataFrame                  # example_id + one column per signal
     samples: dict[str, list[dict[str, Any]]] = field(default_factory=dict)   # reason → dropped rows
@@ -93,7 +93,7 @@ def report(workspace: Workspace, dataset: str, *, run_id: int | None = None, sam
             raise NotFound(f"{dataset}: {what}; fix: run one with `curate run pipelines/<recipe>.yaml --dataset {dataset}`")
         run = runs[0]
         params = json.loads(run["params"])
-        counters = RunCounters.from_json(json.loads(run["counters"] or "{}"))
+        counters = RecipeCounters.from_json(json.loads(run["counters"] or "{}"))
         long = store.run_signals(con, run["id"]).to_pandas()
         issues = store.run_issues(con, run["id"]).to_pandas()
         by_reason: dict[str, list[int]] = {}

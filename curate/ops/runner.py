@@ -27,7 +27,7 @@ import pyarrow as pa
 from curate import __version__
 from curate.ops import recipe as recipes
 from curate.ops.columns import signals_long
-from curate.ops.outcome import Outcome, RunCounters, StepCounts
+from curate.ops.outcome import Outcome, RecipeCounters, StepCounts
 from curate.ops.recipe import Recipe, Step
 from curate.ops.steps import Prepare, Progress, execute, frame_of
 from curate.ops.text import field_values
@@ -41,7 +41,7 @@ class RunResult:
     run_id: int
     dataset: str
     recipe: str
-    counters: RunCounters
+    counters: RecipeCounters
     skipped: bool = False
     seconds: float = 0.0
 
@@ -80,7 +80,7 @@ def run_recipe(workspace: Workspace, recipe_path: str | Path, dataset: str, *, f
         key = hashlib.sha256(f"{recipe.fingerprint()}:{input_fp}".encode()).hexdigest()
         same = store.find_identical_run(con, ds["id"], key)
         if same and not force:
-            return RunResult(same["id"], dataset, recipe.name, RunCounters.from_json(json.loads(same["counters"] or "{}")),
+            return RunResult(same["id"], dataset, recipe.name, RecipeCounters.from_json(json.loads(same["counters"] or "{}")),
                              skipped=True, seconds=time.monotonic() - started)
         if scale_out:
             shards = scale_out.export_shards(workspace, con, ds["id"], recipe.name, batch_rows)
@@ -143,7 +143,7 @@ def _preparer(workspace: Workspace, marks: dict[int, str], progress: Progress | 
     return prepare
 
 
-def write_back(workspace: Workspace, run_id: int, outcome: Outcome, started: float) -> RunCounters:
+def write_back(workspace: Workspace, run_id: int, outcome: Outcome, started: float) -> RecipeCounters:
     """Edits, signals, issues and counters of a run in one transaction (any engine); returns the counters."""
     counters = outcome.counters().timed(round(time.monotonic() - started, 3))
     long = signals_long(outcome)
