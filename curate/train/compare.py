@@ -219,9 +219,9 @@ def trainable(workspace: Workspace) -> dict[str, Trainable]:
 
     found = {}
     for d in browse.datasets(workspace):
-        names = [v.name for v in versions.list_versions(workspace, d["name"])]
+        names = [v.name for v in versions.list_versions(workspace, d.name)]
         if names:
-            found[d["name"]] = Trainable(task=d["task"], versions=names[::-1])
+            found[d.name] = Trainable(task=d.task, versions=names[::-1])
     return found
 
 
