@@ -60,6 +60,6 @@ def test_demo_builds_every_sample_dataset(tmp_path) -> None:
     r = runner.invoke(app, ["demo", str(tmp_path / "demo")])
     assert r.exit_code == 0, r.output
     listing = runner.invoke(app, ["-w", str(tmp_path / "demo"), "datasets"]).stdout
-    for name in ("sst2", "trec", "gsm8k", "gpteacher", "chat", "messy"):
+    for name in ("sst2", "trec", "gsm8k", "gpteacher", "chat", "messy", "gsm8k-quantities", "gsm8k-pairs"):
         assert name in listing
     assert runner.invoke(app, ["demo", str(tmp_path / "demo")]).exit_code == 0  # idempotent
