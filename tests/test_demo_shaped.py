@@ -76,3 +76,19 @@ def test_a_second_demo_run_adds_nothing(demo_workspace: Workspace) -> None:
     before = state()
     build_demo(ws.root)
     assert state() == before
+
+
+def test_agreement_view_shows_position_bias(demo_workspace: Workspace, monkeypatch) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("CURATE_WORKSPACE", str(demo_workspace.root))
+    at = AppTest.from_string("from curate.ui.pages import label\nlabel.render()", default_timeout=60)
+    at.session_state["annotator"] = "alice"  # signed in (see curate.ui.state)
+    at.session_state["lbl_dataset"] = "gsm8k-pairs"
+    at.session_state["lbl_view"] = "Agreement"
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    [table] = [d for d in at.dataframe if "share left" in d.value.columns]
+    shares = dict(zip(table.value["annotator"], table.value["share left"]))
+    assert shares["bob"] == 1.0 and 0 < shares["alice"] < 1
+    assert any("Position bias" in m.value for m in at.markdown)
