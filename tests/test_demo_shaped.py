@@ -36,7 +36,7 @@ def test_sample_files_are_gsm8k_text_with_the_stated_rules() -> None:
 
 def test_demo_has_the_spans_and_preference_story(demo_workspace: Workspace) -> None:
     ws = demo_workspace
-    tasks = {d["name"]: d["task"] for d in datasets(ws)}
+    tasks = {d.name: d.task for d in datasets(ws)}
     assert tasks["gsm8k-quantities"] == "spans" and tasks["gsm8k-pairs"] == "preference"
     [spans] = agreement.agreement(ws, "gsm8k-quantities", "quantities")
     [pair] = spans["span_f1"]
@@ -68,7 +68,7 @@ def test_a_second_demo_run_adds_nothing(demo_workspace: Workspace) -> None:
     ws = demo_workspace
 
     def state() -> tuple:
-        return tuple((d["name"], d["examples"]) for d in datasets(ws)) + tuple(
+        return tuple((d.name, d.examples) for d in datasets(ws)) + tuple(
             len(annotations.export_labels(ws, name, question=q)) for name, q in
             (("gsm8k-quantities", "quantities"), ("gsm8k-pairs", "better"), ("sst2", None))) + tuple(
             len(versions.list_versions(ws, name)) for name in ("gsm8k-quantities", "gsm8k-pairs", "sst2"))
