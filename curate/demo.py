@@ -8,6 +8,14 @@ rows (their majority fixes the planted errors there), cleanlab flags likely labe
 keeps everything as ingested and ``sst2:v2`` takes the majority labels and leaves the suspects out.
 The quick baseline, scored on the pinned ``sst2-dev``, then ranks v2 above v1, and the Compare page
 lists the eval items v2 gets right that v1 got wrong.
+
+Spans and preferences: no NER corpus nor human preference pairs can be had offline under a clear
+licence, so ``gsm8k-quantities`` holds real GSM8K questions whose spans (NUMBER, MONEY, PERCENT) a
+stated rule found (pre-annotations to review, not gold), and ``gsm8k-pairs`` pairs each GSM8K question's
+reference solution (chosen) with the next question's (rejected): constructed, not human preferences
+(``sample_data/PROVENANCE.md``). alice and bob answer 20 of each by scripted rules
+(``curate.label.demo.add_shaped_demo``): bob's preference picks always take the left response, so
+the Agreement view shows his position bias and a κ of 0 with alice.
 """
 
 from __future__ import annotations
@@ -37,6 +45,11 @@ DEMO_DATASETS: dict[str, list[str]] = {
     "gpteacher": ["gpteacher_codegen.parquet"],
     "chat": ["chat_sample.jsonl", "chat_sharegpt.json"],
     "messy": ["messy_reviews.jsonl"],
+    # No NER corpus nor human preference pairs can be had offline (PROVENANCE.md): real GSM8K text with
+    # quantity spans found by a stated rule (pre-annotations to review, not gold) and pairs constructed by
+    # a stated rule (a question's own solution vs. the next question's; not human preferences).
+    "gsm8k-quantities": ["gsm8k_quantities.jsonl"],
+    "gsm8k-pairs": ["gsm8k_pairs.jsonl"],
 }
 # Class names of the datasets whose files hold numeric labels, so the UI shows names, not 0 and 1.
 SST2_NAMES = {"0": "negative", "1": "positive"}
@@ -84,18 +97,20 @@ def build_demo(root: str | Path, sample_data: Path = SAMPLE_DATA,
 
     dedup_demo(workspace, ["messy", "gpteacher"])  # MinHash clusters for the Dedup page (<1 s)
     say(2, STEPS[2])
-    from curate.label.demo import add_label_demo
+    from curate.label.demo import add_label_demo, add_shaped_demo
 
     add_label_demo(workspace, truth=_truth(workspace, sample_data))  # alice/bob (tokens demo-alice, demo-bob)
+    add_shaped_demo(workspace)  # scripted span and preference answers (rules in curate/label/demo.py)
     say(3, STEPS[3])
     from curate.ops import RECIPES_DIR, run_recipe
 
     run_recipe(workspace, RECIPES_DIR / "classification.yaml", "messy")  # filtering report (<2 s; skipped
     run_recipe(workspace, RECIPES_DIR / "sft.yaml", "gsm8k")             # when re-run on the same data)
     say(4, STEPS[4])
-    from curate.versions.demo import add_versions_demo
+    from curate.versions.demo import add_shaped_versions, add_versions_demo
 
     add_versions_demo(workspace)  # sst2-dev pinned whole as an eval set; sst2:v1 (as ingested) → sst2:v2 (curated)
+    add_shaped_versions(workspace)  # gsm8k-quantities:v1, gsm8k-pairs:v1 (the answers applied)
     say(5, STEPS[5])
     from curate.train.demo import add_train_demo
 

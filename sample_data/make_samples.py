@@ -15,6 +15,7 @@ import argparse
 import csv
 import json
 import random
+import re
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -257,6 +258,32 @@ def make_zh(pud_src: Path, dst: Path) -> None:
     write_jsonl(dst, rows)
 
 
+# ---------------------------------------------------------------- spans and preference demos (constructed)
+# No NER corpus nor human preference pairs could be had offline under a clear licence, so these two
+# files are real GSM8K text with annotations made by a stated rule; they are not gold and not human.
+QUANTITY = re.compile(r"(?P<MONEY>\$\d+(?:,\d{3})*(?:\.\d+)?)"
+                      r"|(?P<PERCENT>\d+(?:\.\d+)?(?:%| percent\b))"
+                      r"|(?P<NUMBER>\d+(?:,\d{3})*(?:\.\d+)?(?:/\d+)?)")
+
+
+def quantity_spans(text: str) -> list[dict]:
+    """Character spans of the numbers written with digits: MONEY ($12.50), PERCENT (20%, 20 percent),
+    else NUMBER (48, 1,200, 2.5, 3/4). Numbers written as words are not found."""
+    return [{"start": m.start(), "end": m.end(), "label": m.lastgroup} for m in QUANTITY.finditer(text)]
+
+
+def make_quantities(src: Path, dst: Path, first: int = 200, n: int = 60) -> None:
+    rows = read_jsonl(src, first + n)[first:]
+    write_jsonl(dst, [{"id": f"gsm8k-train-{r['idx']}", "text": r["instruction"],
+                       "spans": quantity_spans(r["instruction"])} for r in rows])
+
+
+def make_pairs(src: Path, dst: Path, first: int = 260, n: int = 40) -> None:
+    rows = read_jsonl(src, first + n + 1)[first:]
+    write_jsonl(dst, [{"id": f"gsm8k-train-{a['idx']}", "prompt": a["instruction"], "chosen": a["response"],
+                       "rejected": b["response"]} for a, b in zip(rows, rows[1:])])
+
+
 # ---------------------------------------------------------------- main
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -277,6 +304,8 @@ def main() -> None:
     key = make_messy(src / "sst2/train_sentences.jsonl", src / "langid_pud/pud_sentences.jsonl",
                      out / "messy_reviews.jsonl")
     make_zh(src / "langid_pud/pud_sentences.jsonl", out / "zh_pud.jsonl")
+    make_quantities(src / "gsm8k/train.jsonl", out / "gsm8k_quantities.jsonl")
+    make_pairs(src / "gsm8k/train.jsonl", out / "gsm8k_pairs.jsonl")
     for kind, ids in key.items():
         print(f"{kind} ({len(ids)})" + (": " + ", ".join(ids) if a.key else ""))
     print(f"wrote sample files to {out}")

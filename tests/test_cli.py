@@ -59,7 +59,9 @@ def test_unknown_dataset_is_one_line(tmp_path) -> None:
 def test_demo_builds_every_sample_dataset(tmp_path) -> None:
     r = runner.invoke(app, ["demo", str(tmp_path / "demo")])
     assert r.exit_code == 0, r.output
-    listing = runner.invoke(app, ["-w", str(tmp_path / "demo"), "datasets"]).stdout
+    listing = runner.invoke(app, ["-w", str(tmp_path / "demo"), "datasets", "--json"]).stdout
+    tasks = {d["name"]: d["task"] for d in map(json.loads, listing.splitlines())}
     for name in ("sst2", "trec", "gsm8k", "gpteacher", "chat", "messy"):
-        assert name in listing
+        assert name in tasks
+    assert (tasks["gsm8k-quantities"], tasks["gsm8k-pairs"]) == ("spans", "preference")
     assert runner.invoke(app, ["demo", str(tmp_path / "demo")]).exit_code == 0  # idempotent

@@ -53,13 +53,15 @@ def test_preference_item_keys_and_answer(shaped: Workspace) -> None:
     assert ex["chosen"][0]["content"].endswith("#### 18")
     assert q.choices == ["1", "2", "="] and shortcuts(q.choices) == ["1", "2", "="]
     assert key_names(q) == ["1", "2", "=", "enter", "j", "k", "s", "r"]
-    value = label_preference.answer("=", {f"lbl_reason_{first}": "  both wrong "}, first)
-    assert value == {"choice": "=", "reason": "both wrong"}
+    left = item["left"]
+    value = label_preference.answer("=", {f"lbl_reason_{first}": "  both wrong "}, item)
+    assert value == {"choice": "=", "left": left, "reason": "both wrong"}
     annotations.record(shaped, q, first, value, "ann")
     item = queues.item(shaped, q, first, "ann")
     assert label_preference.choice(item["mine"]) == "="
-    assert answer_text(q, item["mine"]) == "tie (both wrong)"
-    assert label_preference.answer("1", {}, first) == {"choice": "1"}
+    assert answer_text(q, item["mine"], item) == "tie (both wrong)"
+    # Key 1 picks the left side: the response shown there, whichever it is.
+    assert label_preference.answer("1", {}, item) == {"choice": left, "left": left}
 
 
 def test_example_views_carry_spans_and_pairs_as_stored(shaped: Workspace) -> None:

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from curate.ingest import ingest
-from curate.label import annotations, questions
+from curate.label import annotations, queues, questions
+from curate.label.preference_order import left_response
 from curate.store.workspace import Workspace
 from tests.conftest import choose, outside_requests, wait_for_app
 from tests.hostile_text import TEXTS as HOSTILE
@@ -188,20 +189,28 @@ def test_spans_by_keyboard_and_mouse_stored_as_offsets(tmp_path: Path, ui_server
 
 @pytest.mark.browser
 def test_preference_pairs_by_keys(tmp_path: Path, ui_server, page) -> None:
+    """Keys pick sides; the order is random per item (``curate.label.preference_order``): on the item
+    whose left response is the ingested rejected, the key of the side showing the ingested chosen
+    stores a pick of chosen (``choice`` 1), with the response that was on the left."""
     ws = spans_workspace(tmp_path / "ws")
     seen = outside_requests(page)
     server = ui_server(ws, sign_in=None)
+    q = questions.get_question(ws, "pref", "better")
+    lefts = [left_response(q["id"], eid, "local") for eid in queues.fetch(ws, q, "local")]
+    assert lefts == ["1", "2", "1"]  # the fixture has the ingested rejected on the left of its second item
     page.goto(f"{server.url}/label")
     wait_for_app(page)
     choose(page, "Dataset", "pref")
     page.wait_for_selector(".st-key-lbl_pref_2")
     page.evaluate("document.activeElement.blur()")
     pairs = [json.loads(line) for line in (tmp_path / "ws-data" / "pref.jsonl").read_text().splitlines()]
-    for n, (pair, key) in enumerate(zip(pairs, ["2", "1", "="])):
-        # Both responses shown literally, side by side: response 1 is the pair's chosen, 2 its rejected.
-        page.wait_for_function("t => document.querySelector('.st-key-lbl_pref_1 pre')?.textContent === t",
-                               arg=pair["chosen"])
-        assert page.locator(".st-key-lbl_pref_2 pre").text_content() == pair["rejected"]
+    shown = lambda pair, left: (pair["chosen"], pair["rejected"])[:: 1 if left == "1" else -1]  # noqa: E731
+    # first: the right side (the ingested rejected); second: the right side, which shows the ingested chosen.
+    # (a pair's rejected is the next pair's chosen: the item is on screen when both sides show it)
+    both = """([a, b]) => document.querySelector('.st-key-lbl_pref_1 pre')?.textContent === a
+                         && document.querySelector('.st-key-lbl_pref_2 pre')?.textContent === b"""
+    for pair, left, key in zip(pairs, lefts, ["2", "2", "="]):
+        page.wait_for_function(both, arg=list(shown(pair, left)))
         wait_for_app(page)
         page.keyboard.press(key)
         page.wait_for_selector(f".st-key-lbl_opt_{'12='.index(key)} [data-testid='stBaseButton-primary']")
@@ -212,11 +221,8 @@ def test_preference_pairs_by_keys(tmp_path: Path, ui_server, page) -> None:
             page.keyboard.press("Escape")
         wait_for_app(page)
         page.keyboard.press("Enter")
-        if n < 2:
-            page.wait_for_function("t => document.querySelector('.st-key-lbl_pref_1 pre')?.textContent === t",
-                                   arg=pairs[n + 1]["chosen"])
     page.wait_for_selector("text=This queue is empty")
     assert _stored(ws, "pref", "better") == {
-        pairs[0]["id"]: {"choice": "2"}, pairs[1]["id"]: {"choice": "1"},
-        pairs[2]["id"]: {"choice": "=", "reason": "neither answers the question"}}
+        pairs[0]["id"]: {"choice": "2", "left": "1"}, pairs[1]["id"]: {"choice": "1", "left": "2"},
+        pairs[2]["id"]: {"choice": "=", "left": "1", "reason": "neither answers the question"}}
     assert seen == []

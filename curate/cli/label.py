@@ -130,7 +130,8 @@ def _fmt(x: Optional[float]) -> str:
 def agreement(dataset: str = typer.Argument(..., help="Dataset name."),
               question: Optional[str] = typer.Option(None, "--question", "-q", help="Only this question."),
               as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
-    """Inter-annotator agreement: Cohen's κ per pair, Fleiss' κ and Krippendorff's α per question; span F1."""
+    """Inter-annotator agreement: Cohen's κ per pair, Fleiss' κ and Krippendorff's α per question; span F1;
+    for preferences, each annotator's share of picks of the response shown on the left (position bias)."""
     results = agreement_lib.agreement(workspace(), dataset, question)
     if as_json:
         print(json.dumps(results, indent=2))
@@ -152,6 +153,11 @@ def agreement(dataset: str = typer.Argument(..., help="Dataset name."),
             table = Table("annotator A", "annotator B", "shared", "spans", "exact F1", "overlap F1")
             for p in r["span_f1"]:
                 table.add_row(p["a"], p["b"], f"{p['n']:,}", f"{p['spans']:,}", _fmt(p["exact_f1"]), _fmt(p["overlap_f1"]))
+            out.print(table)
+        if r.get("position"):  # preference: the share of picks of the response shown on the left
+            table = Table("annotator", "picks (side known)", "picked left", "share left")
+            for p in r["position"]:
+                table.add_row(p["annotator"], f"{p['picks']:,}", f"{p['left']:,}", _fmt(p["left_share"]))
             out.print(table)
 
 

@@ -36,6 +36,9 @@ def demo(path: Path = typer.Argument(Path("curate-demo"), help="Folder for the d
         out.print(f"the story: sst2 was ingested with {NOISE:.0%} of its labels flipped on purpose; the curated "
                   f"sst2:v2 scores {board['v2']:.3f} accuracy on the pinned sst2-dev, sst2:v1 as ingested "
                   f"{board['v1']:.3f} (Compare page: leaderboard and flips; Versions page: the diff v1 → v2)")
+    out.print("spans and preferences: gsm8k-quantities (GSM8K questions, quantity spans found by a rule: review "
+              "them, they are not gold) and gsm8k-pairs (a question's solution vs. the next question's: constructed, "
+              "not human preferences); alice and bob answered 20 of each by scripted rules (README: the demo's story)")
     out.print(f"demo workspace ready: {Path(path).resolve()}\nopen it with: curate ui {path}")
 
 

@@ -2,8 +2,9 @@
 
 Libraries do the arithmetic: scikit-learn (Cohen), statsmodels (Fleiss), ``krippendorff`` (α).
 Only current answers count. Multi-label answers compare as whole sets; preference answers by their
-choice (1, 2 or =); span answers by span-level F1 per pair (``curate.label.span_agreement``); free
-text and responses have no agreement.
+choice (1, 2 or =: which response won, whichever side it was shown on), with the share of each
+annotator's picks that went to the left side (``position``, preference questions only); span answers
+by span-level F1 per pair (``curate.label.span_agreement``); free text and responses have no agreement.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any, Literal, Mapping
 
 import numpy as np
 
+from curate.label.preference_order import position_bias
 from curate.label.questions import Question, get_question, list_questions
 from curate.label.span_agreement import choice_of, span_pairs
 from curate.store import label as store
@@ -103,6 +105,8 @@ def question_agreement(workspace: Workspace, question: Question) -> dict[str, An
               "cohen": [], "fleiss": None, "fleiss_examples": 0, "fleiss_raters": 0, "alpha": None, "span_f1": []}
     if question.kind == "spans":
         result["span_f1"] = span_pairs(matrix)
+    if question.kind == "preference":  # the share of picks of the left side, per annotator
+        result["position"] = position_bias(answers)
     if question.kind not in AGREEABLE:
         return result
     rating = question.kind == "rating"

@@ -59,7 +59,8 @@ def normalize(question: Question, value: Any) -> str | None:
 
 def _shaped_answer(question: Question, value: Any) -> str:
     """A span answer as sorted JSON spans of the question's types, a preference answer as
-    ``{"choice": "1" | "2" | "=", "reason"?}`` (from that object, or from the bare choice)."""
+    ``{"choice": "1" | "2" | "=", "left"?: "1" | "2", "reason"?}`` (from that object, or from the bare
+    choice; ``left``: the response shown on the left, see ``curate.label.preference_order``)."""
     from curate.ingest.shapes import ShapeProblem, check_spans
 
     if isinstance(value, str) and value.strip()[:1] in ("[", "{"):
@@ -69,8 +70,12 @@ def _shaped_answer(question: Question, value: Any) -> str:
         if answer.get("choice") not in PREFERENCES:
             raise InputError("value", f"{answer.get('choice')!r} is not a preference",
                              fix="answer 1 (first response), 2 (second) or = (tie)")
+        left = answer.get("left")
+        if left is not None and left not in ("1", "2"):
+            raise InputError("value", f"left {left!r} is not a response", fix="left is 1 or 2 (the response shown on the left)")
         reason = str(answer.get("reason") or "").strip()
-        return json.dumps({"choice": answer["choice"], **({"reason": reason} if reason else {})}, ensure_ascii=False)
+        return json.dumps({"choice": answer["choice"], **({"left": left} if left else {}),
+                           **({"reason": reason} if reason else {})}, ensure_ascii=False)
     try:
         spans = check_spans(None, value)
     except ShapeProblem as exc:

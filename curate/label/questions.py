@@ -27,7 +27,7 @@ KINDS: dict[str, str] = {
 # Question kinds that only fit one task.
 TASK_OF_KIND = {"spans": "spans", "preference": "preference"}
 RATINGS = ["1", "2", "3", "4", "5"]
-PREFERENCES = ["1", "2", "="]  # response 1 (the pair's chosen as ingested), response 2, a tie
+PREFERENCES = ["1", "2", "="]  # stored: the pair's chosen as ingested, its rejected, a tie (the Label page: sides)
 DEFAULT_NAME = "label"
 _NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 

@@ -8,6 +8,7 @@ from typing import Any, Sequence
 
 from curate.errors import InputError
 from curate.label.annotations import QueueRead, Recorded, record
+from curate.label.preference_order import left_response
 from curate.label.questions import Question
 from curate.store import label as store
 from curate.store.workspace import Workspace
@@ -91,7 +92,8 @@ def answer(workspace: Workspace, question: Question, example_id: int, value: Any
 def item(workspace: Workspace, question: Question, example_id: int, annotator: str) -> dict[str, Any] | None:
     """One example as the Label page shows it: current fields (``messages``, ``spans``, ``chosen`` and
     ``rejected`` decoded to lists), the ingest label, every current answer (as stored: span and
-    preference answers are JSON text), the model's suggestion and the suspect verdict."""
+    preference answers are JSON text), the model's suggestion and the suspect verdict; for a
+    preference question, ``left``: the response to show on the left (``preference_order``)."""
     with workspace.connect() as con:
         views = store.example_views(con, [example_id])
         if not views:
@@ -111,6 +113,7 @@ def item(workspace: Workspace, question: Question, example_id: int, annotator: s
         "answers": [{"annotator": a["annotator"], "value": a["value"], "origin": a["origin"]} for a in answers],
         "prelabel": pre[0] if pre else None,
         "suspect": sus[0] if sus else None,
+        **({"left": left_response(question.id, example_id, annotator)} if question.kind == "preference" else {}),
     }
 
 

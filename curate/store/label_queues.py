@@ -10,6 +10,11 @@ from curate.store.catalog import _rows
 from curate.store.label_answers import CURRENT
 
 
+# What two answers must share to agree: the whole value, but a preference answer's choice alone.
+DECIDED = """CASE WHEN starts_with(value, '{"choice"') AND json_valid(value)
+                   THEN json_extract_string(value, '$.choice') ELSE value END"""
+
+
 # --- queues ----------------------------------------------------------------------------------------
 
 def queue(con: duckdb.DuckDBPyConnection, name: str, *, dataset_id: int, question_id: int, annotator: str,
@@ -29,9 +34,9 @@ def queue(con: duckdb.DuckDBPyConnection, name: str, *, dataset_id: int, questio
         sql = f"""SELECT example_id FROM ({CURRENT}) WHERE annotator = ? AND NOT list_contains(?::BIGINT[], example_id)
                   ORDER BY id DESC LIMIT ?"""
         params = [*common, annotator, excl, limit]
-    elif name == "disagreements":
+    elif name == "disagreements":  # a preference answer by its choice (not its reason nor the side shown)
         sql = f"""SELECT example_id FROM ({CURRENT}) GROUP BY example_id
-                  HAVING count(DISTINCT value) > 1 AND NOT list_contains(?::BIGINT[], example_id)
+                  HAVING count(DISTINCT {DECIDED}) > 1 AND NOT list_contains(?::BIGINT[], example_id)
                   ORDER BY example_id LIMIT ?"""
         params = [*common, excl, limit]
     elif name == "suspects":

@@ -90,9 +90,9 @@ def context(item: dict, question: Question, queue: str) -> None:
     if item["given"] is not None and question.kind == "label":
         bits.append(f"given label: **{q(item['given'])}**")
     if item["mine"] is not None:
-        bits.append(f"your answer: **{q(answer_text(question, item['mine']))}**")
+        bits.append(f"your answer: **{q(answer_text(question, item['mine'], item))}**")
     if queue in ("disagreements", "suspects", "mine") and item["answers"]:
-        bits.append("answers: " + ", ".join(f"{q(a['annotator'])} → **{q(answer_text(question, a['value']))}**"
+        bits.append("answers: " + ", ".join(f"{q(a['annotator'])} → **{q(answer_text(question, a['value'], item))}**"
                                             for a in item["answers"]))
     if (pre := item["prelabel"]) is not None:
         bits.append(f"model suggests **{q(pre['label'])}** ({pre['confidence']:.0%}, margin {pre['margin']:.2f})")
@@ -102,9 +102,12 @@ def context(item: dict, question: Question, queue: str) -> None:
         st.markdown(" · ".join(bits))
 
 
-def answer_text(question: Question, value: str) -> str:
-    """A stored answer as the context line shows it (span and preference answers summarised)."""
-    return {"spans": label_spans.summary, "preference": label_preference.summary}.get(question.kind, str)(value)
+def answer_text(question: Question, value: str, item: dict | None = None) -> str:
+    """A stored answer as the context line shows it (span and preference answers summarised, a
+    preference in the sides ``item`` shows)."""
+    if question.kind == "preference":
+        return label_preference.summary(value, item)
+    return label_spans.summary(value) if question.kind == "spans" else str(value)
 
 
 def key_names(question: Question) -> list[str]:

@@ -184,16 +184,17 @@ def _inputs() -> dict[str, Any]:
             "every": int(st.session_state.get("lbl_every", default(PrelabelParams, "retrain_every"))), "typed": typed}
 
 
-def annotations_from(value: str, kind: str):
+def annotations_from(value: str, kind: str, item: dict | None = None):
+    """The pick a stored answer makes (a preference's: the side of ``item`` that shows its choice)."""
     if kind == "preference":
-        return label_preference.choice(value)
+        return label_preference.side(value, item)
     return json.loads(value) if kind == "labels" else value
 
 
 def _current_pick(question: Question, item: dict | None, c: Cursor | None = None):
     pick = (c or cursor()).pick
     if pick is None and item is not None and item["mine"] is not None:
-        pick = annotations_from(item["mine"], question.kind)
+        pick = annotations_from(item["mine"], question.kind, item)
     return pick
 
 
@@ -238,7 +239,7 @@ def _save(c: Cursor, ws, question: Question, who: str, inputs: dict[str, Any]) -
             c.flash = "Pick an answer first (digit keys), then Enter."
             return
         if kind == "preference":
-            value = label_preference.answer(value, inputs["typed"], ex_id)
+            value = label_preference.answer(value, inputs["typed"], item)
     elif kind == "spans":
         value = label_spans.value(item, inputs["typed"])
     else:

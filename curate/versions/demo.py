@@ -1,6 +1,7 @@
 """Versions for the demo workspace: sst2-dev pinned whole as an eval set, and two versions of sst2
 (v1 as ingested, v2 with the curate and label stages' issues and labels applied) so the Versions
-page has a diff to show."""
+page has a diff to show; a version of the spans and of the preference demo datasets
+(``add_shaped_versions``) so their exports can be tried."""
 
 from __future__ import annotations
 
@@ -25,4 +26,22 @@ def add_versions_demo(workspace: Workspace) -> bool:
                    label_rule="ingested", exclude=())
     create_version(workspace, "sst2", "v2", note="curated: majority labels of alice and bob, label suspects and "
                    "every other current issue left out")
+    return True
+
+
+# dataset → (label rule, note) of its demo version v1
+SHAPED = {"gsm8k-quantities": ("annotator:bob", "bob's spans (the rule's plus numbers written as words) on the "
+                               "items he answered, the rule's pre-annotations elsewhere; not gold"),
+          "gsm8k-pairs": ("annotator:alice", "constructed pairs (own solution vs. the next question's), alice's "
+                          "scripted picks applied; not human preferences")}
+
+
+def add_shaped_versions(workspace: Workspace) -> bool:
+    """Version v1 of the spans and preference demo datasets, once (False when there already or missing)."""
+    with workspace.connect() as con:
+        found = [catalog.find_dataset(con, name) for name in SHAPED]
+        if any(d is None or store.list_versions(con, d["id"]) for d in found):
+            return False
+    for name, (rule, note) in SHAPED.items():
+        create_version(workspace, name, "v1", note=note, label_rule=rule)
     return True

@@ -12,7 +12,7 @@ from curate.errors import CurateError, NotFound
 from curate.label import agreement, annotators, prelabel, questions, suspects
 from curate.label.questions import KINDS, Question
 from curate.label.params import PrelabelParams, QuestionParams, SuspectParams
-from curate.ui import label_spans, labelling, state
+from curate.ui import label_preference, label_spans, labelling, state
 from curate.ui.params import widget
 
 VIEWS = ["Label", "Agreement", "Pre-labels & suspects", "Setup"]
@@ -105,6 +105,8 @@ def _agreement(ws, question: Question) -> None:
             "kappa": "Cohen's κ"}), hide_index=True, key="lbl_cohen")
     else:
         st.info("Agreement needs examples answered by at least two annotators (raise the question's overlap).")
+    if result.get("position"):
+        label_preference.position(result["position"])
     if result["disagreements"]:
         st.button("Adjudicate the disagreements", key="lbl_go_disagree", on_click=_go_queue, args=("disagreements",))
 
