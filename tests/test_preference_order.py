@@ -47,8 +47,8 @@ def test_order_is_random_per_item_and_stable(pairs: Workspace) -> None:
     lefts = [queues.item(pairs, q, i, "ann")["left"] for i in ids]
     assert set(lefts) == {"1", "2"}  # not always the ingested chosen first (nor always last)
     assert [queues.item(pairs, q, i, "ann")["left"] for i in ids] == lefts  # a rerun shows the same order
-    assert lefts == [left_response(q["id"], i, "ann") for i in ids]
-    assert [left_response(q["id"], i, "bob") for i in ids] != lefts  # drawn per annotator too
+    assert lefts == [left_response(q.id, i, "ann") for i in ids]
+    assert [left_response(q.id, i, "bob") for i in ids] != lefts  # drawn per annotator too
 
 
 def test_a_side_is_stored_as_the_response_it_shows(pairs: Workspace) -> None:
@@ -56,8 +56,8 @@ def test_a_side_is_stored_as_the_response_it_shows(pairs: Workspace) -> None:
     left 2; the page then highlights side 1 again, and the version swaps the pair."""
     q = questions.get_question(pairs, "pref", "better")
     ids = queues.fetch(pairs, q, "ann")
-    flipped = next(i for i in ids if left_response(q["id"], i, "ann") == "2")
-    straight = next(i for i in ids if left_response(q["id"], i, "ann") == "1")
+    flipped = next(i for i in ids if left_response(q.id, i, "ann") == "2")
+    straight = next(i for i in ids if left_response(q.id, i, "ann") == "1")
     for eid, side in ((flipped, "1"), (straight, "1")):
         item = queues.item(pairs, q, eid, "ann")
         assert item is not None
@@ -84,7 +84,7 @@ def test_kappa_and_disagreements_compare_responses_not_sides(pairs: Workspace) -
     wanted = dict(zip(ids, "1212=1"))
     for who in ("ann", "bob"):
         for eid, response in wanted.items():
-            left = left_response(q["id"], eid, who)
+            left = left_response(q.id, eid, who)
             annotations.record(pairs, q, eid, {"choice": response, "left": left, "reason": who}, who)
     annotations.record(pairs, q, ids[0], {"choice": "2", "left": "1"}, "cy")
     [result] = agreement.agreement(pairs, "pref", "better")
@@ -106,13 +106,13 @@ def test_position_bias_counts_the_left_picks_per_annotator(pairs: Workspace) -> 
         annotations.record(pairs, q, eid, label_preference.answer("1", {}, item), "lefty")
     fair = dict(zip(ids[:4], "1212"))
     for eid, response in fair.items():
-        annotations.record(pairs, q, eid, {"choice": response, "left": left_response(q["id"], eid, "fair")}, "fair")
+        annotations.record(pairs, q, eid, {"choice": response, "left": left_response(q.id, eid, "fair")}, "fair")
     annotations.record(pairs, q, ids[4], {"choice": "=", "left": "1"}, "fair")
     annotations.record(pairs, q, ids[4], "2", "old")  # origin ui, no left: shown as 1 left, 2 right
     annotations.record(pairs, q, ids[4], "1", "imported", origin="import")
     [result] = agreement.agreement(pairs, "pref", "better")
     bias = {p["annotator"]: (p["picks"], p["left"]) for p in result["position"]}
-    fair_left = sum(left_response(q["id"], eid, "fair") == r for eid, r in fair.items())
+    fair_left = sum(left_response(q.id, eid, "fair") == r for eid, r in fair.items())
     assert bias == {"lefty": (4, 4), "fair": (4, fair_left), "old": (1, 0)}
     assert [p["left_share"] for p in result["position"] if p["annotator"] == "lefty"] == [1.0]
 

@@ -72,24 +72,24 @@ def add_shaped_demo(workspace: Workspace) -> bool:
     solution (the chosen as constructed); bob always picks the response the Label page would show him
     on the left, so his picks agree with the source by chance alone. Answers record the left response
     of each one's drawn order, as the Label page stores them."""
-    if any(q["name"] == SPAN_QUESTION for q in questions.list_questions(workspace, SPANS)):
+    if any(q.name == SPAN_QUESTION for q in questions.list_questions(workspace, SPANS)):
         return False
     spans = questions.add_question(workspace, SPANS, SPAN_QUESTION, "spans", options=SPAN_TYPES, overlap=2)
     pairs = questions.add_question(workspace, PAIRS, PAIR_QUESTION, "preference", overlap=2)
     with workspace.connect() as con:
-        views = store.example_views(con, [r["id"] for r in store.first_examples(con, spans["dataset_id"], SCRIPTED)])
-        pair_ids = [r["id"] for r in store.first_examples(con, pairs["dataset_id"], SCRIPTED)]
+        views = store.example_views(con, [r["id"] for r in store.first_examples(con, spans.dataset_id, SCRIPTED)])
+        pair_ids = [r["id"] for r in store.first_examples(con, pairs.dataset_id, SCRIPTED)]
     given = {v["id"]: json.loads(v["spans"] or "[]") for v in views}  # offsets count the ingested text
     words = {v["id"]: [{"start": m.start(), "end": m.end(), "label": "NUMBER"}
                        for m in NUMBER_WORDS.finditer(v["raw_text"] or "")] for v in views}
     answers = [(spans, "alice", given),
                (spans, "bob", {i: sorted(given[i] + words[i], key=lambda s: s["start"]) for i in given})]
     for who, pick in (("alice", lambda i, left: "1"), ("bob", lambda i, left: left)):
-        lefts = {i: left_response(pairs["id"], i, who) for i in pair_ids}
+        lefts = {i: left_response(pairs.id, i, who) for i in pair_ids}
         answers.append((pairs, who, {i: {"choice": pick(i, lefts[i]), "left": lefts[i]} for i in pair_ids}))
     with workspace.transaction() as con:
         for q, who, values in answers:
             table = pa.table({"example_id": pa.array(list(values), pa.int64()), "annotator": [who] * len(values),
                               "value": [annotations.normalize(q, v) for v in values.values()]})
-            store.insert_annotations(con, table, dataset_id=q["dataset_id"], question_id=q["id"], origin="demo")
+            store.insert_annotations(con, table, dataset_id=q.dataset_id, question_id=q.id, origin="demo")
     return True
