@@ -58,7 +58,7 @@ def test_demo_has_the_spans_and_preference_story(demo_workspace: Workspace) -> N
     q = questions.get_question(ws, "gsm8k-pairs", "better")
     for a in annotations.export_labels(ws, "gsm8k-pairs", question="better"):
         value = json.loads(a["value"])
-        assert value["left"] == left_response(q["id"], a["example_id"], a["annotator"])
+        assert value["left"] == left_response(q.id, a["example_id"], a["annotator"])
         assert value["choice"] == ("1" if a["annotator"] == "alice" else value["left"])
     assert [v.name for v in versions.list_versions(ws, "gsm8k-quantities")] == ["v1"]
     assert [v.name for v in versions.list_versions(ws, "gsm8k-pairs")] == ["v1"]

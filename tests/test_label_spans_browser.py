@@ -196,7 +196,7 @@ def test_preference_pairs_by_keys(tmp_path: Path, ui_server, page) -> None:
     seen = outside_requests(page)
     server = ui_server(ws, sign_in=None)
     q = questions.get_question(ws, "pref", "better")
-    lefts = [left_response(q["id"], eid, "local") for eid in queues.fetch(ws, q, "local")]
+    lefts = [left_response(q.id, eid, "local") for eid in queues.fetch(ws, q, "local")]
     assert lefts == ["1", "2", "1"]  # the fixture has the ingested rejected on the left of its second item
     page.goto(f"{server.url}/label")
     wait_for_app(page)

@@ -9,6 +9,7 @@ next question's solution (constructed pairs, not human preferences)."""
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -121,7 +122,8 @@ def test_swap_and_stored_shape() -> None:
     assert [swap(v, "1") for v in "12="] == ["1", "2", "="]
     assert [swap(v, "2") for v in "12="] == ["2", "1", "="]
     assert position_bias([{"annotator": "a", "value": '{"choice": "1"}', "origin": "import"}]) == []
-    q = {"kind": "preference", "name": "better"}
+    q = questions.Question(id=1, dataset_id=1, name="better", kind="preference", options=[], overlap=1,
+                           created_at=datetime(2026, 1, 1))
     assert annotations.normalize(q, {"choice": "2", "left": "2", "reason": " r "}) == \
         '{"choice": "2", "left": "2", "reason": "r"}'
     with pytest.raises(annotations.InputError, match="left '3' is not a response"):
