@@ -39,6 +39,7 @@ import argparse
 import json
 import os
 import random
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -51,7 +52,7 @@ sys.path.insert(0, str(ROOT))
 from curate import select as selection, versions  # noqa: E402
 from curate.ingest import ingest  # noqa: E402
 from curate.label import questions, suspects  # noqa: E402
-from curate.select.compare import compare_random  # noqa: E402
+from curate.select.compare import train_and_score  # noqa: E402
 from curate.store.workspace import Workspace  # noqa: E402
 from curate.train.params import TrainParams  # noqa: E402
 
@@ -62,9 +63,14 @@ def _write(path: Path, records: list[dict]) -> Path:
 
 
 def _pool(ws: Workspace, name: str, path: Path, eval_path: Path, eval_name: str, recipe: bool) -> str:
-    """Ingest the eval file (pinned whole) and the pool (one version, every row in train); return its ref."""
+    """Ingest the eval file (pinned whole) and the pool (one version, every row in train); return its ref.
+    A workspace that has the pool already (``--work`` reused) is taken as it is."""
     from curate.ops.runner import run_recipe
+    from curate.store import catalog
 
+    with ws.connect() as con:
+        if catalog.find_dataset(con, name) is not None:
+            return f"{name}:pool"
     ingest(ws, [eval_path], f"{name}-eval")
     versions.create_version(ws, f"{name}-eval", "v1", split=(0, 0, 1))
     versions.pin_eval_set(ws, f"{name}-eval:v1", "all", eval_name)
@@ -75,51 +81,128 @@ def _pool(ws: Workspace, name: str, path: Path, eval_path: Path, eval_name: str,
     return f"{name}:pool"
 
 
-def _row(label: str, budget: int, r: dict) -> dict:
-    rand = [x["value"] for x in r["random"]]
-    print(f"{label:<8} {budget:>6} {r['kind']:<9} selected {r['selected']['value']:.4f}  random "
-          f"{r['random_mean']:.4f} ± {r['random_spread']:.4f} ({', '.join(f'{v:.4f}' for v in rand)})  "
-          f"win {r['win']:+.4f}  {'WIN' if r['wins'] else 'no win'}", flush=True)
-    return {"set": label, "budget": budget, "kind": r["kind"], "selected": r["selected"]["value"], "random": rand,
-            "mean": r["random_mean"], "sd": r["random_spread"], "win": r["win"], "wins": r["wins"]}
+def _params(args, finetune: bool) -> TrainParams | None:
+    if not finetune:
+        return None
+    return TrainParams(epochs=args.epochs, max_length=args.max_length, batch_size=args.batch_size,
+                       group_by_length=True, patience=0)
 
 
-def _compare(ws, ref, budget, strategy, name, args, finetune: bool) -> dict:
-    params = TrainParams(epochs=args.epochs, group_by_length=True, patience=0) if finetune else None
-    return compare_random(ws, ref, budget, strategy, name, k=args.randoms, finetune=finetune, params=params)
+class Jobs:
+    """Every (set, kind, budget, strategy, seed) scored once: results kept in ``--out`` after each run, so
+    a stopped bench resumes where it was (``--resume``) and partial results are always on disk."""
+
+    def __init__(self, args):
+        self.args = args
+        self.done: list[dict] = []
+        for path in args.resume or []:
+            if path.exists():
+                self.done += [r for r in json.loads(path.read_text()).get("runs", []) if r not in self.done]
+        self.extra: dict = {}
+
+    def key(self, r: dict) -> tuple:
+        return r["set"], r["kind"], r["budget"], r["strategy"], r["seed"]
+
+    def score(self, ws: Workspace, ref: str, label: str, budget: int, strategy: str, seed: int,
+              finetune: bool) -> float:
+        kind = "fine-tune" if finetune else "baseline"
+        job = {"set": label, "kind": kind, "budget": budget, "strategy": strategy, "seed": seed}
+        for r in self.done:
+            if self.key(r) == self.key(job):
+                return r["value"]
+        t = time.perf_counter()
+        name = f"{'ft' if finetune else 'qb'}-{strategy.replace(',', '-')}-{budget}-s{seed}-p{os.getpid()}"
+        made = selection.create(ws, ref, budget, strategy, name, seed=seed)
+        picked_s = time.perf_counter() - t
+        res = train_and_score(ws, made["ref"], finetune=finetune, params=_params(self.args, finetune))
+        job.update(value=res["value"], run=res["run"], select_s=round(picked_s, 1),
+                   seconds=round(time.perf_counter() - t, 1), counts=made["counts"], load=os.getloadavg()[0])
+        print(f"  {label:<6} {kind:<9} {budget:>5} {strategy:<12} seed {seed}: {res['value']:.4f} "
+              f"({job['seconds']:.0f}s, load {job['load']:.1f})", flush=True)
+        self.done.append(job)
+        self.save()
+        return res["value"]
+
+    def save(self) -> None:
+        if self.args.out:
+            self.args.out.write_text(json.dumps({"runs": self.done, **self.extra}, indent=1))
 
 
-def run_sst2(root: Path, data: Path, args, noisy: bool) -> list[dict]:
+def _compare(jobs: Jobs, ws, ref, label: str, budget: int, strategy: str, finetune: bool,
+             controls: tuple[str, ...] = ()) -> list[dict]:
+    """``strategy`` (seed 0) against ``--randoms`` random subsets (seeds 1..K), and each control
+    strategy (``random,clean``) at the same seeds; one table row each."""
+    seeds = range(1, jobs.args.randoms + 1)
+    rand = [jobs.score(ws, ref, label, budget, "random", s, finetune) for s in seeds]
+    rows = []
+    for strat in (strategy, *controls):
+        if strat == strategy and jobs.args.controls_only:
+            continue
+        vals = [jobs.score(ws, ref, label, budget, strat, 0 if strat == strategy else s, finetune)
+                for s in ([0] if strat == strategy else seeds)]
+        rows.append(_row(label, budget, "fine-tune" if finetune else "baseline", strat, vals, rand))
+    return rows
+
+
+def _row(label: str, budget: int, kind: str, strategy: str, vals: list[float], rand: list[float]) -> dict:
+    mean, sd = statistics.fmean(rand), statistics.stdev(rand) if len(rand) > 1 else 0.0
+    value = statistics.fmean(vals)
+    win = value - mean
+    print(f"{label:<6} {budget:>5} {kind:<9} {strategy:<12} {value:.4f}"
+          f"{'' if len(vals) == 1 else f' (mean of {len(vals)})'}  random {mean:.4f} ± {sd:.4f} "
+          f"({', '.join(f'{v:.4f}' for v in rand)})  win {win:+.4f}  {'WIN' if win > sd else 'no win'}", flush=True)
+    return {"set": label, "budget": budget, "kind": kind, "strategy": strategy, "selected": value, "values": vals,
+            "random": rand, "mean": mean, "sd": sd, "win": win, "wins": win > sd}
+
+
+def _sst2_workspace(root: Path, data: Path, args, noisy: bool) -> tuple[Workspace, str]:
     records = [json.loads(x) for x in (data / "sst2" / "train_sentences.jsonl").read_text().splitlines()]
     label = "noisy" if noisy else "sst2"
     if noisy:
         flipped = set(random.Random(1).sample(range(len(records)), int(round(args.noise * len(records)))))
         records = [{**r, "label": 1 - r["label"]} if i in flipped else r for i, r in enumerate(records)]
+    fresh = not (root / label).exists()
     ws = Workspace(root / label)
     ref = _pool(ws, label, _write(root / f"{label}.jsonl", records), data / "sst2" / "dev.jsonl", "sst2-dev",
                 recipe=True)
-    if noisy:
+    if noisy and fresh:
         t = time.perf_counter()
         rep = suspects.find_suspects(ws, questions.get_question(ws, label))
         print(f"suspects run: {rep.flagged} of {rep.checked} flagged in {time.perf_counter() - t:.1f}s", flush=True)
-    strategy = "mix,clean" if noisy else "mix"
-    out = []
-    for budget in args.budgets:
-        t = time.perf_counter()
-        r = _compare(ws, ref, budget, strategy, f"{strategy.replace(',', '-')}-{budget}", args, finetune=False)
-        out.append({**_row(label, budget, r), "strategy": strategy, "seconds": round(time.perf_counter() - t, 1)})
-    if args.finetune:
-        b = args.finetune_budget
-        r = _compare(ws, ref, b, strategy, f"ft-{strategy.replace(',', '-')}-{b}", args, finetune=True)
-        out.append({**_row(label, b, r), "strategy": strategy})
-    return out
+    return ws, ref
 
 
-def run_trec(root: Path, data: Path, args) -> list[dict]:
+def _trec_workspace(root: Path, data: Path) -> tuple[Workspace, str]:
     ws = Workspace(root / "trec")
-    ref = _pool(ws, "trec", data / "trec" / "train.jsonl", data / "trec" / "test.jsonl", "trec-test", recipe=True)
-    r = _compare(ws, ref, args.trec_budget, "mix", f"mix-{args.trec_budget}", args, finetune=False)
-    return [{**_row("trec", args.trec_budget, r), "strategy": "mix"}]
+    return ws, _pool(ws, "trec", data / "trec" / "train.jsonl", data / "trec" / "test.jsonl", "trec-test",
+                     recipe=True)
+
+
+def run_all(root: Path, data: Path, args, jobs: Jobs, only: set[str]) -> list[dict]:
+    """Quick-baseline tables at every budget, then (``--finetune``) the fine-tunes, most informative first:
+    budgets in ``--finetune-budgets`` order, noisy before clean, TREC last."""
+    spaces = {}
+    if {"sst2", "noisy"} & only:
+        spaces.update({k: _sst2_workspace(root, data, args, k == "noisy") for k in ("noisy", "sst2") if k in only})
+    if "trec" in only:
+        spaces["trec"] = _trec_workspace(root, data)
+    plan = {"noisy": ("mix,clean", ("random,clean",)), "sst2": ("mix", ()), "trec": ("mix", ())}
+    rows = []
+    for finetune in ([False, True] if args.finetune else [False]):
+        budgets = args.finetune_budgets if finetune else args.budgets
+        if args.finetune_only and not finetune:
+            continue
+        for budget in budgets:
+            for label in ("noisy", "sst2"):
+                if label in spaces:
+                    ws, ref = spaces[label]
+                    rows += _compare(jobs, ws, ref, label, budget, plan[label][0], finetune, plan[label][1])
+        if "trec" in spaces:
+            ws, ref = spaces["trec"]
+            rows += _compare(jobs, ws, ref, "trec", args.trec_budget, "mix", finetune)
+        jobs.extra["table"] = rows
+        jobs.save()
+    return rows
 
 
 def run_scale(root: Path, data: Path, rows: int) -> dict:
@@ -150,32 +233,35 @@ def main() -> None:
     ap.add_argument("--randoms", type=int, default=3)
     ap.add_argument("--noise", type=float, default=0.2)
     ap.add_argument("--trec-budget", type=int, default=500)
-    ap.add_argument("--finetune", action="store_true", help="also the real fine-tune at --finetune-budget")
-    ap.add_argument("--finetune-budget", type=int, default=1000)
+    ap.add_argument("--finetune", action="store_true", help="also fine-tune at --finetune-budgets")
+    ap.add_argument("--finetune-only", action="store_true", help="skip the quick-baseline tables")
+    ap.add_argument("--finetune-budgets", type=int, nargs="*", default=[1000, 500, 2000])
     ap.add_argument("--epochs", type=float, default=3.0)
+    ap.add_argument("--max-length", type=int, default=64)
+    ap.add_argument("--batch-size", type=int, default=16)
     ap.add_argument("--scale", type=int, default=60000)
     ap.add_argument("--only", choices=["sst2", "noisy", "trec", "scale"], nargs="*")
-    ap.add_argument("--out", type=Path, help="write the results as JSON here")
+    ap.add_argument("--work", type=Path, help="keep the workspaces here (reused by a later run) instead of a temp dir")
+    ap.add_argument("--resume", type=Path, nargs="*", help="reuse the runs recorded in these earlier --out files")
+    ap.add_argument("--controls-only", action="store_true", help="run only the random subsets and controls "
+                    "(start them before the selection's own runs)")
+    ap.add_argument("--out", type=Path, help="write the results as JSON here (after every run)")
     args = ap.parse_args()
     data = args.data if args.data.exists() else Path("/work/shared/data")
     only = set(args.only or ["sst2", "noisy", "trec", "scale"])
-    results: dict = {}
+    jobs = Jobs(args)
     with tempfile.TemporaryDirectory(prefix="bench-select-") as tmp:
-        root = Path(tmp)
-        if "sst2" in only:
-            results["sst2"] = run_sst2(root, data, args, noisy=False)
-        if "noisy" in only:
-            results["noisy"] = run_sst2(root, data, args, noisy=True)
-        if "trec" in only:
-            results["trec"] = run_trec(root, data, args)
+        root = args.work or Path(tmp)
+        root.mkdir(parents=True, exist_ok=True)
+        rows = run_all(root, data, args, jobs, only)
         if "scale" in only:
-            results["scale"] = run_scale(root, data, args.scale)
-    for key in ("sst2", "noisy"):
-        if key in results:
-            base = [r for r in results[key] if r["kind"] == "baseline"]
-            print(f"{key}: selection wins at {sum(r['wins'] for r in base)} of {len(base)} budgets (baseline)")
-    if args.out:
-        args.out.write_text(json.dumps(results, indent=1))
+            jobs.extra["scale"] = run_scale(root, data, args.scale)
+            jobs.save()
+    for key in ("sst2", "noisy", "trec"):
+        for kind in ("baseline", "fine-tune"):
+            mine = [r for r in rows if r["set"] == key and r["kind"] == kind and r["strategy"] != "random,clean"]
+            if mine:
+                print(f"{key} {kind}: selection wins at {sum(r['wins'] for r in mine)} of {len(mine)} budgets")
 
 
 if __name__ == "__main__":

@@ -39,6 +39,44 @@ def test_diversity_picks_one_of_each_planted_cluster_before_a_second(strategy) -
     assert np.all(picked.scores["diversity"][:6] > picked.scores["diversity"][6:].max())
 
 
+def test_facility_location_picks_representatives_where_k_center_picks_outliers() -> None:
+    X, cluster = planted([40, 40, 40])  # three dense regions of near-duplicates ...
+    rng = np.random.default_rng(9)
+    outliers = rng.normal(size=(6, X.shape[1]))  # ... and six isolated rows (label noise looks like this)
+    X = np.vstack([X, outliers / np.linalg.norm(outliers, axis=1, keepdims=True)])
+    pool = Pool(np.arange(len(X)), ["a"] * len(X), X)
+    fl = select(pool, 3, {"diversity": 1.0}).order
+    assert sorted(cluster[fl].tolist()) == [0, 1, 2]  # one representative of each dense region, no outlier
+    kc = select(pool, 3, {"kcenter": 1.0}).order
+    assert (kc >= 120).sum() >= 2  # k-center's farthest-first spends the budget on the isolated rows
+
+
+def test_facility_location_lazy_greedy_matches_the_full_scan() -> None:
+    from curate.select.greedy import facility
+
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(150, 8))
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    w = rng.uniform(0.2, 1.0, len(X))
+    sims = np.maximum(X @ X.T, 0) * w[:, None]
+    cover, naive = np.zeros(len(X)), []
+    for _ in range(25):  # re-score every row at every step
+        gain = np.maximum(sims - cover, 0).sum(1)
+        gain[naive] = -1
+        naive.append(int(np.argmax(gain)))
+        cover = np.maximum(cover, sims[naive[-1]])
+    order, gains = facility(X, w, 25)
+    assert order.tolist() == naive and gains[0] == 1.0 and np.all(np.diff(gains) <= 1e-9)
+
+
+def test_mix_weights_coverage_by_quality() -> None:
+    X, cluster = planted([20, 20])
+    q = np.where(np.arange(40) % 2 == 0, 1.0, 0.4)  # within each cluster, half the rows are of low quality
+    pool = Pool(np.arange(40), ["a"] * 40, X, signals={"q": q})
+    picked = select(pool, 2, {"mix": 1.0})
+    assert sorted(cluster[picked.order].tolist()) == [0, 1] and np.all(q[picked.order] == 1.0)
+
+
 def test_quality_uncertainty_and_random_rank_by_their_score() -> None:
     n = 40
     q = np.repeat([0.2, 0.5, 0.71, 0.93], 10)  # quality counts in steps of 0.1: 0.93 ranks as 0.9
