@@ -128,31 +128,43 @@ class Jobs:
             self.args.out.write_text(json.dumps({"runs": self.done, **self.extra}, indent=1))
 
 
-def _compare(jobs: Jobs, ws, ref, label: str, budget: int, strategy: str, finetune: bool,
-             controls: tuple[str, ...] = ()) -> list[dict]:
-    """``strategy`` (seed 0) against ``--randoms`` random subsets (seeds 1..K), and each control
-    strategy (``random,clean``) at the same seeds; one table row each."""
-    seeds = range(1, jobs.args.randoms + 1)
-    rand = [jobs.score(ws, ref, label, budget, "random", s, finetune) for s in seeds]
+PLAN = {"noisy": ("mix,clean", ("random,clean",)), "sst2": ("mix", ()), "trec": ("mix", ())}
+
+
+def plan(args, finetune: bool) -> list[tuple[str, int, str, int]]:
+    """The runs of one kind, most informative first: per budget, noisy then clean SST-2 (random subsets
+    seeds 1..K, the selection seed 0, the controls seeds 1..K), then TREC at ``--trec-budget``."""
+    seeds = range(1, args.randoms + 1)
+    out = []
+    for label, budget in [(lab, b) for b in (args.finetune_budgets if finetune else args.budgets)
+                          for lab in ("noisy", "sst2")] + [("trec", args.trec_budget)]:
+        strategy, controls = PLAN[label]
+        out += [(label, budget, "random", s) for s in seeds] + [(label, budget, strategy, 0)]
+        out += [(label, budget, c, s) for c in controls for s in seeds]
+    return out
+
+
+def parse_jobs(specs: list[str]) -> list[tuple[str, int, str, int]]:
+    """``noisy:1000:mix,clean:0`` → (set, budget, strategy, seed)."""
+    out = []
+    for spec in specs:
+        label, budget, strategy, seed = spec.split(":")
+        out.append((label, int(budget), strategy, int(seed)))
+    return out
+
+
+def table(done: list[dict]) -> list[dict]:
+    """One row per (set, kind, budget, strategy other than random): its score against the random subsets."""
     rows = []
-    for strat in (strategy, *controls):
-        if strat == strategy and jobs.args.controls_only:
-            continue
-        vals = [jobs.score(ws, ref, label, budget, strat, 0 if strat == strategy else s, finetune)
-                for s in ([0] if strat == strategy else seeds)]
-        rows.append(_row(label, budget, "fine-tune" if finetune else "baseline", strat, vals, rand))
+    groups = sorted({(r["set"], r["kind"], r["budget"]) for r in done}, key=lambda g: (g[1] != "baseline", g[2], g[0]))
+    for label, kind, budget in groups:
+        mine = [r for r in done if (r["set"], r["kind"], r["budget"]) == (label, kind, budget)]
+        rand = [r["value"] for r in sorted(mine, key=lambda r: r["seed"]) if r["strategy"] == "random"]
+        for strat in sorted({r["strategy"] for r in mine} - {"random"}):
+            vals = [r["value"] for r in mine if r["strategy"] == strat]
+            if rand:
+                rows.append(_row(label, budget, kind, strat, vals, rand))
     return rows
-
-
-def _row(label: str, budget: int, kind: str, strategy: str, vals: list[float], rand: list[float]) -> dict:
-    mean, sd = statistics.fmean(rand), statistics.stdev(rand) if len(rand) > 1 else 0.0
-    value = statistics.fmean(vals)
-    win = value - mean
-    print(f"{label:<6} {budget:>5} {kind:<9} {strategy:<12} {value:.4f}"
-          f"{'' if len(vals) == 1 else f' (mean of {len(vals)})'}  random {mean:.4f} ± {sd:.4f} "
-          f"({', '.join(f'{v:.4f}' for v in rand)})  win {win:+.4f}  {'WIN' if win > sd else 'no win'}", flush=True)
-    return {"set": label, "budget": budget, "kind": kind, "strategy": strategy, "selected": value, "values": vals,
-            "random": rand, "mean": mean, "sd": sd, "win": win, "wins": win > sd}
 
 
 def _sst2_workspace(root: Path, data: Path, args, noisy: bool) -> tuple[Workspace, str]:
@@ -179,29 +191,24 @@ def _trec_workspace(root: Path, data: Path) -> tuple[Workspace, str]:
 
 
 def run_all(root: Path, data: Path, args, jobs: Jobs, only: set[str]) -> list[dict]:
-    """Quick-baseline tables at every budget, then (``--finetune``) the fine-tunes, most informative first:
-    budgets in ``--finetune-budgets`` order, noisy before clean, TREC last."""
-    spaces = {}
-    if {"sst2", "noisy"} & only:
-        spaces.update({k: _sst2_workspace(root, data, args, k == "noisy") for k in ("noisy", "sst2") if k in only})
-    if "trec" in only:
-        spaces["trec"] = _trec_workspace(root, data)
-    plan = {"noisy": ("mix,clean", ("random,clean",)), "sst2": ("mix", ()), "trec": ("mix", ())}
-    rows = []
-    for finetune in ([False, True] if args.finetune else [False]):
-        budgets = args.finetune_budgets if finetune else args.budgets
-        if args.finetune_only and not finetune:
-            continue
-        for budget in budgets:
-            for label in ("noisy", "sst2"):
-                if label in spaces:
-                    ws, ref = spaces[label]
-                    rows += _compare(jobs, ws, ref, label, budget, plan[label][0], finetune, plan[label][1])
-        if "trec" in spaces:
-            ws, ref = spaces["trec"]
-            rows += _compare(jobs, ws, ref, "trec", args.trec_budget, "mix", finetune)
-        jobs.extra["table"] = rows
-        jobs.save()
+    """The quick-baseline runs, then (``--finetune``) the fine-tunes, in ``plan`` order (or ``--jobs``)."""
+    spaces: dict[str, tuple[Workspace, str]] = {}
+
+    def space(label: str) -> tuple[Workspace, str]:
+        if label not in spaces:
+            spaces[label] = _trec_workspace(root, data) if label == "trec" else \
+                _sst2_workspace(root, data, args, label == "noisy")
+        return spaces[label]
+
+    kinds = ([] if args.finetune_only else [False]) + ([True] if args.finetune else [])
+    todo = [(ft, job) for ft in kinds for job in (parse_jobs(args.jobs) if args.jobs else plan(args, ft))
+            if job[0] in only]
+    for finetune, (label, budget, strategy, seed) in todo:
+        ws, ref = space(label)
+        jobs.score(ws, ref, label, budget, strategy, seed, finetune)
+    rows = table(jobs.done)
+    jobs.extra["table"] = rows
+    jobs.save()
     return rows
 
 
@@ -243,8 +250,8 @@ def main() -> None:
     ap.add_argument("--only", choices=["sst2", "noisy", "trec", "scale"], nargs="*")
     ap.add_argument("--work", type=Path, help="keep the workspaces here (reused by a later run) instead of a temp dir")
     ap.add_argument("--resume", type=Path, nargs="*", help="reuse the runs recorded in these earlier --out files")
-    ap.add_argument("--controls-only", action="store_true", help="run only the random subsets and controls "
-                    "(start them before the selection's own runs)")
+    ap.add_argument("--jobs", nargs="*", help="run only these, in this order: SET:BUDGET:STRATEGY:SEED "
+                    "(e.g. noisy:1000:mix,clean:0 sst2:1000:random:1)")
     ap.add_argument("--out", type=Path, help="write the results as JSON here (after every run)")
     args = ap.parse_args()
     data = args.data if args.data.exists() else Path("/work/shared/data")

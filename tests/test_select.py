@@ -79,11 +79,15 @@ def test_mix_weights_coverage_by_quality() -> None:
 
 def test_quality_uncertainty_and_random_rank_by_their_score() -> None:
     n = 40
-    q = np.repeat([0.2, 0.5, 0.71, 0.93], 10)  # quality counts in steps of 0.1: 0.93 ranks as 0.9
+    q = np.repeat([0.1, 0.2, 0.3, 0.45], 10)  # a recipe signal counts up to its pass point, 0.5
     margin = np.linspace(1, 0, n)
     pool = Pool(np.arange(n) + 100, ["a"] * n, signals={"q": q, "other": np.full(n, np.nan)}, margin=margin)
     assert set(select(pool, 10, {"quality": 1}).order) == set(range(30, 40))
-    assert select(pool, 10, {"quality": 1}).scores["quality"].tolist() == [0.9] * 10
+    assert select(pool, 10, {"quality": 1}).scores["quality"].tolist() == pytest.approx([0.9] * 10)
+    passing = Pool(np.arange(n), ["a"] * n, signals={"lang_conf": np.linspace(0.5, 1, n)})
+    assert set(select(passing, 40, {"quality": 1}).scores["quality"].tolist()) == {1.0}  # above it: all equal
+    model = Pool(np.arange(n), ["a"] * n, signals={"quality_score": np.linspace(0, 1, n)})
+    assert set(select(model, 10, {"quality": 1}).order) == set(range(30, 40))  # the quality classifier counts whole
     assert set(select(pool, 5, {"uncertainty": 1}).order) == set(range(35, 40))  # smallest margin = most uncertain
     a, b = select(pool, 10, {"random": 1}, seed=1), select(pool, 10, {"random": 1}, seed=1)
     assert a.order.tolist() == b.order.tolist() != select(pool, 10, {"random": 1}, seed=2).order.tolist()

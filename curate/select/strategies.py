@@ -21,7 +21,8 @@ from curate.select.greedy import facility, kcenter
 from curate.select.params import STRATEGIES, SelectParams
 from curate.settings import bound, default
 
-QUALITY_STEP = 0.1  # quality: differences smaller than this are not evidence (see row_scores)
+QUALITY_PASS = 0.5  # quality: a recipe signal at or above this is a pass; only values below it lower a row
+MODEL_SIGNALS = ("quality_score",)  # quality: signals that are quality estimates themselves, counted whole
 SCORING = ("random", "quality", "uncertainty")         # strategies that score rows (mix brings quality)
 SPREADING = {"diversity", "mix", "kcenter"}              # strategies that spread picks over the embeddings
 
@@ -78,20 +79,28 @@ def row_scores(pool: Pool, weights: dict[str, float], seed: int) -> dict[str, np
     if "random" in weights:
         out["random"] = np.random.default_rng(seed).random(n)
     if "quality" in weights or "mix" in weights:
-        if pool.signals:
-            stacked = np.vstack([np.clip(v, 0, 1) for v in pool.signals.values()])
-            counted = (~np.isnan(stacked)).sum(0)
-            mean = np.where(counted > 0, np.nansum(stacked, 0) / np.maximum(counted, 1), 0.5)
-            # Recipe signals are filter inputs: rows that pass sit near 1 and differ by noise that tracks
-            # length. Ranking by that noise skewed picks to long rows (TREC 500: 0.662 vs random 0.811),
-            # so quality counts in steps of QUALITY_STEP and the seeded tie-break orders rows within a step.
-            out["quality"] = np.round(mean / QUALITY_STEP) * QUALITY_STEP
-        else:
-            out["quality"] = np.full(n, 0.5)
+        out["quality"] = quality(pool.signals, n)
     if "uncertainty" in weights:
         margin = pool.margin if pool.margin is not None else np.full(n, np.nan)
         out["uncertainty"] = np.where(np.isnan(margin), 0.5, 1.0 - np.clip(margin, 0, 1))
     return out
+
+
+def quality(signals: dict[str, np.ndarray], n: int) -> np.ndarray:
+    """Mean over the stored signals of each row, in [0, 1] (0.5 where a row has none).
+
+    Recipe signals are filter inputs: the pool's rows have passed the recipe's filters, and above the
+    pass point their values track length (language-ID confidence and stop-word counts grow with it), not
+    quality. Ranking by them picked long rows (TREC, whose test questions are shorter than its train
+    ones: 0.736 vs random 0.811). So a recipe signal counts as ``min(1, value / QUALITY_PASS)``: only a
+    row near failing loses; ``quality_score`` (the quality classifier's probability of good) counts whole.
+    """
+    if not signals:
+        return np.full(n, 0.5)
+    stacked = np.vstack([np.clip(v, 0, 1) if name in MODEL_SIGNALS else np.minimum(np.clip(v, 0, 1) / QUALITY_PASS, 1)
+                         for name, v in signals.items()])
+    counted = (~np.isnan(stacked)).sum(0)
+    return np.where(counted > 0, np.nansum(stacked, 0) / np.maximum(counted, 1), 0.5)
 
 
 def quotas(labels: list[str | None], budget: int, balance: bool) -> dict[str, int]:
