@@ -70,7 +70,7 @@ def _check(workspace, ref: str, fmt: str, out: Path) -> str:
     from curate import versions
 
     result = versions.export_version(workspace, ref, fmt, out)
-    n = result["n_rows"]
+    n = result.n_rows
     if fmt in ("alpaca", "sharegpt"):
         aligned = llamafactory_align(out)
         got = sum(len(v) for v in aligned.values())

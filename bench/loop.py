@@ -97,8 +97,8 @@ def build(ws: Workspace, data: Path, files: Path, truth: dict[str, str], accept_
 def score(ws: Workspace, ref: str, *, baseline: bool, params: TrainParams) -> float:
     run_id = train.create(ws, ref, baseline=baseline, params=params)
     run = train.execute(ws, run_id)
-    if run["status"] != "done":
-        raise SystemExit(f"{ref}: {run['status']}: {run['message']}")
+    if run.status != "done":
+        raise SystemExit(f"{ref}: {run.status}: {run.message}")
     return train.scores(ws, run_id)["sst2-dev"]["accuracy"]
 
 

@@ -70,16 +70,16 @@ def run_curate(ws: Workspace, params: TrainParams) -> dict:
     started = time.perf_counter()
     run_id = train.create(ws, "sst2:v1", params=params)
     run = train.execute(ws, run_id)
-    if run["status"] != "done":
-        raise SystemExit(f"curate run failed: {run['message']}")
-    c = run["counters"]
+    if run.status != "done":
+        raise SystemExit(f"curate run failed: {run.message}")
+    c = run.counters
     # The plain loop does not evaluate on validation inside its loop; curate does (early stopping), so
     # that time is reported apart and left out of the throughput comparison.
-    return {"loop_seconds": c["train_seconds"] - c["val_eval_seconds"] - c["checkpoint_seconds"],
-            "checkpoint_seconds": c["checkpoint_seconds"], "wall": time.perf_counter() - started,
-            "cpu_seconds": c["train_cpu_seconds"],
-            "write_seconds": c["progress_write_seconds"], "val_eval_seconds": c["val_eval_seconds"],
-            "accuracy": train.scores(ws, run_id)["sst2-dev"]["accuracy"], "steps": c["steps"]}
+    return {"loop_seconds": c.train_seconds - c.val_eval_seconds - c.checkpoint_seconds,
+            "checkpoint_seconds": c.checkpoint_seconds, "wall": time.perf_counter() - started,
+            "cpu_seconds": c.train_cpu_seconds,
+            "write_seconds": c.progress_write_seconds, "val_eval_seconds": c.val_eval_seconds,
+            "accuracy": train.scores(ws, run_id)["sst2-dev"]["accuracy"], "steps": c.steps}
 
 
 def run_plain(ws: Workspace, params: TrainParams) -> dict:

@@ -34,13 +34,13 @@ from curate.train.params import TrainParams  # noqa: E402
 
 def _finished(ws, run_id: int) -> dict:
     run = train.wait(ws, run_id, timeout=7200)
-    if run["status"] != "done":
-        raise SystemExit(f"run {run_id} {run['status']}: {run['message']}")
-    c = run["counters"]
-    curve = {p["step"]: p["loss"] for p in train.progress(ws, run_id)}
-    return {"accuracy": train.scores(ws, run_id)["sst2-dev"]["accuracy"], "best_val": c.get("best_val_accuracy"),
-            "seconds": c["train_seconds"] - c["val_eval_seconds"] - c["checkpoint_seconds"], "curve": curve,
-            "steps": c["steps"], "resumed_from": c.get("resumed_from_step")}
+    if run.status != "done":
+        raise SystemExit(f"run {run_id} {run.status}: {run.message}")
+    c = run.counters
+    curve = {p.step: p.loss for p in train.progress(ws, run_id)}
+    return {"accuracy": train.scores(ws, run_id)["sst2-dev"]["accuracy"], "best_val": c.best_val_accuracy,
+            "seconds": c.train_seconds - c.val_eval_seconds - c.checkpoint_seconds, "curve": curve,
+            "steps": c.steps, "resumed_from": c.resumed_from_step}
 
 
 def resume(ws, params: TrainParams) -> None:
@@ -52,7 +52,7 @@ def resume(ws, params: TrainParams) -> None:
     while not any(int(p.name.split("-")[1]) >= half for p in folder.glob("checkpoint-*")
                   if (p / "trainer_state.json").exists()):
         time.sleep(0.2)
-    os.killpg(train.get(ws, run_id)["pid"], signal.SIGKILL)
+    os.killpg(train.get(ws, run_id).pid, signal.SIGKILL)
     train.wait(ws, run_id, timeout=60)
     step = train.resume(ws, run_id)
     b = _finished(ws, run_id)

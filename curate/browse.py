@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any, Mapping
 
 from curate.errors import NotFound
 from curate.ingest.shapes import OUTPUTS
@@ -23,18 +24,41 @@ class Page:
     offset: int
 
 
+@dataclass(frozen=True)
+class DatasetInfo:
+    """A dataset as listed: task, examples, labelled examples, sources and its label set (classes in order)."""
+    id: int
+    name: str
+    task: str
+    label_type: str | None
+    created_at: datetime
+    examples: int
+    labelled: int
+    sources: int
+    labels: list[str]
+
+    @classmethod
+    def from_row(cls, r: Mapping[str, Any]) -> DatasetInfo:
+        return cls(id=r["id"], name=r["name"], task=r["task"], label_type=r["label_type"], created_at=r["created_at"],
+                   examples=r["examples"], labelled=r["labelled"], sources=r["sources"], labels=r["labels"])
+
+    def to_json(self) -> dict[str, Any]:
+        """One line of ``curate datasets --json``."""
+        return asdict(self)
+
+
 def shown_fields(task: str) -> tuple[str, ...]:
     """The stored fields of a task's examples (spans and preference store normalised fields, not the
     columns they were mapped from)."""
     return OUTPUTS.get(task, TASK_FIELDS[task])
 
 
-def datasets(workspace: Workspace) -> list[dict[str, Any]]:
+def datasets(workspace: Workspace) -> list[DatasetInfo]:
     """Every dataset with task, counts and label set (empty when the workspace has no store yet)."""
     if not workspace.exists():
         return []
     with workspace.read() as con:
-        return catalog.list_datasets(con)
+        return [DatasetInfo.from_row(r) for r in catalog.list_datasets(con)]
 
 
 def page(workspace: Workspace, dataset: str, *, offset: int = 0, limit: int = 50,

@@ -75,7 +75,7 @@ def build_demo(root: str | Path, sample_data: Path = SAMPLE_DATA,
 
     # label names go with a first ingest only: ingest refuses names for a file already read (it cannot
     # tell them from a renaming), and a re-run reads the same files, so it adds nothing
-    made = {d["name"] for d in datasets(workspace)}
+    made = {d.name for d in datasets(workspace)}
     reports = [ingest(workspace, [sample_data / f for f in names], name,
                       labels=None if name in made else LABEL_NAMES.get(name))
                for name, names in files.items()]

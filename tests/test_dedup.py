@@ -41,8 +41,8 @@ def _groups(workspace, dataset: str) -> set[frozenset[str]]:
     """Clusters of the latest run as sets of the records' own ids."""
     out = set()
     for c in dedup.clusters(workspace, dataset, limit=1000):
-        detail = dedup.cluster_detail(workspace, dataset, c["cluster_id"])
-        out.add(frozenset(_pid(workspace, m["example_id"]) for m in detail["members"]))
+        detail = dedup.cluster_detail(workspace, dataset, c.cluster_id)
+        out.add(frozenset(_pid(workspace, m.example_id) for m in detail.members))
     return out
 
 
@@ -85,8 +85,8 @@ def test_exact_clusters_on_hand_made_rows(workspace, tmp_path):
     assert report.sizes == [3, 2]
     assert _groups(workspace, "ex") == {frozenset({"a1", "a2", "a3"}), frozenset({"b1", "b2"})}
     top = dedup.cluster_detail(workspace, "ex", 1)
-    assert [(m["role"], m["similarity"]) for m in top["members"]] == [("canonical", 1.0), ("dup", 1.0), ("dup", 1.0)]
-    assert _pid(workspace, top["canonical_id"]) == "a1"  # first ingested row is canonical by default
+    assert [(m.role, m.similarity) for m in top.members] == [("canonical", 1.0), ("dup", 1.0), ("dup", 1.0)]
+    assert _pid(workspace, top.canonical_id) == "a1"  # first ingested row is canonical by default
 
 
 def test_minhash_near_clusters_known_answer(workspace, near_rows):
@@ -100,9 +100,9 @@ def test_minhash_near_clusters_known_answer(workspace, near_rows):
                               "WHERE run_id = ?", [report.run_id]).fetchall()
     assert sorted(_pid(workspace, i) for i in flagged) == ["n0a", "n0b", "n1", "x3"]
     assert reasons == [(True,)]
-    b0 = next(dedup.cluster_detail(workspace, "near", c["cluster_id"]) for c in dedup.clusters(workspace, "near")
-              if c["size"] == 3)
-    sims = {_pid(workspace, m["example_id"]): m["similarity"] for m in b0["members"]}
+    b0 = next(dedup.cluster_detail(workspace, "near", c.cluster_id) for c in dedup.clusters(workspace, "near")
+              if c.size == 3)
+    sims = {_pid(workspace, m.example_id): m.similarity for m in b0.members}
     sets = shingles(normalize([BASE[0], BASE[0].replace("lazy", "sleepy")]), ngram=2)
     assert sims["b0"] == 1.0 and sims["n0a"] == pytest.approx(jaccard(sets.doc_set(0), sets.doc_set(1)))
 
@@ -150,26 +150,26 @@ def test_idempotent_same_input_same_clusters(workspace, near_rows):
 
 def test_decisions_survive_rerun_with_other_params(workspace, near_rows):
     dedup.run_dedup(workspace, "near", method="minhash", threshold=0.7, ngram=2)
-    by_size = {c["size"]: c for c in dedup.clusters(workspace, "near")}
-    big = dedup.cluster_detail(workspace, "near", by_size[3]["cluster_id"])
-    ids = {_pid(workspace, m["example_id"]): m["example_id"] for m in big["members"]}
+    by_size = {c.size: c for c in dedup.clusters(workspace, "near")}
+    big = dedup.cluster_detail(workspace, "near", by_size[3].cluster_id)
+    ids = {_pid(workspace, m.example_id): m.example_id for m in big.members}
     # choose n0b as canonical; keep both of the b3/x3 pair; split n1 off b1.
-    dedup.decide(workspace, "near", big["cluster_id"], "canonical", canonical_id=ids["n0b"], author="ana")
-    pairs = [c for c in dedup.clusters(workspace, "near") if c["size"] == 2]
-    details = [dedup.cluster_detail(workspace, "near", c["cluster_id"]) for c in pairs]
-    b3 = next(d for d in details if {_pid(workspace, m["example_id"]) for m in d["members"]} == {"b3", "x3"})
-    b1 = next(d for d in details if {_pid(workspace, m["example_id"]) for m in d["members"]} == {"b1", "n1"})
-    dedup.decide(workspace, "near", b3["cluster_id"], "keep_all", author="ben")
-    n1 = next(m["example_id"] for m in b1["members"] if _pid(workspace, m["example_id"]) == "n1")
-    dedup.decide(workspace, "near", b1["cluster_id"], "split", split_out=[n1])
+    dedup.decide(workspace, "near", big.cluster_id, "canonical", canonical_id=ids["n0b"], author="ana")
+    pairs = [c for c in dedup.clusters(workspace, "near") if c.size == 2]
+    details = [dedup.cluster_detail(workspace, "near", c.cluster_id) for c in pairs]
+    b3 = next(d for d in details if {_pid(workspace, m.example_id) for m in d.members} == {"b3", "x3"})
+    b1 = next(d for d in details if {_pid(workspace, m.example_id) for m in d.members} == {"b1", "n1"})
+    dedup.decide(workspace, "near", b3.cluster_id, "keep_all", author="ben")
+    n1 = next(m.example_id for m in b1.members if _pid(workspace, m.example_id) == "n1")
+    dedup.decide(workspace, "near", b1.cluster_id, "split", split_out=[n1])
 
     def state() -> dict[frozenset, tuple]:
         out = {}
         for c in dedup.clusters(workspace, "near"):
-            d = dedup.cluster_detail(workspace, "near", c["cluster_id"])
-            key = frozenset(_pid(workspace, m["example_id"]) for m in d["members"])
-            canon = _pid(workspace, c["canonical_id"]) if c["canonical_id"] else None
-            out[key] = (c["status"], canon, c["action"], c["author"])
+            d = dedup.cluster_detail(workspace, "near", c.cluster_id)
+            key = frozenset(_pid(workspace, m.example_id) for m in d.members)
+            canon = _pid(workspace, c.canonical_id) if c.canonical_id else None
+            out[key] = (c.status, canon, c.action, c.author)
         return out
 
     expected = {frozenset({"b0", "n0a", "n0b"}): ("dup", "n0b", "canonical", "ana"),
@@ -247,7 +247,7 @@ def test_semantic_finds_paraphrases(workspace, tmp_path):
     assert _groups(workspace, "para") == {frozenset({"p0", "p1", "p2"}), frozenset({"p3", "p4"})}
     assert report.flagged == 3
     top = dedup.cluster_detail(workspace, "para", 1)
-    assert all(0.85 <= m["similarity"] <= 1.0 for m in top["members"])
+    assert all(0.85 <= m.similarity <= 1.0 for m in top.members)
 
 
 def test_pure_clusters_and_decision_matching():

@@ -32,8 +32,8 @@ def test_decide_canonical_and_it_survives_a_rerun(demo_workspace, ui_server, pag
     assert c.clusters >= 20
     first = first.run_id
     detail = dedup.cluster_detail(demo_workspace, "messy", 2)
-    other = next(m["example_id"] for m in detail["members"] if m["role"] == "dup")
-    members = {m["example_id"] for m in detail["members"]}
+    other = next(m.example_id for m in detail.members if m.role == "dup")
+    members = {m.example_id for m in detail.members}
     choose(page, "Open cluster", "#2 · 2 rows · dup")
     page.get_by_text("Cluster #2", exact=False).first.wait_for()
     choose(page, "Canonical row", str(other))
@@ -58,12 +58,12 @@ def test_decide_canonical_and_it_survives_a_rerun(demo_workspace, ui_server, pag
     summary = dedup.summary(demo_workspace, "messy")
     assert summary.run_id > first and summary.params.threshold == moved
     same = [c for c in dedup.clusters(demo_workspace, "messy", limit=500)
-            if {m["example_id"] for m in dedup.cluster_detail(demo_workspace, "messy", c["cluster_id"])["members"]}
+            if {m.example_id for m in dedup.cluster_detail(demo_workspace, "messy", c.cluster_id).members}
             == members]
-    assert len(same) == 1 and same[0]["canonical_id"] == other
-    assert (same[0]["action"], same[0]["author"]) == ("canonical", "alice")
+    assert len(same) == 1 and same[0].canonical_id == other
+    assert (same[0].action, same[0].author) == ("canonical", "alice")
 
-    label = f"#{same[0]['cluster_id']} · 2 rows · canonical by alice"
+    label = f"#{same[0].cluster_id} · 2 rows · canonical by alice"
     choose(page, "Open cluster", label)
     page.get_by_text("decision: canonical by alice").wait_for()
     page.get_by_text(f"★ canonical · example {other}").wait_for()

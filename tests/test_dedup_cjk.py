@@ -53,8 +53,8 @@ def _found_pairs(workspace, dataset: str) -> set[frozenset[str]]:
 
     pairs = set()
     for c in dedup.clusters(workspace, dataset, limit=10_000):
-        ids = [browse.example(workspace, m["example_id"])["raw"]["id"]
-               for m in dedup.cluster_detail(workspace, dataset, c["cluster_id"])["members"]]
+        ids = [browse.example(workspace, m.example_id)["raw"]["id"]
+               for m in dedup.cluster_detail(workspace, dataset, c.cluster_id).members]
         pairs |= {frozenset(p) for p in itertools.combinations(ids, 2)}
     return pairs
 

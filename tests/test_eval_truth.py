@@ -37,8 +37,8 @@ def scored(tmp_path_factory: pytest.TempPathFactory) -> tuple[Workspace, int, Pa
     versions.pin_eval_set(ws, "raw:v1", "all", "raw-test")
     versions.pin_eval_set(ws, "named:v1", "all", "named-test")
     run = train.execute(ws, train.create(ws, "sst2:v1", baseline=True))
-    assert run["status"] == "done", run["message"]
-    return ws, run["id"], root
+    assert run.status == "done", run.message
+    return ws, run.id, root
 
 
 def test_eval_set_with_another_label_space_is_refused_not_scored(scored) -> None:
@@ -46,7 +46,7 @@ def test_eval_set_with_another_label_space_is_refused_not_scored(scored) -> None
     scores = train.scores(ws, run_id)
     assert set(scores) == {"sst2:v1:validation", "sst2:v1:test", "named-test"}
     run = train.get(ws, run_id)
-    reason = run["counters"]["eval_refused"]["raw-test"]
+    reason = run.counters.eval_refused["raw-test"]
     assert "labels 0, 1 are not classes of the model (negative, positive)" in reason
     with ws.connect() as con:
         assert not [r for r in store.eval_results(con, [run_id]) if r["eval_set"] == "raw-test"]
@@ -106,7 +106,7 @@ def test_compare_never_ranks_runs_on_different_label_spaces_together(workspace: 
         # recorded before curate refused such sets: the references are not the model's classes
         wrong = _score(con, ds["id"], "finetune", ["0", "1"], ["neg", "pos", "pos"], ["0", "1", "1"])
     board = train.leaderboard(workspace, "toy")
-    ranks = {r["run"]: (r["label_space"], r["rank"], r["mismatch"]) for r in board}
+    ranks = {r.run: (r.label_space, r.rank, r.mismatch) for r in board}
     assert ranks == {two: ("neg, pos", 1, False), three: ("neg, neu, pos", 1, False), wrong: ("0, 1", None, True)}
     r = CliRunner().invoke(app, ["-w", str(workspace.root), "compare", "toy", "--json"])
     assert r.exit_code == 0 and {x["run"]: x["rank"] for x in json.loads(r.output)} == {two: 1, three: 1, wrong: None}

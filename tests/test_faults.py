@@ -151,7 +151,7 @@ def test_read_only_mount(small_disk, tmp_path) -> None:
     assert "100" in _run("-w", str(ws.root), "datasets").stdout
     _one_line_error(_run("-w", str(ws.root), "annotators", "add", "eve", sub=True), "read-only")
     fresh = Workspace(ws.root)  # what the UI's pages call
-    assert browse.datasets(fresh)[0]["examples"] == 100 and len(browse.page(fresh, "d", limit=5).rows) == 5
+    assert browse.datasets(fresh)[0].examples == 100 and len(browse.page(fresh, "d", limit=5).rows) == 5
     assert (ws.db_path.read_bytes(), sorted(p.name for p in ws.root.iterdir())) == before
 
 
@@ -197,7 +197,7 @@ def test_full_disk_writes_fail_in_one_line_and_reads_work(small_disk, tmp_path) 
     assert "100" in _run("-w", str(ws.root), "datasets").stdout
     filler.unlink()
     listed = _run("-w", str(ws.root), "annotators", "list").stdout
-    assert "bob" not in listed and [r["name"] for r in __import__("curate").browse.datasets(Workspace(ws.root))] == ["d"]
+    assert "bob" not in listed and [r.name for r in __import__("curate").browse.datasets(Workspace(ws.root))] == ["d"]
 
 
 def test_nearly_full_disk_shows_every_committed_token(small_disk, tmp_path) -> None:

@@ -44,11 +44,11 @@ def test_labels_option_names_classes_and_refuses_an_unnamed_one(workspace: Works
     path = write_jsonl(tmp_path / "ints.jsonl", [{"text": t, "label": i % 2} for i, t in enumerate(TEXTS)])
     ingest(workspace, [path], "named", labels={"1": "positive", "0": "negative"})
     assert {r["label"] for r in _examples(workspace, "named")} == {"negative", "positive"}
-    assert next(d for d in browse.datasets(workspace) if d["name"] == "named")["labels"] == ["positive", "negative"]
+    assert next(d for d in browse.datasets(workspace) if d.name == "named").labels == ["positive", "negative"]
     bad = write_jsonl(tmp_path / "three.jsonl", [{"text": "x y z", "label": 0}, {"text": "p q r", "label": 2}])
     with pytest.raises(InputError, match=r"three\.jsonl:2: label '2' has no name"):
         ingest(workspace, [bad], "three", labels={"0": "negative", "1": "positive"})
-    assert "three" not in {d["name"] for d in browse.datasets(workspace)}  # nothing half-written
+    assert "three" not in {d.name for d in browse.datasets(workspace)}  # nothing half-written
 
 
 def test_replace_rereads_a_file_keeping_ids_annotations_and_edits(workspace: Workspace, tmp_path: Path) -> None:
@@ -82,7 +82,7 @@ def test_replace_rereads_a_file_keeping_ids_annotations_and_edits(workspace: Wor
     # named again: the classes are the new names, in the order given; the old ones are gone
     ingest(workspace, [path], "rev", mapping={"text": "review", "label": "stars"}, labels={"pos": "good", "neg": "bad"},
            replace=True)
-    assert next(d for d in browse.datasets(workspace) if d["name"] == "rev")["labels"] == ["good", "bad"]
+    assert next(d for d in browse.datasets(workspace) if d.name == "rev").labels == ["good", "bad"]
     assert [r["id"] for r in _examples(workspace, "rev")] == [r["id"] for r in before]
 
 

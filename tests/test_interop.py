@@ -80,7 +80,7 @@ def test_llama_factory_contract(ws: Workspace, tmp_path: Path, dataset: str, fmt
                 assert roles == ["human", "gpt"] * (len(roles) // 2) and roles
         if dataset != "chat_sys":
             assert "system" not in entry["columns"]
-    assert n == res["n_rows"] > 0
+    assert n == res.n_rows > 0
 
 
 @pytest.mark.parametrize("dataset,fmt", SHAPES)
@@ -108,8 +108,8 @@ def test_messages_format_for_trl(ws: Workspace, tmp_path: Path) -> None:
 
     for dataset in ("cls", "sft", "chat_sys"):
         res = versions.export_version(ws, f"{dataset}:v1", "messages", tmp_path / dataset)
-        dd = load_dataset("json", data_files={Path(f).stem: f for f in res["files"]})
-        assert sum(len(d) for d in dd.values()) == res["n_rows"] and res["skipped"] == 0
+        dd = load_dataset("json", data_files={Path(f).stem: f for f in res.files})
+        assert sum(len(d) for d in dd.values()) == res.n_rows and res.skipped == 0
         for d in dd.values():
             for rec in d:
                 roles = [m["role"] for m in rec["messages"] if m["role"] != "system"]
@@ -121,20 +121,20 @@ def test_classlabel_names_reach_export_and_saved_model(ws: Workspace, tmp_path: 
     from curate import browse
     from datasets import load_from_disk
 
-    assert next(d for d in browse.datasets(ws) if d["name"] == "cls")["labels"] == NAMES
+    assert next(d for d in browse.datasets(ws) if d.name == "cls").labels == NAMES
     assert {r["label"] for r in versions.load_rows(ws, "cls:v1")} == set(NAMES)
     res = versions.export_version(ws, "cls:v1", "hf", tmp_path / "hf")
-    dd = load_from_disk(res["path"])
+    dd = load_from_disk(res.path)
     assert dd["train"].features["label"].names == NAMES
     jsonl = versions.export_version(ws, "cls:v1", "jsonl", tmp_path / "cls.jsonl")
-    assert {json.loads(line)["label"] for line in Path(jsonl["path"]).read_text().splitlines()} == set(NAMES)
+    assert {json.loads(line)["label"] for line in Path(jsonl.path).read_text().splitlines()} == set(NAMES)
     from curate.train import runner
     from curate.train.params import TrainParams
 
     run_id = runner.create(ws, "cls:v1", params=TrainParams(epochs=1, batch_size=8, max_length=16, max_steps=2))
     run = runner.execute(ws, run_id)
-    assert run["status"] == "done", run["message"]
-    config = json.loads((ws.root / run["artifact"] / "config.json").read_text())
+    assert run.status == "done", run.message
+    config = json.loads((ws.root / run.artifact / "config.json").read_text())
     assert sorted(config["id2label"].values()) == NAMES and set(config["label2id"]) == set(NAMES)
 
 
@@ -148,17 +148,17 @@ def test_saved_model_ids_follow_classlabel_order(ws: Workspace, tmp_path: Path) 
     from curate.train import runner
     from curate.train.params import TrainParams
 
-    names = load_from_disk(versions.export_version(ws, "cls_rev:v1", "hf", tmp_path / "hf")["path"])[
+    names = load_from_disk(versions.export_version(ws, "cls_rev:v1", "hf", tmp_path / "hf").path)[
         "train"].features["label"].names
     assert names == ["positive", "negative"]
     run = runner.execute(ws, runner.create(ws, "cls_rev:v1", params=TrainParams(
         epochs=1, batch_size=8, max_length=16, max_steps=1)))
-    assert run["status"] == "done", run["message"]
-    config = json.loads((ws.root / run["artifact"] / "config.json").read_text())
+    assert run.status == "done", run.message
+    config = json.loads((ws.root / run.artifact / "config.json").read_text())
     assert [config["id2label"][str(i)] for i in range(len(names))] == names
     base = runner.execute(ws, runner.create(ws, "cls_rev:v1", baseline=True))
-    assert base["status"] == "done", base["message"]
-    assert pickle.loads((ws.root / base["artifact"] / "baseline.pkl").read_bytes()).classes == names
+    assert base.status == "done", base.message
+    assert pickle.loads((ws.root / base.artifact / "baseline.pkl").read_bytes()).classes == names
 
 
 def test_trainer_trains_on_hf_export_without_glue(ws: Workspace, tmp_path: Path) -> None:
@@ -170,7 +170,7 @@ def test_trainer_trains_on_hf_export_without_glue(ws: Workspace, tmp_path: Path)
     from curate.embed import default_model_dir
 
     res = versions.export_version(ws, "cls:v1", "hf", tmp_path / "hf")
-    dd = load_from_disk(res["path"])
+    dd = load_from_disk(res.path)
     tok = AutoTokenizer.from_pretrained(default_model_dir())
     train = dd["train"].map(lambda b: tok(b["text"], truncation=True, max_length=32), batched=True)
     names = train.features["label"].names
@@ -204,8 +204,8 @@ def test_export_ingest_round_trip_is_byte_identical(ws: Workspace, tmp_path: Pat
     suffix = {"jsonl": ".jsonl", "parquet": ".parquet", "csv": ".csv"}.get(fmt, "")
     res = versions.export_version(ws, f"{dataset}:v1", fmt, tmp_path / f"out{suffix}")
     again = f"{dataset}_{fmt}"
-    ingest(ws, [res["path"]], again, task={"cls": "classification", "sft": "sft", "chat_sys": "chat"}[dataset])
+    ingest(ws, [res.path], again, task={"cls": "classification", "sft": "sft", "chat_sys": "chat"}[dataset])
     assert _texts(ws, again) == _texts(ws, dataset)
     if fmt == "csv" and dataset == "cls":  # formula-like, spaced, multi-line cells are kept exactly
-        with open(res["path"], encoding="utf-8", newline="") as fh:
+        with open(res.path, encoding="utf-8", newline="") as fh:
             assert set(TRICKY) <= {r["text"] for r in csv.DictReader(fh)}

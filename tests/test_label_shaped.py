@@ -111,7 +111,7 @@ def test_span_and_preference_answers_make_the_version_and_its_exports(shaped: Wo
     rows = {r["example_id"]: r for r in versions.load_rows(shaped, "ner:v1")}
     assert {eid: rows[eid]["spans"] for eid in answers} == answers
     assert rows[6]["spans"] == [_span(t[1], "Popeye Doyle", "PER")]  # unanswered: the pre-annotation
-    out = load_from_disk(versions.export_version(shaped, "ner:v1", "hf", tmp_path / "hf")["path"])["train"]
+    out = load_from_disk(versions.export_version(shaped, "ner:v1", "hf", tmp_path / "hf").path)["train"]
     names = out.features["ner_tags"].feature.names
     got = {tuple(r["tokens"]): [names[i] for i in r["ner_tags"]] for r in out}
     for eid, spans in answers.items():
@@ -134,7 +134,7 @@ def test_span_and_preference_answers_make_the_version_and_its_exports(shaped: Wo
     rows = {r["example_id"]: r for r in versions.load_rows(shaped, "pref:v1")}
     assert rows[ids[0]]["chosen"] == raw[ids[0]] and rows[ids[1]]["rejected"] == raw[ids[1]]
     res = versions.export_version(shaped, "pref:v1", "messages", tmp_path / "trl")
-    data = load_dataset("json", data_files={Path(f).stem: f for f in res["files"]})["train"]
+    data = load_dataset("json", data_files={Path(f).stem: f for f in res.files})["train"]
     assert sorted(r["chosen"][0]["content"] for r in data) == sorted(
         [raw[ids[0]][0]["content"], rows[ids[1]]["chosen"][0]["content"]])
 

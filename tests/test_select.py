@@ -18,6 +18,7 @@ from curate.ingest import ingest
 from curate.label import queues, questions, suspects
 from curate.select.strategies import Pool, quotas, select
 from curate.store.workspace import Workspace
+from curate.versions.model import DiffCounts
 from tests.conftest import SAMPLE
 
 
@@ -141,30 +142,30 @@ def test_selected_version_is_a_reproducible_immutable_subset_with_reasons(noisy)
     ws, flipped = noisy
     made = selection.create(ws, "noisy:v1", 40, "mix,clean", "s1", seed=4)
     again = selection.create(ws, "noisy:v1", 40, "mix,clean", "s1-again", seed=4)
-    chosen = train_ids(ws, made["ref"])
-    assert len(chosen) == 40 and chosen == train_ids(ws, again["ref"])
+    chosen = train_ids(ws, made.ref)
+    assert len(chosen) == 40 and chosen == train_ids(ws, again.ref)
     flagged = {s["example_id"] for s in suspects.list_suspects(ws, questions.get_question(ws, "noisy"))}
     assert flagged & flipped and flagged & set(train_ids(ws, "noisy:v1"))  # suspects found planted flips in the pool
     assert not set(chosen) & flagged  # clean never picks a flagged row
-    v1, s1 = versions.get_version(ws, "noisy:v1"), versions.get_version(ws, made["ref"])
+    v1, s1 = versions.get_version(ws, "noisy:v1"), versions.get_version(ws, made.ref)
     for split in ("validation", "test"):  # eval rows kept whole
         assert [r["example_id"] for r in versions.load_rows(ws, "noisy:v1", split)] == \
-               [r["example_id"] for r in versions.load_rows(ws, made["ref"], split)]
+               [r["example_id"] for r in versions.load_rows(ws, made.ref, split)]
     assert s1.parent == "noisy:v1" and s1.params["selection"]["strategy"] == {"mix": 1.0, "clean": 1.0}
     assert s1.dropped_counts == {"not_selected": len(train_ids(ws, "noisy:v1")) - 40}
-    labels = Counter(r["label"] for r in versions.load_rows(ws, made["ref"], "train"))
+    labels = Counter(r["label"] for r in versions.load_rows(ws, made.ref, "train"))
     pool = Counter(r["label"] for r in versions.load_rows(ws, "noisy:v1", "train") if r["example_id"] not in flagged)
     assert abs(labels["1"] / 40 - pool["1"] / sum(pool.values())) <= 0.03
-    why = selection.selection_of(ws, made["ref"])
+    why = selection.selection_of(ws, made.ref)
     assert [w["example_id"] for w in why][:3] and {w["example_id"] for w in why} == set(chosen)
     assert set(why[0]["scores"]) == {"quality", "diversity"} and why[0]["rank"] == 1
-    diff = versions.diff(ws, "noisy:v1", made["ref"])
-    assert diff["counts"] == {"added": 0, "removed": len(train_ids(ws, "noisy:v1")) - 40, "changed": 0}
-    assert {r["reason"] for r in diff["rows"]} == {"not_selected"}
-    assert any("left out by clean" in r["reasons"] for r in diff["rows"])
+    diff = versions.diff(ws, "noisy:v1", made.ref)
+    assert diff.counts == DiffCounts(added=0, removed=len(train_ids(ws, "noisy:v1")) - 40, changed=0)
+    assert {r.reason for r in diff.rows} == {"not_selected"}
+    assert any("left out by clean" in r.reasons for r in diff.rows)
     with pytest.raises(InputError, match="exists already"):
         selection.create(ws, "noisy:v1", 10, "random", "s1")
-    assert train_ids(ws, made["ref"]) == chosen  # nothing changed it
+    assert train_ids(ws, made.ref) == chosen  # nothing changed it
 
 
 def test_label_queue_and_cli(noisy) -> None:

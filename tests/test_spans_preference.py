@@ -91,7 +91,7 @@ def test_hf_token_classification_round_trip(workspace: Workspace, tmp_path: Path
     v = versions.create_version(workspace, "ner", "v1", split=(0.5, 0.25, 0.25))
     assert v.counters.labels["train"]  # stratified by the set of entity types
     res = versions.export_version(workspace, "ner:v1", "hf", tmp_path / "out")
-    out = load_from_disk(res["path"])
+    out = load_from_disk(res.path)
     names = out["train"].features["ner_tags"].feature.names
     assert names[0] == "O" and set(names) == set(TAGS)
     expected = {tuple(r["tokens"]): [TAGS[t] for t in r["ner_tags"]] for r in source}
@@ -156,7 +156,7 @@ def test_llama_factory_ranking_read_by_its_converter(prefs: Workspace, tmp_path:
     for name in ("trl", "lfa", "lfs"):
         rows = versions.load_rows(prefs, f"{name}:v1")
         res = versions.export_version(prefs, f"{name}:v1", fmt, tmp_path / name / fmt)
-        assert res["skipped"] == 0 and json.loads((tmp_path / name / fmt / "dataset_info.json").read_text())
+        assert res.skipped == 0 and json.loads((tmp_path / name / fmt / "dataset_info.json").read_text())
         aligned = [r for recs in llamafactory_align(tmp_path / name / fmt).values() for r in recs]
         assert len(aligned) == len(rows)
         for got, row in zip(aligned, rows):
@@ -170,7 +170,7 @@ def test_trl_preference_format_loads(prefs: Workspace, tmp_path: Path) -> None:
     from datasets import load_dataset
 
     res = versions.export_version(prefs, "trl:v1", "messages", tmp_path / "trl")
-    data = load_dataset("json", data_files={Path(f).stem: f for f in res["files"]})["train"]
+    data = load_dataset("json", data_files={Path(f).stem: f for f in res.files})["train"]
     assert data.column_names == ["prompt", "chosen", "rejected"] and len(data) == 3
     assert data[2]["prompt"] == _turns(("user", "Say hi")) and data[2]["rejected"] == _turns(("assistant", "Go away."))
 

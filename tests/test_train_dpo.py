@@ -43,14 +43,14 @@ def test_dpo_steps_lower_the_loss_and_store_preference_accuracy(workspace: Works
     model = _tiny_lm(tmp_path / "lm")
     params = TrainParams(model=str(model), max_steps=6, batch_size=8, lr=1e-2, warmup=0, max_length=32)
     run = runner.execute(workspace, runner.create(workspace, "pref:v1", params=params))
-    assert run["status"] == "done", run.get("message")
-    counters = run["counters"]
-    assert counters["first_loss"] == pytest.approx(0.6931, abs=1e-3)  # log 2: policy == reference at step 1
-    assert counters["final_loss"] < counters["first_loss"]
+    assert run.status == "done", run.message
+    counters = run.counters
+    assert counters.first_loss == pytest.approx(0.6931, abs=1e-3)  # log 2: policy == reference at step 1
+    assert counters.final_loss < counters.first_loss
     with workspace.connect() as con:
         scores = dict(con.execute("SELECT metric, value FROM eval_results WHERE run_id = ? AND eval_set = 'pref:v1:test'",
-                                  [run["id"]]).fetchall())
-        n_items = con.execute("SELECT count(*) FROM eval_predictions WHERE run_id = ?", [run["id"]]).fetchall()[0][0]
+                                  [run.id]).fetchall())
+        n_items = con.execute("SELECT count(*) FROM eval_predictions WHERE run_id = ?", [run.id]).fetchall()[0][0]
     assert 0 <= scores["preference_accuracy"] <= 1 and scores["n"] == n_items > 0
 
 

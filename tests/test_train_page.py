@@ -72,11 +72,11 @@ def test_a_fine_tune_below_the_quick_baseline_gets_a_hint(demo_workspace, monkey
                                                          max_length=32, patience=0))
     train.execute(ws, run)
     gaps = train.behind_baseline(ws, "sst2", run)
-    assert "sst2-dev" in [g["eval_set"] for g in gaps] and all(g["value"] < g["baseline"] for g in gaps)
+    assert "sst2-dev" in [g.eval_set for g in gaps] and all(g.value < g.baseline for g in gaps)
     at = _page(ws, monkeypatch)
     at.selectbox(key="train_dataset").select("sst2").run()
     hints = [w.value for w in at.warning if "below the quick baseline" in w.value]
     assert len(hints) == 1 and "of v2 on the same eval sets" in hints[0] and "learning rate" in hints[0]
-    dev = next(g for g in gaps if g["eval_set"] == "sst2-dev")
-    assert f"sst2-dev: {dev['value']:.3f} against {dev['baseline']:.3f} (model run {dev['baseline_run']})" in hints[0]
-    assert train.behind_baseline(ws, "sst2", gaps[0]["baseline_run"]) == []
+    dev = next(g for g in gaps if g.eval_set == "sst2-dev")
+    assert f"sst2-dev: {dev.value:.3f} against {dev.baseline:.3f} (model run {dev.baseline_run})" in hints[0]
+    assert train.behind_baseline(ws, "sst2", gaps[0].baseline_run) == []

@@ -36,9 +36,9 @@ def small(workspace: Workspace, tmp_path: Path) -> tuple[Workspace, str]:
 
 def _final(ws: Workspace, run_id: int) -> tuple[float, float | None, list]:
     run = train.get(ws, run_id)
-    assert run["status"] == "done", (run["message"], train.log_path(ws, run_id).read_text()[-3000:])
-    curve = [(p["step"], round(p["loss"], 3)) for p in train.progress(ws, run_id)]
-    return train.scores(ws, run_id)["small-test"]["accuracy"], run["counters"].get("best_val_accuracy"), curve
+    assert run.status == "done", (run.message, train.log_path(ws, run_id).read_text()[-3000:])
+    curve = [(p.step, round(p.loss, 3)) for p in train.progress(ws, run_id)]
+    return train.scores(ws, run_id)["small-test"]["accuracy"], run.counters.best_val_accuracy, curve
 
 
 @pytest.mark.slow
@@ -57,16 +57,16 @@ def test_a_killed_worker_resumes_to_the_metrics_of_an_uninterrupted_run(small) -
                   if (p / "trainer_state.json").exists()):  # the folder only: no store reads racing the worker
         assert time.monotonic() < deadline, "no checkpoint at 50 %"
         time.sleep(0.05)
-    os.killpg(train.get(ws, run_id)["pid"], signal.SIGKILL)
+    os.killpg(train.get(ws, run_id).pid, signal.SIGKILL)
     train.wait(ws, run_id, timeout=30)
-    assert train.get(ws, run_id)["status"] == "failed"
+    assert train.get(ws, run_id).status == "failed"
     with pytest.raises(InputError, match="only a failed or cancelled run resumes"):
         train.resume(ws, whole)
 
     step = train.resume(ws, run_id)
     assert 64 <= step < 128
     run = train.wait(ws, run_id, timeout=300)
-    assert run["counters"]["resumed_from_step"] == step
+    assert run.counters.resumed_from_step == step
     accuracy, best_val, curve = _final(ws, run_id)
     assert abs(accuracy - expected[0]) <= 0.005 and best_val == pytest.approx(expected[1], abs=0.005)
     assert [s for s, _ in curve] == [s for s, _ in expected[2]]           # one point per step, none twice
@@ -101,10 +101,10 @@ def test_two_gloo_processes_match_one_process(small) -> None:
     two = train.start(ws, "sst2:v1", params=TrainParams(batch_size=8, processes=2, **common))
     train.wait(ws, two, timeout=300)
     a, b = _final(ws, one), _final(ws, two)
-    assert train.get(ws, two)["counters"]["steps"] == train.get(ws, one)["counters"]["steps"] == 16
+    assert train.get(ws, two).counters.steps == train.get(ws, one).counters.steps == 16
     assert abs(a[0] - b[0]) <= 0.13 and a[1] == pytest.approx(b[1], abs=0.13)  # 8 eval rows: one item = 0.125
     assert [loss for _, loss in b[2]] == pytest.approx([loss for _, loss in a[2]], abs=0.02)
-    assert "gloo" in train.log_path(ws, two).read_text() or train.get(ws, two)["device"].startswith("cpu")
+    assert "gloo" in train.log_path(ws, two).read_text() or train.get(ws, two).device.startswith("cpu")
 
 
 @pytest.mark.slow
@@ -119,10 +119,10 @@ def test_a_search_of_three_trials_records_three_runs_and_marks_the_best(small) -
     assert len(found) == 1 and len(found[0]["trials"]) == 3
     scores = {t["run"]: t["score"] for t in found[0]["trials"]}
     assert found[0]["best_run"] == result["best_run"] == max(scores, key=scores.get)
-    runs = [r for r in train.runs(ws, "sst2") if r["params"].get("search", {}).get("id") == result["id"]]
-    assert len(runs) == 3 and all(r["status"] == "done" for r in runs)
-    lrs = {r["params"]["lr"] for r in runs}
+    runs = [r for r in train.runs(ws, "sst2") if (r.search or {}).get("id") == result["id"]]
+    assert len(runs) == 3 and all(r.status == "done" for r in runs)
+    lrs = {r.params["lr"] for r in runs}
     assert len(lrs) == 3 and all(1e-4 <= lr <= 1e-2 for lr in lrs)
     board = train.leaderboard(ws, "sst2", best_trials=True)
-    assert {r["run"] for r in board} == {result["best_run"]}   # on every eval set: the best trial only
-    assert {r["run"] for r in train.leaderboard(ws, "sst2")} == {r["id"] for r in runs}
+    assert {r.run for r in board} == {result["best_run"]}   # on every eval set: the best trial only
+    assert {r.run for r in train.leaderboard(ws, "sst2")} == {r.id for r in runs}

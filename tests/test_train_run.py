@@ -32,8 +32,8 @@ def small(workspace: Workspace, tmp_path: Path) -> Workspace:
 def test_baseline_run_is_recorded_as_baseline_with_metrics(small: Workspace) -> None:
     run_id = train.create(small, "sst2:v1", baseline=True)
     run = train.execute(small, run_id)
-    assert run["status"] == "done", run["message"]
-    assert run["kind"] == "baseline" and run["counters"]["train_rows"] == 64
+    assert run.status == "done", run.message
+    assert run.kind == "baseline" and run.counters.train_rows == 64
     scores = train.scores(small, run_id)
     assert set(scores) == {"small-test", "sst2:v1:validation", "sst2:v1:test"}  # own splits always scored
     s = scores["small-test"]
@@ -44,8 +44,8 @@ def test_baseline_run_is_recorded_as_baseline_with_metrics(small: Workspace) -> 
         preds = store.predictions(con, run_id, "small-test")
     assert len(preds) == 8 and sum(p["correct"] for p in preds) == round(s["accuracy"] * 8)
     board = train.leaderboard(small, "sst2")
-    assert [(r["run"], r["kind"], r["version"], r["rank"]) for r in board] == [(run_id, "baseline", "v1", 1)] * 3
-    assert {r["label_space"] for r in board} == {"0, 1"}
+    assert [(r.run, r.kind, r.version, r.rank) for r in board] == [(run_id, "baseline", "v1", 1)] * 3
+    assert {r.label_space for r in board} == {"0, 1"}
 
 
 def test_sft_dataset_needs_a_model_and_baseline_needs_classification(workspace: Workspace) -> None:
@@ -89,7 +89,7 @@ def test_compare_shows_the_right_flips_and_keeps_baselines_apart(workspace: Work
     assert (f.both_right, f.both_wrong) == (2, 0)
     assert [p["prediction_a"] for p in f.fixed] == ["0", "0"] and [p["prediction_b"] for p in f.fixed] == ["1", "1"]
     board = train.leaderboard(workspace, "toy")
-    assert [(r["kind"], r["run"], r["value"]) for r in board] == [("baseline", base, 1.0), ("finetune", b, 0.8),
+    assert [(r.kind, r.run, r.value) for r in board] == [("baseline", base, 1.0), ("finetune", b, 0.8),
                                                                   ("finetune", a, 0.6)]
     out = CliRunner().invoke(app, ["-w", str(workspace.root), "compare", "toy", "--flips", str(a), str(b)])
     assert out.exit_code == 0, out.output
@@ -103,20 +103,21 @@ def test_finetune_on_64_rows_moves_the_loss_down_and_records_metrics(small: Work
     params = TrainParams(epochs=4, lr=2e-4, batch_size=16, max_length=32, warmup=0.0, patience=0)
     run_id = train.create(small, "sst2:v1", params=params)
     run = train.execute(small, run_id)
-    assert run["status"] == "done", run["message"]
-    assert run["kind"] == "finetune" and run["step"] == run["total_steps"] == 16
-    losses = [p["loss"] for p in train.progress(small, run_id)]
+    assert run.status == "done", run.message
+    assert run.kind == "finetune" and run.step == run.total_steps == 16
+    losses = [p.loss for p in train.progress(small, run_id)]
     assert len(losses) == 16
     assert sum(losses[-4:]) / 4 < sum(losses[:4]) / 4 - 0.05
-    assert [p["val_score"] is not None for p in train.progress(small, run_id)].count(True) == 4
+    assert [p.val_score is not None for p in train.progress(small, run_id)].count(True) == 4
     s = train.scores(small, run_id)["small-test"]
     assert s["n"] == 8 and 0 <= s["accuracy"] <= 1 and "f1:0" in s
-    assert (small.root / run["artifact"] / "config.json").exists()
-    saved = json.loads((small.root / run["artifact"] / "config.json").read_text())
+    assert (small.root / run.artifact / "config.json").exists()
+    saved = json.loads((small.root / run.artifact / "config.json").read_text())
     assert saved["id2label"] == {"0": "0", "1": "1"}
     # the nearest training rows of a failed (or any) eval item come with their provenance
-    item = train.failures(small, run_id, "small-test") or [{"example_id": versions.eval_rows(small, "small-test")[0]["example_id"]}]
-    near = train.nearest_training_rows(small, run_id, item[0]["example_id"], k=3)
+    item = [p.example_id for p in train.failures(small, run_id, "small-test")] or \
+        [versions.eval_rows(small, "small-test")[0]["example_id"]]
+    near = train.nearest_training_rows(small, run_id, item[0], k=3)
     assert len(near) == 3 and near[0]["similarity"] >= near[-1]["similarity"]
     assert near[0]["source"].endswith("small.jsonl") and near[0]["row_num"] is not None
 
@@ -128,12 +129,12 @@ def test_worker_process_reports_progress_and_cancels(small: Workspace) -> None:
     seen = []
 
     def on_update(run) -> None:
-        seen.append(run["step"])
-        if run["step"] >= 2 and not run["cancel_requested"]:
+        seen.append(run.step)
+        if run.step >= 2 and not run.cancel_requested:
             train.cancel(small, run_id)
     run = train.wait(small, run_id, poll=0.3, timeout=300, on_update=on_update)
-    assert run["status"] == "cancelled", (run["message"], train.log_path(small, run_id).read_text()[-2000:])
-    assert 2 <= run["step"] < run["total_steps"] and max(seen) >= 2
+    assert run.status == "cancelled", (run.message, train.log_path(small, run_id).read_text()[-2000:])
+    assert 2 <= run.step < run.total_steps and max(seen) >= 2
     assert train.scores(small, run_id) == {}
 
 

@@ -109,8 +109,8 @@ def test_sft_run_through_the_store_scores_loss_and_exact_match(workspace, tmp_pa
                          gen_max_new_tokens=4)
     run_id = train.create(workspace, "sums:v1", params=params)
     run = train.execute(workspace, run_id)
-    assert run["status"] == "done", run["message"]
+    assert run.status == "done", run.message
     s = train.scores(workspace, run_id)["sums-test"]
     assert s["loss"] > 0 and s["perplexity"] >= 1 and 0 <= s["exact_match"] <= 1 and s["n_generated"] == s["n"]
     assert "exact_match" in train.metrics_of(workspace, "sums")
-    assert (workspace.root / run["artifact"] / "config.json").exists()
+    assert (workspace.root / run.artifact / "config.json").exists()

@@ -42,7 +42,7 @@ def test_token_classification_run_stores_entity_scores(workspace: Workspace, tmp
     versions.create_version(workspace, "ner", "v1", split=(0.75, 0, 0.25))
     run_id = runner.create(workspace, "ner:v1", params=TrainParams(max_steps=3, batch_size=8, max_length=32))
     run = runner.execute(workspace, run_id)
-    assert run["status"] == "done", run.get("message")
+    assert run.status == "done", run.message
     with workspace.connect() as con:
         scores = dict(con.execute("SELECT metric, value FROM eval_results WHERE run_id = ? AND eval_set = 'ner:v1:test'",
                                   [run_id]).fetchall())
@@ -53,4 +53,4 @@ def test_token_classification_run_stores_entity_scores(workspace: Workspace, tmp
     test_rows = versions.get_version(workspace, "ner:v1").counters.splits.test
     assert test_rows >= 1 and len(preds) == test_rows
     assert all(len(json.loads(r)) == len(json.loads(p)) for r, p in preds)
-    assert (workspace.root / run["artifact"] / "config.json").exists()
+    assert (workspace.root / run.artifact / "config.json").exists()

@@ -132,11 +132,11 @@ def test_the_demo_names_sst2_classes_and_its_curated_version_wins(demo_workspace
     from curate import train, versions
     from curate.label import annotations
 
-    sets = {d["name"]: d for d in browse.datasets(demo_workspace)}
-    assert sets["sst2"]["labels"] == sets["sst2-dev"]["labels"] == ["negative", "positive"]
+    sets = {d.name: d for d in browse.datasets(demo_workspace)}
+    assert sets["sst2"].labels == sets["sst2-dev"].labels == ["negative", "positive"]
     assert {r["label"] for r in versions.load_rows(demo_workspace, "sst2:v2")} == {"negative", "positive"}
     assert {a["value"] for a in annotations.export_labels(demo_workspace, "sst2", question="label")} \
         == {"negative", "positive"}
-    board = {r["version"]: r["value"] for r in train.leaderboard(demo_workspace, "sst2")
-             if r["kind"] == "baseline" and r["eval_set"] == "sst2-dev"}
+    board = {r.version: r.value for r in train.leaderboard(demo_workspace, "sst2")
+             if r.kind == "baseline" and r.eval_set == "sst2-dev"}
     assert board["v2"] > board["v1"]

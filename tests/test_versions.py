@@ -22,6 +22,7 @@ from curate.store import catalog
 from curate.store import label as label_store
 from curate.store import ops as ops_store
 from curate.store.workspace import Workspace
+from curate.versions.model import DiffCounts
 from tests.conftest import SAMPLE
 
 WORDS = ("apple river stone cloud window garden silver engine paper violin harbor candle forest mirror "
@@ -111,20 +112,20 @@ def test_diff_reasons(small: Workspace, tmp_path: Path) -> None:
     ingest(small, [write_jsonl(tmp_path / "more.jsonl", [{"text": new_text, "label": "a", "sent_id": "n"}])], "small")
     versions.create_version(small, "small", "v2")
     d = versions.diff(small, "small:v1", "small:v2")
-    reasons = {(r["change"], r["reason"]): r["n"] for r in d["reasons"]}
+    reasons = {(r.change, r.reason): r.n for r in d.reasons}
     assert reasons == {("changed", "edit:text"): 1, ("changed", "label_change"): 1, ("removed", "issue:too_short"): 1,
                        ("removed", "issue:is_dup"): 1, ("added", "new_example"): 1}
-    assert d["counts"] == {"added": 1, "removed": 2, "changed": 2}
-    by_id = {r["example_id"]: r for r in d["rows"]}
-    assert "by op:clean.html" in by_id[edited]["reasons"]
-    assert f"{old_label} → {new_label} (majority)" in by_id[relabelled]["reasons"]
+    assert d.counts == DiffCounts(added=1, removed=2, changed=2)
+    by_id = {r.example_id: r for r in d.rows}
+    assert "by op:clean.html" in by_id[edited].reasons
+    assert f"{old_label} → {new_label} (majority)" in by_id[relabelled].reasons
 
     # A person keeps both rows of the dup cluster, and the recipe re-runs without flagging anything.
     decide(small, "small", 1, "keep_all", author="alice")
     add_issue(small, "small", "clean", {})
     versions.create_version(small, "small", "v3")
     d = versions.diff(small, "small:v2", "small:v3")
-    assert {(r["change"], r["reason"]): r["n"] for r in d["reasons"]} == {
+    assert {(r.change, r.reason): r.n for r in d.reasons} == {
         ("added", "dup_decision:keep_all"): 1, ("added", "issue_cleared:too_short"): 1}
 
 
@@ -187,8 +188,8 @@ def test_decontamination_across_datasets_and_files(workspace: Workspace, tmp_pat
 
 # --- exports ---------------------------------------------------------------------------------------
 
-def _read_back(fmt: str, result: dict, task: str) -> list[dict]:
-    path = Path(result["path"])
+def _read_back(fmt: str, result: versions.Export, task: str) -> list[dict]:
+    path = Path(result.path)
     if fmt == "jsonl":
         return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
     if fmt == "parquet":
@@ -271,10 +272,10 @@ def test_export_round_trips(exported: Workspace, tmp_path: Path, fmt: str, datas
     rows = versions.load_rows(exported, f"{dataset}:v1")
     suffix = {"jsonl": ".jsonl", "parquet": ".parquet", "csv": ".csv"}.get(fmt, "")
     result = versions.export_version(exported, f"{dataset}:v1", fmt, tmp_path / f"out{suffix}")
-    assert result["n_rows"] == len(rows) and result["bytes"] > 0
+    assert result.n_rows == len(rows) and result.bytes > 0
     assert _read_back(fmt, result, task) == _expected(fmt, rows, task)
     recorded = versions.get_version(exported, f"{dataset}:v1").exports
-    assert (recorded[-1]["format"], recorded[-1]["path"], recorded[-1]["n_rows"]) == (fmt, result["path"], len(rows))
+    assert (recorded[-1]["format"], recorded[-1]["path"], recorded[-1]["n_rows"]) == (fmt, result.path, len(rows))
 
 
 def test_pair_conversions(exported: Workspace, tmp_path: Path) -> None:
@@ -291,7 +292,7 @@ def test_pair_conversions(exported: Workspace, tmp_path: Path) -> None:
     chat = versions.load_rows(exported, "chat:v1")
     res = versions.export_version(exported, "chat:v1", "alpaca", tmp_path / "al")
     got = _read_back("alpaca", res, "")
-    assert len(got) + res["skipped"] == len(chat) and got
+    assert len(got) + res.skipped == len(chat) and got
     for split in {g["split"] for g in got}:  # history is declared per file only when some row has one
         recs = [g for g in got if g["split"] == split]
         assert all({"instruction", "output"} <= set(g) for g in recs)
@@ -301,12 +302,12 @@ def test_pair_conversions(exported: Workspace, tmp_path: Path) -> None:
 def test_csv_neutralises_formulas_only_when_asked(exported: Workspace, tmp_path: Path) -> None:
     path = tmp_path / "cls.csv"
     exact = versions.export_version(exported, "cls:v1", "csv", path)
-    assert exact["cells_changed"] == 0 and "'=SUM" not in path.read_text(encoding="utf-8")
+    assert exact.cells_changed == 0 and "'=SUM" not in path.read_text(encoding="utf-8")
     safe = versions.export_version(exported, "cls:v1", "csv", path, overwrite=True, spreadsheet_safe=True)
     text = path.read_text(encoding="utf-8")
     for cell in ("'=SUM(A1:A3)", "'+1 great", "'-bad", "'@cmd", "'\tindented", "'-1"):
         assert cell in text
-    assert safe["cells_changed"] == 6
+    assert safe.cells_changed == 6
     assert versions.neutralise("fine =x") == "fine =x" and versions.neutralise("\rx") == "'\rx"
 
 
@@ -366,11 +367,11 @@ def test_export_overwrite_replaces_an_earlier_export(exported: Workspace, tmp_pa
     with pytest.raises(InputError, match="--overwrite"):
         versions.export_version(exported, "cls:v1", "hf", out)
     again = versions.export_version(exported, "cls:v1", "hf", out, overwrite=True)
-    assert again["path"] == first["path"] and _read_back("hf", again, "classification")
+    assert again.path == first.path and _read_back("hf", again, "classification")
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary left behind
     # the UI's default path is replaced without asking (it is always curate's own export)
-    assert versions.export_version(exported, "cls:v1", "jsonl")["n_rows"] == \
-        versions.export_version(exported, "cls:v1", "jsonl")["n_rows"]
+    assert versions.export_version(exported, "cls:v1", "jsonl").n_rows == \
+        versions.export_version(exported, "cls:v1", "jsonl").n_rows
 
 
 def test_cli_export_refuses_the_workspace_folder(exported: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:

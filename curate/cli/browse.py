@@ -25,9 +25,8 @@ def datasets(as_json: bool = typer.Option(False, "--json", help="Print one JSON 
         return
     table = Table("dataset", "task", "examples", "labelled", "sources", "labels")
     for r in rows:
-        labels = ", ".join(r["labels"][:8]) + (" …" if len(r["labels"]) > 8 else "")
-        table.add_row(literal(r["name"]), r["task"], f"{r['examples']:,}", f"{r['labelled']:,}", str(r["sources"]),
-                      literal(labels))
+        labels = ", ".join(r.labels[:8]) + (" …" if len(r.labels) > 8 else "")
+        table.add_row(literal(r.name), r.task, f"{r.examples:,}", f"{r.labelled:,}", str(r.sources), literal(labels))
     out.print(table)
 
 

@@ -57,7 +57,7 @@ def run(
         report = lib.run_dedup(ws, dataset, fields=fields, progress=progress, engine=engine, address=address,
                                **settings)
     if as_json:
-        json_line({"run": asdict(report), "report": lib.report(ws, dataset)})
+        json_line({"run": asdict(report), "report": [r.to_json() for r in lib.report(ws, dataset)]})
         return
     p = report.params
     how = {"exact": "normalised hash", "minhash": f"Jaccard ≥ {p['threshold']}, {p['ngram']}-{p['shingle']} "
@@ -69,8 +69,8 @@ def run(
     table = Table("method", "run", "rows in", "clusters", "in clusters", "flagged is_dup", "decisions",
                   title=f"dedup report: {dataset} (latest run per method)")
     for r in lib.report(ws, dataset):
-        table.add_row(r["method"], str(r["run_id"]), f"{r['rows']:,}", f"{r['clusters']:,}", f"{r['in_clusters']:,}",
-                      f"{r['flagged']:,}", str(r["decisions_applied"]))
+        table.add_row(r.method, str(r.run_id), f"{r.rows:,}", f"{r.clusters:,}", f"{r.in_clusters:,}",
+                      f"{r.flagged:,}", str(r.decisions_applied))
     out.print(table)
     if report.sizes:
         top = ", ".join(map(str, report.sizes[:10])) + (" …" if len(report.sizes) > 10 else "")

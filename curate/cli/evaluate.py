@@ -19,12 +19,11 @@ def _fmt(value) -> str:
     return "—" if value is None else f"{value:.4f}" if isinstance(value, float) else str(value)
 
 
-def run_report(ws, run: dict[str, Any]) -> dict[str, Any]:
+def run_report(ws, run: training.ModelRun) -> dict[str, Any]:
     """A run's scores, details (confusion, per class) and refused eval sets, as one JSON-ready dict."""
-    return {"run": run["id"], "kind": run["kind"], "ref": f"{run['dataset']}:{run['version']}",
-            "status": run["status"], "artifact": run.get("artifact"), "counters": run.get("counters") or {},
-            "scores": training.scores(ws, run["id"]), "details": training.details(ws, run["id"]),
-            "refused": (run.get("counters") or {}).get("eval_refused", {})}
+    return {"run": run.id, "kind": run.kind, "ref": run.ref, "status": run.status, "artifact": run.artifact,
+            "counters": run.counters.to_json(), "scores": training.scores(ws, run.id),
+            "details": training.details(ws, run.id), "refused": run.counters.eval_refused}
 
 
 def print_detail(name: str, detail: dict[str, Any]) -> None:

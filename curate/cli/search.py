@@ -7,16 +7,17 @@ from typing import Callable
 from rich.table import Table
 
 from curate.cli._common import out
+from curate.train.model import ModelRun
 from curate.train.params import TrainParams
 
 
 def run_search(ws, ref: str, params: TrainParams, space: str, *, trials: int | None, sampler: str | None,
-               follow: Callable[..., dict]) -> None:
+               follow: Callable[..., ModelRun]) -> None:
     """Run the search in the foreground (each trial a worker process, shown by ``follow``), then print
     the trials."""
     from curate.train import search
 
-    def on_trial(number: int, run_id: int, values: dict) -> dict:
+    def on_trial(number: int, run_id: int, values: dict) -> ModelRun:
         shown = ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in values.items())
         out.print(f"trial {number}: model run {run_id} ({shown})")
         return follow(ws, run_id, label=f"trial {number} · ")

@@ -15,10 +15,10 @@ from curate.cli._options import build, field_option
 from curate.select.params import SelectParams
 
 
-def _print_counts(counts: dict[str, dict[str, int]]) -> None:
+def _print_counts(counts: dict[str, selection.ClassCount]) -> None:
     table = Table("class", "pool", "selected")
     for label, c in counts.items():
-        table.add_row(label, f"{c['pool']:,}", f"{c['selected']:,}")
+        table.add_row(label, f"{c.pool:,}", f"{c.selected:,}")
     out.print(table)
 
 
@@ -74,12 +74,12 @@ def select(
         return
     made = selection.create(ws, ref, budget, strategy, name, purpose=purpose, seed=seed, balance=balance)
     if as_json:
-        print(json.dumps(made, default=str))
+        print(json.dumps(made.to_json(), default=str))
         return
-    where = f"version {made['ref']}" if "ref" in made else f"labelling queue {made['queue']!r} (Label page: selected)"
-    out.print(f"selected {made['selected']:,} of {made['params']['pool']:,} training rows of {ref} "
-              f"into {where} in {made['seconds']:.1f}s")
-    _print_counts(made["counts"])
+    where = f"version {made.ref}" if made.ref else f"labelling queue {made.queue!r} (Label page: selected)"
+    out.print(f"selected {made.selected:,} of {made.params['pool']:,} training rows of {ref} "
+              f"into {where} in {made.seconds:.1f}s")
+    _print_counts(made.counts)
 
 
 def register(app: typer.Typer) -> None:

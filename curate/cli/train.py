@@ -61,8 +61,8 @@ def train(
 def _follow(ws, run_id: int, as_json: bool) -> None:
     """Show a run's progress until it ends, then its scores; Ctrl-C cancels it."""
     run = follow(ws, run_id)
-    if run["status"] != "done":
-        err.print(f"[bold red]error:[/] model run {run_id} {run['status']}: {esc(run['message'] or '')}", highlight=False,
+    if run.status != "done":
+        err.print(f"[bold red]error:[/] model run {run_id} {run.status}: {esc(run.message or '')}", highlight=False,
                   markup=True)
         raise typer.Exit(1)
     report = run_report(ws, run)
@@ -72,17 +72,17 @@ def _follow(ws, run_id: int, as_json: bool) -> None:
         print_report(report)
 
 
-def follow(ws, run_id: int, label: str = "") -> dict:
+def follow(ws, run_id: int, label: str = "") -> training.ModelRun:
     """A progress bar over a running model run; returns the finished run (Ctrl-C cancels it)."""
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                   TimeElapsedColumn(), console=err, transient=True) as bar:
         job = bar.add_task("queued", total=None)
 
-        def show(run) -> None:
-            loss = f" loss {run['loss']:.4f}" if run.get("loss") == run.get("loss") and run.get("loss") else ""
-            eta = f" eta {run['eta_seconds']:.0f}s" if run.get("eta_seconds") else ""
-            bar.update(job, description=f"{label}{run['phase'] or run['status']}{loss}{eta}",
-                       completed=run["step"] or 0, total=run["total_steps"])
+        def show(run: training.ModelRun) -> None:
+            loss = f" loss {run.shown_loss:.4f}" if run.shown_loss is not None else ""
+            eta = f" eta {run.eta_seconds:.0f}s" if run.eta_seconds else ""
+            bar.update(job, description=f"{label}{run.phase or run.status}{loss}{eta}",
+                       completed=run.step or 0, total=run.total_steps)
         try:
             return training.wait(ws, run_id, on_update=show)
         except KeyboardInterrupt:
@@ -98,20 +98,20 @@ def runs(dataset: str = typer.Argument(..., help="Dataset name."),
     found = training.runs(ws, dataset)
     if as_json:
         for r in found:
-            json_line({**r, "scores": training.scores(ws, r["id"])})
+            json_line({**r.to_json(), "scores": training.scores(ws, r.id)})
         return
     if not found:
         out.print(f"no model runs of {dataset} yet; start one with: curate train {dataset}:VERSION --baseline")
         return
     table = Table("run", "version", "kind", "model", "status", "progress", "scores")
     for r in found:
-        scores = training.scores(ws, r["id"])
+        scores = training.scores(ws, r.id)
         head = "; ".join(f"{name}: " + ", ".join(f"{m}={v:.3f}" for m, v in s.items()
                                                    if m in ("accuracy", "macro_f1", "exact_match", "perplexity")
                                                    and v is not None)
                          for name, s in scores.items())
-        progress = f"{r['step']}/{r['total_steps']}" if r["total_steps"] else (r["phase"] or "")
-        table.add_row(str(r["id"]), r["version"], r["kind"], training.model_label(r), r["status"], progress, head)
+        progress = f"{r.step}/{r.total_steps}" if r.total_steps else (r.phase or "")
+        table.add_row(str(r.id), r.version, r.kind, training.model_label(r), r.status, progress, head)
     out.print(table)
 
 
@@ -142,21 +142,20 @@ def compare(
         return
     board = training.leaderboard(ws, dataset, metric, best_trials=best_trials)
     if as_json:
-        json_line(board)
+        json_line([r.to_json() for r in board])
         return
     if not board:
         out.print(f"no finished model runs of {dataset} yet; start one with: curate train {dataset}:VERSION --baseline")
         return
     table = Table("eval set", "labels", "kind", "rank", "version", "run", metric, "model")
     for r in board:
-        rank = "—" if r["rank"] is None else str(r["rank"])
-        table.add_row(r["eval_set"], r["label_space"], r["kind"], rank, r["version"], str(r["run"]), _fmt(r["value"]),
-                      r["model"])
+        rank = "—" if r.rank is None else str(r.rank)
+        table.add_row(r.eval_set, r.label_space, r.kind, rank, r.version, str(r.run), _fmt(r.value), r.model)
     out.print(table)
     for r in board:
-        if r["mismatch"]:
-            out.print(f"run {r['run']} on {r['eval_set']}: the eval set's labels are not the model's classes "
-                      f"({r['label_space']}); not comparable, not ranked")
+        if r.mismatch:
+            out.print(f"run {r.run} on {r.eval_set}: the eval set's labels are not the model's classes "
+                      f"({r.label_space}); not comparable, not ranked")
 
 
 def register(app: typer.Typer) -> None:

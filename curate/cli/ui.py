@@ -30,8 +30,8 @@ def demo(path: Path = typer.Argument(Path("curate-demo"), help="Folder for the d
         bar.update(job, completed=len(STEPS), description=f"built in {len(STEPS)} steps")
     for r in reports:
         out.print(f"{r.dataset}: {r.rows:,} rows ({r.task})" if r.rows else f"{r.dataset}: up to date")
-    board = {b["version"]: b["value"] for b in compare.leaderboard(Workspace(path), "sst2", "accuracy")
-             if b["kind"] == "baseline" and b["eval_set"] == "sst2-dev"}
+    board = {b.version: b.value for b in compare.leaderboard(Workspace(path), "sst2", "accuracy")
+             if b.kind == "baseline" and b.eval_set == "sst2-dev"}
     if {"v1", "v2"} <= set(board):
         out.print(f"the story: sst2 was ingested with {NOISE:.0%} of its labels flipped on purpose; the curated "
                   f"sst2:v2 scores {board['v2']:.3f} accuracy on the pinned sst2-dev, sst2:v1 as ingested "

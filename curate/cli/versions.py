@@ -104,16 +104,16 @@ def diff(a: str = typer.Argument(..., help="Older version, DATASET:NAME."),
     if as_json:
         json_line(d)
         return
-    c = d["counts"]
-    out.print(f"{d['a']} → {d['b']}: {c['added']:,} added · {c['removed']:,} removed · {c['changed']:,} changed")
+    c = d.counts
+    out.print(f"{d.a} → {d.b}: {c.added:,} added · {c.removed:,} removed · {c.changed:,} changed")
     table = Table("change", "reason", "rows")
-    for r in d["reasons"]:
-        table.add_row(r["change"], r["reason"], f"{r['n']:,}")
+    for r in d.reasons:
+        table.add_row(r.change, r.reason, f"{r.n:,}")
     out.print(table)
-    if rows and d["rows"]:
+    if rows and d.rows:
         detail = Table("example", "change", "reasons", "before", "after")
-        for r in d["rows"][:rows]:
-            detail.add_row(str(r["example_id"]), r["change"], r["reasons"], _short(r["before"]), _short(r["after"]))
+        for row in d.rows[:rows]:
+            detail.add_row(str(row.example_id), row.change, row.reasons, _short(row.before), _short(row.after))
         out.print(detail)
 
 
@@ -154,8 +154,8 @@ def check(ref: str = typer.Argument(..., help="Version as DATASET:NAME.")) -> No
         out.print(f"{ref}: no near-duplicate pair crosses splits")
         return
     for p in leaks:
-        err.print(f"{ref}: examples {p['a']} ({p['a_split']}) and {p['b']} ({p['b_split']}) are near-duplicates "
-                  f"(Jaccard {p['jaccard']})")
+        err.print(f"{ref}: examples {p.a} ({p.a_split}) and {p.b} ({p.b_split}) are near-duplicates "
+                  f"(Jaccard {p.jaccard})")
     raise typer.Exit(1)
 
 
@@ -172,12 +172,12 @@ def export(ref: str = typer.Argument(..., help="Version as DATASET:NAME."),
     r = versions.export_version(workspace(), ref, fmt, out_path, overwrite=overwrite,
                                 spreadsheet_safe=spreadsheet_safe)
     if as_json:
-        print(json.dumps(r, ensure_ascii=False))
+        print(json.dumps(r.to_json(), ensure_ascii=False))
         return
-    extra = f" ({r['skipped']:,} conversations that are not user/assistant pairs were skipped)" if r["skipped"] else ""
-    out.print(f"exported {r['ref']} as {r['format']}: {r['n_rows']:,} rows → {r['path']}{extra}")
+    extra = f" ({r.skipped:,} conversations that are not user/assistant pairs were skipped)" if r.skipped else ""
+    out.print(f"exported {r.ref} as {r.format}: {r.n_rows:,} rows → {r.path}{extra}")
     if spreadsheet_safe:
-        out.print(f"spreadsheet-safe: {r['cells_changed']:,} cells got a leading ' (the file no longer holds the exact text)")
+        out.print(f"spreadsheet-safe: {r.cells_changed:,} cells got a leading ' (the file no longer holds the exact text)")
 
 
 def register(app: typer.Typer) -> None:

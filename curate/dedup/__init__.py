@@ -13,10 +13,11 @@ from curate.dedup.exports import export
 from curate.dedup.pairs import find_pairs
 from curate.dedup.params import DEFAULT_FIELDS, DEFAULT_THRESHOLD, METHODS, DedupError, DedupParams, make_params
 from curate.dedup.preview import PreviewGraph, preview_graph, preview_sizes, revision
-from curate.dedup.results import DedupCounters, DedupSummary, cluster_detail, clusters, report, summary
+from curate.dedup.results import (Cluster, ClusterDetail, DedupCounters, DedupSummary, Member, MethodReport,
+                                  cluster_detail, clusters, report, summary)
 from curate.dedup.run import DedupReport, run_dedup
 
-__all__ = ["DEFAULT_FIELDS", "DEFAULT_THRESHOLD", "METHODS", "DedupCounters", "DedupError", "DedupParams",
-           "DedupReport", "DedupSummary",
+__all__ = ["DEFAULT_FIELDS", "DEFAULT_THRESHOLD", "METHODS", "Cluster", "ClusterDetail", "DedupCounters", "DedupError",
+           "DedupParams", "DedupReport", "DedupSummary", "Member", "MethodReport",
            "PreviewGraph", "cluster_detail", "clusters", "decide", "dedup_demo", "export", "find_pairs", "make_params",
            "preview_graph", "preview_sizes", "report", "revision", "run_dedup", "summary"]

@@ -1,11 +1,11 @@
 """Reading a dataset's dedup results: the latest run's summary, clusters and members, and the per-method
-report.
+report, as typed results (``DedupSummary``, ``Cluster``, ``ClusterDetail``, ``MethodReport``).
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, Mapping
 
@@ -56,6 +56,61 @@ class DedupSummary:
     sizes: list[int]
 
 
+@dataclass(frozen=True)
+class MethodReport:
+    """The latest run of one method on a dataset: rows in, clusters, rows in them, rows flagged ``is_dup``
+    and decisions re-applied (one row of ``curate dedup``'s report table)."""
+    run_id: int
+    method: str
+    threshold: float
+    fields: list[str]
+    rows: int
+    clusters: int
+    in_clusters: int
+    flagged: int
+    decisions_applied: int
+
+    def to_json(self) -> dict[str, Any]:
+        """One row of ``report`` in ``curate dedup --json``."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """One cluster of a run: its size, canonical row, status (``dup``, ``keep_all``, ``split``) and the
+    decision applied to it (``action`` and ``author`` None when nobody decided)."""
+    cluster_id: int
+    size: int
+    canonical_id: int | None
+    status: str
+    decision_id: int | None
+    action: str | None
+    author: str | None
+
+    @classmethod
+    def from_row(cls, r: Mapping[str, Any]) -> Cluster:
+        return cls(cluster_id=r["cluster_id"], size=r["size"], canonical_id=r["canonical_id"], status=r["status"],
+                   decision_id=r["decision_id"], action=r["action"], author=r["author"])
+
+
+@dataclass(frozen=True)
+class Member:
+    """A cluster's member: its role (``canonical``, ``dup``, ``kept``, ``split``), its similarity to the
+    canonical row (None where the method has none) and its compared text."""
+    example_id: int
+    role: str
+    similarity: float | None
+    text: str
+
+
+@dataclass(frozen=True)
+class ClusterDetail(Cluster):
+    """A cluster with the run and method that found it and its members, canonical first."""
+    run_id: int
+    method: str
+    members: list[Member]
+
+
 def summary(workspace: Workspace, dataset: str) -> DedupSummary | None:
     """The latest dedup run of a dataset: params, counters and cluster sizes; None if never run."""
     with workspace.connect() as con:
@@ -68,7 +123,7 @@ def summary(workspace: Workspace, dataset: str) -> DedupSummary | None:
                         DedupCounters.from_json(json.loads(run["counters"])), run["finished_at"], sizes)
 
 
-def report(workspace: Workspace, dataset: str) -> list[dict[str, Any]]:
+def report(workspace: Workspace, dataset: str) -> list[MethodReport]:
     """Rows in, clusters and rows flagged by the latest run of each method on a dataset."""
     with workspace.connect() as con:
         ds = catalog.get_dataset(con, dataset)
@@ -76,17 +131,17 @@ def report(workspace: Workspace, dataset: str) -> list[dict[str, Any]]:
     out = []
     for r in runs:
         c, p = json.loads(r["counters"]), json.loads(r["params"])
-        out.append({"run_id": r["id"], "method": r["method"], "threshold": p["threshold"], "fields": p["fields"],
-                    "rows": c["total"], "clusters": c["clusters"], "in_clusters": c["in_clusters"],
-                    "flagged": c["dropped_is_dup"], "decisions_applied": c["decisions_applied"]})
+        out.append(MethodReport(run_id=r["id"], method=r["method"], threshold=p["threshold"], fields=p["fields"],
+                                rows=c["total"], clusters=c["clusters"], in_clusters=c["in_clusters"],
+                                flagged=c["dropped_is_dup"], decisions_applied=c["decisions_applied"]))
     return out
 
 
-def clusters(workspace: Workspace, dataset: str, *, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
+def clusters(workspace: Workspace, dataset: str, *, limit: int = 100, offset: int = 0) -> list[Cluster]:
     """The latest run's clusters, largest first, with the decision applied to each."""
     with workspace.connect() as con:
         _, run = dataset_and_run(con, dataset)
-        return store.list_clusters(con, run["id"], limit=limit, offset=offset)
+        return [Cluster.from_row(r) for r in store.list_clusters(con, run["id"], limit=limit, offset=offset)]
 
 
 def cluster_or_raise(con, dataset: str, run: dict[str, Any], cluster_id: int) -> dict[str, Any]:
@@ -98,7 +153,7 @@ def cluster_or_raise(con, dataset: str, run: dict[str, Any], cluster_id: int) ->
     return info
 
 
-def cluster_detail(workspace: Workspace, dataset: str, cluster_id: int) -> dict[str, Any]:
+def cluster_detail(workspace: Workspace, dataset: str, cluster_id: int) -> ClusterDetail:
     """One cluster of the latest run with its members' compared text, role and similarity."""
     with workspace.connect() as con:
         ds, run = dataset_and_run(con, dataset)
@@ -107,6 +162,6 @@ def cluster_detail(workspace: Workspace, dataset: str, cluster_id: int) -> dict[
         fields = json.loads(run["params"])["fields"]
         texts = store.doc_texts(con, ds["id"], ds["task"], fields, ids=[m["example_id"] for m in members])
     by_id = dict(zip(texts.column("id").to_pylist(), texts.column("text").to_pylist()))
-    for m in members:
-        m["text"] = by_id.get(m["example_id"], "")
-    return {**info, "run_id": run["id"], "method": json.loads(run["params"])["method"], "members": members}
+    return ClusterDetail(**vars(Cluster.from_row(info)), run_id=run["id"], method=json.loads(run["params"])["method"],
+                         members=[Member(m["example_id"], m["role"], m["similarity"], by_id.get(m["example_id"], ""))
+                                  for m in members])

@@ -9,9 +9,9 @@
 Strategies (``curate.select.strategies``) are pure functions over a ``Pool`` of arrays.
 """
 
-from curate.select.core import PURPOSES, Preview, create, pool_map, preview, selection_of
+from curate.select.core import PURPOSES, ClassCount, Preview, Selection, create, pool_map, preview, selection_of
 from curate.select.pool import build_pool, load_source
 from curate.select.strategies import STRATEGIES, Pool, parse_strategy, select
 
-__all__ = ["PURPOSES", "STRATEGIES", "Pool", "Preview", "build_pool", "create", "load_source", "parse_strategy",
+__all__ = ["PURPOSES", "STRATEGIES", "ClassCount", "Pool", "Preview", "Selection", "build_pool", "create", "load_source", "parse_strategy",
            "pool_map", "preview", "select", "selection_of"]

@@ -36,8 +36,8 @@ def train_and_score(workspace: Workspace, ref: str, *, finetune: bool, params=No
     if on_update:
         on_update(f"training {ref} (model run {run_id})")
     run = training.wait(workspace, run_id)
-    if run["status"] != "done":
-        raise CurateError(f"model run {run_id} on {ref} {run['status']}: {run.get('message') or ''}; "
+    if run.status != "done":
+        raise CurateError(f"model run {run_id} on {ref} {run.status}: {run.message or ''}; "
                           f"fix: see its log {training.log_path(workspace, run_id)}")
     eval_set, value = _score(training.scores(workspace, run_id), ref, metric)
     return {"run": run_id, "version": ref, "eval_set": eval_set.replace(f"{ref}:", "own ") if eval_set else None,
@@ -55,22 +55,24 @@ def compare_random(workspace: Workspace, ref: str, budget: int, strategy: str, n
     if k < 1:
         raise CurateError("--compare-random needs at least 1 random subset; fix: e.g. --compare-random 3")
     made = create(workspace, ref, budget, strategy, name, seed=seed, balance=balance)
-    selected = {**train_and_score(workspace, made["ref"], finetune=finetune, params=params, metric=metric,
+    assert made.ref is not None     # purpose "train": a version
+    selected = {**train_and_score(workspace, made.ref, finetune=finetune, params=params, metric=metric,
                                   on_update=on_update), "role": "selected"}
     randoms = []
     dataset, _ = parse_ref(ref)
     for i in range(1, k + 1):
-        rand = create(workspace, ref, made["selected"], "random", f"{name}-random{i}", seed=seed + i, balance=balance,
-                      note=f"random control {i} of {k} for {made['ref']}")
-        randoms.append({**train_and_score(workspace, rand["ref"], finetune=finetune, params=params, metric=metric,
+        rand = create(workspace, ref, made.selected, "random", f"{name}-random{i}", seed=seed + i, balance=balance,
+                      note=f"random control {i} of {k} for {made.ref}")
+        assert rand.ref is not None
+        randoms.append({**train_and_score(workspace, rand.ref, finetune=finetune, params=params, metric=metric,
                                           on_update=on_update), "role": "random"})
     values = [r["value"] for r in randoms if r["value"] is not None]
     mean = statistics.fmean(values) if values else None
     spread = statistics.stdev(values) if len(values) > 1 else 0.0
     win = None if mean is None or selected["value"] is None else selected["value"] - mean
     with workspace.transaction() as con:
-        store.save_compare(con, made["selection_id"], [selected, *randoms])
-    return {"selection_id": made["selection_id"], "ref": made["ref"], "size": made["selected"],
+        store.save_compare(con, made.selection_id, [selected, *randoms])
+    return {"selection_id": made.selection_id, "ref": made.ref, "size": made.selected,
             "kind": "fine-tune" if finetune else "baseline", "metric": metric, "selected": selected,
             "random": randoms, "random_mean": mean, "random_spread": spread, "win": win,
             "wins": win is not None and win > spread, "dataset": dataset}

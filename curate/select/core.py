@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -27,7 +28,14 @@ from curate.versions.refs import check_name
 PURPOSES = ("train", "label")
 
 
-@dataclass
+@dataclass(frozen=True)
+class ClassCount:
+    """One class of a selection: rows in the pool and rows selected."""
+    pool: int
+    selected: int
+
+
+@dataclass(frozen=True)
 class Preview:
     """A selection before anything is written."""
     source: Source
@@ -37,14 +45,14 @@ class Preview:
     params: dict[str, Any]
     seconds: float
 
-    def counts(self) -> dict[str, dict[str, int]]:
+    def counts(self) -> dict[str, ClassCount]:
         """Per class: rows in the pool and rows selected."""
         pool, chosen = {}, {}
         for lab in self.pool.labels:
             pool[str(lab)] = pool.get(str(lab), 0) + 1
         for i in self.picked.order:
             chosen[str(self.pool.labels[i])] = chosen.get(str(self.pool.labels[i]), 0) + 1
-        return {k: {"pool": pool[k], "selected": chosen.get(k, 0)} for k in sorted(pool)}
+        return {k: ClassCount(pool[k], chosen.get(k, 0)) for k in sorted(pool)}
 
     def selected_ids(self) -> list[int]:
         return [int(self.pool.example_ids[i]) for i in self.picked.order]
@@ -58,6 +66,27 @@ class Preview:
                          "rank": pa.array(np.arange(1, len(self.picked.order) + 1), pa.int32()),
                          "score": pa.array(self.picked.score.astype(float), pa.float64()),
                          "scores": pa.array(scores, pa.string())})
+
+
+@dataclass(frozen=True)
+class Selection:
+    """A written selection (``create``): the new version's ``ref`` (purpose ``train``) or the labelling
+    ``queue`` (``label``), rows selected, per class counts, the params it was made with and its time."""
+    selection_id: int
+    selected: int
+    counts: dict[str, ClassCount]
+    params: dict[str, Any]          # as stored with the selection
+    seconds: float
+    ref: str | None = None
+    queue: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """``curate select --json``."""
+        out = {"selected": self.selected, "counts": {k: asdict(c) for k, c in self.counts.items()},
+               "params": self.params, "seconds": self.seconds}
+        if self.queue is not None:
+            return {**out, "selection_id": self.selection_id, "queue": self.queue}
+        return {**out, "ref": self.ref, "selection_id": self.selection_id}
 
 
 def _round(v: float) -> float | None:
@@ -92,9 +121,9 @@ def preview(workspace: Workspace, ref: str, budget: int, strategy: str | dict[st
 
 def create(workspace: Workspace, ref: str, budget: int, strategy: str | dict[str, float], name: str, *,
            purpose: str = "train", seed: int = 0, balance: bool = True, note: str | None = None,
-           chosen: Preview | None = None) -> dict[str, Any]:
+           chosen: Preview | None = None) -> Selection:
     """Write a selection as version ``DATASET:name`` (``purpose="train"``) or as the labelling queue
-    ``name`` (``"label"``). Returns ``{"ref"|"queue", "selection_id", "selected", "counts", "params", "seconds"}``."""
+    ``name`` (``"label"``)."""
     if purpose not in PURPOSES:
         raise InputError("--for", f"unknown purpose {purpose!r}", fix="use --for train or --for label")
     check_name(name, "selection")
@@ -109,21 +138,21 @@ def create(workspace: Workspace, ref: str, budget: int, strategy: str | dict[str
         return store.insert_selection(con, dataset_id=ds["id"], name=name, source=src.ref, purpose=purpose,
                                       version_id=version_id, params=p.params, counters=counters, rows=reasons)
 
-    out = {"selected": len(p.picked.order), "counts": p.counts(), "params": p.params, "seconds": round(p.seconds, 3)}
+    made = partial(Selection, selected=len(p.picked.order), counts=p.counts(), params=p.params,
+                   seconds=round(p.seconds, 3))
     if purpose == "label":
         with workspace.transaction() as con:
             if store.find_selection(con, ds["id"], name=name, purpose="label"):
                 raise InputError("--name", f"a labelling selection named {name!r} exists already",
                                  fix="choose a new name")
-            out["selection_id"] = record(con, None)
-        return {**out, "queue": name}
+            return made(selection_id=record(con, None), queue=name)
     from curate.versions.subset import create_subset
 
     held: dict[str, int] = {}
     version = create_subset(workspace, src.version, src.rows, name, keep_train=p.selected_ids(),
                             dropped=_dropped(p), params={"selection": p.params}, counters={"selection": counters},
                             note=note, also=lambda con, vid: held.setdefault("id", record(con, vid)))
-    return {**out, "ref": version.ref, "selection_id": held["id"]}
+    return made(selection_id=held["id"], ref=version.ref)
 
 
 def _dropped(p: Preview) -> dict[int, tuple[str, str]]:
@@ -179,4 +208,4 @@ def selection_of(workspace: Workspace, ref: str, example_ids: list[int] | None =
     return rows
 
 
-__all__ = ["PURPOSES", "Preview", "create", "pool_map", "preview", "selection_of"]
+__all__ = ["PURPOSES", "ClassCount", "Preview", "Selection", "create", "pool_map", "preview", "selection_of"]

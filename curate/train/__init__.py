@@ -21,12 +21,15 @@ from curate.train.compare import (Flips, behind_baseline, common_eval_sets, deta
                                   flips, leaderboard,
                                   eval_set_names, metrics_of, model_label, progress, trainable,
                                   nearest_training_rows, runs, scores)
+from curate.train.model import (ACTIVE, BaselineGap, LeaderboardRow, ModelRun, Prediction,  # noqa: E402
+                                 ProgressPoint, RunCounters, Trainable)
 from curate.train.params import TrainParams  # noqa: E402
 from curate.train.launch import resumable, resume, spawn, start  # noqa: E402
 from curate.train.runner import FINAL, cancel, create, execute, get, log_path, run_folder, wait  # noqa: E402
 from curate.train.search import searches  # noqa: E402
 
-__all__ = ["FINAL", "Flips", "TrainParams", "behind_baseline", "cancel", "common_eval_sets", "create", "details",
+__all__ = ["ACTIVE", "FINAL", "BaselineGap", "Flips", "LeaderboardRow", "ModelRun", "Prediction", "ProgressPoint",
+           "RunCounters", "Trainable", "TrainParams", "behind_baseline", "cancel", "common_eval_sets", "create", "details",
            "execute",
            "failures", "flips", "get", "leaderboard", "log_path", "metrics_of", "resumable", "resume", "run_folder",
            "eval_set_names", "model_label", "progress", "trainable", "nearest_training_rows", "runs",

@@ -4,7 +4,7 @@ where they came from."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -12,15 +12,18 @@ import numpy as np
 from curate.errors import InputError
 from curate.store import catalog, train as store
 from curate.store.workspace import Workspace
+from curate.train.model import (BaselineGap, LeaderboardRow, ModelRun, Prediction, ProgressPoint, Trainable,
+                                model_name)
 
 HIGHER_IS_BETTER = {"loss": False, "perplexity": False}
 
 
-def runs(workspace: Workspace, dataset: str | None = None) -> list[dict[str, Any]]:
+def runs(workspace: Workspace, dataset: str | None = None) -> list[ModelRun]:
     """Model runs (of one dataset, or all), oldest first, with their live progress."""
     with workspace.connect() as con:
         dataset_id = catalog.get_dataset(con, dataset)["id"] if dataset else None
-        return store.list_model_runs(con, dataset_id)
+        rows = store.list_model_runs(con, dataset_id)
+    return [ModelRun.from_row(r) for r in rows]
 
 
 def scores(workspace: Workspace, run_id: int) -> dict[str, dict[str, float | None]]:
@@ -69,7 +72,7 @@ def _label_spaces(rows: list[dict[str, Any]]) -> dict[tuple[int, str], tuple[str
 
 
 def leaderboard(workspace: Workspace, dataset: str, metric: str = "accuracy", *,
-                best_trials: bool = False) -> list[dict[str, Any]]:
+                best_trials: bool = False) -> list[LeaderboardRow]:
     """One row per (finished run, eval set) with the run's version, kind, label space and ``metric``;
     ranked (``rank``, best first) only among runs of the same kind and label space on the same eval set.
     A score whose eval set holds labels outside the model's classes (recorded before curate refused
@@ -90,39 +93,39 @@ def leaderboard(workspace: Workspace, dataset: str, metric: str = "accuracy", *,
         if r["metric"] != metric or r["status"] != "done":
             continue
         space, fits = spaces.get((r["run_id"], r["eval_set"]), ("", True))
-        board.append({"run": r["run_id"], "version": r["version"], "kind": r["kind"], "eval_set": r["eval_set"],
-                      "label_space": space, "mismatch": not fits, "metric": metric, "value": r["value"],
-                      "model": model_label(r), "started": r["started_at"]})
+        board.append(LeaderboardRow(run=r["run_id"], version=r["version"], kind=r["kind"], eval_set=r["eval_set"],
+                                    label_space=space, mismatch=not fits, metric=metric, value=r["value"],
+                                    model=model_name(r["kind"], r["model"]), started=r["started_at"]))
     if best_trials:
         from curate.train.search import best_trials as marked
 
         best, trials = marked(workspace, dataset)
-        board = [r for r in board if r["run"] in best or r["run"] not in trials]
+        board = [r for r in board if r.run in best or r.run not in trials]
     sign = 1 if HIGHER_IS_BETTER.get(metric, True) else -1
-    board.sort(key=lambda r: (r["eval_set"], r["label_space"], r["kind"], r["mismatch"],
-                              -sign * (r["value"] if r["value"] is not None else -np.inf)))
-    group, rank = None, 0
+    board.sort(key=lambda r: (r.eval_set, r.label_space, r.kind, r.mismatch,
+                              -sign * (r.value if r.value is not None else -np.inf)))
+    group, rank, ranked = None, 0, []
     for r in board:
-        key = (r["eval_set"], r["label_space"], r["kind"])
+        key = (r.eval_set, r.label_space, r.kind)
         rank = 1 if key != group else rank + 1
         group = key
-        r["rank"] = None if r["mismatch"] else rank
-    return board
+        ranked.append(replace(r, rank=None if r.mismatch else rank))
+    return ranked
 
 
-def behind_baseline(workspace: Workspace, dataset: str, run_id: int, metric: str = "accuracy") -> list[dict[str, Any]]:
+def behind_baseline(workspace: Workspace, dataset: str, run_id: int, metric: str = "accuracy") -> list[BaselineGap]:
     """Where a finished fine-tune scores worse than the quick baseline of the same version on the same
-    eval set (its latest baseline run there): one ``{eval_set, metric, value, baseline, baseline_run}``
-    per such eval set; empty for other runs, or when no baseline of that version was scored there."""
-    board = [r for r in leaderboard(workspace, dataset, metric) if not r["mismatch"] and r["value"] is not None]
+    eval set (its latest baseline run there): one gap per such eval set; empty for other runs, or when
+    no baseline of that version was scored there."""
+    board = [r for r in leaderboard(workspace, dataset, metric) if not r.mismatch and r.value is not None]
     sign = 1 if HIGHER_IS_BETTER.get(metric, True) else -1
     out = []
-    for r in (r for r in board if r["run"] == run_id and r["kind"] == "finetune"):
-        base = max((b for b in board if b["kind"] == "baseline" and b["version"] == r["version"]
-                    and b["eval_set"] == r["eval_set"]), key=lambda b: b["run"], default=None)
-        if base is not None and sign * (base["value"] - r["value"]) > 0:
-            out.append({"eval_set": r["eval_set"], "metric": metric, "value": r["value"],
-                        "baseline": base["value"], "baseline_run": base["run"]})
+    for r in (r for r in board if r.run == run_id and r.kind == "finetune"):
+        base = max((b for b in board if b.kind == "baseline" and b.version == r.version
+                    and b.eval_set == r.eval_set), key=lambda b: b.run, default=None)
+        if base is not None and r.value is not None and base.value is not None and sign * (base.value - r.value) > 0:
+            out.append(BaselineGap(eval_set=r.eval_set, metric=metric, value=r.value, baseline=base.value,
+                                   baseline_run=base.run))
     return out
 
 
@@ -167,9 +170,11 @@ def flips(workspace: Workspace, run_a: int, run_b: int, eval_set: str | None = N
     return out
 
 
-def failures(workspace: Workspace, run_id: int, eval_set: str) -> list[dict[str, Any]]:
+def failures(workspace: Workspace, run_id: int, eval_set: str) -> list[Prediction]:
+    """The eval items a run got wrong on one eval set."""
     with workspace.connect() as con:
-        return store.predictions(con, run_id, eval_set, wrong_only=True)
+        rows = store.predictions(con, run_id, eval_set, wrong_only=True)
+    return [Prediction(**r) for r in rows]
 
 
 def nearest_training_rows(workspace: Workspace, run_id: int, example_id: int, *, k: int = 5) -> list[dict[str, Any]]:
@@ -180,8 +185,8 @@ def nearest_training_rows(workspace: Workspace, run_id: int, example_id: int, *,
     from curate.embed import embed_cached
 
     with workspace.connect() as con:
-        run = store.get_model_run(con, run_id)
-    rows = versions.load_rows(workspace, f"{run['dataset']}:{run['version']}", split="train")
+        run = ModelRun.from_row(store.get_model_run(con, run_id))
+    rows = versions.load_rows(workspace, run.ref, split="train")
     if not rows:
         return []
     query = _text_of(browse.example(workspace, example_id))
@@ -208,15 +213,15 @@ def _text_of(row: dict[str, Any]) -> str:
     return "\n".join(p for p in parts if p)
 
 
-def trainable(workspace: Workspace) -> dict[str, dict[str, Any]]:
-    """Datasets that have versions: name → ``{"task", "versions": [names, newest first]}``."""
+def trainable(workspace: Workspace) -> dict[str, Trainable]:
+    """Datasets that have versions: name → its task and versions (newest first)."""
     from curate import browse, versions
 
     found = {}
     for d in browse.datasets(workspace):
-        names = [v.name for v in versions.list_versions(workspace, d["name"])]
+        names = [v.name for v in versions.list_versions(workspace, d.name)]
         if names:
-            found[d["name"]] = {"task": d["task"], "versions": names[::-1]}
+            found[d.name] = Trainable(task=d.task, versions=names[::-1])
     return found
 
 
@@ -229,20 +234,13 @@ def eval_set_names(workspace: Workspace, dataset: str, task: str) -> list[str]:
             if e.task == task and (e.dataset == dataset or task == "classification")]
 
 
-def model_label(run: dict[str, Any]) -> str:
+def model_label(run: ModelRun) -> str:
     """A short name for a run's model: the baseline, the bundled MiniLM, or the model folder's name."""
-    from pathlib import Path
-
-    if run.get("kind") == "baseline":
-        return "MiniLM embeddings + LR"
-    if not run.get("model"):
-        return "?"
-    from curate.embed import default_model_dir
-
-    return "MiniLM (bundled)" if Path(run["model"]) == default_model_dir() else Path(run["model"]).name
+    return model_name(run.kind, run.model)
 
 
-def progress(workspace: Workspace, run_id: int) -> list[dict[str, Any]]:
+def progress(workspace: Workspace, run_id: int) -> list[ProgressPoint]:
     """The loss curve of a run: step, epoch, loss, lr, val_loss, val_score."""
     with workspace.connect() as con:
-        return store.progress(con, run_id)
+        rows = store.progress(con, run_id)
+    return [ProgressPoint(**r) for r in rows]

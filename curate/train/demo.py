@@ -18,7 +18,7 @@ def add_train_demo(workspace: Workspace, dataset: str = DEMO_DATASET) -> list[in
         names = [v.name for v in versions.list_versions(workspace, dataset)]
     except NotFound:
         return []
-    have = {r["version"] for r in compare.runs(workspace, dataset) if r["kind"] == "baseline" and r["status"] == "done"}
+    have = {r.version for r in compare.runs(workspace, dataset) if r.kind == "baseline" and r.status == "done"}
     made = []
     for name in names:
         if name not in have:

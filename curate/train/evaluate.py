@@ -24,6 +24,7 @@ import pyarrow as pa
 from curate.errors import InputError
 from curate.store import train as store
 from curate.store.workspace import Workspace, retry_conflicts
+from curate.train.model import ModelRun
 
 OWN_SPLITS = ("validation", "test")
 
@@ -95,21 +96,19 @@ def classification_result(rows: list[dict], preds: list[str], probs: np.ndarray,
 
 # --- a saved run, used again -----------------------------------------------------------------------
 
-def _finished(workspace: Workspace, run_id: int) -> dict[str, Any]:
+def _finished(workspace: Workspace, run_id: int) -> ModelRun:
     with workspace.connect() as con:
-        run = store.get_model_run(con, run_id)
-    if run["status"] != "done" or not run.get("artifact"):
-        raise InputError(f"run {run_id}", f"is {run['status']} and has no saved model",
+        run = ModelRun.from_row(store.get_model_run(con, run_id))
+    if run.status != "done" or not run.artifact:
+        raise InputError(f"run {run_id}", f"is {run.status} and has no saved model",
                          fix="use a finished run (see `curate runs DATASET`)")
     return run
 
 
-def load_classifier(workspace: Workspace, run: dict[str, Any]):
+def load_classifier(workspace: Workspace, run: ModelRun):
     """``(predict(texts) -> (labels, probs), classes)`` of a finished classification run's saved model."""
-    from curate.train.params import TrainParams
-
-    folder = workspace.root / run["artifact"]
-    if run["kind"] == "baseline":
+    folder = workspace.root / (run.artifact or "")
+    if run.kind == "baseline":
         from curate.embed import default_model_dir, embed_cached
         from curate.train.baseline import predict_baseline
 
@@ -128,7 +127,7 @@ def load_classifier(workspace: Workspace, run: dict[str, Any]):
     device = choose_device()
     model.to(device.name)
     clf = classify.Classifier(model, tokenizer, classes, device)
-    params = TrainParams(**{k: v for k, v in run["params"].items() if k in TrainParams.model_fields})
+    params = run.train_params
     return (lambda texts: classify.predict(clf, list(texts), params)[:2]), classes
 
 
@@ -138,8 +137,8 @@ def evaluate_run(workspace: Workspace, run_id: int, eval_set: str) -> dict[str, 
     from curate import versions
 
     run = _finished(workspace, run_id)
-    if run["task"] != "classification":
-        raise InputError(f"run {run_id}", f"is a {run['task']} run; `curate eval` scores classification runs",
+    if run.task != "classification":
+        raise InputError(f"run {run_id}", f"is a {run.task} run; `curate eval` scores classification runs",
                          fix="sft/chat runs are scored on their eval sets when they train")
     rows = versions.eval_rows(workspace, eval_set)
     predict, classes = load_classifier(workspace, run)
@@ -166,8 +165,8 @@ def predict_file(workspace: Workspace, run_id: int, path: str | Path, *, field: 
     from curate.ingest.readers import batches, detect
 
     run = _finished(workspace, run_id)
-    if run["task"] != "classification":
-        raise InputError(f"run {run_id}", f"is a {run['task']} run; `curate predict` labels text with classifiers",
+    if run.task != "classification":
+        raise InputError(f"run {run_id}", f"is a {run.task} run; `curate predict` labels text with classifiers",
                          fix="pick a classification run (see `curate runs DATASET`)")
     source = detect(path)
     rows, texts = [], []

@@ -13,6 +13,7 @@ from curate.store.workspace import Workspace, retry_conflicts
 from curate.train.classify import dataset_classes
 from curate.train.evaluate import classification_result, eval_sets_for, prediction_table
 from curate.train.loop import FitResult, Progress
+from curate.train.model import ModelRun
 from curate.train.params import TrainParams
 from curate.train.reporter import Cancelled, StoreReporter, write
 from curate.errors import InputError
@@ -20,28 +21,29 @@ from curate.errors import InputError
 SHAPED = {"spans": "curate.train.tokens", "preference": "curate.train.dpo"}
 
 
-def train_and_evaluate(workspace: Workspace, run: dict[str, Any], ref: str, params: TrainParams, device,
+def train_and_evaluate(workspace: Workspace, run: ModelRun, params: TrainParams, device,
                         reporter: StoreReporter) -> tuple[dict[str, Any], str | None]:
     """Fit the run's kind of model on the version's train split (validation for early stopping), score it on
     every eval set, store the scores and save the model; returns the run's counters and model folder."""
     from curate import versions
 
+    ref = run.ref
     train_rows = versions.load_rows(workspace, ref, split="train")
     val_rows = versions.load_rows(workspace, ref, split="validation")
     if not train_rows:
         raise InputError(ref, "the version has no training rows", fix="create a version with a train split")
-    classes = dataset_classes(workspace, run["dataset"], train_rows) if run["task"] == "classification" else None
-    sets, refused = eval_sets_for(workspace, run["dataset"], run["task"], ref, classes)
-    folder = workspace.artifacts / "models" / f"run-{run['id']}"
+    classes = dataset_classes(workspace, run.dataset, train_rows) if run.task == "classification" else None
+    sets, refused = eval_sets_for(workspace, run.dataset, run.task, ref, classes)
+    folder = workspace.artifacts / "models" / f"run-{run.id}"
     counters: dict[str, Any] = {"train_rows": len(train_rows), "validation_rows": len(val_rows),
                                 "eval_sets": len(sets), "eval_refused": refused}
     if classes is not None:
         counters["classes"] = classes
-    if run["kind"] == "baseline":
+    if run.kind == "baseline":
         results = _baseline(workspace, train_rows, sets, params, reporter, folder, classes)
-    elif run["task"] in SHAPED:
-        results = _shaped(run["task"], train_rows, sets, params, device, reporter, folder, counters, run["model"])
-    elif run["task"] == "classification":
+    elif run.task in SHAPED:
+        results = _shaped(run.task, train_rows, sets, params, device, reporter, folder, counters, run.model)
+    elif run.task == "classification":
         results = _classifier(train_rows, val_rows, sets, params, device, reporter, folder, counters)
     else:
         results = _sft(train_rows, val_rows, sets, params, device, reporter, folder, counters)
@@ -49,7 +51,7 @@ def train_and_evaluate(workspace: Workspace, run: dict[str, Any], ref: str, para
 
     def save(con) -> None:
         for name, (metrics, detail, table) in results.items():
-            store.save_eval(con, run["id"], name, metrics, detail, table)
+            store.save_eval(con, run.id, name, metrics, detail, table)
     retry_conflicts(lambda: write(workspace, save))
     return counters, str(folder.relative_to(workspace.root)) if folder.exists() else None
 

@@ -15,6 +15,7 @@ import sys
 from curate.errors import InputError
 from curate.store import train as store
 from curate.store.workspace import Workspace, retry_conflicts
+from curate.train.model import ModelRun
 from curate.train.params import TrainParams
 from curate.train.reporter import write
 from curate.train.runner import create, get, log_path, run_folder
@@ -51,12 +52,12 @@ def start(workspace: Workspace, ref: str, *, baseline: bool = False, params: Tra
     return run_id
 
 
-def resumable(workspace: Workspace, run: dict) -> bool:
+def resumable(workspace: Workspace, run: ModelRun) -> bool:
     """Whether ``resume`` can continue this run: a failed or cancelled fine-tune with a checkpoint."""
     from curate.train.checkpoints import last_checkpoint
 
-    return run["status"] in ("failed", "cancelled") and run["kind"] == "finetune" and \
-        last_checkpoint(run_folder(workspace, run["id"])) is not None
+    return run.status in ("failed", "cancelled") and run.kind == "finetune" and \
+        last_checkpoint(run_folder(workspace, run.id)) is not None
 
 
 def resume(workspace: Workspace, run_id: int) -> int:
@@ -65,8 +66,8 @@ def resume(workspace: Workspace, run_id: int) -> int:
     from curate.train.checkpoints import last_checkpoint
 
     run = get(workspace, run_id)
-    if run["status"] not in ("failed", "cancelled"):
-        raise InputError(f"model run {run_id}", f"is {run['status']}; only a failed or cancelled run resumes",
+    if run.status not in ("failed", "cancelled"):
+        raise InputError(f"model run {run_id}", f"is {run.status}; only a failed or cancelled run resumes",
                          fix="start a new run with `curate train`")
     if not resumable(workspace, run):
         raise InputError(f"model run {run_id}", "has no checkpoint to resume from",
@@ -74,6 +75,6 @@ def resume(workspace: Workspace, run_id: int) -> int:
     checkpoint = last_checkpoint(run_folder(workspace, run_id))
     step = int(checkpoint.name.rsplit("-", 1)[-1]) if checkpoint else 0   # resumable(): there is one
     retry_conflicts(lambda: write(workspace, lambda con: store.reopen(con, run_id, step)))
-    proc = spawn(workspace, run_id, processes=int(run["params"].get("processes", 1)), resume=True)
+    proc = spawn(workspace, run_id, processes=int(run.params.get("processes", 1)), resume=True)
     retry_conflicts(lambda: write(workspace, lambda con: store.set_pid(con, run_id, proc.pid)))
     return step

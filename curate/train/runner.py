@@ -14,6 +14,7 @@ import os
 import time
 import traceback
 from pathlib import Path
+from dataclasses import replace
 from typing import Any, Callable
 
 from curate.errors import CurateError, InputError, StoreBusy
@@ -21,10 +22,9 @@ from curate.store import catalog, train as store
 from curate.store.workspace import Workspace, retry_conflicts
 from curate.train.classify import dataset_classes
 from curate.train.kinds import train_and_evaluate
+from curate.train.model import FINAL, ModelRun
 from curate.train.params import TrainParams, resolved
 from curate.train.reporter import Cancelled, StoreReporter, write
-
-FINAL = ("done", "failed", "cancelled")
 
 
 def log_path(workspace: Workspace, run_id: int) -> Path:
@@ -87,12 +87,12 @@ def _default_model() -> Path:
     return default_model_dir()
 
 
-def get(workspace: Workspace, run_id: int) -> dict[str, Any]:
+def get(workspace: Workspace, run_id: int) -> ModelRun:
     """A model run with its live progress; a run whose worker vanished is reported as failed."""
     with workspace.connect() as con:
-        run = store.get_model_run(con, run_id)
-    if run["status"] in ("queued", "running") and run["pid"] and not _alive(run["pid"]):
-        run["status"], run["message"] = "failed", "the worker process ended without finishing (see its log)"
+        run = ModelRun.from_row(store.get_model_run(con, run_id))
+    if run.active and run.pid and not _alive(run.pid):
+        return replace(run, status="failed", message="the worker process ended without finishing (see its log)")
     return run
 
 
@@ -113,7 +113,7 @@ def cancel(workspace: Workspace, run_id: int) -> None:
 
 
 def wait(workspace: Workspace, run_id: int, *, poll: float = 0.5, timeout: float | None = None,
-         on_update: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
+         on_update: Callable[[ModelRun], None] | None = None) -> ModelRun:
     """Poll a run until it is done, failed or cancelled."""
     deadline = time.monotonic() + timeout if timeout else None
     while True:
@@ -124,15 +124,15 @@ def wait(workspace: Workspace, run_id: int, *, poll: float = 0.5, timeout: float
             continue
         if on_update:
             on_update(run)
-        if run["status"] in FINAL:
+        if run.status in FINAL:
             return run
         if deadline and time.monotonic() > deadline:
-            raise CurateError(f"model run {run_id} still {run['status']} after {timeout:.0f}s; fix: wait longer "
+            raise CurateError(f"model run {run_id} still {run.status} after {timeout:.0f}s; fix: wait longer "
                               f"or cancel it")
         time.sleep(poll)
 
 
-def execute(workspace: Workspace, run_id: int, *, resume: bool = False) -> dict[str, Any]:
+def execute(workspace: Workspace, run_id: int, *, resume: bool = False) -> ModelRun:
     """Train and evaluate one queued model run in this process (with ``resume``, from the last
     checkpoint of its folder); returns the finished run. Under torchrun, processes other than 0 only
     train (``_replica``); process 0 writes to the store, evaluates and saves."""
@@ -140,11 +140,11 @@ def execute(workspace: Workspace, run_id: int, *, resume: bool = False) -> dict[
     from curate.train.trainer import world_rank
 
     with workspace.connect() as con:
-        run = store.get_model_run(con, run_id)
-    params = TrainParams(**{k: v for k, v in run["params"].items() if k in TrainParams.model_fields})
+        run = ModelRun.from_row(store.get_model_run(con, run_id))
+    params = run.train_params
     if world_rank() > 0:
         return _replica(workspace, run, params, run_folder(workspace, run_id), resume)
-    if run["status"] in FINAL:
+    if run.status in FINAL:
         return run
     try:
         device = _device(run, params)
@@ -159,8 +159,7 @@ def execute(workspace: Workspace, run_id: int, *, resume: bool = False) -> dict[
     reporter = StoreReporter(workspace, run_id, folder=run_folder(workspace, run_id), resume=resume, device=device)
     started = time.perf_counter()
     try:
-        ref = f"{run['dataset']}:{run['version']}"
-        counters, artifact = train_and_evaluate(workspace, run, ref, params, device, reporter)
+        counters, artifact = train_and_evaluate(workspace, run, params, device, reporter)
         counters["seconds"] = round(time.perf_counter() - started, 2)
         status, message = "done", None
         if not params.keep_checkpoints and reporter.folder is not None:
@@ -178,21 +177,20 @@ def execute(workspace: Workspace, run_id: int, *, resume: bool = False) -> dict[
     return get(workspace, run_id)
 
 
-def _device(run: dict[str, Any], params: TrainParams):
+def _device(run: ModelRun, params: TrainParams):
     from curate.train.device import choose_device
 
-    return choose_device(params.precision) if run["kind"] == "finetune" else None
+    return choose_device(params.precision) if run.kind == "finetune" else None
 
 
-def _replica(workspace: Workspace, run: dict[str, Any], params: TrainParams, folder: Path, resume: bool):
+def _replica(workspace: Workspace, run: ModelRun, params: TrainParams, folder: Path, resume: bool) -> ModelRun:
     """A torchrun process other than 0: the same fit on its share of each batch, no store writes."""
     from curate import versions
     from curate.train import classify, sft
 
-    ref = f"{run['dataset']}:{run['version']}"
-    rows = versions.load_rows(workspace, ref, split="train")
-    val = versions.load_rows(workspace, ref, split="validation")
-    extra: dict[str, Any] = {"classes": dataset_classes(workspace, run["dataset"], rows)} if run["task"] == "classification" else {}
-    trainer = classify.train if run["task"] == "classification" else sft.train
+    rows = versions.load_rows(workspace, run.ref, split="train")
+    val = versions.load_rows(workspace, run.ref, split="validation")
+    extra: dict[str, Any] = {"classes": dataset_classes(workspace, run.dataset, rows)} if run.task == "classification" else {}
+    trainer = classify.train if run.task == "classification" else sft.train
     trainer(rows, val, params, device=_device(run, params), folder=folder, resume=resume, **extra)
     return run

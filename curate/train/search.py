@@ -24,6 +24,7 @@ from typing import Any, Callable
 from curate.errors import InputError
 from curate.store import catalog, train as store
 from curate.store.workspace import Workspace, retry_conflicts
+from curate.train.model import ModelRun
 from curate.train.params import TrainParams
 from curate.train.reporter import write
 
@@ -132,7 +133,7 @@ def grid_size(dims: list[Dimension]) -> int:
 
 
 def search(workspace: Workspace, ref: str, params: TrainParams, space: str, *, trials: int | None = None,
-           sampler: str | None = None, on_trial: Callable[[int, int, dict], dict] | None = None) -> dict[str, Any]:
+           sampler: str | None = None, on_trial: Callable[[int, int, dict], ModelRun] | None = None) -> dict[str, Any]:
     """Run a search of ``trials`` model runs; returns the search record (``best_run``, ``trials``).
     ``on_trial(number, run_id, values)`` follows a started trial and returns the finished run (default:
     ``runner.wait``)."""
@@ -162,22 +163,22 @@ def search(workspace: Workspace, ref: str, params: TrainParams, space: str, *, t
             score = objective(run)
             study.tell(trial, score, state=None if score is not None else optuna.trial.TrialState.FAIL)
             done.append({"trial": trial.number, "run": run_id, "params": values, "score": score,
-                         "status": run["status"]})
-            if run["status"] == "cancelled":
+                         "status": run.status})
+            if run.status == "cancelled":
                 break
     finally:  # also when interrupted (Ctrl-C): the record says how far it got
         result = _finish(workspace, search_id, done, complete=len(done) == trials)
     return result
 
 
-def objective(run: dict[str, Any]) -> float | None:
+def objective(run: ModelRun) -> float | None:
     """A finished trial's score: its best validation accuracy, or minus its best validation loss."""
-    if run["status"] != "done":
+    if run.status != "done":
         return None
-    c = run["counters"]
-    if c.get("best_val_accuracy") is not None:
-        return float(c["best_val_accuracy"])
-    return -float(c["best_val_loss"]) if c.get("best_val_loss") is not None else None
+    c = run.counters
+    if c.best_val_accuracy is not None:
+        return float(c.best_val_accuracy)
+    return -float(c.best_val_loss) if c.best_val_loss is not None else None
 
 
 def _record(workspace: Workspace, ref: str, params: TrainParams, space: str, sampler: str, trials: int) -> int:
@@ -210,15 +211,15 @@ def searches(workspace: Workspace, dataset: str) -> list[dict[str, Any]]:
     with workspace.connect() as con:
         dataset_id = catalog.get_dataset(con, dataset)["id"]
         found = store.list_searches(con, dataset_id)
-        model_runs = store.list_model_runs(con, dataset_id)
+        model_runs = [ModelRun.from_row(r) for r in store.list_model_runs(con, dataset_id)]
     names = {s["id"]: [d.name for d in parse_space(s["params"]["space"])] for s in found}
     by_search: dict[int, list[dict[str, Any]]] = {}
     for run in model_runs:
-        tag = run["params"].get("search")
+        tag = run.search
         if tag and tag["id"] in names:
             by_search.setdefault(tag["id"], []).append(
-                {"trial": tag["trial"], "run": run["id"], "params": {n: run["params"].get(n) for n in names[tag["id"]]},
-                 "score": objective(run), "status": run["status"]})
+                {"trial": tag["trial"], "run": run.id, "params": {n: run.params.get(n) for n in names[tag["id"]]},
+                 "score": objective(run), "status": run.status})
     out = []
     for s in found:
         trials = by_search.get(s["id"], [])

@@ -20,8 +20,8 @@ def main(argv: list[str]) -> int:
     logging.disable_progress_bar()  # weight loading / shard writing bars would fill the run's log
     run = execute(Workspace(argv[1]), int(argv[0]), resume=resume)
     _leave_process_group()
-    print(f"model run {run['id']}: {run['status']}" + (f" ({run['message']})" if run.get("message") else ""))
-    return 0 if run["status"] in ("done", "cancelled", "running") else 1
+    print(f"model run {run.id}: {run.status}" + (f" ({run.message})" if run.message else ""))
+    return 0 if run.status in ("done", "cancelled", "running") else 1
 
 
 def _leave_process_group() -> None:

@@ -84,7 +84,7 @@ def _show_preview(p) -> None:
             st.altair_chart(chart.properties(height=340, title="Pool (PCA of MiniLM embeddings)"),
                             use_container_width=True)
     with right:
-        counts = pd.DataFrame([{"class": k, **v} for k, v in p.counts().items()])
+        counts = pd.DataFrame([{"class": k, "pool": c.pool, "selected": c.selected} for k, c in p.counts().items()])
         with st.container(key="sel_counts"):
             st.dataframe(counts, hide_index=True, width="stretch")
         st.caption(f"{len(p.picked.order):,} of {len(p.pool.example_ids):,} pool rows"
@@ -108,9 +108,9 @@ def _create_buttons(ws, dataset: str, ref: str, p, found: list[versions.Version]
                 key="sel_create"):
         made = selection.create(ws, ref, len(p.picked.order), p.weights, name.strip(), purpose=purpose,
                                 seed=int(p.params["seed"]), balance=p.params["balance"], chosen=p)
-        st.session_state["sel_made"] = made.get("ref")
-        st.session_state["ver_flash"] = (f"Created {made.get('ref') or 'labelling queue ' + made['queue']}: "
-                                         f"{made['selected']:,} rows selected from {ref}.")
+        st.session_state["sel_made"] = made.ref
+        st.session_state["ver_flash"] = (f"Created {made.ref or f'labelling queue {made.queue}'}: "
+                                         f"{made.selected:,} rows selected from {ref}.")
         st.rerun()
     made = st.session_state.get("sel_made")
     if made and made.startswith(f"{dataset}:"):

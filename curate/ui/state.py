@@ -112,7 +112,7 @@ def flash(key: str) -> None:
         st.success(message)
 
 
-def datasets_or_hint(ws: Workspace) -> list[dict]:
+def datasets_or_hint(ws: Workspace) -> list[browse.DatasetInfo]:
     """The workspace's datasets; with none, say how to add one (the caller returns on ``[]``)."""
     sets = browse.datasets(ws)
     if not sets:

@@ -16,7 +16,7 @@ import pyarrow as pa
 from curate.errors import InputError, NotFound
 from curate.store import catalog, versions as store
 from curate.store.workspace import Workspace
-from curate.versions.model import EvalSet, Version, VersionDetail
+from curate.versions.model import EvalSet, Leak, Version, VersionDetail
 from curate.versions.params import DEFAULT_RATIOS
 from curate.versions.neardup import NearDup, near_pairs, texts_of
 from curate.versions.refs import check_name, check_split, make_ref, parse_ref
@@ -91,7 +91,7 @@ def issue_kinds(workspace: Workspace, dataset: str) -> dict[str, int]:
     return dict(sorted(Counter(kind for _, kind in {(i["example_id"], i["kind"]) for i in issues}).items()))
 
 
-def check_leaks(workspace: Workspace, ref: str, near: NearDup = NearDup()) -> list[dict[str, Any]]:
+def check_leaks(workspace: Workspace, ref: str, near: NearDup = NearDup()) -> list[Leak]:
     """Near-duplicate pairs of a version whose rows sit in different splits (must be none), recomputed
     from the materialised rows."""
     with workspace.connect() as con:
@@ -99,7 +99,7 @@ def check_leaks(workspace: Workspace, ref: str, near: NearDup = NearDup()) -> li
         table = store.version_rows(con, version["id"])
     pairs, sims = near_pairs(texts_of(table, version["task"]), near)
     ids, split = table.column("example_id").to_pylist(), table.column("split").to_pylist()
-    return [{"a": ids[i], "b": ids[j], "a_split": split[i], "b_split": split[j], "jaccard": round(float(s), 3)}
+    return [Leak(ids[i], ids[j], split[i], split[j], round(float(s), 3))
             for (i, j), s in zip(pairs.tolist(), sims.tolist()) if split[i] != split[j]]
 
 

@@ -21,6 +21,7 @@ from typing import Any
 from curate.store.workspace import Workspace
 from curate.store import versions as store
 from curate.versions.core import read_version
+from curate.versions.model import DiffCounts, DiffReason, DiffRow, VersionDiff
 
 EDITABLE = ("text", "instruction", "input", "response", "messages")
 
@@ -64,17 +65,17 @@ def _changed(row: dict[str, Any]) -> list[tuple[str, str]]:
     return out
 
 
-def diff(workspace: Workspace, a: str, b: str) -> dict[str, Any]:
-    """What changed from version ``a`` to version ``b`` (refs ``DATASET:NAME``).
-
-    Returns ``a``, ``b`` (refs), ``counts`` (added/removed/changed), ``reasons`` (one row per change
-    and reason with its count, most frequent first) and ``rows``: per example ``example_id``,
-    ``change``, ``reason`` (the first), ``reasons`` (all, ``;``-joined with details), ``before`` and
-    ``after`` (the compared text or label)."""
+def diff(workspace: Workspace, a: str, b: str) -> VersionDiff:
+    """What changed from version ``a`` to version ``b`` (refs ``DATASET:NAME``): the refs, ``counts``
+    (added/removed/changed), ``reasons`` (one per change and reason with its count, most frequent
+    first) and ``rows``: per example the change, its first reason, all reasons with details, and the
+    compared text or label before and after."""
     with workspace.connect() as con:
         va, vb = read_version(con, a), read_version(con, b)
         rows = store.diff_rows(con, va.id, vb.id)
-    out_rows, counts, reasons = [], Counter(), Counter()
+    out_rows: list[DiffRow] = []
+    counts: Counter[str] = Counter()
+    reasons: Counter[tuple[str, str]] = Counter()
     for row in rows:
         if row["in_a"] and not row["in_b"]:
             change, found = "removed", _removed(row)
@@ -88,14 +89,12 @@ def diff(workspace: Workspace, a: str, b: str) -> dict[str, Any]:
         side = "b" if change == "added" else "a"
         before = _show(row, "a") if change != "added" else ""
         after = _show(row, "b") if change != "removed" else ""
-        out_rows.append({"example_id": row["example_id"], "change": change, "reason": found[0][0],
-                         "reasons": "; ".join(f"{r}: {d}" if d else r for r, d in found),
-                         "split": row[f"{side}_split"], "before": before, "after": after})
-    return {"a": va.ref, "b": vb.ref,
-            "counts": {k: counts.get(k, 0) for k in ("added", "removed", "changed")},
-            "reasons": [{"change": c, "reason": r, "n": n}
-                        for (c, r), n in sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))],
-            "rows": out_rows}
+        out_rows.append(DiffRow(row["example_id"], change, found[0][0],
+                                "; ".join(f"{r}: {d}" if d else r for r, d in found), row[f"{side}_split"],
+                                before, after))
+    return VersionDiff(va.ref, vb.ref, DiffCounts(counts["added"], counts["removed"], counts["changed"]),
+                       [DiffReason(c, r, n) for (c, r), n in sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))],
+                       out_rows)
 
 
 def _show(row: dict[str, Any], side: str) -> str:

@@ -39,6 +39,7 @@ from curate.store import catalog, versions as store
 from curate.store.workspace import Workspace
 from curate.versions import shaped_formats, trainer_formats
 from curate.versions.core import _as_rows, _version
+from curate.versions.model import Export
 from curate.versions.refs import parse_ref
 
 FORMATS = ("jsonl", "parquet", "hf", "alpaca", "sharegpt", "messages", "csv")
@@ -199,12 +200,12 @@ def _classes(con, version: dict[str, Any], rows: list[dict[str, Any]]) -> list[s
 
 
 def export_version(workspace: Workspace, ref: str, fmt: str, out: str | Path | None = None, *,
-                   overwrite: bool = False, spreadsheet_safe: bool = False) -> dict[str, Any]:
+                   overwrite: bool = False, spreadsheet_safe: bool = False) -> Export:
     """Write version ``ref`` as ``fmt`` to ``out`` (a file for jsonl/parquet/csv, a folder otherwise;
     default under ``artifacts/exports/``, where an earlier export of the same version is replaced) and
     record it. An existing ``out`` is refused unless ``overwrite`` and it is an earlier export (see the
-    module docstring). Returns ``path``, ``format``, ``n_rows``, ``bytes``, ``files``, ``skipped``
-    (chat rows alpaca / messages cannot hold), ``classes`` and ``cells_changed`` (``spreadsheet_safe``)."""
+    module docstring). Returns the ``Export``: its path, rows, bytes, files, rows ``skipped`` (chat rows
+    alpaca / messages cannot hold), ``classes`` and ``cells_changed`` (``spreadsheet_safe``)."""
     if fmt not in FORMATS:
         raise InputError("--format", f"unknown export format {fmt!r}", fix=f"use one of {', '.join(FORMATS)}")
     with workspace.connect() as con:
@@ -237,15 +238,15 @@ def export_version(workspace: Workspace, ref: str, fmt: str, out: str | Path | N
     size = _size(path)
     with workspace.transaction() as con:
         store.insert_export(con, version["id"], fmt, str(path.resolve()), len(recs) - skipped, size)
-    return {"ref": ref, "path": str(path.resolve()), "format": fmt, "n_rows": len(recs) - skipped, "bytes": size,
-            "files": [str(f) for f in files], "skipped": skipped, "classes": classes, "cells_changed": changed}
+    return Export(ref=ref, path=str(path.resolve()), format=fmt, n_rows=len(recs) - skipped, bytes=size,
+                  files=[str(f) for f in files], skipped=skipped, classes=classes, cells_changed=changed)
 
 
-def download(result: dict[str, Any]) -> tuple[str, bytes, str]:
+def download(result: Export) -> tuple[str, bytes, str]:
     """``(file name, bytes, mime type)`` of an export for a download button; folders are zipped."""
-    path = Path(result["path"])
+    path = Path(result.path)
     mime = {"jsonl": "application/jsonl", "parquet": "application/vnd.apache.parquet", "csv": "text/csv"}
     if path.is_file():
-        return path.name, path.read_bytes(), mime.get(result["format"], "application/octet-stream")
+        return path.name, path.read_bytes(), mime.get(result.format, "application/octet-stream")
     archive = shutil.make_archive(str(path), "zip", root_dir=path)
     return Path(archive).name, Path(archive).read_bytes(), "application/zip"

@@ -1,4 +1,5 @@
-"""Typed results of the versions layer: a ``Version`` with its ``Counters``, and a pinned ``EvalSet``.
+"""Typed results of the versions layer: a ``Version`` with its ``Counters``, a pinned ``EvalSet``, the
+``VersionDiff`` of two versions, an ``Export`` and the ``Leak`` pairs of ``check_leaks``.
 
 The library returns these frozen dataclasses; pages and commands read their attributes. ``to_json()``
 gives the JSON the CLI prints (``--json``), in the shape and key order it always had: a version's
@@ -8,7 +9,7 @@ counters print exactly as they were stored with it.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, Mapping
 
@@ -158,4 +159,78 @@ class EvalSet:
                 "n_rows": self.n_rows, "created_at": self.created_at}
 
 
-__all__ = ["Counters", "EvalSet", "Splits", "Version", "VersionDetail", "SPLITS"]
+@dataclass(frozen=True)
+class DiffCounts:
+    """Rows added, removed and changed from one version to another."""
+    added: int
+    removed: int
+    changed: int
+
+
+@dataclass(frozen=True)
+class DiffReason:
+    """How many rows one reason explains for one kind of change."""
+    change: str         # added | removed | changed
+    reason: str
+    n: int
+
+
+@dataclass(frozen=True)
+class DiffRow:
+    """One example's change: the first reason, all reasons (``;``-joined with details), its split and the
+    compared text before and after (``[label] text``; empty on the side where it is absent)."""
+    example_id: int
+    change: str
+    reason: str
+    reasons: str
+    split: str | None
+    before: str
+    after: str
+
+
+@dataclass(frozen=True)
+class VersionDiff:
+    """What changed from version ``a`` to version ``b`` (``curate.versions.diff``)."""
+    a: str
+    b: str
+    counts: DiffCounts
+    reasons: list[DiffReason]      # most frequent first
+    rows: list[DiffRow]
+
+    def to_json(self) -> dict[str, Any]:
+        """``curate version diff --json``."""
+        return {"a": self.a, "b": self.b, "counts": asdict(self.counts), "reasons": [asdict(r) for r in self.reasons],
+                "rows": [asdict(r) for r in self.rows]}
+
+
+@dataclass(frozen=True)
+class Export:
+    """A written export (``export_version``): where, how many rows and bytes, the files, rows skipped
+    (chat rows alpaca / messages cannot hold), the classes in order and cells ``spreadsheet_safe`` changed."""
+    ref: str
+    path: str
+    format: str
+    n_rows: int
+    bytes: int
+    files: list[str]
+    skipped: int
+    classes: list[str]
+    cells_changed: int
+
+    def to_json(self) -> dict[str, Any]:
+        """``curate export --json``."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Leak:
+    """Two near-duplicate rows of a version that sit in different splits (``check_leaks``)."""
+    a: int
+    b: int
+    a_split: str
+    b_split: str
+    jaccard: float
+
+
+__all__ = ["Counters", "DiffCounts", "DiffReason", "DiffRow", "EvalSet", "Export", "Leak", "Splits", "Version",
+           "VersionDetail", "VersionDiff", "SPLITS"]

@@ -15,18 +15,18 @@ def render() -> None:
     st.header("Compare")
     ws = state.workspace()
     with state.user_errors():
-        runs = [r for r in train.runs(ws) if r["status"] == "done"]
+        runs = [r for r in train.runs(ws) if r.status == "done"]
         if not runs:
             st.info("No finished model runs yet. Train one on the Train page (or `curate train DATASET:VERSION "
                     "--baseline`) and compare versions here.")
             return
-        names: list[str] = sorted({r["dataset"] for r in runs})
+        names: list[str] = sorted({r.dataset for r in runs})
         top = st.columns([2, 2, 3])
         dataset = top[0].selectbox("Dataset", names, key="cmp_dataset",
                                    index=names.index("sst2") if "sst2" in names else 0)
         metrics = train.metrics_of(ws, dataset) or ["accuracy"]
         metric = top[1].selectbox("Metric", metrics, key="cmp_metric")
-        board = pd.DataFrame(train.leaderboard(ws, dataset, metric))
+        board = pd.DataFrame([r.to_json() for r in train.leaderboard(ws, dataset, metric)])
         if board.empty:
             st.info(f"No scores for {dataset} yet.")
             return
@@ -34,7 +34,7 @@ def render() -> None:
                        "apart, and runs only among those with the same classes (no rank: the eval set's labels "
                        "are not the model's classes).")
         _board(board, metric)
-        ds_runs = [r for r in runs if r["dataset"] == dataset]
+        ds_runs = [r for r in runs if r.dataset == dataset]
         if len(ds_runs) >= 2:
             _flips(ws, ds_runs)
         _explain(ws, ds_runs)
@@ -73,13 +73,13 @@ def _version_key(name: str) -> tuple:
     return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", name))
 
 
-def _label(r: dict) -> str:
-    return f"run {r['id']} · {r['version']} · {r['kind']} · {train.model_label(r)}"
+def _label(r: train.ModelRun) -> str:
+    return f"run {r.id} · {r.version} · {r.kind} · {train.model_label(r)}"
 
 
-def _flips(ws, runs: list[dict]) -> None:
+def _flips(ws, runs: list[train.ModelRun]) -> None:
     st.subheader("Flips between two runs")
-    labels = {_label(r): r["id"] for r in runs[::-1]}
+    labels = {_label(r): r.id for r in runs[::-1]}
     keys = list(labels)
     c = st.columns([3, 3, 2])
     a = labels[c[0].selectbox("Run A", keys, index=min(1, len(keys) - 1), key="cmp_run_a")]
@@ -100,25 +100,25 @@ def _flips(ws, runs: list[dict]) -> None:
                          hide_index=True, height=240)
 
 
-def _explain(ws, runs: list[dict]) -> None:
+def _explain(ws, runs: list[train.ModelRun]) -> None:
     st.subheader("Why did it fail? Nearest training rows")
     labels = {_label(r): r for r in runs[::-1]}
     c = st.columns([3, 2])
     run = labels[c[0].selectbox("Run", list(labels), key="cmp_explain_run")]
-    sets = list(train.scores(ws, run["id"]))
+    sets = list(train.scores(ws, run.id))
     if not sets:
         return
     eval_set = c[1].selectbox("Eval set", sets, key="cmp_explain_set")
-    failed = train.failures(ws, run["id"], eval_set)
+    failed = train.failures(ws, run.id, eval_set)
     if not failed:
         st.caption("This run got every scored item of the eval set right.")
         return
-    options = {f"{p['example_id']} · expected {p['reference']}, got {p['prediction']} · {(p['text'] or '')[:80]}":
-               p["example_id"] for p in failed}
+    options = {f"{p.example_id} · expected {p.reference}, got {p.prediction} · {(p.text or '')[:80]}":
+               p.example_id for p in failed}
     picked = st.selectbox(f"Failed eval item ({len(failed)})", list(options), key="cmp_explain_item")
     if st.button("Find nearest training rows", key="cmp_explain_go"):
         with st.spinner("Embedding the version's training rows (cached after the first time)…"):
-            near = train.nearest_training_rows(ws, run["id"], options[picked], k=5)
+            near = train.nearest_training_rows(ws, run.id, options[picked], k=5)
         frame = pd.DataFrame([{**n, **{k: ", ".join(n[k] or []) for k in ("edits", "annotations", "issues")}}
                               for n in near])
         with st.container(key="cmp_neighbours"):

@@ -23,8 +23,8 @@ def render() -> None:
         sets = state.datasets_or_hint(ws)
         if not sets:
             return
-        names: list[str] = [d["name"] for d in sets]
-        tasks = {d["name"]: d["task"] for d in sets}
+        names: list[str] = [d.name for d in sets]
+        tasks = {d.name: d.task for d in sets}
         left, right = st.columns(2)
         dataset = left.selectbox("Dataset", names, key="ops_dataset",
                                  index=names.index("messy") if "messy" in names else 0)

@@ -37,18 +37,18 @@ def render() -> None:
     with state.user_errors():
         sets = browse.datasets(ws)
         _datasets_table(sets)
-        _upload(ws, [d["name"] for d in sets])
+        _upload(ws, [d.name for d in sets])
         if sets:
             _browser(ws, sets)
 
 
-def _datasets_table(sets: list[dict]) -> None:
+def _datasets_table(sets: list[browse.DatasetInfo]) -> None:
     if not sets:
         st.info("No datasets yet. Upload a file below, or run `curate demo` for a demo workspace.")
         return
     frame = pd.DataFrame([{
-        "dataset": d["name"], "task": d["task"], "examples": d["examples"], "labelled": d["labelled"],
-        "sources": d["sources"], "labels": ", ".join(d["labels"])} for d in sets])
+        "dataset": d.name, "task": d.task, "examples": d.examples, "labelled": d.labelled,
+        "sources": d.sources, "labels": ", ".join(d.labels)} for d in sets])
     with st.container(key="datasets_table"):
         st.dataframe(frame, hide_index=True)
 
@@ -117,9 +117,9 @@ def form_error(exc: CurateError, upload: str, path: Path) -> str:
     return str(InputError(where, problem, line=exc.line, row=exc.row, fix=fix or None))
 
 
-def _browser(ws, sets: list[dict]) -> None:
+def _browser(ws, sets: list[browse.DatasetInfo]) -> None:
     st.subheader("Browse")
-    names: list[str] = [d["name"] for d in sets]
+    names: list[str] = [d.name for d in sets]
     if (nxt := st.session_state.pop("browse_next", None)) in names:
         st.session_state["browse_dataset"] = nxt
         st.session_state["browse_page"] = 1

@@ -39,8 +39,8 @@ def render() -> None:
         sets = state.datasets_or_hint(ws)
         if not sets:
             return
-        names: list[str] = [d["name"] for d in sets]
-        task = {d["name"]: d["task"] for d in sets}
+        names: list[str] = [d.name for d in sets]
+        task = {d.name: d.task for d in sets}
         top = st.columns([2, 2, 3])
         dataset = top[0].selectbox("Dataset", names, key="dedup_dataset",
                                    index=names.index("messy") if "messy" in names else 0)
@@ -121,34 +121,34 @@ def _results(ws, dataset: str) -> None:
     if not rows:
         st.info("No duplicate clusters in the latest run.")
         return
-    frame = pd.DataFrame([{"cluster": r["cluster_id"], "size": r["size"], "status": r["status"],
-                           "canonical": r["canonical_id"], "decision": _decision_text(r)} for r in rows])
+    frame = pd.DataFrame([{"cluster": r.cluster_id, "size": r.size, "status": r.status,
+                           "canonical": r.canonical_id, "decision": _decision_text(r)} for r in rows])
     st.dataframe(frame, hide_index=True, key="dedup_clusters_table", height=220,
                  column_config={"canonical": st.column_config.NumberColumn(format="%d")})
-    labels: dict[int, str] = {r["cluster_id"]: f"#{r['cluster_id']} · {r['size']} rows · {_decision_text(r) or r['status']}"
-              for r in rows}
+    labels: dict[int, str] = {r.cluster_id: f"#{r.cluster_id} · {r.size} rows · {_decision_text(r) or r.status}"
+                              for r in rows}
     chosen = st.selectbox("Open cluster", list(labels), format_func=lambda c: labels[c], key="dedup_cluster")
     _cluster(ws, dataset, int(chosen))
 
 
-def _decision_text(r: dict) -> str:
+def _decision_text(r: dedup.Cluster) -> str:
     """Plain text (for tables and select options, which Streamlit shows literally)."""
-    return f"{r['action']} by {r['author']}" if r.get("action") else ""
+    return f"{r.action} by {r.author}" if r.action else ""
 
 
 def _cluster(ws, dataset: str, cluster_id: int) -> None:
     detail = dedup.cluster_detail(ws, dataset, cluster_id)
-    members = detail["members"]
-    anchor = next((m for m in members if m["role"] == "canonical"), members[0])
-    st.markdown(f"**Cluster #{cluster_id}** · {detail['size']} rows · status **{detail['status']}**"
-                + (f" · decision: **{literal.inline(_decision_text(detail))}**" if detail.get("action") else ""))
+    members = detail.members
+    anchor = next((m for m in members if m.role == "canonical"), members[0])
+    st.markdown(f"**Cluster #{cluster_id}** · {detail.size} rows · status **{detail.status}**"
+                + (f" · decision: **{literal.inline(_decision_text(detail))}**" if detail.action else ""))
     for start in range(0, len(members), 3):
         cols = st.columns(3)
         for col, m in zip(cols, members[start:start + 3]):
             box = col.container(border=True)
-            sim = f" · similarity {m['similarity']:.2f}" if m["similarity"] is not None else ""
-            box.markdown(f"**{ROLE_ICON.get(m['role'], m['role'])}** · example {m['example_id']}{sim}")
-            body = html.escape(m["text"]) if m is anchor else _diff_html(anchor["text"], m["text"])
+            sim = f" · similarity {m.similarity:.2f}" if m.similarity is not None else ""
+            box.markdown(f"**{ROLE_ICON.get(m.role, m.role)}** · example {m.example_id}{sim}")
+            body = html.escape(m.text) if m is anchor else _diff_html(anchor.text, m.text)
             box.html(f"<pre style='{literal.STYLE}; font-size: 0.9em'>{body}</pre>")
     _decide(ws, dataset, cluster_id, members)
 
@@ -178,8 +178,8 @@ def _char_diff(old: str, new: str) -> str:
     return "".join(out)
 
 
-def _decide(ws, dataset: str, cluster_id: int, members: list[dict]) -> None:
-    ids: list[int] = [m["example_id"] for m in members]
+def _decide(ws, dataset: str, cluster_id: int, members: list[dedup.Member]) -> None:
+    ids: list[int] = [m.example_id for m in members]
     author = state.who(ws)
     if author is None:
         st.info("Sign in to decide on clusters.")
@@ -187,7 +187,7 @@ def _decide(ws, dataset: str, cluster_id: int, members: list[dict]) -> None:
     st.caption("Decided by " + literal.inline(author) + " (the signed-in annotator)")
     left, mid, right = st.columns(3)
     with left:
-        current = next((m["example_id"] for m in members if m["role"] == "canonical"), ids[0])
+        current = next((m.example_id for m in members if m.role == "canonical"), ids[0])
         canonical = st.selectbox("Canonical row", ids, index=ids.index(current), key=f"dedup_canonical_{cluster_id}")
         if st.button("Set canonical", key="dedup_set_canonical"):
             _apply(ws, dataset, cluster_id, "canonical", author, canonical_id=int(canonical))

@@ -14,7 +14,6 @@ from curate import train
 from curate.ui import state
 
 MODES = ["Fine-tune", "Quick baseline"]
-ACTIVE = ("queued", "running")
 
 
 def render() -> None:
@@ -30,8 +29,8 @@ def render() -> None:
         names = list(choices)
         dataset = top[0].selectbox("Dataset", names, key="train_dataset",
                                    index=names.index("sst2") if "sst2" in names else 0)
-        task = choices[dataset]["task"]
-        version = top[1].selectbox("Version", choices[dataset]["versions"], key="train_version")
+        task = choices[dataset].task
+        version = top[1].selectbox("Version", choices[dataset].versions, key="train_version")
         modes = MODES if task == "classification" else MODES[:1]
         mode = top[2].radio("Model", modes, key="train_mode", horizontal=True,
                             help="Fine-tune: the real number (transformers, in a child process). Quick baseline: "
@@ -91,34 +90,34 @@ def _settings(task: str) -> train.TrainParams:
 
 def _runs(ws, dataset: str) -> None:
     runs = train.runs(ws, dataset)
-    active = any(r["status"] in ACTIVE for r in runs)
+    active = any(r.active for r in runs)
 
     @st.fragment(run_every=1.0 if active else None)
     def live() -> None:
         current = train.runs(ws, dataset)
-        if active and not any(r["status"] in ACTIVE for r in current):
+        if active and not any(r.active for r in current):
             st.rerun()  # the last run finished: redraw once, then stop polling
         _show_runs(ws, current)
     live()
 
 
-def _show_runs(ws, runs: list[dict]) -> None:
+def _show_runs(ws, runs: list[train.ModelRun]) -> None:
     if not runs:
         st.caption("No model runs of this dataset yet.")
         return
-    for run in [r for r in runs if r["status"] in ACTIVE][::-1]:
+    for run in [r for r in runs if r.active][::-1]:
         _live_run(ws, run)
-    done = [r for r in runs if r["status"] not in ACTIVE][::-1]
+    done = [r for r in runs if not r.active][::-1]
     if done:
         st.subheader("Runs")
         latest = done[0]
         _finished(ws, latest)
-        frame = pd.DataFrame([{"run": r["id"], "version": r["version"], "kind": r["kind"],
-                               "model": train.model_label(r), "status": r["status"],
-                               **_headline(train.scores(ws, r["id"])), "message": r["message"] or ""} for r in done])
+        frame = pd.DataFrame([{"run": r.id, "version": r.version, "kind": r.kind,
+                               "model": train.model_label(r), "status": r.status,
+                               **_headline(train.scores(ws, r.id)), "message": r.message or ""} for r in done])
         with st.container(key="train_runs_table"):
             st.dataframe(frame, hide_index=True)
-    _searches(ws, runs[0]["dataset"])
+    _searches(ws, runs[0].dataset)
 
 
 def _searches(ws, dataset: str) -> None:
@@ -159,20 +158,20 @@ def _headline(scores: dict) -> dict:
     return out
 
 
-def _live_run(ws, run: dict) -> None:
-    with st.container(border=True, key=f"train_live_{run['id']}"):
-        what = "baseline" if run["kind"] == "baseline" else "fine-tune"
-        st.markdown(f"**Model run {run['id']}** · {what} on {run['version']} · {train.model_label(run)} · "
-                    f"*{run['phase'] or run['status']}*")
-        total = run["total_steps"] or 0
-        frac = min(1.0, (run["step"] or 0) / total) if total else 0.0
-        eta = f" · ETA {run['eta_seconds']:.0f} s" if run.get("eta_seconds") else ""
-        loss = f" · loss {run['loss']:.4f}" if run.get("loss") == run.get("loss") and run.get("loss") else ""
-        st.progress(frac, text=f"step {run['step'] or 0}/{total or '?'}{loss}{eta}")
-        _loss_chart(ws, run["id"])
-        if st.button("Cancel", key=f"train_cancel_{run['id']}", icon=":material/stop:",
-                     disabled=bool(run["cancel_requested"])):
-            train.cancel(ws, run["id"])
+def _live_run(ws, run: train.ModelRun) -> None:
+    with st.container(border=True, key=f"train_live_{run.id}"):
+        what = "baseline" if run.kind == "baseline" else "fine-tune"
+        st.markdown(f"**Model run {run.id}** · {what} on {run.version} · {train.model_label(run)} · "
+                    f"*{run.phase or run.status}*")
+        total = run.total_steps or 0
+        frac = min(1.0, (run.step or 0) / total) if total else 0.0
+        eta = f" · ETA {run.eta_seconds:.0f} s" if run.eta_seconds else ""
+        loss = f" · loss {run.shown_loss:.4f}" if run.shown_loss is not None else ""
+        st.progress(frac, text=f"step {run.step or 0}/{total or '?'}{loss}{eta}")
+        _loss_chart(ws, run.id)
+        if st.button("Cancel", key=f"train_cancel_{run.id}", icon=":material/stop:",
+                     disabled=bool(run.cancel_requested)):
+            train.cancel(ws, run.id)
             st.rerun()
 
 
@@ -189,38 +188,39 @@ def _loss_chart(ws, run_id: int) -> None:
     st.altair_chart(chart.properties(height=220), use_container_width=True)
 
 
-def _finished(ws, run: dict) -> None:
-    what = "baseline" if run["kind"] == "baseline" else "fine-tune"
-    if run["status"] != "done":
-        st.warning(f"Model run {run['id']} ({what} on {run['version']}) {run['status']}: {run['message'] or ''}")
-        if train.resumable(ws, run) and st.button("Resume from the last checkpoint", key=f"train_resume_{run['id']}",
+def _finished(ws, run: train.ModelRun) -> None:
+    what = "baseline" if run.kind == "baseline" else "fine-tune"
+    if run.status != "done":
+        st.warning(f"Model run {run.id} ({what} on {run.version}) {run.status}: {run.message or ''}")
+        if train.resumable(ws, run) and st.button("Resume from the last checkpoint", key=f"train_resume_{run.id}",
                                                   icon=":material/replay:"):
-            step = train.resume(ws, run["id"])
-            st.session_state["train_flash"] = f"Model run {run['id']} resumes from step {step}."
+            step = train.resume(ws, run.id)
+            st.session_state["train_flash"] = f"Model run {run.id} resumes from step {step}."
             st.rerun()
         return
-    scores = train.scores(ws, run["id"])
-    st.markdown(f"Latest: **model run {run['id']}** · {what} on {run['version']} · {train.model_label(run)} · "
-                f"{run['counters'].get('seconds', '?')} s" + (f" · saved in `{run['artifact']}`" if run["artifact"] else ""))
+    scores = train.scores(ws, run.id)
+    seconds = run.counters.seconds if run.counters.seconds is not None else "?"
+    st.markdown(f"Latest: **model run {run.id}** · {what} on {run.version} · {train.model_label(run)} · "
+                f"{seconds} s" + (f" · saved in `{run.artifact}`" if run.artifact else ""))
     cols = st.columns(max(1, len(scores)))
     for col, (name, values) in zip(cols, scores.items()):
         metric = next((m for m in ("accuracy", "exact_match", "perplexity") if values.get(m) is not None), None)
         if metric:
             col.metric(f"{name} · {metric}", f"{values[metric]:.3f}")
-    if run["kind"] == "finetune" and run["task"] == "classification":
+    if run.kind == "finetune" and run.task == "classification":
         _behind_baseline(ws, run)
-        _loss_chart(ws, run["id"])
+        _loss_chart(ws, run.id)
 
 
-def _behind_baseline(ws, run: dict) -> None:
+def _behind_baseline(ws, run: train.ModelRun) -> None:
     """Say so when a fine-tune scores below the quick baseline of its version on its eval sets."""
-    gaps = train.behind_baseline(ws, run["dataset"], run["id"])
+    gaps = train.behind_baseline(ws, run.dataset, run.id)
     if not gaps:
         return
-    where = "; ".join(f"{g['eval_set']}: {g['value']:.3f} against {g['baseline']:.3f} (model run {g['baseline_run']})"
+    where = "; ".join(f"{g.eval_set}: {g.value:.3f} against {g.baseline:.3f} (model run {g.baseline_run})"
                       for g in gaps)
-    st.warning(f"This fine-tune scores below the quick baseline of {run['version']} on the same eval sets "
-               f"({gaps[0]['metric']}: {where}). The fine-tuned model learned less than a logistic regression on "
+    st.warning(f"This fine-tune scores below the quick baseline of {run.version} on the same eval sets "
+               f"({gaps[0].metric}: {where}). The fine-tuned model learned less than a logistic regression on "
                "frozen embeddings of the same rows: it is undertrained or its training went wrong, which says "
                "nothing against the data. Try more epochs or Max steps, a learning rate between 2e-5 and 1e-4 "
                "(a flat or rising loss below says the rate is off), a longer Max length if texts are cut, and "

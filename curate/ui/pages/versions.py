@@ -25,7 +25,7 @@ def render() -> None:
         sets = state.datasets_or_hint(ws)
         if not sets:
             return
-        names: list[str] = [d["name"] for d in sets]
+        names: list[str] = [d.name for d in sets]
         top = st.columns([2, 3])
         dataset = top[0].selectbox("Dataset", names, key="ver_dataset",
                                    index=names.index("sst2") if "sst2" in names else 0)
@@ -145,8 +145,9 @@ def _export(ws, ref: str, v: versions.VersionDetail) -> None:
     if result:
         name, data, mime = download(result)
         b.download_button(f"Download {name}", data, file_name=name, mime=mime, key="ver_download")
-        b.caption(f"{result['n_rows']:,} rows written to {result['path']}"
-                  + (f" ({result['skipped']} conversations that are not user/assistant pairs were skipped)" if result["skipped"] else ""))
+        b.caption(f"{result.n_rows:,} rows written to {result.path}"
+                  + (f" ({result.skipped} conversations that are not user/assistant pairs were skipped)"
+                     if result.skipped else ""))
     if v.exports:
         st.caption(f"{len(v.exports)} earlier exports of this version; the latest: "
                    f"{v.exports[-1]['format']} → {v.exports[-1]['path']}")
@@ -215,22 +216,22 @@ def _diff(ws, found: list[versions.Version]) -> None:
     a = a_col.selectbox("From", refs, key="ver_diff_a")
     b = b_col.selectbox("To", refs, key="ver_diff_b")
     d = versions.diff(ws, a, b)
-    cols = st.columns(3)
-    for col, change in zip(cols, ("added", "removed", "changed")):
-        col.metric(change.capitalize(), f"{d['counts'][change]:,}")
-    if not d["rows"]:
+    c = d.counts
+    for col, (title, n) in zip(st.columns(3), (("Added", c.added), ("Removed", c.removed), ("Changed", c.changed))):
+        col.metric(title, f"{n:,}")
+    if not d.rows:
         st.info(f"{a} and {b} hold the same rows.")
         return
     with st.container(key="ver_diff_reasons"):
-        st.dataframe(pd.DataFrame(d["reasons"]).rename(columns={"n": "rows"}), hide_index=True,
-                     width="stretch")
+        st.dataframe(pd.DataFrame([{"change": r.change, "reason": r.reason, "rows": r.n} for r in d.reasons]),
+                     hide_index=True, width="stretch")
     shown = st.multiselect("Show", ["added", "removed", "changed"], default=["added", "removed", "changed"],
                            key="ver_diff_show")
-    reasons = sorted({r["reason"] for r in d["rows"]})
+    reasons = sorted({r.reason for r in d.rows})
     pick = st.selectbox("Reason", ["any", *reasons], key="ver_diff_reason")
-    rows = [r for r in d["rows"] if r["change"] in shown and (pick == "any" or r["reason"] == pick)]
-    frame = pd.DataFrame([{"example": r["example_id"], "change": CHANGE_ICON[r["change"]], "reasons": r["reasons"],
-                           "split": r["split"], "before": r["before"], "after": r["after"]} for r in rows[:2000]])
+    rows = [r for r in d.rows if r.change in shown and (pick == "any" or r.reason == pick)]
+    frame = pd.DataFrame([{"example": r.example_id, "change": CHANGE_ICON[r.change], "reasons": r.reasons,
+                           "split": r.split, "before": r.before, "after": r.after} for r in rows[:2000]])
     st.caption(f"{len(rows):,} rows" + (" (first 2,000 shown)" if len(rows) > 2000 else ""))
     with st.container(key="ver_diff_rows"):  # before and after share the width, both on screen
         st.dataframe(frame, hide_index=True, width="stretch", column_config={
