@@ -114,9 +114,9 @@ class Jobs:
         name = f"{'ft' if finetune else 'qb'}-{strategy.replace(',', '-')}-{budget}-s{seed}-p{os.getpid()}"
         made = selection.create(ws, ref, budget, strategy, name, seed=seed)
         picked_s = time.perf_counter() - t
-        res = train_and_score(ws, made["ref"], finetune=finetune, params=_params(self.args, finetune))
+        res = train_and_score(ws, str(made.ref), finetune=finetune, params=_params(self.args, finetune))
         job.update(value=res["value"], run=res["run"], select_s=round(picked_s, 1),
-                   seconds=round(time.perf_counter() - t, 1), counts=made["counts"], load=os.getloadavg()[0])
+                   seconds=round(time.perf_counter() - t, 1), counts={k: c.selected for k, c in made.counts.items()}, load=os.getloadavg()[0])
         print(f"  {label:<6} {kind:<9} {budget:>5} {strategy:<12} seed {seed}: {res['value']:.4f} "
               f"({job['seconds']:.0f}s, load {job['load']:.1f})", flush=True)
         self.done.append(job)
