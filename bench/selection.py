@@ -23,14 +23,14 @@ embeddings + logistic regression; dev accuracy; the SST-2 random scores equal th
   clean SST-2, mix:        500 0.8131 vs 0.7733 ± 0.0093 WIN · 1000 0.7959 vs 0.7852 ± 0.0048 WIN ·
                            2000 0.7970 vs 0.7940 ± 0.0078 no win → 2 of 3
   20 % flipped, mix,clean: 500 0.7901 vs 0.7171 ± 0.0143 · 1000 0.7959 vs 0.7374 ± 0.0128 ·
-                           2000 0.7959 vs 0.7515 ± 0.0093 → 3 of 3; control random,clean at 500:
-                           0.7729 (seeds 1-3 mean): mix adds +0.017 over clean alone
+                           2000 0.7959 vs 0.7515 ± 0.0093 → 3 of 3; the control random,clean (seeds
+                           1-3): 0.7821 · 0.7833 · 0.7955, so mix adds +0.008 / +0.013 / +0.000 to clean
   TREC 500, mix:           0.8080 vs 0.8293 ± 0.0122 → loses by 0.021 (was 0.736: -0.075); this run's
                            random scored higher than the earlier run's 0.8107 ± 0.0145
   fine-tune (MiniLM, 3 epochs, max_length 64, batch 16, lr 1e-4, no early stopping; 15-20 min per run
   at load ~20):
   noisy 1000, mix,clean:   0.8050 vs 0.7901 ± 0.0252 (0.7718, 0.7798, 0.8188) → no win (fine-tune seed
-                           spread is 5x the baseline's)
+                           spread is 2-5x the baseline's); random,clean seed 1: 0.8234
   clean 1000, mix:         0.8280 vs 0.8349 (1 random subset finished) → no win so far
   the other budgets and TREC did not finish in the session.
   scale: the pick alone (facility location) of 2,000 from 60,000 rows (SST-2 sentence embeddings
