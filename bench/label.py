@@ -62,7 +62,7 @@ def _dataset(root: Path, n_examples: int, kind: str) -> tuple[Workspace, dict, l
                       "annotator": [f"a{i % 5}" for i in range(20_000)],
                       "value": [answers[i % 2] for i in range(20_000)]})
     with ws.transaction() as con:
-        store.insert_annotations(con, prior, dataset_id=q["dataset_id"], question_id=q["id"], origin="bench")
+        store.insert_annotations(con, prior, dataset_id=q.dataset_id, question_id=q.id, origin="bench")
     return ws, q, SPANS if kind == "spans" else answers
 
 

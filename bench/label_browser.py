@@ -76,7 +76,7 @@ def build(root: Path, n: int) -> Workspace:
     prior = pa.table({"example_id": pa.array(rng.choice(np.arange(1, n + 1), given, replace=False), pa.int64()),
                       "annotator": [f"a{i % 5}" for i in range(given)], "value": [str(i % 2) for i in range(given)]})
     with ws.transaction() as con:
-        store.insert_annotations(con, prior, dataset_id=q["dataset_id"], question_id=q["id"], origin="bench")
+        store.insert_annotations(con, prior, dataset_id=q.dataset_id, question_id=q.id, origin="bench")
     annotators.add_annotator(ws, "bench")
     annotators.add_annotator(ws, "server")
     return ws

@@ -80,10 +80,9 @@ def main() -> None:
     batch_rss = peak_rss_mb()
     counters = outcome.counters()
     print(f"curate batch engine: {len(frame) / batch_s:,.0f} rows/s ({batch_s:.1f}s), peak RSS {batch_rss:.0f} MB; "
-          f"kept {counters['kept']:,}, dropped " +
-          ", ".join(f"{k[8:]} {v}" for k, v in counters.items() if k.startswith("dropped_")))
-    for step in counters["steps"]:
-        print(f"  step {step['step']:>2} {step['op']:<26} {step['seconds']:7.2f}s")
+          f"kept {counters.kept:,}, dropped " + ", ".join(f"{reason} {n}" for reason, n in counters.dropped.items()))
+    for step in counters.steps:
+        print(f"  step {step.step:>2} {step.op:<26} {step.seconds:7.2f}s")
 
     sub = frame if not args.apply_rows else frame.iloc[: args.apply_rows]
     started = time.perf_counter()

@@ -40,3 +40,28 @@ def test_json_on_listing_and_reporting_commands(workspace: Workspace, tmp_path: 
     CliRunner().invoke(app, ["-w", str(workspace.root), "questions", "add", "s", "sentiment", "--kind", "label"])
     [sus] = _json(workspace, "suspects", "s", "--folds", "2")
     assert sus["checked"] == 40 and isinstance(sus["suspects"], list)
+
+
+def test_listings_print_a_hint_when_empty_else_a_table_or_json_lines(workspace: Workspace, tmp_path: Path) -> None:
+    def run(*args: str) -> str:
+        r = CliRunner().invoke(app, ["-w", str(workspace.root), *args])
+        assert r.exit_code == 0, r.output
+        return r.stdout
+
+    lines = (SAMPLE / "sst2_sentences.jsonl").read_text().splitlines()[:30]
+    (tmp_path / "s.jsonl").write_text("\n".join(lines) + "\n")
+    assert run("datasets") == "no datasets yet; add one with: curate ingest FILE --dataset NAME\n"
+    run("ingest", str(tmp_path / "s.jsonl"), "--dataset", "s")
+    assert run("version", "list", "s") == "s has no versions yet; create one with: curate version create s --name v1\n"
+    assert run("version", "list", "s", "--json") == "" and run("version", "evals", "--json") == ""
+    assert run("version", "evals").startswith("no eval sets yet; pin one with:")
+    assert run("questions", "list", "s").startswith("s has no questions yet; add one with:")
+    assert run("annotators", "list") == "no annotators yet; add one with: curate annotators add NAME\n"
+    run("version", "create", "s", "--name", "v1")
+    run("version", "pin", "s:v1", "--split", "test", "--as", "held")
+    table = run("version", "evals").splitlines()
+    assert "eval set" in table[1] and "s:v1" in table[3] and "held" in table[3]
+    [held] = _json(workspace, "version", "evals")
+    assert (held["name"], held["ref"], held["split"]) == ("held", "s:v1", "test")
+    run("questions", "add", "s", "sentiment", "--kind", "label")
+    assert "sentiment" in run("questions", "list", "s") and "0, 1" in run("questions", "list", "s")

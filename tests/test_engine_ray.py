@@ -57,7 +57,7 @@ def test_recipe_on_ray_writes_what_the_local_engine_writes(workspace) -> None:
     assert _rows(workspace, "issues", "count(*)", local.run_id)[0][0] == 12   # the answer key's 12 drops
     _same_run(workspace, local.run_id, on_ray)
     a, b = report(workspace, "messy", run_id=local.run_id), report(workspace, "messy", run_id=on_ray)
-    assert _without_seconds(a.counters) == _without_seconds(b.counters)
+    assert _without_seconds(a.counters.to_json()) == _without_seconds(b.counters.to_json())
     assert a.samples == b.samples and a.edits == b.edits and a.filters == b.filters
 
 
@@ -65,9 +65,9 @@ def test_sft_recipe_on_ray_in_small_batches(workspace) -> None:
     ingest(workspace, [SAMPLE / "gsm8k_test.jsonl"], "gsm")
     local = run_recipe(workspace, RECIPES_DIR / "sft.yaml", "gsm")
     on_ray = run_recipe(workspace, RECIPES_DIR / "sft.yaml", "gsm", engine="ray", force=True, batch_rows=30, workers=2)
-    assert local.counters["edits"] > 0
+    assert local.counters.edits > 0
     _same_run(workspace, local.run_id, on_ray.run_id)
-    assert _without_seconds(local.counters) == _without_seconds(on_ray.counters)
+    assert _without_seconds(local.counters.to_json()) == _without_seconds(on_ray.counters.to_json())
     # no duplicates at all: empty blocks flow through every stage
     assert run_dedup(workspace, "gsm", method="exact", engine="ray").clusters == 0
 
@@ -140,7 +140,7 @@ def test_corpus_mode_round_trip(workspace, tmp_path) -> None:
     html = next(r for r in records if "<" in r["text"])
     assert "<" not in next(r for r in rows if r["id"] == html["id"])["text"]
     report_doc = json.loads((out / "report.json").read_text())
-    assert _without_seconds(report_doc["counters"]) == _without_seconds(local.counters)
+    assert _without_seconds(report_doc["counters"]) == _without_seconds(local.counters.to_json())
     shown = runner.invoke(app, ["report", "--from", str(out)])
     assert shown.exit_code == 0 and "155 rows, 143 kept" in shown.output and "dropped: too_short" in shown.output
     again = runner.invoke(app, ["run", str(RECIPES_DIR / "classification.yaml"), "--input",

@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from curate.label import annotations, queues, questions
-from curate.label.questions import options_of
 from curate.store import label as store
 from curate.store.workspace import Workspace
 from curate.ui import label_preference, label_spans
@@ -52,7 +51,7 @@ def test_preference_item_keys_and_answer(shaped: Workspace) -> None:
     assert [t["role"] for t in ex["messages"]] == ["user"]
     assert [t["role"] for t in ex["chosen"]] == [t["role"] for t in ex["rejected"]] == ["assistant"]
     assert ex["chosen"][0]["content"].endswith("#### 18")
-    assert options_of(q) == ["1", "2", "="] and shortcuts(options_of(q)) == ["1", "2", "="]
+    assert q.choices == ["1", "2", "="] and shortcuts(q.choices) == ["1", "2", "="]
     assert key_names(q) == ["1", "2", "=", "enter", "j", "k", "s", "r"]
     value = label_preference.answer("=", {f"lbl_reason_{first}": "  both wrong "}, first)
     assert value == {"choice": "=", "reason": "both wrong"}

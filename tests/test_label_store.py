@@ -25,9 +25,12 @@ def sst2(workspace: Workspace) -> Workspace:
 
 def test_default_question_and_kinds(sst2: Workspace) -> None:
     q = questions.get_question(sst2, "sst2")
-    assert (q["name"], q["kind"], q["options"], q["overlap"]) == ("label", "label", ["0", "1"], 1)
+    assert (q.name, q.kind, q.options, q.overlap) == ("label", "label", ["0", "1"], 1)
     r = questions.add_question(sst2, "sst2", "quality", "rating", overlap=2)
-    assert questions.options_of(r) == ["1", "2", "3", "4", "5"]
+    assert r.choices == ["1", "2", "3", "4", "5"]
+    assert r.to_json() == {"id": r.id, "dataset_id": q.dataset_id, "name": "quality", "kind": "rating", "options": [],
+                           "overlap": 2, "created_at": r.created_at}   # the questions row, in column order
+    assert list(r.to_json()) == ["id", "dataset_id", "name", "kind", "options", "overlap", "created_at"]
     with pytest.raises(InputError, match="did you mean 'labels'"):
         questions.add_question(sst2, "sst2", "x", "labls")
     with pytest.raises(InputError, match="need an sft or chat dataset"):

@@ -59,7 +59,7 @@ def test_label_five_with_keyboard_then_reload_and_disagree(demo_workspace: Works
     assert _wait_example_changes(page, second) == first
 
     q = questions.get_question(ws, "sst2", "label")
-    assert q["options"] == ["negative", "positive"]      # the demo ingests SST-2 with its class names
+    assert q.options == ["negative", "positive"]      # the demo ingests SST-2 with its class names
     labelled: dict[int, str] = {}
     for n in range(5):
         current = _current(page)
@@ -67,7 +67,7 @@ def test_label_five_with_keyboard_then_reload_and_disagree(demo_workspace: Works
         page.wait_for_selector(PICKED.format(n % 2))
         wait_for_app(page)
         page.keyboard.press("Enter")
-        labelled[current] = q["options"][n % 2]
+        labelled[current] = q.options[n % 2]
         if n < 4:
             _wait_example_changes(page, current)
         else:

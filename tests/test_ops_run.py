@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 from curate.cli import app
 from curate.ingest import ingest
 from curate.ops import RECIPES_DIR, RecipeError, report, run_recipe
+from curate.ops.outcome import RecipeCounters
 from curate.ops.report import cascade, mark
 from curate.store import catalog
 from curate.store import ops as store
@@ -48,9 +49,9 @@ def test_classification_recipe_finds_the_planted_problems(messy) -> None:
     before = _snapshot(messy)
     result = run_recipe(messy, CLASSIFICATION, "messy")
     c = result.counters
-    assert not result.skipped and c["total"] == 155
-    assert c["dropped_too_short"] == 5 and c["dropped_lang_mismatch"] == 5
-    assert c["kept"] == 155 - sum(v for k, v in c.items() if k.startswith("dropped_"))
+    assert not result.skipped and c.total == 155
+    assert c.dropped["too_short"] == 5 and c.dropped["lang_mismatch"] == 5
+    assert c.kept == 155 - sum(c.dropped.values())
     m = _row_ids(messy)
     with messy.connect() as con:
         issues = con.execute("SELECT example_id, kind FROM issues WHERE run_id = ?", [result.run_id]).fetchall()
@@ -71,6 +72,11 @@ def test_classification_recipe_finds_the_planted_problems(messy) -> None:
     params = json.loads(run["params"])
     assert params["recipe"] == "classification" and params["steps"][0]["fields"] == ["text"]
     assert json.loads(run["libraries"])["lingua"] and run["status"] == "done"
+    stored = json.loads(run["counters"])     # what the runs table holds: the typed counters read it back
+    assert stored == c.to_json() and RecipeCounters.from_json(stored) == c
+    keys = list(stored)    # total, kept, dropped_<reason> in step order, edits, steps, seconds
+    assert keys[:2] == ["total", "kept"] and keys[-3:] == ["edits", "steps", "seconds"]
+    assert keys[2:-3] == [f"dropped_{r}" for r in c.dropped] and "dropped_lang_mismatch" in keys
 
 
 def test_identical_rerun_is_skipped_and_changed_params_run_again(messy, tmp_path) -> None:
@@ -83,7 +89,7 @@ def test_identical_rerun_is_skipped_and_changed_params_run_again(messy, tmp_path
     changed.write_text(CLASSIFICATION.read_text().replace("min_score: 0.9 ", "min_score: 0.4 "))
     third = run_recipe(messy, changed, "messy")
     assert not third.skipped and third.run_id != first.run_id
-    assert "dropped_too_many_symbols" not in third.counters
+    assert "too_many_symbols" not in third.counters.dropped
     # the second run reads the same input (not its own edits) and so finds the same edits
     with messy.connect() as con:
         per_run = dict(con.execute("SELECT run_id, count(*) FROM edits GROUP BY run_id").fetchall())
@@ -121,8 +127,8 @@ def test_report_and_live_thresholds(messy) -> None:
     assert rep.samples["too_short"][0]["text"] in {"ok", "meh", "wow", "nope", "good ."}
     assert rep.diffs["op:clean.pii"][0]["before"] != rep.diffs["op:clean.pii"][0]["after"]
     steps, kept = cascade(rep.signals, rep.filters)
-    assert kept == rep.counters["kept"]
-    assert [s["dropped"] for s in steps] == [sum(s.get("dropped", {}).values()) for s in rep.steps if s["kind"] == "filter"]
+    assert kept == rep.counters.kept
+    assert [s["dropped"] for s in steps] == [sum(s.dropped.values()) for s in rep.steps if s.kind == "filter"]
     lang = next(f["step"] for f in rep.filters if f["reason"] == "lang_mismatch")
     stricter, kept_strict = cascade(rep.signals, rep.filters, {lang: 1.0})
     assert kept_strict < kept
@@ -135,13 +141,13 @@ def test_quality_model_learns_from_marks(messy, tmp_path) -> None:
     recipe.write_text("steps:\n  - op: score.outlier\n    k: 5\n  - op: score.quality_model\n"
                       "  - op: filter.quality\n    min_score: 0.5\n")
     skipped = run_recipe(messy, recipe, "messy")
-    assert "needs at least 2 examples marked good" in skipped.steps[1]["skipped"]
-    assert skipped.counters["kept"] == 155
+    assert "needs at least 2 examples marked good" in (skipped.steps[1].skipped or "")
+    assert skipped.counters.kept == 155
     m = {n: i for i, n in _row_ids(messy).items()}
     mark(messy, "messy", [m[n] for n in (9, 12, 13, 21)], "good")
     mark(messy, "messy", [m[n] for n in sorted(NON_ENGLISH)[:3]], "bad")
     trained = run_recipe(messy, recipe, "messy")
-    assert not trained.skipped and "skipped" not in trained.steps[1]
+    assert not trained.skipped and trained.steps[1].skipped is None
     with messy.connect() as con:
         flagged = {r[0] for r in con.execute("SELECT example_id FROM issues WHERE run_id = ?", [trained.run_id]).fetchall()}
     assert m[4] in flagged or m[142] in flagged     # the unmarked non-English rows look like the bad ones
@@ -153,7 +159,7 @@ def test_quality_model_learns_from_marks(messy, tmp_path) -> None:
 def test_sft_recipe_on_gsm8k(workspace) -> None:
     ingest(workspace, [SAMPLE / "gsm8k_train.jsonl"], "gsm8k")
     result = run_recipe(workspace, RECIPES_DIR / "sft.yaml", "gsm8k")
-    assert result.counters["total"] == 200 and result.counters["kept"] >= 190
+    assert result.counters.total == 200 and result.counters.kept >= 190
     with pytest.raises(RecipeError, match="recipe is for classification datasets but the dataset is sft"):
         run_recipe(workspace, CLASSIFICATION, "gsm8k")
 

@@ -34,6 +34,11 @@ def test_baseline_run_is_recorded_as_baseline_with_metrics(small: Workspace) -> 
     run = train.execute(small, run_id)
     assert run.status == "done", run.message
     assert run.kind == "baseline" and run.counters.train_rows == 64
+    with small.connect() as con:
+        stored = store.get_model_run(con, run_id)
+    # `runs --json` prints the stored row: same keys, order and values (loss is NaN before a fine-tune's first step)
+    assert json.dumps(run.to_json(), default=str) == json.dumps(stored, default=str)
+    assert run.ref == "sst2:v1" and run.params["version"] == "v1" and run.search is None
     scores = train.scores(small, run_id)
     assert set(scores) == {"small-test", "sst2:v1:validation", "sst2:v1:test"}  # own splits always scored
     s = scores["small-test"]

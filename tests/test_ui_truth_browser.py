@@ -194,7 +194,7 @@ def test_fifty_items_by_keyboard_at_fifty_ms_per_key(tab, server, hostile_ws) ->
     page.wait_for_selector("text=Example 66 ·", timeout=60_000)
     wait_for_app(page)
     q = questions.get_question(ws, "keys")
-    stored = {a["example_id"]: a["value"] for a in annotations.export_labels(ws, "keys", question=q["name"])
+    stored = {a["example_id"]: a["value"] for a in annotations.export_labels(ws, "keys", question=q.name)
               if a["annotator"] == "alice"}
     assert stored == {16 + n: str(n % 2) for n in range(50)}
     assert page.outside == []
@@ -238,7 +238,7 @@ def test_escape_leaves_the_response_editor(tab, server, hostile_ws) -> None:
     page.wait_for_selector("text=Saved example")
     wait_for_app(page)
     q = questions.get_question(ws, "resp", "response")
-    answers = [a["value"] for a in annotations.export_labels(ws, "resp", question=q["name"])]
+    answers = [a["value"] for a in annotations.export_labels(ws, "resp", question=q.name)]
     assert answers == ["hello there, friend"]
     assert page.outside == []
 

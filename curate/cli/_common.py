@@ -13,11 +13,12 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any, NoReturn, Optional
+from typing import Any, Callable, NoReturn, Optional, Sequence, TypeVar
 
 import typer
-from rich.console import Console
+from rich.console import Console, RenderableType
 from rich.markup import escape
+from rich.table import Column, Table
 from rich.text import Text
 from typer.core import TyperGroup
 
@@ -127,6 +128,27 @@ def json_line(value: Any) -> None:
     result (``Version``, ``ModelRun``...) prints its ``to_json()``."""
     data = value.to_json() if hasattr(value, "to_json") else value
     print(json.dumps(data, ensure_ascii=False, default=str))
+
+
+Row = TypeVar("Row")
+
+
+def listing(rows: Sequence[Row], columns: Sequence[str | Column], cells: Callable[[Row], Sequence[RenderableType]], *,
+            empty: str, as_json: bool = False, json_of: Callable[[Row], Any] | None = None) -> None:
+    """Print a list the way every ``list`` command does: with ``--json`` one JSON line per row
+    (``json_of(row)``, else the row), else the hint ``empty`` when there is none, else a table of
+    ``columns`` with ``cells(row)`` per row."""
+    if as_json:
+        for row in rows:
+            json_line(json_of(row) if json_of else row)
+        return
+    if not rows:
+        out.print(empty)
+        return
+    table = Table(*columns)
+    for row in rows:
+        table.add_row(*cells(row))
+    out.print(table)
 
 
 # The one way the CLI prints untrusted strings (data, labels, names, notes): literally. Rich reads

@@ -10,24 +10,16 @@ from rich.json import JSON
 from rich.table import Table
 
 from curate import browse
-from curate.cli._common import json_line, literal, out, workspace
+from curate.cli._common import json_line, listing, literal, out, workspace
 
 
 def datasets(as_json: bool = typer.Option(False, "--json", help="Print one JSON object per dataset.")) -> None:
     """List the workspace's datasets with their counts."""
-    rows = browse.datasets(workspace())
-    if as_json:
-        for r in rows:
-            json_line(r)
-        return
-    if not rows:
-        out.print("no datasets yet; add one with: curate ingest FILE --dataset NAME")
-        return
-    table = Table("dataset", "task", "examples", "labelled", "sources", "labels")
-    for r in rows:
+    def cells(r: browse.DatasetInfo) -> list:
         labels = ", ".join(r.labels[:8]) + (" …" if len(r.labels) > 8 else "")
-        table.add_row(literal(r.name), r.task, f"{r.examples:,}", f"{r.labelled:,}", str(r.sources), literal(labels))
-    out.print(table)
+        return [literal(r.name), r.task, f"{r.examples:,}", f"{r.labelled:,}", str(r.sources), literal(labels)]
+    listing(browse.datasets(workspace()), ["dataset", "task", "examples", "labelled", "sources", "labels"], cells,
+            empty="no datasets yet; add one with: curate ingest FILE --dataset NAME", as_json=as_json)
 
 
 def show(

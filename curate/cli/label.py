@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 from rich.table import Table
 
-from curate.cli._common import err, esc, fail, group, out, workspace
+from curate.cli._common import err, esc, fail, group, listing, out, workspace
 from curate.cli._options import build, field_option, options_from
 from curate.label import agreement as agreement_lib, annotations, annotators as annotators_lib
 from curate.label import prelabel as prelabel_lib, questions as questions_lib, suspects as suspects_lib
@@ -42,20 +42,15 @@ def add_question(dataset: str = typer.Argument(..., help="Dataset name."),
     """Add a question to a dataset."""
     opts = [o for o in options.split(",")] if options else None
     q = questions_lib.add_question(workspace(), dataset, name, kind, options=opts, overlap=overlap)
-    extra = f" ({', '.join(q['options'])})" if q["options"] else ""
-    out.print(f"{dataset}: question {q['name']} ({q['kind']}{extra}, overlap {q['overlap']})")
+    extra = f" ({', '.join(q.options)})" if q.options else ""
+    out.print(f"{dataset}: question {q.name} ({q.kind}{extra}, overlap {q.overlap})")
 
 
 def list_questions(dataset: str = typer.Argument(..., help="Dataset name.")) -> None:
     """List a dataset's questions."""
-    rows = questions_lib.list_questions(workspace(), dataset)
-    if not rows:
-        out.print(f"{dataset} has no questions yet; add one with: curate questions add {dataset} NAME --kind label")
-        return
-    table = Table("question", "kind", "options", "overlap")
-    for q in rows:
-        table.add_row(q["name"], q["kind"], ", ".join(q["options"]), str(q["overlap"]))
-    out.print(table)
+    listing(questions_lib.list_questions(workspace(), dataset), ["question", "kind", "options", "overlap"],
+            lambda q: [q.name, q.kind, ", ".join(q.options), str(q.overlap)],
+            empty=f"{dataset} has no questions yet; add one with: curate questions add {dataset} NAME --kind label")
 
 
 def add_annotator(name: str = typer.Argument(..., help="Annotator name.")) -> None:
@@ -72,14 +67,9 @@ def token(name: str = typer.Argument(..., help="Annotator name.")) -> None:
 
 def list_annotators() -> None:
     """List annotators and how many answers each gave."""
-    rows = annotators_lib.list_annotators(workspace())
-    if not rows:
-        out.print("no annotators yet; add one with: curate annotators add NAME")
-        return
-    table = Table("annotator", "answers", "since")
-    for r in rows:
-        table.add_row(r["name"], f"{r['annotations']:,}", str(r["created_at"])[:19])
-    out.print(table)
+    listing(annotators_lib.list_annotators(workspace()), ["annotator", "answers", "since"],
+            lambda r: [r["name"], f"{r['annotations']:,}", str(r["created_at"])[:19]],
+            empty="no annotators yet; add one with: curate annotators add NAME")
 
 
 def import_(file: Path = typer.Argument(..., help="JSONL of {\"id\": record id or row number, \"value\": answer}, "
@@ -115,7 +105,7 @@ def prelabel(dataset: str = typer.Argument(..., help="Dataset name."),
     q = questions_lib.get_question(ws, dataset, question)
     as_admin = _may_write_as(ws, accept_above, annotator, token, admin)
     report = prelabel_lib.train(ws, q)
-    out.print(f"{dataset}/{q['name']}: trained on {report.trained_on:,} labels, suggested {report.predicted:,} "
+    out.print(f"{dataset}/{q.name}: trained on {report.trained_on:,} labels, suggested {report.predicted:,} "
               f"({report.seconds:.1f}s, run {report.run_id})")
     if accept_above is not None:
         n = prelabel_lib.accept_above(ws, q, accept_above, annotator or "", admin=as_admin)  # checked above
@@ -186,13 +176,13 @@ def suspects(dataset: str = typer.Argument(..., help="Dataset name."),
         as_admin = _may_write_as(ws, accept_above, annotator, token, admin)
         n, _ = suspects_lib.accept_suspects(ws, q, accept_above, annotator or "", admin=as_admin,  # checked above
                                             **options)
-        out.print(f"{dataset}/{q['name']}: took the suggested label of {n:,} suspects scoring ≥ {accept_above} as {annotator}")
+        out.print(f"{dataset}/{q.name}: took the suggested label of {n:,} suspects scoring ≥ {accept_above} as {annotator}")
         return
     with err.status("fine-tuning per fold" if method == "finetune" else "embedding and cross-validating"):
         report = suspects_lib.find_suspects(ws, q, **options)
     rows = [{k: r[k] for k in ("id", "example_id", "score", "given", "suggested")}
             for r in suspects_lib.list_suspects(ws, q)]
-    err.print(f"{dataset}/{q['name']}: {report.flagged:,} suspects among {report.checked:,} labels "
+    err.print(f"{dataset}/{q.name}: {report.flagged:,} suspects among {report.checked:,} labels "
               f"({report.seconds:.1f}s, run {report.run_id})")
     if as_json:
         print(json.dumps({"flagged": report.flagged, "checked": report.checked, "run": report.run_id,

@@ -84,7 +84,7 @@ def report(dataset: Optional[str] = typer.Argument(None, help="Dataset name."),
     else:
         rep = library.report(workspace(), dataset, run_id=run_id, samples=samples)
     if as_json:
-        print(json.dumps({"run": rep.run["id"], "recipe": rep.recipe, **rep.counters}, default=str))
+        print(json.dumps({"run": rep.run["id"], "recipe": rep.recipe, **rep.counters.to_json()}, default=str))
         return
     _print_report(rep, samples)
 
@@ -116,13 +116,12 @@ def mark(dataset: str = typer.Argument(..., help="Dataset name."),
 def _print_report(rep: Report, samples: int) -> None:
     c = rep.counters
     out.print(f"[bold]{esc(rep.dataset)}[/] · recipe {esc(rep.recipe)} · run #{rep.run['id']}: "
-              f"{c.get('total', 0):,} rows, {c.get('kept', 0):,} kept, "
-              f"{c.get('total', 0) - c.get('kept', 0):,} dropped, {c.get('edits', 0):,} edits", highlight=False, markup=True)
+              f"{c.total:,} rows, {c.kept:,} kept, {c.removed:,} dropped, {c.edits:,} edits",
+              highlight=False, markup=True)
     table = Table("step", "operator", "rows in", "kept", "dropped (reason)", "edited", "note")
     for s in rep.steps:
-        dropped = ", ".join(f"{n} {r}" for r, n in s.get("dropped", {}).items())
-        table.add_row(str(s["step"]), s["op"], _n(s.get("rows_in")), _n(s.get("kept")), dropped,
-                      _n(s.get("edited")), s.get("skipped", ""))
+        dropped = ", ".join(f"{n} {r}" for r, n in s.dropped.items())
+        table.add_row(str(s.step), s.op, _n(s.rows_in), _n(s.kept), dropped, _n(s.edited), s.skipped or "")
     out.print(table)
     for reason, rows in rep.samples.items():
         out.print(f"[bold]dropped: {esc(reason)}[/] ({rep.dropped.get(reason, 0)} rows), e.g.:", highlight=False, markup=True)

@@ -10,7 +10,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from curate import train as training
-from curate.cli._common import err, esc, json_line, out, workspace
+from curate.cli._common import err, esc, json_line, listing, out, workspace
 from curate.cli._options import build, options_from, pairs
 from curate.cli.evaluate import print_report, run_report
 from curate.cli.search import run_search
@@ -95,24 +95,17 @@ def runs(dataset: str = typer.Argument(..., help="Dataset name."),
          as_json: bool = typer.Option(False, "--json", help="Print each run with its scores as JSON lines.")) -> None:
     """List the model runs of a dataset with their status and headline scores."""
     ws = workspace()
-    found = training.runs(ws, dataset)
-    if as_json:
-        for r in found:
-            json_line({**r.to_json(), "scores": training.scores(ws, r.id)})
-        return
-    if not found:
-        out.print(f"no model runs of {dataset} yet; start one with: curate train {dataset}:VERSION --baseline")
-        return
-    table = Table("run", "version", "kind", "model", "status", "progress", "scores")
-    for r in found:
-        scores = training.scores(ws, r.id)
+
+    def cells(r: training.ModelRun) -> list[str]:
         head = "; ".join(f"{name}: " + ", ".join(f"{m}={v:.3f}" for m, v in s.items()
                                                    if m in ("accuracy", "macro_f1", "exact_match", "perplexity")
                                                    and v is not None)
-                         for name, s in scores.items())
+                         for name, s in training.scores(ws, r.id).items())
         progress = f"{r.step}/{r.total_steps}" if r.total_steps else (r.phase or "")
-        table.add_row(str(r.id), r.version, r.kind, training.model_label(r), r.status, progress, head)
-    out.print(table)
+        return [str(r.id), r.version, r.kind, training.model_label(r), r.status, progress, head]
+    listing(training.runs(ws, dataset), ["run", "version", "kind", "model", "status", "progress", "scores"], cells,
+            empty=f"no model runs of {dataset} yet; start one with: curate train {dataset}:VERSION --baseline",
+            as_json=as_json, json_of=lambda r: {**r.to_json(), "scores": training.scores(ws, r.id)})
 
 
 def compare(

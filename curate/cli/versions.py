@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.table import Table
+from rich.table import Column, Table
 
 from curate import versions
-from curate.cli._common import err, group, json_line, out, workspace
+from curate.cli._common import err, group, json_line, listing, out, workspace
 from curate.cli._options import build, field_option
 from curate.versions.params import DEFAULT_SPLIT, SplitParams
 
@@ -55,21 +55,14 @@ def create(
 def list_(dataset: str = typer.Argument(..., help="Dataset name."),
           as_json: bool = typer.Option(False, "--json", help="Print one JSON object per version.")) -> None:
     """List a dataset's versions."""
-    rows = versions.list_versions(workspace(), dataset)
-    if as_json:
-        for v in rows:
-            json_line(v)
-        return
-    if not rows:
-        out.print(f"{dataset} has no versions yet; create one with: curate version create {dataset} --name v1")
-        return
-    table = Table("version", "parent", "rows", "train/val/test", "left out", "note")
-    table.columns[0].no_wrap = True
-    for v in rows:
+    def cells(v: versions.Version) -> list[str]:
         s = v.counters.splits
-        table.add_row(v.ref, v.parent or "", f"{v.n_rows:,}", f"{s.train}/{s.validation}/{s.test}",
-                      f"{v.counters.left_out:,}", v.note or "")
-    out.print(table)
+        return [v.ref, v.parent or "", f"{v.n_rows:,}", f"{s.train}/{s.validation}/{s.test}",
+                f"{v.counters.left_out:,}", v.note or ""]
+    listing(versions.list_versions(workspace(), dataset),
+            [Column("version", no_wrap=True), "parent", "rows", "train/val/test", "left out", "note"], cells,
+            empty=f"{dataset} has no versions yet; create one with: curate version create {dataset} --name v1",
+            as_json=as_json)
 
 
 def show(ref: str = typer.Argument(..., help="Version as DATASET:NAME."),
@@ -133,18 +126,10 @@ def pin(ref: str = typer.Argument(..., help="Version as DATASET:NAME."),
 def evals(dataset: Optional[str] = typer.Argument(None, help="Only this dataset's eval sets."),
           as_json: bool = typer.Option(False, "--json", help="Print one JSON object per eval set.")) -> None:
     """List pinned eval sets."""
-    rows = versions.list_eval_sets(workspace(), dataset)
-    if as_json:
-        for e in rows:
-            json_line(e)
-        return
-    if not rows:
-        out.print("no eval sets yet; pin one with: curate version pin DATASET:NAME --split test --as NAME")
-        return
-    table = Table("eval set", "version", "split", "task", "rows")
-    for e in rows:
-        table.add_row(e.name, e.ref, e.split, e.task, f"{e.n_rows:,}")
-    out.print(table)
+    listing(versions.list_eval_sets(workspace(), dataset), ["eval set", "version", "split", "task", "rows"],
+            lambda e: [e.name, e.ref, e.split, e.task, f"{e.n_rows:,}"],
+            empty="no eval sets yet; pin one with: curate version pin DATASET:NAME --split test --as NAME",
+            as_json=as_json)
 
 
 def check(ref: str = typer.Argument(..., help="Version as DATASET:NAME.")) -> None:

@@ -29,7 +29,7 @@ from curate.engine.ray_recipe import _recipe, check, worker_errors
 from curate.errors import InputError
 from curate.ops import columns, recipe as recipes
 from curate.ops.report import Report, filter_steps
-from curate.ops.outcome import summarize
+from curate.ops.outcome import RecipeCounters, summarize
 from curate.ops.steps import execute
 from curate.store.ops import FIELDS
 
@@ -164,7 +164,7 @@ def _report(recipe: recipes.Recipe, task: str, tallies: list[dict[str, Any]], pa
     counters = summarize(steps, total=total, kept=total - sum(dropped.values()), edits=sum(edited.values()))
     edits = {f"op:{s.op}": s.edited for s in steps if s.edited}
     return {"recipe": recipe.name, "task": task, "input": pattern, "output": str(out / DATA), "engine": "ray",
-            "params": recipe.resolved(), "counters": counters, "samples": samples, "edits": edits}
+            "params": recipe.resolved(), "counters": counters.to_json(), "samples": samples, "edits": edits}
 
 
 def load_report(folder: str | Path) -> Report | None:
@@ -176,5 +176,5 @@ def load_report(folder: str | Path) -> Report | None:
     doc = json.loads(path.read_text(encoding="utf-8"))
     if doc.get("kind") == "dedup":
         return None
-    return Report(str(folder), doc["task"], {"id": "corpus"}, doc["recipe"], doc["counters"],
+    return Report(str(folder), doc["task"], {"id": "corpus"}, doc["recipe"], RecipeCounters.from_json(doc["counters"]),
                   filter_steps(doc["params"]), pd.DataFrame(), doc["samples"], {}, doc["edits"])

@@ -15,7 +15,7 @@ from typing import Any, Literal, Mapping
 
 import numpy as np
 
-from curate.label.questions import get_question, list_questions
+from curate.label.questions import Question, get_question, list_questions
 from curate.label.span_agreement import choice_of, span_pairs
 from curate.store import label as store
 from curate.store.workspace import Workspace
@@ -87,25 +87,25 @@ def alpha(matrix: Matrix, *, level: Literal["nominal", "ordinal", "interval", "r
     return _nan(krippendorff.alpha(reliability_data=data, level_of_measurement=level))
 
 
-def question_agreement(workspace: Workspace, question: dict[str, Any]) -> dict[str, Any]:
+def question_agreement(workspace: Workspace, question: Question) -> dict[str, Any]:
     """Agreement figures of one question from its current answers."""
     with workspace.connect() as con:
-        answers = store.current_answers(con, question["id"])
+        answers = store.current_answers(con, question.id)
     matrix: dict[int, dict[str, Any]] = {}   # a stored answer is never NULL
     for a in answers:
-        value = choice_of(a["value"]) if question["kind"] == "preference" else a["value"]
+        value = choice_of(a["value"]) if question.kind == "preference" else a["value"]
         matrix.setdefault(a["example_id"], {})[a["annotator"]] = value
     shared = {k: v for k, v in matrix.items() if len(v) >= 2}
-    result = {"question": question["name"], "kind": question["kind"], "answers": len(answers),
+    result = {"question": question.name, "kind": question.kind, "answers": len(answers),
               "examples": len(matrix), "overlapping": len(shared),
               "annotators": sorted({a["annotator"] for a in answers}),
               "disagreements": sum(len(set(v.values())) > 1 for v in shared.values()),
               "cohen": [], "fleiss": None, "fleiss_examples": 0, "fleiss_raters": 0, "alpha": None, "span_f1": []}
-    if question["kind"] == "spans":
+    if question.kind == "spans":
         result["span_f1"] = span_pairs(matrix)
-    if question["kind"] not in AGREEABLE:
+    if question.kind not in AGREEABLE:
         return result
-    rating = question["kind"] == "rating"
+    rating = question.kind == "rating"
     result["cohen"] = cohen_pairs(matrix, weights="quadratic" if rating else None)
     result["fleiss"], result["fleiss_examples"], result["fleiss_raters"] = fleiss(matrix)
     result["alpha"] = alpha(matrix, level="ordinal" if rating else "nominal")

@@ -8,7 +8,6 @@ from typing import Any
 import pyarrow as pa
 
 from curate.label import annotations, annotators, prelabel, questions, suspects
-from curate.label.questions import options_of
 from curate.store import label as store
 from curate.store.workspace import Workspace
 
@@ -24,13 +23,13 @@ def add_label_demo(workspace: Workspace, truth: dict[int, str] | None = None) ->
     for name, token in DEMO_TOKENS.items():
         annotators.add_annotator(workspace, name, token=token)
     label = questions.get_question(workspace, "sst2")
-    questions.set_overlap(workspace, "sst2", label["name"], 2)
-    label = questions.get_question(workspace, "sst2", label["name"])
+    questions.set_overlap(workspace, "sst2", label.name, 2)
+    label = questions.get_question(workspace, "sst2", label.name)
     with workspace.connect() as con:
-        first = store.first_examples(con, label["dataset_id"], 60)
+        first = store.first_examples(con, label.dataset_id, 60)
     given: dict[int, Any] = {r["id"]: (truth or {}).get(r["id"], r["label"]) for r in first}
     ids = sorted(given)
-    first_class, second_class = options_of(label)[:2]
+    first_class, second_class = label.choices[:2]
     flip = {first_class: second_class, second_class: first_class}
     alice = {i: flip[given[i]] if n in (7, 23) else given[i] for n, i in enumerate(ids)}
     bob = {i: flip[given[i]] if n in (3, 11, 19, 27, 31) else given[i] for n, i in enumerate(ids[:40])}
@@ -42,10 +41,10 @@ def add_label_demo(workspace: Workspace, truth: dict[int, str] | None = None) ->
                                 (quality, "alice", rate_a), (quality, "bob", rate_b)):
             table = pa.table({"example_id": pa.array(list(answers), pa.int64()), "annotator": [who] * len(answers),
                               "value": list(answers.values())})
-            store.insert_annotations(con, table, dataset_id=q["dataset_id"], question_id=q["id"], origin="demo")
+            store.insert_annotations(con, table, dataset_id=q.dataset_id, question_id=q.id, origin="demo")
     fix = questions.add_question(workspace, "gsm8k", "response", "response")
     with workspace.connect() as con:
-        first = store.first_examples(con, fix["dataset_id"], 1)[0]
+        first = store.first_examples(con, fix.dataset_id, 1)[0]
     annotations.record(workspace, fix, first["id"], first["response"].replace("####", "The answer is"), "alice",
                        origin="demo")
     prelabel.train(workspace, label)

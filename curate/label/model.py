@@ -12,6 +12,7 @@ from typing import Any, Callable
 import numpy as np
 
 from curate.errors import InputError
+from curate.label.questions import Question
 from curate.store import label as store
 from curate.store.workspace import Workspace
 
@@ -31,13 +32,13 @@ class LabelData:
         return np.array([lab is not None for lab in self.labels], dtype=bool)
 
 
-def label_data(workspace: Workspace, question: dict[str, Any]) -> LabelData:
-    if question["kind"] != "label":
-        raise InputError("question", f"{question['name']!r} is a {question['kind']} question",
+def label_data(workspace: Workspace, question: Question) -> LabelData:
+    if question.kind != "label":
+        raise InputError("question", f"{question.name!r} is a {question.kind} question",
                          fix="pre-labels and suspects work on single-label (kind label) questions")
     with workspace.connect() as con:
-        table = store.current_labels(con, question["dataset_id"], question["id"])
-    classes = list(question["options"])
+        table = store.current_labels(con, question.dataset_id, question.id)
+    classes = list(question.options)
     labels = [lab if lab in classes else None for lab in table.column("label").to_pylist()]
     return LabelData(np.asarray(table.column("example_id").to_numpy(), dtype=np.int64),
                      [t or "" for t in table.column("text").to_pylist()], labels,

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import difflib
+import json
 import re
-from typing import Any, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Mapping, Sequence
 
 from curate.errors import InputError, NotFound
 from curate.label.params import QuestionParams
@@ -29,14 +32,40 @@ DEFAULT_NAME = "label"
 _NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
 
-def options_of(question: dict[str, Any]) -> list[str]:
-    """The choices a key picks from: classes, 1–5 for ratings, 1/2/= for preferences, else none."""
-    fixed = {"rating": RATINGS, "preference": PREFERENCES}.get(question["kind"])
-    return list(fixed) if fixed else list(question["options"] or [])
+@dataclass(frozen=True)
+class Question:
+    """A question of a dataset, as the ``questions`` table holds it; ``options``: the classes of
+    label/labels questions, the entity types of spans questions, else empty."""
+    id: int
+    dataset_id: int
+    name: str
+    kind: str
+    options: list[str]
+    overlap: int          # answers wanted per example, from different annotators
+    created_at: datetime
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> Question:
+        """From a ``questions`` row (``options`` as JSON text or decoded)."""
+        options = row["options"]
+        options = json.loads(options) if isinstance(options, str) else options
+        return cls(id=row["id"], dataset_id=row["dataset_id"], name=row["name"], kind=row["kind"],
+                   options=list(options or []), overlap=row["overlap"], created_at=row["created_at"])
+
+    @property
+    def choices(self) -> list[str]:
+        """The choices a key picks from: classes, 1–5 for ratings, 1/2/= for preferences, else none."""
+        fixed = {"rating": RATINGS, "preference": PREFERENCES}.get(self.kind)
+        return list(fixed) if fixed else list(self.options)
+
+    def to_json(self) -> dict[str, Any]:
+        """The question as a ``questions`` row: its columns in table order."""
+        return {"id": self.id, "dataset_id": self.dataset_id, "name": self.name, "kind": self.kind,
+                "options": list(self.options), "overlap": self.overlap, "created_at": self.created_at}
 
 
 def add_question(workspace: Workspace, dataset: str, name: str, kind: str, *,
-                 options: Sequence[str] | None = None, overlap: int | None = None) -> dict[str, Any]:
+                 options: Sequence[str] | None = None, overlap: int | None = None) -> Question:
     """Add a question to a dataset; label/labels questions default to the dataset's label set, the
     overlap to ``QuestionParams``'."""
     wanted: int = default(QuestionParams, "overlap") if overlap is None else overlap
@@ -73,27 +102,27 @@ def add_question(workspace: Workspace, dataset: str, name: str, kind: str, *,
                 raise InputError("--options", "classes repeat", fix="list each class once")
         elif opts:
             raise InputError("--options", f"{kind} questions take no options", fix="drop --options")
-        return store.add_question(con, ds["id"], name, kind, opts, wanted)
+        return Question.from_row(store.add_question(con, ds["id"], name, kind, opts, wanted))
 
 
-def list_questions(workspace: Workspace, dataset: str) -> list[dict[str, Any]]:
+def list_questions(workspace: Workspace, dataset: str) -> list[Question]:
     with workspace.connect() as con:
         ds = catalog.get_dataset(con, dataset)
-        return store.list_questions(con, ds["id"])
+        return [Question.from_row(r) for r in store.list_questions(con, ds["id"])]
 
 
-def get_question(workspace: Workspace, dataset: str, name: str | None = None) -> dict[str, Any]:
+def get_question(workspace: Workspace, dataset: str, name: str | None = None) -> Question:
     """A dataset's question by name; without a name its first question, creating the default
     ``label`` question (the dataset's classes) for a classification dataset that has none."""
     with workspace.connect() as con:
         ds = catalog.get_dataset(con, dataset)
-        found = store.list_questions(con, ds["id"])
+        found = [Question.from_row(r) for r in store.list_questions(con, ds["id"])]
         labels = catalog.label_set(con, ds["id"], ds["label_type"])
     if name is not None:
         for q in found:
-            if q["name"] == name:
+            if q.name == name:
                 return q
-        known = ", ".join(q["name"] for q in found) or "none yet"
+        known = ", ".join(q.name for q in found) or "none yet"
         raise NotFound(f"dataset {dataset!r} has no question {name!r} (questions: {known}); "
                        f"fix: add it with `curate questions add {dataset} {name} --kind label`")
     if found:
@@ -114,7 +143,7 @@ def set_overlap(workspace: Workspace, dataset: str, name: str, overlap: int) -> 
     _check_overlap(overlap)
     question = get_question(workspace, dataset, name)
     with workspace.transaction() as con:
-        store.set_overlap(con, question["id"], overlap)
+        store.set_overlap(con, question.id, overlap)
 
 
 def labelling_order(workspace: Workspace) -> list[str]:

@@ -8,6 +8,7 @@ from typing import Any, Sequence
 
 from curate.errors import InputError
 from curate.label.annotations import QueueRead, Recorded, record
+from curate.label.questions import Question
 from curate.store import label as store
 from curate.store.workspace import Workspace
 
@@ -27,13 +28,13 @@ def check_queue(name: str) -> None:
         raise InputError("queue", f"unknown queue {name!r}", fix=f"use one of {', '.join(QUEUES)}")
 
 
-def fetch(workspace: Workspace, question: dict[str, Any], annotator: str, queue: str = "unlabelled", *,
+def fetch(workspace: Workspace, question: Question, annotator: str, queue: str = "unlabelled", *,
           limit: int = 200, exclude: Sequence[int] = ()) -> list[int]:
     """The next ``limit`` example ids of a queue for an annotator, skipping ``exclude``."""
     check_queue(queue)
     with workspace.connect() as con:
-        return store.queue(con, queue, dataset_id=question["dataset_id"], question_id=question["id"],
-                           annotator=annotator, overlap=question["overlap"], limit=limit, exclude=exclude)
+        return store.queue(con, queue, dataset_id=question.dataset_id, question_id=question.id,
+                           annotator=annotator, overlap=question.overlap, limit=limit, exclude=exclude)
 
 
 def first_queued(ids: Sequence[int], following: Sequence[int]) -> int | None:
@@ -43,7 +44,7 @@ def first_queued(ids: Sequence[int], following: Sequence[int]) -> int | None:
     return next((i for i in following if i in present), ids[0] if ids else None)
 
 
-def next_after(workspace: Workspace, question: dict[str, Any], annotator: str, queue: str, following: Sequence[int],
+def next_after(workspace: Workspace, question: Question, annotator: str, queue: str, following: Sequence[int],
                *, exclude: Sequence[int] = ()) -> int | None:
     """After an answer: the first of ``following`` still in the queue, else the head of the queue."""
     return first_queued(fetch(workspace, question, annotator, queue, limit=max(200, len(following) + 1),
@@ -63,7 +64,7 @@ class Step:
 AHEAD = 200  # queue ids read at a time (the Label page keeps them to step through without the store)
 
 
-def submit(workspace: Workspace, question: dict[str, Any], example_id: int, value: Any, annotator: str, *,
+def submit(workspace: Workspace, question: Question, example_id: int, value: Any, annotator: str, *,
            queue: str = "unlabelled", following: Sequence[int] = (), exclude: Sequence[int] = (),
            origin: str = "ui", example: dict[str, Any] | None = None) -> tuple[Any, int | None]:
     """Store an answer and find the next example of the queue in one visit to the store: the answer
@@ -74,7 +75,7 @@ def submit(workspace: Workspace, question: dict[str, Any], example_id: int, valu
     return done, first_queued(done.queued or [], following)
 
 
-def answer(workspace: Workspace, question: dict[str, Any], example_id: int, value: Any, annotator: str, *,
+def answer(workspace: Workspace, question: Question, example_id: int, value: Any, annotator: str, *,
            queue: str = "unlabelled", following: Sequence[int] = (), exclude: Sequence[int] = (),
            origin: str = "ui", example: dict[str, Any] | None = None) -> Step:
     """``submit``, also returning the queue's ids and the next item, read in the same visit to the store
@@ -87,7 +88,7 @@ def answer(workspace: Workspace, question: dict[str, Any], example_id: int, valu
     return Step(done, nxt, done.queued or [], view)
 
 
-def item(workspace: Workspace, question: dict[str, Any], example_id: int, annotator: str) -> dict[str, Any] | None:
+def item(workspace: Workspace, question: Question, example_id: int, annotator: str) -> dict[str, Any] | None:
     """One example as the Label page shows it: current fields (``messages``, ``spans``, ``chosen`` and
     ``rejected`` decoded to lists), the ingest label, every current answer (as stored: span and
     preference answers are JSON text), the model's suggestion and the suspect verdict."""
@@ -95,9 +96,9 @@ def item(workspace: Workspace, question: dict[str, Any], example_id: int, annota
         views = store.example_views(con, [example_id])
         if not views:
             return None
-        answers = store.current_answers(con, question["id"], [example_id])
-        pre = store.prelabels(con, question["id"], [example_id])
-        sus = store.suspects(con, question["dataset_id"], question["id"], [example_id])
+        answers = store.current_answers(con, question.id, [example_id])
+        pre = store.prelabels(con, question.id, [example_id])
+        sus = store.suspects(con, question.dataset_id, question.id, [example_id])
     view = views[0]
     for name in ("messages", "spans", "chosen", "rejected"):  # JSON fields decoded (lists)
         if view.get(name):
@@ -113,6 +114,6 @@ def item(workspace: Workspace, question: dict[str, Any], example_id: int, annota
     }
 
 
-def counts(workspace: Workspace, question: dict[str, Any], annotator: str) -> dict[str, int]:
+def counts(workspace: Workspace, question: Question, annotator: str) -> dict[str, int]:
     """How many items each queue holds for an annotator (capped at 10,000 per queue)."""
     return {name: len(fetch(workspace, question, annotator, name, limit=10_000)) for name in QUEUES}

@@ -29,6 +29,7 @@ from curate.errors import InputError
 from curate.label.annotations import accept_suggestions, with_retry
 from curate.label.annotators import origin
 from curate.label.model import check_trainable, classifier, embeddings, label_data, libraries
+from curate.label.questions import Question
 from curate.label.params import DEFAULT_EPOCHS, DEFAULT_FOLDS, METHODS, SuspectParams
 from curate.settings import default
 from curate.store import catalog, label as store
@@ -96,7 +97,7 @@ def rank_suspects(proba: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndar
     return np.asarray(ranked, dtype=np.int64), scores[ranked], proba.argmax(axis=1)
 
 
-def find_suspects(workspace: Workspace, question: dict[str, Any], *, method: str = "embeddings",
+def find_suspects(workspace: Workspace, question: Question, *, method: str = "embeddings",
                   folds: int | None = None, epochs: float = DEFAULT_EPOCHS, model: str | None = None, seed: int = 0,
                   progress: Callable[[int, int], None] | None = None) -> SuspectReport:
     """Rank the labelled examples of a question and store the suspects as one run of issues."""
@@ -124,8 +125,8 @@ def find_suspects(workspace: Workspace, question: dict[str, Any], *, method: str
 
     def write() -> int:
         with workspace.transaction() as con:
-            run_id = catalog.start_run(con, "suspects", question["dataset_id"], {
-                "question_id": question["id"], "question": question["name"], "folds": folds, "source": method,
+            run_id = catalog.start_run(con, "suspects", question.dataset_id, {
+                "question_id": question.id, "question": question.name, "folds": folds, "source": method,
                 "epochs": epochs if method == "finetune" else None, "seed": seed, "method": how}, libraries())
             store.save_suspects(con, run_id, table)
             catalog.finish_run(con, run_id, {"total": int(mask.sum()), "flagged": len(pick),
@@ -136,10 +137,10 @@ def find_suspects(workspace: Workspace, question: dict[str, Any], *, method: str
     return SuspectReport(run_id, int(mask.sum()), len(pick), time.perf_counter() - started)
 
 
-def list_suspects(workspace: Workspace, question: dict[str, Any]) -> list[dict[str, Any]]:
+def list_suspects(workspace: Workspace, question: Question) -> list[dict[str, Any]]:
     """The latest run's suspects: ``id`` (record id else row number), example_id, score, given, suggested."""
     with workspace.connect() as con:
-        return store.suspects(con, question["dataset_id"], question["id"])
+        return store.suspects(con, question.dataset_id, question.id)
 
 
 def _check_score(score: float) -> None:
@@ -147,7 +148,7 @@ def _check_score(score: float) -> None:
         raise InputError("--accept-above", f"{score} is not a score", fix="use a value between 0 and 1")
 
 
-def accept_suspects(workspace: Workspace, question: dict[str, Any], score: float, annotator: str, *,
+def accept_suspects(workspace: Workspace, question: Question, score: float, annotator: str, *,
                     admin: bool = False, **options: Any) -> tuple[int, SuspectReport | None]:
     """Take the suggested label of the latest suspects scoring ≥ ``score`` as ``annotator``'s answers;
     when the question has no stored suspects, find them first (``options`` go to ``find_suspects``).
@@ -158,7 +159,7 @@ def accept_suspects(workspace: Workspace, question: dict[str, Any], score: float
     return accept_above(workspace, question, score, annotator, admin=admin), found
 
 
-def accept_above(workspace: Workspace, question: dict[str, Any], score: float, annotator: str, *,
+def accept_above(workspace: Workspace, question: Question, score: float, annotator: str, *,
                  admin: bool = False) -> int:
     """Take the suggested label of every stored suspect scoring ≥ ``score`` as ``annotator``'s answer."""
     _check_score(score)

@@ -16,6 +16,7 @@ import pandas as pd
 
 from curate.errors import NotFound
 from curate.ops.cascade import Cascade
+from curate.ops.outcome import RecipeCounters, StepCounts
 from curate.ops.text import field_values
 from curate.store import catalog
 from curate.store import ops as store
@@ -28,7 +29,7 @@ class Report:
     task: str
     run: dict[str, Any]
     recipe: str
-    counters: dict[str, Any]
+    counters: RecipeCounters
     filters: list[dict[str, Any]]          # step, op, signal, reason, min_score
     signals: pd.DataFrame                  # example_id + one column per signal
     samples: dict[str, list[dict[str, Any]]] = field(default_factory=dict)   # reason → dropped rows
@@ -36,12 +37,12 @@ class Report:
     edits: dict[str, int] = field(default_factory=dict)
 
     @property
-    def steps(self) -> list[dict[str, Any]]:
-        return self.counters.get("steps", [])
+    def steps(self) -> list[StepCounts]:
+        return self.counters.steps
 
     @property
     def dropped(self) -> dict[str, int]:
-        return {k[len("dropped_"):]: v for k, v in self.counters.items() if k.startswith("dropped_")}
+        return self.counters.dropped
 
 
 def filter_steps(params: dict[str, Any]) -> list[dict[str, Any]]:
@@ -92,7 +93,7 @@ def report(workspace: Workspace, dataset: str, *, run_id: int | None = None, sam
             raise NotFound(f"{dataset}: {what}; fix: run one with `curate run pipelines/<recipe>.yaml --dataset {dataset}`")
         run = runs[0]
         params = json.loads(run["params"])
-        counters = json.loads(run["counters"] or "{}")
+        counters = RecipeCounters.from_json(json.loads(run["counters"] or "{}"))
         long = store.run_signals(con, run["id"]).to_pandas()
         issues = store.run_issues(con, run["id"]).to_pandas()
         by_reason: dict[str, list[int]] = {}

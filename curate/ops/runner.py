@@ -18,7 +18,7 @@ import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -27,7 +27,7 @@ import pyarrow as pa
 from curate import __version__
 from curate.ops import recipe as recipes
 from curate.ops.columns import signals_long
-from curate.ops.outcome import Outcome
+from curate.ops.outcome import Outcome, RecipeCounters, StepCounts
 from curate.ops.recipe import Recipe, Step
 from curate.ops.steps import Prepare, Progress, execute, frame_of
 from curate.ops.text import field_values
@@ -41,13 +41,13 @@ class RunResult:
     run_id: int
     dataset: str
     recipe: str
-    counters: dict[str, Any]
+    counters: RecipeCounters
     skipped: bool = False
     seconds: float = 0.0
 
     @property
-    def steps(self) -> list[dict[str, Any]]:
-        return self.counters.get("steps", [])
+    def steps(self) -> list[StepCounts]:
+        return self.counters.steps
 
 
 def _libraries() -> dict[str, str]:
@@ -80,8 +80,8 @@ def run_recipe(workspace: Workspace, recipe_path: str | Path, dataset: str, *, f
         key = hashlib.sha256(f"{recipe.fingerprint()}:{input_fp}".encode()).hexdigest()
         same = store.find_identical_run(con, ds["id"], key)
         if same and not force:
-            return RunResult(same["id"], dataset, recipe.name, json.loads(same["counters"] or "{}"), skipped=True,
-                             seconds=time.monotonic() - started)
+            return RunResult(same["id"], dataset, recipe.name, RecipeCounters.from_json(json.loads(same["counters"] or "{}")),
+                             skipped=True, seconds=time.monotonic() - started)
         if scale_out:
             shards = scale_out.export_shards(workspace, con, ds["id"], recipe.name, batch_rows)
         else:
@@ -143,15 +143,14 @@ def _preparer(workspace: Workspace, marks: dict[int, str], progress: Progress | 
     return prepare
 
 
-def write_back(workspace: Workspace, run_id: int, outcome: Outcome, started: float) -> dict[str, Any]:
+def write_back(workspace: Workspace, run_id: int, outcome: Outcome, started: float) -> RecipeCounters:
     """Edits, signals, issues and counters of a run in one transaction (any engine); returns the counters."""
-    counters = outcome.counters()
-    counters["seconds"] = round(time.monotonic() - started, 3)
+    counters = outcome.counters().timed(round(time.monotonic() - started, 3))
     long = signals_long(outcome)
     with workspace.transaction() as con:
         for part in outcome.edits:
             store.save_edits(con, run_id, part)
         store.save_signals(con, run_id, long)
         store.save_issues(con, run_id, outcome.issues)
-        catalog.finish_run(con, run_id, counters)
+        catalog.finish_run(con, run_id, counters.to_json())
     return counters

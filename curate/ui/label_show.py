@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 from streamlit.components.v2 import component
 
-from curate.label.questions import options_of
+from curate.label.questions import Question
 from curate.ui import label_preference, label_spans, literal
 from curate.ui.label_keys import shortcuts
 
@@ -57,10 +57,10 @@ export default function (component) {
 keys = component("curate_label_keys", js=KEYS_JS)
 
 
-def show_example(item: dict, question: dict) -> None:
+def show_example(item: dict, question: Question) -> None:
     """The example literally; a span question's text in the span editor, a preference's responses side
     by side after the prompt."""
-    if question["kind"] == "spans":
+    if question.kind == "spans":
         label_spans.editor(item, question)
         return
     ex = item["example"]
@@ -71,23 +71,23 @@ def show_example(item: dict, question: dict) -> None:
             literal.show(ex["instruction"], title="Instruction")
             if ex.get("input"):
                 literal.show(ex["input"], title="Input")
-            if question["kind"] != "response":
+            if question.kind != "response":
                 literal.show(ex["response"] or "", title="Response")
         turns = ex.get("messages") or []
         last = max((i for i, t in enumerate(turns) if t.get("role") == "assistant"), default=None)
         for i, turn in enumerate(turns):
-            if question["kind"] == "response" and i == last:
+            if question.kind == "response" and i == last:
                 continue
             role = turn.get("role")
             with st.chat_message(role if role in ("user", "assistant") else "user"):
                 literal.show(turn.get("content", ""))
-    if question["kind"] == "preference":
+    if question.kind == "preference":
         label_preference.show(item)
 
 
-def context(item: dict, question: dict, queue: str) -> None:
+def context(item: dict, question: Question, queue: str) -> None:
     bits, q = [], literal.inline
-    if item["given"] is not None and question["kind"] == "label":
+    if item["given"] is not None and question.kind == "label":
         bits.append(f"given label: **{q(item['given'])}**")
     if item["mine"] is not None:
         bits.append(f"your answer: **{q(answer_text(question, item['mine']))}**")
@@ -102,24 +102,24 @@ def context(item: dict, question: dict, queue: str) -> None:
         st.markdown(" · ".join(bits))
 
 
-def answer_text(question: dict, value: str) -> str:
+def answer_text(question: Question, value: str) -> str:
     """A stored answer as the context line shows it (span and preference answers summarised)."""
-    return {"spans": label_spans.summary, "preference": label_preference.summary}.get(question["kind"], str)(value)
+    return {"spans": label_spans.summary, "preference": label_preference.summary}.get(question.kind, str)(value)
 
 
-def key_names(question: dict) -> list[str]:
-    digits = [k for k in shortcuts(options_of(question)) if k] if question["kind"] in CHOICE_KINDS else []
-    boxes = {"response": ["e"], "preference": ["r"]}.get(question["kind"], [])
+def key_names(question: Question) -> list[str]:
+    digits = [k for k in shortcuts(question.choices) if k] if question.kind in CHOICE_KINDS else []
+    boxes = {"response": ["e"], "preference": ["r"]}.get(question.kind, [])
     return [*digits, "enter", "j", "k", "s", *boxes]
 
 
-def keys_help(question: dict) -> str:
-    if question["kind"] == "spans":
+def keys_help(question: Question) -> str:
+    if question.kind == "spans":
         return label_spans.keys_help(question)
     digits = [k for k in key_names(question) if k.isdigit() or k == "="]
     pick = f"{' '.join(f'`{d}`' for d in digits)} pick (shown on each answer) · " if digits else ""
     edit = {"response": "`E` edits the response, `Esc` leaves the box · ",
-            "preference": "`R` writes a reason, `Esc` leaves the box · "}.get(question["kind"], "")
+            "preference": "`R` writes a reason, `Esc` leaves the box · "}.get(question.kind, "")
     return (f"**Keys** · {pick}`Enter` submit · `K` or `←` previous · `J` or `→` next · `S` skip · {edit}"
             "after a choice in a list, keys act on the item again")
 

@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from curate.label.questions import Question
 from curate.ui.components import span_editor
 from curate.ui.label_keys import shortcuts
 
@@ -39,10 +40,10 @@ def initial(item: dict) -> list[dict]:
     return list(item["example"].get("spans") or [])
 
 
-def editor(item: dict, question: dict) -> None:
+def editor(item: dict, question: Question) -> None:
     """The text with its spans, editable (see the module docstring)."""
     ex = item["example"]
-    types = list(zip(shortcuts(question["options"]), question["options"]))
+    types = list(zip(shortcuts(question.options), question.options))
     key = f"{PREFIX}{ex['id']}"
     spans = _spans_of(st.session_state.get(key))
     if spans is None:
@@ -70,8 +71,8 @@ def summary(answer: str) -> str:
         f"{k} ×{n}" if n > 1 else k for k, n in kinds.items())
 
 
-def keys_help(question: dict) -> str:
-    digits = " ".join(f"`{k}` {t}" for k, t in zip(shortcuts(question["options"]), question["options"]) if k)
+def keys_help(question: Question) -> str:
+    digits = " ".join(f"`{k}` {t}" for k, t in zip(shortcuts(question.options), question.options) if k)
     return KEYS_HELP.format(digits=digits or "the type buttons")
 
 

@@ -28,7 +28,7 @@ import streamlit as st
 from curate.errors import CurateError
 from curate.label import prelabel, queues
 from curate.label.params import PrelabelParams
-from curate.label.questions import options_of
+from curate.label.questions import Question
 from curate.settings import default
 from curate.ui import label_preference, label_spans, literal
 from curate.ui.label_show import (CHOICE_KINDS, context, key_names, keys, keys_help, last_assistant, shortcuts,
@@ -61,7 +61,7 @@ def reset() -> None:
     st.session_state["lbl_cursor"] = Cursor(seq_done=cursor().seq_done)
 
 
-def view(ws, question: dict, who: str) -> None:
+def view(ws, question: Question, who: str) -> None:
     """The labelling view (the caller holds the store attached: see pages/label.py).
 
     A run of the whole page reads the item afresh; a key or a click reruns only ``_labelling`` (a
@@ -77,7 +77,7 @@ def view(ws, question: dict, who: str) -> None:
 
 
 @st.fragment
-def _labelling(ws, question: dict, who: str, queue: str) -> None:
+def _labelling(ws, question: Question, who: str, queue: str) -> None:
     c = cursor()
     if c.flash:
         st.toast(literal.inline(c.flash))
@@ -102,7 +102,7 @@ def _labelling(ws, question: dict, who: str, queue: str) -> None:
     st.markdown(keys_help(question))
 
 
-def _load(c: Cursor, ws, question: dict, who: str, queue: str) -> None:
+def _load(c: Cursor, ws, question: Question, who: str, queue: str) -> None:
     """Read the queue's next ids and the current item in one visit to the store (cursor lock held)."""
     with ws.connect():
         c.ids = queues.fetch(ws, question, who, queue, limit=queues.AHEAD, exclude=c.skip)
@@ -122,10 +122,10 @@ def _follow(c: Cursor) -> None:
     c.following = c.ids[c.ids.index(c.cur) + 1:] if c.cur in c.ids else list(c.ids)
 
 
-def _answer(ws, question: dict, who: str, item: dict) -> None:
-    kind, ex_id = question["kind"], item["example"]["id"]
+def _answer(ws, question: Question, who: str, item: dict) -> None:
+    kind, ex_id = question.kind, item["example"]["id"]
     if kind in CHOICE_KINDS:
-        opts = options_of(question)
+        opts = question.choices
         pick = _current_pick(question, item)
         cols = st.columns(min(len(opts), 10) or 1)
         for i, (opt, key) in enumerate(zip(opts, shortcuts(opts))):
@@ -153,12 +153,12 @@ def _answer(ws, question: dict, who: str, item: dict) -> None:
 
 # --- what keys and clicks do (callbacks: session state first, then only the cursor and the store) ---
 
-def _on_keys(ws, question: dict, who: str) -> None:
+def _on_keys(ws, question: Question, who: str) -> None:
     state = st.session_state.get("lbl_keys")
     events = sorted((getattr(state, "events", None) if state is not None else None) or [], key=lambda e: e["seq"])
     inputs = _inputs()
     c = cursor()
-    options = shortcuts(options_of(question)) if question["kind"] in CHOICE_KINDS else []
+    options = shortcuts(question.choices) if question.kind in CHOICE_KINDS else []
     # The store is attached once for the events' answers; a pick or a step reads nothing (the cursor has the item).
     answers = any(e["key"] == "enter" and e["seq"] > c.seq_done for e in events)
     with c.lock, (ws.connect() if answers else contextlib.nullcontext()):
@@ -190,14 +190,14 @@ def annotations_from(value: str, kind: str):
     return json.loads(value) if kind == "labels" else value
 
 
-def _current_pick(question: dict, item: dict | None, c: Cursor | None = None):
+def _current_pick(question: Question, item: dict | None, c: Cursor | None = None):
     pick = (c or cursor()).pick
     if pick is None and item is not None and item["mine"] is not None:
-        pick = annotations_from(item["mine"], question["kind"])
+        pick = annotations_from(item["mine"], question.kind)
     return pick
 
 
-def _item(c: Cursor, ws, question: dict, who: str) -> dict | None:
+def _item(c: Cursor, ws, question: Question, who: str) -> dict | None:
     if c.cur is None:
         return None
     if c.item is None or c.item["example"]["id"] != c.cur:
@@ -205,29 +205,29 @@ def _item(c: Cursor, ws, question: dict, who: str) -> dict | None:
     return c.item
 
 
-def _pick(ws, question: dict, who: str, index: int) -> None:
+def _pick(ws, question: Question, who: str, index: int) -> None:
     c = cursor()
     with c.lock:
         _choose(c, ws, question, who, index)
 
 
-def _choose(c: Cursor, ws, question: dict, who: str, index: int) -> None:
-    opt = options_of(question)[index]
-    if question["kind"] == "labels":
+def _choose(c: Cursor, ws, question: Question, who: str, index: int) -> None:
+    opt = question.choices[index]
+    if question.kind == "labels":
         chosen = list(_current_pick(question, _item(c, ws, question, who), c) or [])
         opt = [x for x in chosen if x != opt] if opt in chosen else [*chosen, opt]
     c.pick = opt
 
 
-def _submit(ws, question: dict, who: str) -> None:
+def _submit(ws, question: Question, who: str) -> None:
     inputs = _inputs()
     c = cursor()
     with c.lock:
         _save(c, ws, question, who, inputs)
 
 
-def _save(c: Cursor, ws, question: dict, who: str, inputs: dict[str, Any]) -> None:
-    kind = question["kind"]
+def _save(c: Cursor, ws, question: Question, who: str, inputs: dict[str, Any]) -> None:
+    kind = question.kind
     item = _item(c, ws, question, who)
     if item is None:
         return

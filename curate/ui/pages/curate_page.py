@@ -81,13 +81,13 @@ def _summary(rep: Report) -> None:
     c = rep.counters
     st.subheader(f"Run #{rep.run['id']}: {rep.recipe} on {rep.dataset}")
     cols = st.columns(4)
-    cols[0].metric("rows", f"{c.get('total', 0):,}")
-    cols[1].metric("kept", f"{c.get('kept', 0):,}")
-    cols[2].metric("dropped", f"{c.get('total', 0) - c.get('kept', 0):,}")
-    cols[3].metric("edits", f"{c.get('edits', 0):,}")
-    rows = [{"step": s["step"], "operator": s["op"], "kind": s["kind"], "rows in": s.get("rows_in"),
-             "kept": s.get("kept"), "dropped": ", ".join(f"{n} {r}" for r, n in s.get("dropped", {}).items()),
-             "edited": s.get("edited"), "note": s.get("skipped", "")} for s in rep.steps]
+    cols[0].metric("rows", f"{c.total:,}")
+    cols[1].metric("kept", f"{c.kept:,}")
+    cols[2].metric("dropped", f"{c.removed:,}")
+    cols[3].metric("edits", f"{c.edits:,}")
+    rows = [{"step": s.step, "operator": s.op, "kind": s.kind, "rows in": s.rows_in, "kept": s.kept,
+             "dropped": ", ".join(f"{n} {r}" for r, n in s.dropped.items()), "edited": s.edited, "note": s.skipped or ""}
+            for s in rep.steps]
     st.dataframe(pd.DataFrame(rows).astype(object).where(pd.DataFrame(rows).notna(), ""), hide_index=True,
                  key="ops_steps", height=38 + 35 * len(rows))  # every step visible, blanks not "None"
 
@@ -117,8 +117,7 @@ def _thresholds(rep: Report) -> None:
                 rule = alt.Chart(pd.DataFrame({"t": [chosen[f["step"]]]})).mark_rule(color="red").encode(x="t:Q")
                 st.altair_chart(bars + rule, height=140, use_container_width=True)
     steps, kept = cascade(rep.signals, rep.filters, chosen)
-    total = rep.counters.get("total", 0)
-    st.markdown(f"**Kept at these thresholds: {kept:,} of {total:,}** (the run kept {rep.counters.get('kept', 0):,})")
+    st.markdown(f"**Kept at these thresholds: {kept:,} of {rep.counters.total:,}** (the run kept {rep.counters.kept:,})")
     st.dataframe(pd.DataFrame([{"step": s["step"], "filter": s["op"], "reason": s["reason"], "min_score": s["min_score"],
                                 "rows in": s["rows_in"], "dropped": s["dropped"], "kept": s["kept"]} for s in steps]),
                  hide_index=True, key="ops_live")

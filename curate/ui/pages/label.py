@@ -10,7 +10,7 @@ import streamlit as st
 
 from curate.errors import CurateError, NotFound
 from curate.label import agreement, annotators, prelabel, questions, suspects
-from curate.label.questions import KINDS
+from curate.label.questions import KINDS, Question
 from curate.label.params import PrelabelParams, QuestionParams, SuspectParams
 from curate.ui import label_spans, labelling, state
 from curate.ui.params import widget
@@ -67,17 +67,17 @@ def _annotator(ws) -> str | None:
 
 # --- dataset and question --------------------------------------------------------------------------
 
-def _question(ws, dataset: str, cell) -> dict | None:
+def _question(ws, dataset: str, cell) -> Question | None:
     try:
         default = questions.get_question(ws, dataset)
     except NotFound:
         cell.caption("No questions yet: add one under Setup.")
         return None
     qs = questions.list_questions(ws, dataset) or [default]
-    names = [q["name"] for q in qs]
+    names = [q.name for q in qs]
     chosen = cell.selectbox("Question", names, key="lbl_question", on_change=_reset,
-                            format_func=lambda n: f"{n} ({next(q['kind'] for q in qs if q['name'] == n)})")
-    return next(q for q in qs if q["name"] == chosen)
+                            format_func=lambda n: f"{n} ({next(q.kind for q in qs if q.name == n)})")
+    return next(q for q in qs if q.name == chosen)
 
 
 _reset = labelling.reset
@@ -85,7 +85,7 @@ _reset = labelling.reset
 
 # --- agreement -------------------------------------------------------------------------------------
 
-def _agreement(ws, question: dict) -> None:
+def _agreement(ws, question: Question) -> None:
     result = agreement.question_agreement(ws, question)
     a, b, c, d = st.columns(4)
     a.metric("Answers", f"{result['answers']:,}", help=f"by {len(result['annotators'])} annotators")
@@ -93,10 +93,10 @@ def _agreement(ws, question: dict) -> None:
              help=f"{result['fleiss_examples']} examples × {result['fleiss_raters']} raters")
     c.metric("Krippendorff's α", _fmt(result["alpha"]), help=f"{result['overlapping']} examples with ≥ 2 answers")
     d.metric("Disagreements", f"{result['disagreements']:,}")
-    if question["kind"] == "spans":
+    if question.kind == "spans":
         label_spans.agreement(result)
-    elif question["kind"] not in agreement.AGREEABLE:
-        st.info(f"{question['kind']} answers have no agreement figure.")
+    elif question.kind not in agreement.AGREEABLE:
+        st.info(f"{question.kind} answers have no agreement figure.")
         return
     elif result["cohen"]:
         st.markdown("**Cohen's κ per annotator pair**")
@@ -121,8 +121,8 @@ def _go_queue(name: str) -> None:
 
 # --- pre-labels and suspects -----------------------------------------------------------------------
 
-def _models(ws, question: dict, who: str) -> None:
-    if question["kind"] != "label":
+def _models(ws, question: Question, who: str) -> None:
+    if question.kind != "label":
         st.info("Pre-labels and suspects work on single-label questions.")
         return
     left, right = st.columns(2)
@@ -164,7 +164,7 @@ def _models(ws, question: dict, who: str) -> None:
         _accept_suspects(ws, question, who, method, rows)
 
 
-def _accept_suspects(ws, question: dict, who: str, method: str, rows: list[dict]) -> None:
+def _accept_suspects(ws, question: Question, who: str, method: str, rows: list[dict]) -> None:
     """Take the suggested label of high-scoring suspects as ``who`` (found first when none are stored)."""
     score = widget(st, SuspectParams, "accept_above", "Take the suggested label of suspects scoring at least",
                    key="lbl_suspect_accept_x", slider=True, step=0.01)
@@ -191,7 +191,7 @@ def _setup(ws, dataset: str) -> None:
             try:
                 q = questions.add_question(ws, dataset, name.strip(), kind,
                                            options=[o for o in options.split(",") if o.strip()], overlap=int(overlap))
-                st.success(f"Added question {q['name']}.")
+                st.success(f"Added question {q.name}.")
             except CurateError as exc:
                 st.error(str(exc))
     with right, st.form("lbl_add_annotator", clear_on_submit=True):
