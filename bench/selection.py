@@ -184,6 +184,17 @@ def table(done: list[dict]) -> list[dict]:
     return rows
 
 
+def _row(label: str, budget: int, kind: str, strategy: str, vals: list[float], rand: list[float]) -> dict:
+    mean, sd = statistics.fmean(rand), statistics.stdev(rand) if len(rand) > 1 else 0.0
+    value = statistics.fmean(vals)
+    win = value - mean
+    print(f"{label:<6} {budget:>5} {kind:<9} {strategy:<12} {value:.4f}"
+          f"{'' if len(vals) == 1 else f' (mean of {len(vals)})'}  random {mean:.4f} ± {sd:.4f} "
+          f"({', '.join(f'{v:.4f}' for v in rand)})  win {win:+.4f}  {'WIN' if win > sd else 'no win'}", flush=True)
+    return {"set": label, "budget": budget, "kind": kind, "strategy": strategy, "selected": value, "values": vals,
+            "random": rand, "mean": mean, "sd": sd, "win": win, "wins": win > sd}
+
+
 def _sst2_workspace(root: Path, data: Path, args, noisy: bool) -> tuple[Workspace, str]:
     records = [json.loads(x) for x in (data / "sst2" / "train_sentences.jsonl").read_text().splitlines()]
     label = "noisy" if noisy else "sst2"
