@@ -262,7 +262,7 @@ def run_scale(root: Path, data: Path, rows: int) -> dict:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     ap.add_argument("--budgets", type=int, nargs="*", default=[500, 1000, 2000])
     ap.add_argument("--randoms", type=int, default=3)
