@@ -10,21 +10,38 @@ flipped and a suspects run (embeddings method): ``mix,clean`` vs random. Then TR
 train 5,452, eval = test 500 pinned) at ``--trec-budget``. ``--scale ROWS`` times selection on ROWS
 rows of GLUE SST-2 train (phrases) with embeddings cached: read pool + embeddings + pick.
 
-Wins: selected - mean(random) > sample standard deviation of the random scores.
+Wins: selected - mean(random) > sample standard deviation of the random scores. Each run is written
+to ``--out`` as it ends (``--resume`` reuses the runs of earlier outputs; ``--jobs`` runs chosen ones
+in a chosen order; ``--work`` keeps the workspaces, embeddings and suspects runs for a later run).
+The noisy set also trains ``random,clean`` (seeds 1..K): the share of the win that ``clean`` alone brings.
 
-Measured (2 cores shared with four other engineers' jobs, quick baseline, dev accuracy):
-  clean SST-2, mix:        500 0.7741 vs 0.7733 ± 0.0093 · 1000 0.7890 vs 0.7852 ± 0.0048 ·
-                           2000 0.8005 vs 0.7940 ± 0.0078 → no win (within the random spread)
-  20 % flipped, mix,clean: 500 0.7752 vs 0.7171 ± 0.0143 · 1000 0.7982 vs 0.7374 ± 0.0128 ·
-                           2000 0.7982 vs 0.7515 ± 0.0093 → wins at 3 of 3 (suspects flagged 1,971 of 6,920)
-  TREC 500, mix:           0.7360 vs 0.8107 ± 0.0145 → loses (0.6620 before quality was counted in
-                           0.1 steps: fine recipe-signal differences track question length)
-  scale: 60,000 GLUE SST-2 rows: embeddings 1,178 s the first time (loaded machine); with them cached,
-         read pool + embeddings + mix,clean pick of 2,000: 1.8 s; create the version: 2.8 s
-The fine-tune variant (--finetune) was started and stopped: it could not finish on the shared machine.
+Measured 2 December (2 cores, load 15-26 from other engineers' jobs; quick baseline = MiniLM
+embeddings + logistic regression; dev accuracy; the SST-2 random scores equal the earlier run's):
+  before (k-center diversity, deita gate, recipe signals ranked): clean SST-2 mix no win at 0 of 3
+  (500 0.7741 · 1000 0.7890 · 2000 0.8005); TREC 500 mix 0.7360 vs 0.8107 ± 0.0145.
+  now (facility location; recipe signals count only below their pass point):
+  clean SST-2, mix:        500 0.8131 vs 0.7733 ± 0.0093 WIN · 1000 0.7959 vs 0.7852 ± 0.0048 WIN ·
+                           2000 0.7970 vs 0.7940 ± 0.0078 no win → 2 of 3
+  20 % flipped, mix,clean: 500 0.7901 vs 0.7171 ± 0.0143 · 1000 0.7959 vs 0.7374 ± 0.0128 ·
+                           2000 0.7959 vs 0.7515 ± 0.0093 → 3 of 3; the control random,clean (seeds
+                           1-3): 0.7821 · 0.7833 · 0.7955, so mix adds +0.008 / +0.013 / +0.000 to clean
+  TREC 500, mix:           0.8080 vs 0.8293 ± 0.0122 → loses by 0.021 (was 0.736: -0.075); this run's
+                           random scored higher than the earlier run's 0.8107 ± 0.0145
+  fine-tune (MiniLM, 3 epochs, max_length 64, batch 16, lr 1e-4, no early stopping; 15-20 min per run
+  at load ~20):
+  noisy 1000, mix,clean:   0.8050 vs 0.7901 ± 0.0252 (0.7718, 0.7798, 0.8188) → no win (fine-tune seed
+                           spread is 2-5x the baseline's); random,clean seed 1: 0.8234
+  clean 1000, mix:         0.8280 vs 0.8349 (1 random subset finished) → no win so far
+  the other budgets and TREC did not finish in the session.
+  scale: the pick alone (facility location) of 2,000 from 60,000 rows (SST-2 sentence embeddings
+         tiled with noise, 2 classes) took 85 s (mix,clean) / 103 s (diversity) at load 28, niced: the
+         rows x clients product (30,000 x 833 per class) dominates; the earlier deita-gate pick took
+         1.8 s with the reads. Not under a minute on this loaded machine.
 
-Run:  python bench/selection.py [--budgets 500 1000 2000] [--randoms 3] [--noise 0.2] [--finetune]
-                             [--trec-budget 500] [--scale 60000] [--only sst2|noisy|trec|scale]
+Run:  python bench/selection.py [--budgets 500 1000 2000] [--randoms 3] [--noise 0.2] [--trec-budget 500]
+          [--finetune [--finetune-only] [--finetune-budgets 1000 500 2000] [--epochs 3] [--max-length 64]]
+          [--scale 60000] [--only sst2|noisy|trec|scale] [--work DIR] [--out FILE] [--resume FILE...]
+          [--jobs SET:BUDGET:STRATEGY:SEED ...]
 """
 
 from __future__ import annotations
@@ -39,6 +56,7 @@ import argparse
 import json
 import os
 import random
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -51,7 +69,7 @@ sys.path.insert(0, str(ROOT))
 from curate import select as selection, versions  # noqa: E402
 from curate.ingest import ingest  # noqa: E402
 from curate.label import questions, suspects  # noqa: E402
-from curate.select.compare import compare_random  # noqa: E402
+from curate.select.compare import train_and_score  # noqa: E402
 from curate.store.workspace import Workspace  # noqa: E402
 from curate.train.params import TrainParams  # noqa: E402
 
@@ -62,9 +80,14 @@ def _write(path: Path, records: list[dict]) -> Path:
 
 
 def _pool(ws: Workspace, name: str, path: Path, eval_path: Path, eval_name: str, recipe: bool) -> str:
-    """Ingest the eval file (pinned whole) and the pool (one version, every row in train); return its ref."""
+    """Ingest the eval file (pinned whole) and the pool (one version, every row in train); return its ref.
+    A workspace that has the pool already (``--work`` reused) is taken as it is."""
     from curate.ops.runner import run_recipe
+    from curate.store import catalog
 
+    with ws.connect() as con:
+        if catalog.find_dataset(con, name) is not None:
+            return f"{name}:pool"
     ingest(ws, [eval_path], f"{name}-eval")
     versions.create_version(ws, f"{name}-eval", "v1", split=(0, 0, 1))
     versions.pin_eval_set(ws, f"{name}-eval:v1", "all", eval_name)
@@ -75,51 +98,146 @@ def _pool(ws: Workspace, name: str, path: Path, eval_path: Path, eval_name: str,
     return f"{name}:pool"
 
 
-def _row(label: str, budget: int, r: dict) -> dict:
-    rand = [x["value"] for x in r["random"]]
-    print(f"{label:<8} {budget:>6} {r['kind']:<9} selected {r['selected']['value']:.4f}  random "
-          f"{r['random_mean']:.4f} ± {r['random_spread']:.4f} ({', '.join(f'{v:.4f}' for v in rand)})  "
-          f"win {r['win']:+.4f}  {'WIN' if r['wins'] else 'no win'}", flush=True)
-    return {"set": label, "budget": budget, "kind": r["kind"], "selected": r["selected"]["value"], "random": rand,
-            "mean": r["random_mean"], "sd": r["random_spread"], "win": r["win"], "wins": r["wins"]}
+def _params(args, finetune: bool) -> TrainParams | None:
+    if not finetune:
+        return None
+    return TrainParams(epochs=args.epochs, max_length=args.max_length, batch_size=args.batch_size,
+                       group_by_length=True, patience=0)
 
 
-def _compare(ws, ref, budget, strategy, name, args, finetune: bool) -> dict:
-    params = TrainParams(epochs=args.epochs, group_by_length=True, patience=0) if finetune else None
-    return compare_random(ws, ref, budget, strategy, name, k=args.randoms, finetune=finetune, params=params)
+class Jobs:
+    """Every (set, kind, budget, strategy, seed) scored once: results kept in ``--out`` after each run, so
+    a stopped bench resumes where it was (``--resume``) and partial results are always on disk."""
+
+    def __init__(self, args):
+        self.args = args
+        self.done: list[dict] = []
+        for path in args.resume or []:
+            if path.exists():
+                self.done += [r for r in json.loads(path.read_text()).get("runs", []) if r not in self.done]
+        self.extra: dict = {}
+
+    def key(self, r: dict) -> tuple:
+        return r["set"], r["kind"], r["budget"], r["strategy"], r["seed"]
+
+    def score(self, ws: Workspace, ref: str, label: str, budget: int, strategy: str, seed: int,
+              finetune: bool) -> float:
+        kind = "fine-tune" if finetune else "baseline"
+        job = {"set": label, "kind": kind, "budget": budget, "strategy": strategy, "seed": seed}
+        for r in self.done:
+            if self.key(r) == self.key(job):
+                return r["value"]
+        t = time.perf_counter()
+        name = f"{'ft' if finetune else 'qb'}-{strategy.replace(',', '-')}-{budget}-s{seed}-p{os.getpid()}"
+        made = selection.create(ws, ref, budget, strategy, name, seed=seed)
+        picked_s = time.perf_counter() - t
+        res = train_and_score(ws, str(made.ref), finetune=finetune, params=_params(self.args, finetune))
+        job.update(value=res["value"], run=res["run"], select_s=round(picked_s, 1),
+                   seconds=round(time.perf_counter() - t, 1), counts={k: c.selected for k, c in made.counts.items()}, load=os.getloadavg()[0])
+        print(f"  {label:<6} {kind:<9} {budget:>5} {strategy:<12} seed {seed}: {res['value']:.4f} "
+              f"({job['seconds']:.0f}s, load {job['load']:.1f})", flush=True)
+        self.done.append(job)
+        self.save()
+        return res["value"]
+
+    def save(self) -> None:
+        if self.args.out:
+            self.args.out.write_text(json.dumps({"runs": self.done, **self.extra}, indent=1))
 
 
-def run_sst2(root: Path, data: Path, args, noisy: bool) -> list[dict]:
+PLAN = {"noisy": ("mix,clean", ("random,clean",)), "sst2": ("mix", ()), "trec": ("mix", ())}
+
+
+def plan(args, finetune: bool) -> list[tuple[str, int, str, int]]:
+    """The runs of one kind, most informative first: per budget, noisy then clean SST-2 (random subsets
+    seeds 1..K, the selection seed 0, the controls seeds 1..K), then TREC at ``--trec-budget``."""
+    seeds = range(1, args.randoms + 1)
+    out = []
+    for label, budget in [(lab, b) for b in (args.finetune_budgets if finetune else args.budgets)
+                          for lab in ("noisy", "sst2")] + [("trec", args.trec_budget)]:
+        strategy, controls = PLAN[label]
+        out += [(label, budget, "random", s) for s in seeds] + [(label, budget, strategy, 0)]
+        out += [(label, budget, c, s) for c in controls for s in seeds]
+    return out
+
+
+def parse_jobs(specs: list[str]) -> list[tuple[str, int, str, int]]:
+    """``noisy:1000:mix,clean:0`` → (set, budget, strategy, seed)."""
+    out = []
+    for spec in specs:
+        label, budget, strategy, seed = spec.split(":")
+        out.append((label, int(budget), strategy, int(seed)))
+    return out
+
+
+def table(done: list[dict]) -> list[dict]:
+    """One row per (set, kind, budget, strategy other than random): its score against the random subsets."""
+    rows = []
+    groups = sorted({(r["set"], r["kind"], r["budget"]) for r in done}, key=lambda g: (g[1] != "baseline", g[2], g[0]))
+    for label, kind, budget in groups:
+        mine = [r for r in done if (r["set"], r["kind"], r["budget"]) == (label, kind, budget)]
+        rand = [r["value"] for r in sorted(mine, key=lambda r: r["seed"]) if r["strategy"] == "random"]
+        for strat in sorted({r["strategy"] for r in mine} - {"random"}):
+            vals = [r["value"] for r in mine if r["strategy"] == strat]
+            if rand:
+                rows.append(_row(label, budget, kind, strat, vals, rand))
+    return rows
+
+
+def _row(label: str, budget: int, kind: str, strategy: str, vals: list[float], rand: list[float]) -> dict:
+    mean, sd = statistics.fmean(rand), statistics.stdev(rand) if len(rand) > 1 else 0.0
+    value = statistics.fmean(vals)
+    win = value - mean
+    print(f"{label:<6} {budget:>5} {kind:<9} {strategy:<12} {value:.4f}"
+          f"{'' if len(vals) == 1 else f' (mean of {len(vals)})'}  random {mean:.4f} ± {sd:.4f} "
+          f"({', '.join(f'{v:.4f}' for v in rand)})  win {win:+.4f}  {'WIN' if win > sd else 'no win'}", flush=True)
+    return {"set": label, "budget": budget, "kind": kind, "strategy": strategy, "selected": value, "values": vals,
+            "random": rand, "mean": mean, "sd": sd, "win": win, "wins": win > sd}
+
+
+def _sst2_workspace(root: Path, data: Path, args, noisy: bool) -> tuple[Workspace, str]:
     records = [json.loads(x) for x in (data / "sst2" / "train_sentences.jsonl").read_text().splitlines()]
     label = "noisy" if noisy else "sst2"
     if noisy:
         flipped = set(random.Random(1).sample(range(len(records)), int(round(args.noise * len(records)))))
         records = [{**r, "label": 1 - r["label"]} if i in flipped else r for i, r in enumerate(records)]
+    fresh = not (root / label).exists()
     ws = Workspace(root / label)
     ref = _pool(ws, label, _write(root / f"{label}.jsonl", records), data / "sst2" / "dev.jsonl", "sst2-dev",
                 recipe=True)
-    if noisy:
+    if noisy and fresh:
         t = time.perf_counter()
         rep = suspects.find_suspects(ws, questions.get_question(ws, label))
         print(f"suspects run: {rep.flagged} of {rep.checked} flagged in {time.perf_counter() - t:.1f}s", flush=True)
-    strategy = "mix,clean" if noisy else "mix"
-    out = []
-    for budget in args.budgets:
-        t = time.perf_counter()
-        r = _compare(ws, ref, budget, strategy, f"{strategy.replace(',', '-')}-{budget}", args, finetune=False)
-        out.append({**_row(label, budget, r), "strategy": strategy, "seconds": round(time.perf_counter() - t, 1)})
-    if args.finetune:
-        b = args.finetune_budget
-        r = _compare(ws, ref, b, strategy, f"ft-{strategy.replace(',', '-')}-{b}", args, finetune=True)
-        out.append({**_row(label, b, r), "strategy": strategy})
-    return out
+    return ws, ref
 
 
-def run_trec(root: Path, data: Path, args) -> list[dict]:
+def _trec_workspace(root: Path, data: Path) -> tuple[Workspace, str]:
     ws = Workspace(root / "trec")
-    ref = _pool(ws, "trec", data / "trec" / "train.jsonl", data / "trec" / "test.jsonl", "trec-test", recipe=True)
-    r = _compare(ws, ref, args.trec_budget, "mix", f"mix-{args.trec_budget}", args, finetune=False)
-    return [{**_row("trec", args.trec_budget, r), "strategy": "mix"}]
+    return ws, _pool(ws, "trec", data / "trec" / "train.jsonl", data / "trec" / "test.jsonl", "trec-test",
+                     recipe=True)
+
+
+def run_all(root: Path, data: Path, args, jobs: Jobs, only: set[str]) -> list[dict]:
+    """The quick-baseline runs, then (``--finetune``) the fine-tunes, in ``plan`` order (or ``--jobs``)."""
+    spaces: dict[str, tuple[Workspace, str]] = {}
+
+    def space(label: str) -> tuple[Workspace, str]:
+        if label not in spaces:
+            spaces[label] = _trec_workspace(root, data) if label == "trec" else \
+                _sst2_workspace(root, data, args, label == "noisy")
+        return spaces[label]
+
+    kinds = ([] if args.finetune_only else [False]) + ([True] if args.finetune else [])
+    todo = [(ft, job) for ft in kinds for job in (parse_jobs(args.jobs) if args.jobs else plan(args, ft))
+            if job[0] in only]
+    for finetune, (label, budget, strategy, seed) in todo:
+        ws, ref = space(label)
+        jobs.score(ws, ref, label, budget, strategy, seed, finetune)
+    rows = table(jobs.done)
+    jobs.extra["table"] = rows
+    jobs.save()
+    return rows
 
 
 def run_scale(root: Path, data: Path, rows: int) -> dict:
@@ -144,38 +262,41 @@ def run_scale(root: Path, data: Path, rows: int) -> dict:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     ap.add_argument("--budgets", type=int, nargs="*", default=[500, 1000, 2000])
     ap.add_argument("--randoms", type=int, default=3)
     ap.add_argument("--noise", type=float, default=0.2)
     ap.add_argument("--trec-budget", type=int, default=500)
-    ap.add_argument("--finetune", action="store_true", help="also the real fine-tune at --finetune-budget")
-    ap.add_argument("--finetune-budget", type=int, default=1000)
+    ap.add_argument("--finetune", action="store_true", help="also fine-tune at --finetune-budgets")
+    ap.add_argument("--finetune-only", action="store_true", help="skip the quick-baseline tables")
+    ap.add_argument("--finetune-budgets", type=int, nargs="*", default=[1000, 500, 2000])
     ap.add_argument("--epochs", type=float, default=3.0)
+    ap.add_argument("--max-length", type=int, default=64)
+    ap.add_argument("--batch-size", type=int, default=16)
     ap.add_argument("--scale", type=int, default=60000)
     ap.add_argument("--only", choices=["sst2", "noisy", "trec", "scale"], nargs="*")
-    ap.add_argument("--out", type=Path, help="write the results as JSON here")
+    ap.add_argument("--work", type=Path, help="keep the workspaces here (reused by a later run) instead of a temp dir")
+    ap.add_argument("--resume", type=Path, nargs="*", help="reuse the runs recorded in these earlier --out files")
+    ap.add_argument("--jobs", nargs="*", help="run only these, in this order: SET:BUDGET:STRATEGY:SEED "
+                    "(e.g. noisy:1000:mix,clean:0 sst2:1000:random:1)")
+    ap.add_argument("--out", type=Path, help="write the results as JSON here (after every run)")
     args = ap.parse_args()
     data = args.data if args.data.exists() else Path("/work/shared/data")
     only = set(args.only or ["sst2", "noisy", "trec", "scale"])
-    results: dict = {}
+    jobs = Jobs(args)
     with tempfile.TemporaryDirectory(prefix="bench-select-") as tmp:
-        root = Path(tmp)
-        if "sst2" in only:
-            results["sst2"] = run_sst2(root, data, args, noisy=False)
-        if "noisy" in only:
-            results["noisy"] = run_sst2(root, data, args, noisy=True)
-        if "trec" in only:
-            results["trec"] = run_trec(root, data, args)
+        root = args.work or Path(tmp)
+        root.mkdir(parents=True, exist_ok=True)
+        rows = run_all(root, data, args, jobs, only)
         if "scale" in only:
-            results["scale"] = run_scale(root, data, args.scale)
-    for key in ("sst2", "noisy"):
-        if key in results:
-            base = [r for r in results[key] if r["kind"] == "baseline"]
-            print(f"{key}: selection wins at {sum(r['wins'] for r in base)} of {len(base)} budgets (baseline)")
-    if args.out:
-        args.out.write_text(json.dumps(results, indent=1))
+            jobs.extra["scale"] = run_scale(root, data, args.scale)
+            jobs.save()
+    for key in ("sst2", "noisy", "trec"):
+        for kind in ("baseline", "fine-tune"):
+            mine = [r for r in rows if r["set"] == key and r["kind"] == kind and r["strategy"] != "random,clean"]
+            if mine:
+                print(f"{key} {kind}: selection wins at {sum(r['wins'] for r in mine)} of {len(mine)} budgets")
 
 
 if __name__ == "__main__":

@@ -40,13 +40,55 @@ def test_diversity_picks_one_of_each_planted_cluster_before_a_second(strategy) -
     assert np.all(picked.scores["diversity"][:6] > picked.scores["diversity"][6:].max())
 
 
+def test_facility_location_picks_representatives_where_k_center_picks_outliers() -> None:
+    X, cluster = planted([40, 40, 40])  # three dense regions of near-duplicates ...
+    rng = np.random.default_rng(9)
+    outliers = rng.normal(size=(6, X.shape[1]))  # ... and six isolated rows (label noise looks like this)
+    X = np.vstack([X, outliers / np.linalg.norm(outliers, axis=1, keepdims=True)])
+    pool = Pool(np.arange(len(X)), ["a"] * len(X), X)
+    fl = select(pool, 3, {"diversity": 1.0}).order
+    assert sorted(cluster[fl].tolist()) == [0, 1, 2]  # one representative of each dense region, no outlier
+    kc = select(pool, 3, {"kcenter": 1.0}).order
+    assert (kc >= 120).sum() >= 2  # k-center's farthest-first spends the budget on the isolated rows
+
+
+def test_facility_location_lazy_greedy_matches_the_full_scan() -> None:
+    from curate.select.greedy import facility
+
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(150, 8))
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    w = rng.uniform(0.2, 1.0, len(X))
+    sims = np.maximum(X @ X.T, 0) * w[:, None]
+    cover, naive = np.zeros(len(X)), []
+    for _ in range(25):  # re-score every row at every step
+        gain = np.maximum(sims - cover, 0).sum(1)
+        gain[naive] = -1
+        naive.append(int(np.argmax(gain)))
+        cover = np.maximum(cover, sims[naive[-1]])
+    order, gains = facility(X, w, 25)
+    assert order.tolist() == naive and gains[0] == 1.0 and np.all(np.diff(gains) <= 1e-9)
+
+
+def test_mix_weights_coverage_by_quality() -> None:
+    X, cluster = planted([20, 20])
+    q = np.where(np.arange(40) % 2 == 0, 1.0, 0.4)  # within each cluster, half the rows are of low quality
+    pool = Pool(np.arange(40), ["a"] * 40, X, signals={"q": q})
+    picked = select(pool, 2, {"mix": 1.0})
+    assert sorted(cluster[picked.order].tolist()) == [0, 1] and np.all(q[picked.order] == 1.0)
+
+
 def test_quality_uncertainty_and_random_rank_by_their_score() -> None:
     n = 40
-    q = np.repeat([0.2, 0.5, 0.71, 0.93], 10)  # quality counts in steps of 0.1: 0.93 ranks as 0.9
+    q = np.repeat([0.1, 0.2, 0.3, 0.45], 10)  # a recipe signal counts up to its pass point, 0.5
     margin = np.linspace(1, 0, n)
     pool = Pool(np.arange(n) + 100, ["a"] * n, signals={"q": q, "other": np.full(n, np.nan)}, margin=margin)
     assert set(select(pool, 10, {"quality": 1}).order) == set(range(30, 40))
-    assert select(pool, 10, {"quality": 1}).scores["quality"].tolist() == [0.9] * 10
+    assert select(pool, 10, {"quality": 1}).scores["quality"].tolist() == pytest.approx([0.9] * 10)
+    passing = Pool(np.arange(n), ["a"] * n, signals={"lang_conf": np.linspace(0.5, 1, n)})
+    assert set(select(passing, 40, {"quality": 1}).scores["quality"].tolist()) == {1.0}  # above it: all equal
+    model = Pool(np.arange(n), ["a"] * n, signals={"quality_score": np.linspace(0, 1, n)})
+    assert set(select(model, 10, {"quality": 1}).order) == set(range(30, 40))  # the quality classifier counts whole
     assert set(select(pool, 5, {"uncertainty": 1}).order) == set(range(35, 40))  # smallest margin = most uncertain
     a, b = select(pool, 10, {"random": 1}, seed=1), select(pool, 10, {"random": 1}, seed=1)
     assert a.order.tolist() == b.order.tolist() != select(pool, 10, {"random": 1}, seed=2).order.tolist()

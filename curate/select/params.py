@@ -11,10 +11,11 @@ from pydantic import BaseModel, ConfigDict, Field
 STRATEGIES: dict[str, str] = {
     "random": "a seeded random subset (the control)",
     "quality": "highest mean of the stored quality signals (recipe scores, quality_score) first",
-    "diversity": "k-center greedy over MiniLM embeddings: each pick farthest from the picks so far",
+    "diversity": "facility location over MiniLM embeddings: each pick covers the most rows not yet near a pick",
     "uncertainty": "smallest margin of the pre-label model first (for labelling budgets)",
     "clean": "leave out rows the suspects run flagged as likely label errors",
-    "mix": "deita-like: quality x diversity greedy (near-duplicates of a pick are worth ~0)",
+    "mix": "deita-like: quality x diversity (facility location weighted by quality; near-duplicates of a pick add 0)",
+    "kcenter": "k-center greedy over MiniLM embeddings: each pick farthest from the picks so far (favours outliers)",
 }
 
 

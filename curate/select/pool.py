@@ -78,7 +78,7 @@ def build_pool(workspace: Workspace, src: Source, weights: dict[str, float], *,
     labels: list[str | None] = [src.rows.column("label")[int(k)].as_py() for k in src.pool_index] \
         if src.dataset["task"] == "classification" else [None] * len(ids)
     pool = Pool(ids, labels)
-    if embeddings or (embeddings is None and ({"diversity", "mix"} & set(weights))):
+    if embeddings or (embeddings is None and ({"diversity", "mix", "kcenter"} & set(weights))):
         from curate.embed import embed_cached
 
         pool.embeddings = embed_cached(workspace, src.texts)

@@ -1,13 +1,13 @@
 """Selection strategies: pure functions over a pool's stored signals and embeddings.
 
 A strategy either scores rows (``random``, ``quality``, ``uncertainty``: a value in [0, 1] per row,
-1 = pick first), spreads the picks over the embedding space (``diversity``: k-center greedy, each
-pick the row farthest from those already picked; ``mix``: deita-like, quality times a diversity
-gate so a row within ``tau`` cosine distance of a pick is worth little), or removes rows (``clean``:
-rows the suspects run flagged as likely label errors). Strategies combine with weights
-(``mix,clean`` or ``quality=2,diversity=1``): scores are averaged by weight, then the greedy pass
-adds the diversity term. With class balance on, each class gets a share of the budget equal to its
-share of the pool and is selected on its own.
+1 = pick first), spreads the picks over the embedding space (``diversity``: facility location, each
+pick the row that brings the most pool rows near a pick; ``mix``: deita-like, the same weighted by
+quality; ``kcenter``: each pick the row farthest from those already picked; see
+``curate.select.greedy``), or removes rows (``clean``: rows the suspects run flagged as likely label
+errors). Strategies combine with weights (``mix,clean`` or ``quality=2,diversity=1``): scores are
+averaged by weight, then the greedy pass spreads the picks. With class balance on, each class gets a
+share of the budget equal to its share of the pool and is selected on its own.
 """
 
 from __future__ import annotations
@@ -17,11 +17,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from curate.errors import InputError
+from curate.select.greedy import facility, kcenter
 from curate.select.params import STRATEGIES, SelectParams
 from curate.settings import bound, default
 
-QUALITY_STEP = 0.1  # quality: differences smaller than this are not evidence (see row_scores)
-TAU = 0.15  # mix: cosine distance under which a row counts as a near-duplicate of a pick
+QUALITY_PASS = 0.5  # quality: a recipe signal at or above this is a pass; only values below it lower a row
+MODEL_SIGNALS = ("quality_score",)  # quality: signals that are quality estimates themselves, counted whole
+SCORING = ("random", "quality", "uncertainty")         # strategies that score rows (mix brings quality)
+SPREADING = {"diversity", "mix", "kcenter"}              # strategies that spread picks over the embeddings
 
 
 @dataclass
@@ -76,20 +79,28 @@ def row_scores(pool: Pool, weights: dict[str, float], seed: int) -> dict[str, np
     if "random" in weights:
         out["random"] = np.random.default_rng(seed).random(n)
     if "quality" in weights or "mix" in weights:
-        if pool.signals:
-            stacked = np.vstack([np.clip(v, 0, 1) for v in pool.signals.values()])
-            counted = (~np.isnan(stacked)).sum(0)
-            mean = np.where(counted > 0, np.nansum(stacked, 0) / np.maximum(counted, 1), 0.5)
-            # Recipe signals are filter inputs: rows that pass sit near 1 and differ by noise that tracks
-            # length. Ranking by that noise skewed picks to long rows (TREC 500: 0.662 vs random 0.811),
-            # so quality counts in steps of QUALITY_STEP and the seeded tie-break orders rows within a step.
-            out["quality"] = np.round(mean / QUALITY_STEP) * QUALITY_STEP
-        else:
-            out["quality"] = np.full(n, 0.5)
+        out["quality"] = quality(pool.signals, n)
     if "uncertainty" in weights:
         margin = pool.margin if pool.margin is not None else np.full(n, np.nan)
         out["uncertainty"] = np.where(np.isnan(margin), 0.5, 1.0 - np.clip(margin, 0, 1))
     return out
+
+
+def quality(signals: dict[str, np.ndarray], n: int) -> np.ndarray:
+    """Mean over the stored signals of each row, in [0, 1] (0.5 where a row has none).
+
+    Recipe signals are filter inputs: the pool's rows have passed the recipe's filters, and above the
+    pass point their values track length (language-ID confidence and stop-word counts grow with it), not
+    quality. Ranking by them picked long rows (TREC, whose test questions are shorter than its train
+    ones: 0.736 vs random 0.811). So a recipe signal counts as ``min(1, value / QUALITY_PASS)``: only a
+    row near failing loses; ``quality_score`` (the quality classifier's probability of good) counts whole.
+    """
+    if not signals:
+        return np.full(n, 0.5)
+    stacked = np.vstack([np.clip(v, 0, 1) if name in MODEL_SIGNALS else np.minimum(np.clip(v, 0, 1) / QUALITY_PASS, 1)
+                         for name, v in signals.items()])
+    counted = (~np.isnan(stacked)).sum(0)
+    return np.where(counted > 0, np.nansum(stacked, 0) / np.maximum(counted, 1), 0.5)
 
 
 def quotas(labels: list[str | None], budget: int, balance: bool) -> dict[str, int]:
@@ -108,59 +119,28 @@ def quotas(labels: list[str | None], budget: int, balance: bool) -> dict[str, in
     return {str(k): int(s) for k, s in zip(keys, share)}
 
 
-def greedy(X: np.ndarray | None, base: np.ndarray, k: int, *, spread: float = 0.0,
-           tau: float | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Pick ``k`` rows one at a time; return their indices and each pick's distance to earlier picks.
+def spread_picks(X: np.ndarray | None, base: np.ndarray, k: int, weights: dict[str, float], *,
+                 seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Pick ``k`` rows of one group; return their positions and each pick's diversity figure.
 
-    Objective: ``base + spread * d / max(d)`` (k-center greedy when ``base`` is flat) or, with ``tau``,
-    ``base * min(1, d / tau)`` (deita's gate), where ``d`` is the cosine distance (halved into [0, 1])
-    to the nearest earlier pick. Without a diversity term this is top-k of ``base``.
+    ``mix``: facility location weighted by ``base`` (a row covers its neighbours in proportion to its
+    quality); ``diversity``: facility location weighted by ``base`` blended with 1 in the proportion of
+    diversity's weight to the scoring strategies'; ``kcenter``: k-center greedy plus ``base``. Without
+    any of them, top-k of ``base``.
     """
     k = min(k, len(base))
-    if X is None or (spread == 0 and tau is None):
+    if X is None:
         order = np.argsort(-base, kind="stable")[:k]
         return order, np.full(len(order), np.nan)
-    if tau is not None:
-        return _gated(X, base, k, tau)
-    d = np.ones(len(base), np.float32)
-    taken = np.zeros(len(base), bool)
-    order, dist = np.empty(k, np.int64), np.empty(k)
-    base = base.astype(np.float32)
-    for step in range(k):
-        obj = base + spread * d / max(float(d[~taken].max()), 1e-9)  # the farthest row gets the whole weight
-        obj[taken] = -np.inf
-        j = int(np.argmax(obj))
-        order[step], dist[step], taken[j] = j, d[j], True
-        np.minimum(d, (1.0 - X @ X[j]) / 2.0, out=d)
-    return order, dist
-
-
-def _gated(X: np.ndarray, base: np.ndarray, k: int, tau: float) -> tuple[np.ndarray, np.ndarray]:
-    """``greedy`` with deita's gate, lazily: a row's objective ``base * min(1, d / tau)`` only falls as
-    picks are added, so its last value bounds it (lazy greedy): a row is re-scored against the picks
-    made since, only when it reaches the top of the heap. Same picks as the full scan, far fewer products."""
-    import heapq
-
-    heap = [(-float(b), i) for i, b in enumerate(base)]
-    heapq.heapify(heap)
-    d = np.ones(len(base), np.float32)
-    seen = np.zeros(len(base), np.int64)   # how many picks d[i] accounts for
-    picks = np.empty((k, X.shape[1]), X.dtype)
-    order, dist = [], []
-    while len(order) < k and heap:
-        bound, j = heapq.heappop(heap)
-        m = len(order)
-        if seen[j] < m:
-            d[j] = min(float(d[j]), float(((1.0 - picks[seen[j]:m] @ X[j]) / 2.0).min()))
-            seen[j] = m
-            value = float(base[j]) * min(1.0, float(d[j]) / tau)
-            if value < -bound:
-                heapq.heappush(heap, (-value, j))
-                continue
-        picks[m] = X[j]
-        order.append(j)
-        dist.append(float(d[j]))
-    return np.array(order, np.int64), np.array(dist)
+    if "kcenter" in weights:
+        return kcenter(X, base, k, weights["kcenter"])
+    scoring = sum(w for s, w in weights.items() if s in SCORING)
+    if "mix" in weights:
+        w = base
+    else:
+        share = scoring / (scoring + weights["diversity"]) if scoring + weights["diversity"] > 0 else 0.0
+        w = (1.0 - share) + share * base
+    return facility(X, np.maximum(w, 1e-3), k, seed=seed)
 
 
 def select(pool: Pool, budget: int, weights: dict[str, float], *, seed: int = 0, balance: bool = True) -> Picked:
@@ -175,12 +155,10 @@ def select(pool: Pool, budget: int, weights: dict[str, float], *, seed: int = 0,
     excluded = np.zeros(n, bool)
     if "clean" in weights and pool.suspect is not None:
         excluded = pool.suspect.astype(bool)
-    wanted_div = ("diversity" in weights or "mix" in weights)
+    wanted_div = bool(SPREADING & set(weights))
     if wanted_div and pool.embeddings is None:
         raise InputError("--strategy", "diversity and mix need embeddings of the pool",
                          fix="pass the pool's embeddings")
-    spread = weights.get("diversity", 0.0)
-    tau = TAU if "mix" in weights else None
     labels = [str(lab) if balance and lab is not None else "*" for lab in pool.labels]
     keep = np.flatnonzero(~excluded)
     q = quotas([labels[i] for i in keep] if balance else [None] * len(keep), budget, balance)
@@ -188,7 +166,7 @@ def select(pool: Pool, budget: int, weights: dict[str, float], *, seed: int = 0,
     for group, k in q.items():
         idx = keep[[labels[i] == group for i in keep]] if group != "*" else keep
         X = pool.embeddings[idx] if wanted_div and pool.embeddings is not None else None
-        o, d = greedy(X, base[idx], k, spread=spread, tau=tau)
+        o, d = spread_picks(X, base[idx], k, weights, seed=seed)
         order_parts.append(idx[o])
         dist_parts.append(d)
     order = np.concatenate(order_parts) if order_parts else np.zeros(0, np.int64)
