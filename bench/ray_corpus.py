@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import os
 import tempfile
 import threading
 import time
@@ -89,6 +90,10 @@ class Peak(threading.Thread):
 
 def measure(what: str, fn) -> dict:
     import ray
+
+    # Ray runs its workers at nice 15; on a machine shared with other jobs that starves them (see
+    # bench/ray_engine.py). Same priority as this process:
+    os.environ.setdefault("RAY_worker_niceness", "0")
 
     ray.init(num_cpus=2, include_dashboard=False, object_store_memory=500_000_000, log_to_driver=False)
     peak = Peak()

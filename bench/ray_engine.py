@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -33,6 +34,9 @@ ROOT = Path(__file__).resolve().parent.parent
 # this file is called ray.py: keep its folder off the path so `import ray` finds Ray
 sys.path = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 sys.path.insert(0, str(ROOT))
+
+
+RUNS = ("local", "local 1 thread", "ray 1 worker", "ray 2 workers")
 
 
 def _corpus_generator():
@@ -50,11 +54,49 @@ def _timed(fn) -> float:
     return time.perf_counter() - t
 
 
+class Stages:
+    """A dedup progress callback that times each stage it is told about (``reading``, ``ray: ...``)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self.stage, self.since = "", time.perf_counter()
+
+    def __call__(self, stage: str, done: int = 0, total: int = 0) -> None:
+        if stage != self.stage:
+            now = time.perf_counter()
+            if self.stage:
+                self.seconds[self.stage] = self.seconds.get(self.stage, 0.0) + now - self.since
+            self.stage, self.since = stage, now
+
+    def line(self) -> str:
+        self("")
+        return ", ".join(f"{k} {v:.1f}s" for k, v in self.seconds.items())
+
+
+def _clusters(ws, folder: Path) -> set[frozenset]:
+    """The latest dedup run's clusters (sets of record ids), through ``curate dedup export``'s function."""
+    from curate.dedup import export
+
+    export(ws, "bench", folder / "export.jsonl")
+    by: dict[int, set] = {}
+    for line in (folder / "export.jsonl").open(encoding="utf-8"):
+        r = json.loads(line)
+        if r["cluster"] is not None:
+            by.setdefault(r["cluster"], set()).add(json.dumps(r["id"]))
+    return {frozenset(g) for g in by.values()}
+
+
+def _load() -> str:
+    return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=200_000)
     ap.add_argument("--stages", default="recipe,dedup", help="which of recipe,dedup to time")
     ap.add_argument("--batch-rows", type=int, default=10_000, help="rows per Parquet shard and Ray batch")
+    ap.add_argument("--runs", default=",".join(RUNS), help=f"which of {', '.join(RUNS)} to time")
+    ap.add_argument("--repeat", type=int, default=1, help="runs per engine; the fastest is reported")
     ap.add_argument("--data", type=Path, default=None, help="the shared data folder (default: bench/dedup.py's)")
     args = ap.parse_args()
 
@@ -90,23 +132,37 @@ def main() -> None:
         run_recipe(ws, recipe, "warm", engine="ray", workers=2, force=True)   # starts the workers
         run_dedup(ws, "warm", engine="ray", workers=2)
         results: dict[str, dict[str, float]] = {"recipe": {}, "dedup": {}}
-        for name, kwargs in (("local", {}),
+        truth: set[frozenset] | None = None
+        print(f"before the timings: {_load()}", flush=True)
+        for name, kwargs in (("local", {}), ("local 1 thread", {"threads": 1}),
                              ("ray 1 worker", {"engine": "ray", "workers": 1, "batch_rows": args.batch_rows}),
                              ("ray 2 workers", {"engine": "ray", "workers": 2, "batch_rows": args.batch_rows})):
-            if "recipe" in args.stages:
+            if name not in args.runs.split(","):
+                continue
+            if "recipe" in args.stages and "threads" not in kwargs:   # the recipe has no thread setting
                 results["recipe"][name] = n / _timed(lambda: run_recipe(ws, recipe, "bench", force=True, **kwargs))
                 print(f"  recipe  {name:14s} {results['recipe'][name]:10,.0f} rows/s", flush=True)
+            for _ in range(args.repeat if "dedup" in args.stages else 0):
+                stages = Stages()
+                speed = n / _timed(lambda: run_dedup(ws, "bench", method="minhash", shingle="word", ngram=5,
+                                                     progress=stages, **kwargs))
+                results["dedup"][name] = max(speed, results["dedup"].get(name, 0.0))
+                print(f"  dedup   {name:14s} {speed:10,.0f} rows/s  ({stages.line()}; {_load()})", flush=True)
             if "dedup" in args.stages:
-                results["dedup"][name] = n / _timed(lambda: run_dedup(ws, "bench", method="minhash", shingle="word",
-                                                                       ngram=5, **kwargs))
-                print(f"  dedup   {name:14s} {results['dedup'][name]:10,.0f} rows/s", flush=True)
+                found = _clusters(ws, tmp)
+                truth = truth if truth is not None else found
+                print(f"  dedup   {name:14s} {len(found):,} clusters, "
+                      f"{'the same as' if found == truth else 'DIFFERENT from'} the first engine's", flush=True)
     finally:
         ray.shutdown()
+        shutil.rmtree(tmp, ignore_errors=True)
     for stage, r in results.items():
-        if not r:
+        if not {"local", "ray 1 worker", "ray 2 workers"} <= set(r):
             continue
         print(f"{stage}: ray 2 workers / ray 1 worker = {r['ray 2 workers'] / r['ray 1 worker']:.2f}x (goal >= 1.6x); "
-              f"ray 1 worker / local = {r['ray 1 worker'] / r['local']:.2f}x (goal >= 0.7x)")
+              f"ray 1 worker / local = {r['ray 1 worker'] / r['local']:.2f}x (goal >= 0.7x)"
+              + (f"; ray 1 worker / local 1 thread = {r['ray 1 worker'] / r['local 1 thread']:.2f}x (equal CPU)"
+                 if "local 1 thread" in r else ""))
 
 
 if __name__ == "__main__":

@@ -207,24 +207,54 @@ def _kill_first_task(stop, killed: list, marker: str) -> None:
         stop.wait(0.005)
 
 
-@pytest.mark.parametrize("marker", ["MapBatches(_sign)", "LabelShard.add_edges"])
-def test_a_worker_killed_mid_run(workspace, tmp_path, marker) -> None:
-    """A worker killed mid-run (SIGKILL, found by its process title): Ray retries a killed signing task;
-    a killed component actor takes its labels with it, so the propagation starts over on fresh actors.
-    Either way the run completes with the local engine's clusters."""
+def test_a_worker_killed_mid_run(workspace, tmp_path) -> None:
+    """A signing worker killed mid-run (SIGKILL, found by its process title) is retried by Ray Data; the
+    run completes with the local engine's clusters."""
     import threading
 
     _planted(tmp_path / "planted.jsonl")
     ingest(workspace, [tmp_path / "planted.jsonl"], "planted", task="sft")
     local = run_dedup(workspace, "planted")
     stop, killed = threading.Event(), []
-    killer = threading.Thread(target=_kill_first_task, args=(stop, killed, marker), daemon=True)
+    killer = threading.Thread(target=_kill_first_task, args=(stop, killed, "MapBatches(_sign)"), daemon=True)
     killer.start()
     try:
         on_ray = run_dedup(workspace, "planted", engine="ray", workers=2, batch_rows=25)
     finally:
         stop.set()
         killer.join()
-    assert killed, f"no Ray process titled {marker} was seen"
+    assert killed, "no Ray process titled MapBatches(_sign) was seen"
+    assert _pairs(workspace, on_ray.run_id) == _pairs(workspace, local.run_id)
+    assert (on_ray.clusters, on_ray.flagged) == (local.clusters, local.flagged)
+
+
+def _dies_once(fn, flag):
+    """``fn``, except that the first call anywhere (``flag``: a file, shared by the worker processes) ends
+    its worker process on the spot, as a killed or crashed worker would."""
+    def once(*args, **kwargs):
+        import os
+
+        if not flag.exists():
+            flag.touch()
+            os._exit(1)
+        return fn(*args, **kwargs)
+    return once
+
+
+@pytest.mark.parametrize("module, task", [("ray_pairs", "_split"), ("ray_pairs", "_verify"),
+                                          ("ray_components", "_round")])
+def test_a_task_whose_worker_dies_is_retried(workspace, tmp_path, monkeypatch, module, task) -> None:
+    """The shuffle, verification and component tasks are plain Ray tasks: a worker dying in one is
+    retried by Ray (its inputs are still in the object store, or rebuilt from their lineage) and the run
+    completes with the local engine's clusters."""
+    import importlib
+
+    where = importlib.import_module(f"curate.engine.{module}")
+    monkeypatch.setattr(where, task, _dies_once(getattr(where, task), tmp_path / "died"))
+    _planted(tmp_path / "planted.jsonl")
+    ingest(workspace, [tmp_path / "planted.jsonl"], "planted", task="sft")
+    local = run_dedup(workspace, "planted")
+    on_ray = run_dedup(workspace, "planted", engine="ray", workers=2, batch_rows=25)
+    assert (tmp_path / "died").exists()
     assert _pairs(workspace, on_ray.run_id) == _pairs(workspace, local.run_id)
     assert (on_ray.clusters, on_ray.flagged) == (local.clusters, local.flagged)

@@ -41,12 +41,12 @@ def pair_similarity(workspace: Workspace, texts: pa.Array, params: DedupParams) 
     """``sim(i, j)`` between two of ``texts`` as the method measures it: 1/0 for exact, the true
     Jaccard of the shingle sets for minhash, the cosine of the embeddings for semantic."""
     params = resolve_params(params, texts)
-    norm = normalize(texts)
+    norm = normalize(texts, threads=params.threads)
     if params.method == "exact":
         keys = norm.to_pylist()
         return lambda i, j: 1.0 if keys[i] == keys[j] else 0.0
     if params.method == "minhash":
-        sh = shingles(norm, ngram=params.n, kind=params.shingle)
+        sh = shingles(norm, ngram=params.n, kind=params.shingle, threads=params.threads)
         return lambda i, j: jaccard(sh.doc_set(i), sh.doc_set(j))
     from curate.embed import embed_cached
 
@@ -58,7 +58,7 @@ def find_pairs(workspace: Workspace, texts: list[str] | pa.Array, params: DedupP
                threshold: float | None = None, progress: Progress = no_progress) -> Graph:
     """Duplicate pairs among ``texts`` by ``params.method`` at ``threshold`` (default: the params'; auto
     shingles and default thresholds resolved for ``texts`` as ``params.resolve_params`` says)."""
-    norm = normalize(texts)
+    norm = normalize(texts, threads=params.threads)
     arr = pa.array(texts, pa.string()) if isinstance(texts, list) else texts
     params = resolve_params(params, arr)
     t = params.cut if threshold is None else threshold
@@ -73,11 +73,11 @@ def find_pairs(workspace: Workspace, texts: list[str] | pa.Array, params: DedupP
                      lambda i, j: 1.0 if keys[i] == keys[j] else 0.0, int(valid.sum()), params)
     if params.method == "minhash":
         progress("shingling", 0, n)
-        sh = shingles(norm, ngram=params.n, kind=params.shingle)
+        sh = shingles(norm, ngram=params.n, kind=params.shingle, threads=params.threads)
         progress("signing and banding", 0, n)
         # candidates are verified, so banding favours recall (see minhash.RECALL_WEIGHTS)
         bands, rows = minhash.lsh_params(t, params.num_perm, *minhash.RECALL_WEIGHTS)
-        sig = minhash.signatures(sh, params.num_perm)
+        sig = minhash.signatures(sh, params.num_perm, threads=params.threads)
         cand = minhash.candidates(sig, bands, rows, valid=valid & (sh.counts() > 0))
         progress("verifying candidates", 0, len(cand))
         pairs, sims = minhash.verify(sh, cand, t)

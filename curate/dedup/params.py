@@ -70,6 +70,8 @@ class DedupParams(BaseModel):
     num_perm: int = Field(default=128, ge=16, le=1024, description="MinHash permutations (minhash).")
     fields: tuple[str, ...] = Field(..., min_length=1, description="Which fields of each example are compared.")
     neighbors: int = Field(default=20, ge=1, le=200, description="Nearest neighbours looked at per row (semantic).")
+    threads: int = Field(default=2, ge=1, le=64, description="Threads the local engine normalises, shingles and "
+                         "signs with (the Ray engine: one per worker); results do not depend on it.")
     chosen: str = Field(default="", description="how auto settings were resolved, e.g. 'char: 1,000 of 1,000 rows CJK/Thai'")
 
     def key(self) -> str:
@@ -93,7 +95,7 @@ class DedupParams(BaseModel):
 
 def make_params(task: str, *, method: str | None = None, threshold: float | None = None, ngram: int | None = None,
                 shingle: str | None = None, num_perm: int | None = None, fields: list[str] | str | None = None,
-                neighbors: int | None = None, dataset: str = "") -> DedupParams:
+                neighbors: int | None = None, threads: int | None = None, dataset: str = "") -> DedupParams:
     """Validated parameters for a dataset of ``task`` (unset ones take ``DedupParams``' defaults); an
     unknown method or field raises ``DedupError``."""
     where = f"dedup {dataset}: " if dataset else "dedup: "
@@ -108,7 +110,7 @@ def make_params(task: str, *, method: str | None = None, threshold: float | None
         raise DedupError(f"{where}{task} datasets have no field {bad[0]!r} to compare; fix: --fields with "
                          f"{', '.join(known)}")
     given = {"method": method, "threshold": threshold, "ngram": ngram, "shingle": shingle, "num_perm": num_perm,
-             "neighbors": neighbors}
+             "neighbors": neighbors, "threads": threads}
     try:
         return DedupParams(fields=tuple(fields), **{k: v for k, v in given.items() if v is not None})
     except ValidationError as exc:

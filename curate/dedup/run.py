@@ -49,7 +49,8 @@ def _libraries() -> dict[str, str]:
 
 def run_dedup(workspace: Workspace, dataset: str, *, method: str | None = None, threshold: float | None = None,
               ngram: int | None = None, shingle: str | None = None, num_perm: int | None = None,
-              fields: list[str] | str | None = None, neighbors: int | None = None, progress: Progress = no_progress,
+              fields: list[str] | str | None = None, neighbors: int | None = None, threads: int | None = None,
+              progress: Progress = no_progress,
               engine: str = "local", address: str | None = None,
               workers: int | None = None, batch_rows: int = 10_000) -> DedupReport:
     """Find a dataset's duplicate clusters and store them as a new run (decisions re-applied); unset
@@ -64,7 +65,7 @@ def run_dedup(workspace: Workspace, dataset: str, *, method: str | None = None, 
     with workspace.connect() as con:
         ds = catalog.get_dataset(con, dataset)
         params = make_params(ds["task"], method=method, threshold=threshold, ngram=ngram, shingle=shingle,
-                             num_perm=num_perm, fields=fields, neighbors=neighbors, dataset=dataset)
+                             num_perm=num_perm, fields=fields, neighbors=neighbors, threads=threads, dataset=dataset)
         scale_out = _engine(engine, params, dataset, address)
         if scale_out:
             shards = scale_out.export_shards(workspace, con, ds["id"], ds["task"], list(params.fields), batch_rows)

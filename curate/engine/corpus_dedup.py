@@ -81,13 +81,13 @@ def _marks(groups: list[list[int]]) -> pa.Table:
 
 def dedup_corpus(pattern: str, output: str | Path, *, method: str | None = None, threshold: float | None = None,
                  ngram: int | None = None, shingle: str | None = None, num_perm: int | None = None,
-                 fields: list[str] | str | None = None,
+                 fields: list[str] | str | None = None, threads: int | None = None,
                  address: str | None = None, workers: int | None = None, batch_rows: int = 10_000) -> dict[str, Any]:
     """Dedup Parquet files into ``output`` (data/ + report.json); returns the report."""
     files = input_files(pattern)
     task = infer_task(pq.read_schema(files[0]), files[0])
     params = make_params(task, method=method, threshold=threshold, ngram=ngram, shingle=shingle, num_perm=num_perm,
-                         fields=fields, dataset=pattern)
+                         fields=fields, threads=threads, dataset=pattern)
     if params.method == "semantic":
         raise DedupError(f"dedup {pattern}: corpus mode runs exact and minhash dedup; fix: --method minhash")
     out = Path(output)

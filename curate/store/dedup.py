@@ -227,3 +227,14 @@ def char_ngram_hashes(norm: pa.Array, n: int) -> pa.Table:
                            ELSE list_transform(range(1, length(s) - {int(n)} + 2),
                                                lambda i: hash(substr(s, i, {int(n)}))) END AS h
             FROM v ORDER BY d""").to_arrow_table()
+
+
+def text_digests(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """The 128-bit MD5 of each string as two uint64 numpy arrays (lower, upper 64 bits): a key for exact
+    dedup that a shuffle can move instead of the text (two different texts share it with probability ~2^-128)."""
+    import numpy as np
+
+    with scratch() as con, registered(con, v=pa.table({"s": values})):
+        out = con.sql("SELECT md5_number_lower(s) AS lo, md5_number_upper(s) AS hi FROM v").to_arrow_table()
+    return (out.column("lo").to_numpy().astype(np.uint64, copy=False),
+            out.column("hi").to_numpy().astype(np.uint64, copy=False))
