@@ -130,6 +130,13 @@ def resolve_params(params: DedupParams, texts) -> DedupParams:
                                      "chosen": chosen or params.chosen})
 
 
+def reads_texts(params: DedupParams) -> bool:
+    """Whether ``resolve_params`` looks at the texts for ``params`` (auto shingles, or character shingles
+    without a length or threshold); when not, callers may skip measuring them."""
+    return params.method == "minhash" and (params.shingle == "auto" or params.shingle == "char" and (
+        params.ngram is None or params.threshold is None))
+
+
 WORDS_CAP = 1_000   # word counts at or above this share one histogram bin (only "under SHORT_WORDS" matters)
 
 

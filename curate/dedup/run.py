@@ -15,7 +15,7 @@ import pyarrow as pa
 
 from curate.dedup.clusters import components, decisions_from_rows
 from curate.dedup.pairs import Progress, find_pairs, no_progress, pair_similarity
-from curate.dedup.params import DedupError, DedupParams, make_params, resolve_params
+from curate.dedup.params import DedupError, DedupParams, TextStats, make_params, reads_texts, resolve_params
 from curate.dedup.write import store_clusters
 from curate.store import catalog
 from curate.store import dedup as store
@@ -73,8 +73,8 @@ def run_dedup(workspace: Workspace, dataset: str, *, method: str | None = None, 
             table = store.doc_texts(con, ds["id"], ds["task"], list(params.fields))
         decisions = decisions_from_rows(store.decisions(con, ds["id"]))
     # auto shingles and default thresholds for this data (a pass over the shards for Ray)
-    params = resolve_params(params, scale_out.stats(shards.name) if scale_out and shards else
-                            table.column("text").combine_chunks())
+    params = resolve_params(params, (scale_out.stats(shards.name) if reads_texts(params) else TextStats())
+                            if scale_out and shards else table.column("text").combine_chunks())
     with workspace.transaction() as con:
         run_id = catalog.start_run(con, "dedup", ds["id"], params.model_dump(mode="json"), _libraries())
     try:

@@ -21,7 +21,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from curate.dedup.params import DedupError, TextStats, make_params, resolve_params, text_stats
+from curate.dedup.params import (DedupError, TextStats, make_params, reads_texts, resolve_params,
+                                 text_stats)
 from curate.engine.cluster import EngineError, cluster
 from curate.engine.corpus import DATA, REPORT, _field, infer_task, input_files
 from curate.engine.ray_dedup import find_in
@@ -102,7 +103,8 @@ def dedup_corpus(pattern: str, output: str | Path, *, method: str | None = None,
             docs = docs.materialize()
             compared = docs.select_columns(["_id", "_text"]).rename_columns({"_id": "id", "_text": "text"})
             measure = ray.remote(lambda block: text_stats(block.column("text")))
-            stats = sum(ray.get([measure.remote(ref) for ref in compared.to_arrow_refs()]), TextStats())
+            stats = sum(ray.get([measure.remote(ref) for ref in compared.to_arrow_refs()]), TextStats()) \
+                if reads_texts(params) else TextStats()
             resolved = resolve_params(params, stats)   # auto shingles, from per-block counts
             found = find_in(ray, compared, resolved, workers=workers, batch_rows=batch_rows)
             found["params"] = resolved.model_dump(mode="json")
