@@ -83,6 +83,7 @@ def run_dedup(workspace: Workspace, dataset: str, *, method: str | None = None, 
                 found = scale_out.find(shards.name, params, address=address, workers=workers, batch_rows=batch_rows,
                                        progress=progress)
             total, groups = found.pop("total"), found.pop("groups")
+            progress("member similarities", 0, sum(len(g) for g in groups))
             sim = _member_similarity(workspace, ds, params, groups)
         else:
             ids = table.column("id").to_numpy()
