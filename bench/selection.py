@@ -145,7 +145,7 @@ class Jobs:
             self.args.out.write_text(json.dumps({"runs": self.done, **self.extra}, indent=1))
 
 
-PLAN = {"noisy": ("mix,clean", ("random,clean",)), "sst2": ("mix", ()), "trec": ("mix", ())}
+PLAN = {"noisy": ("mix,clean", ("random,clean",)), "sst2": ("mix,clean", ("mix",)), "trec": ("mix", ())}
 
 
 def plan(args, finetune: bool) -> list[tuple[str, int, str, int]]:
@@ -205,7 +205,7 @@ def _sst2_workspace(root: Path, data: Path, args, noisy: bool) -> tuple[Workspac
     ws = Workspace(root / label)
     ref = _pool(ws, label, _write(root / f"{label}.jsonl", records), data / "sst2" / "dev.jsonl", "sst2-dev",
                 recipe=True)
-    if noisy and fresh:
+    if fresh:   # both pools: ``clean`` (and the controls that use it) on the clean pool too
         t = time.perf_counter()
         rep = suspects.find_suspects(ws, questions.get_question(ws, label))
         print(f"suspects run: {rep.flagged} of {rep.checked} flagged in {time.perf_counter() - t:.1f}s", flush=True)
