@@ -18,6 +18,12 @@ from curate.store.workspace import Workspace
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data"
 CHROMIUM = os.environ.get("CURATE_CHROMIUM", "/usr/bin/chromium")
+# Browser waits are bounds, not durations: each returns as soon as its condition holds, so they only decide
+# how long a starved machine may take before a test fails. CI runs the suite on 2 cores that other jobs share
+# (load average above 15 measured): `streamlit run`, a page's first script run (its imports) and Chromium
+# then take many times longer than on an idle machine.
+UI_START_S = 120       # `streamlit run` answering its health check
+UI_WAIT_MS = 90_000    # anything in the page: an element, a text, a navigation, a script run
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-quic", "--no-first-run", "--disable-sync"]
 
@@ -78,7 +84,7 @@ class UiServer:
              "--server.address", "127.0.0.1", "--server.headless", "true", "--server.fileWatcherType", "none",
              "--global.developmentMode", "false"],
             cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + UI_START_S
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"streamlit exited: {log.read_text()[-2000:]}")
@@ -87,7 +93,7 @@ class UiServer:
                     return
             except OSError:
                 time.sleep(0.2)
-        raise RuntimeError("streamlit did not become healthy in 60s")
+        raise RuntimeError(f"streamlit did not become healthy in {UI_START_S}s: {log.read_text()[-2000:]}")
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -148,15 +154,40 @@ def page(browser):
     """A fresh browser page (1400x1000)."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     pg = context.new_page()
-    pg.set_default_timeout(30_000)
+    pg.set_default_timeout(UI_WAIT_MS)
     yield pg
     context.close()
 
 
 def wait_for_app(page) -> None:
-    """Wait until Streamlit finished running the script (never sleep)."""
+    """Wait until Streamlit finished running the script (never sleep). Right after an action the page may
+    still show the previous run's state (the new run has not started yet): wait on what the action shows,
+    or use ``rerun``."""
     page.wait_for_selector("[data-testid='stApp'][data-test-connection-state='CONNECTED']"
-                           "[data-test-script-state='notRunning']", timeout=60_000)
+                           "[data-test-script-state='notRunning']", timeout=UI_WAIT_MS)
+
+
+# Counts changes of the script state from now on (a run starting changes it from notRunning).
+_COUNT_RUNS = """() => {
+    const app = document.querySelector("[data-testid='stApp']");
+    window.__curateRunChanges = 0;
+    if (app.__curateObserved) return;
+    app.__curateObserved = true;
+    new MutationObserver(() => { window.__curateRunChanges += 1; })
+        .observe(app, {attributes: true, attributeFilter: ["data-test-script-state"]});
+}"""
+
+
+def rerun(page, action) -> None:
+    """Do ``action`` (which changes a widget, so Streamlit runs the script) with the app idle, then wait
+    until the run it started has finished. ``wait_for_app`` alone can return before that run starts. A
+    rerun ending can move the focus (a slider's next key press then goes elsewhere): press keys one rerun
+    at a time."""
+    wait_for_app(page)
+    page.evaluate(_COUNT_RUNS)
+    action()
+    page.wait_for_function("() => window.__curateRunChanges > 0", timeout=UI_WAIT_MS)
+    wait_for_app(page)
 
 
 def choose(page, label: str, option: str) -> None:

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from conftest import SAMPLE, wait_for_app
+from conftest import SAMPLE, rerun, wait_for_app
 from curate.ingest import ingest
 
 pytestmark = pytest.mark.browser
@@ -30,16 +30,12 @@ def test_run_recipe_and_move_a_threshold(workspace, ui_server, page) -> None:
     # Streamlit's react-aria slider thumb is an <input type=range> (implicit role "slider").
     slider = page.locator("[data-testid=stSlider]").filter(has_text="filter.too_short")
     slider.locator("[aria-valuetext='1.00']").wait_for()
-    thumb = slider.get_by_role("slider")
-    thumb.focus()
+    thumb = slider.get_by_role("slider")   # one key per rerun (see conftest.rerun)
     for _ in range(7):
-        thumb.press("ArrowLeft")
-        wait_for_app(page)
+        rerun(page, lambda: thumb.press("ArrowLeft"))
     page.get_by_text("Kept at these thresholds: 144 of 155").wait_for()
-    wait_for_app(page)
     for _ in range(7):
-        thumb.press("ArrowRight")
-        wait_for_app(page)
+        rerun(page, lambda: thumb.press("ArrowRight"))
     page.get_by_text("Kept at these thresholds: 143 of 155").wait_for()
 
     # Running again is recognised as identical and skipped.

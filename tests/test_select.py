@@ -70,6 +70,24 @@ def test_facility_location_lazy_greedy_matches_the_full_scan() -> None:
     assert order.tolist() == naive and gains[0] == 1.0 and np.all(np.diff(gains) <= 1e-9)
 
 
+def test_mix_gate_lazy_greedy_matches_the_full_scan() -> None:
+    from curate.select.greedy import gated
+
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(200, 6))
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    base, tau = rng.uniform(0.2, 1.0, len(X)), 0.15
+    d, naive = np.ones(len(X)), []
+    for _ in range(40):  # re-score every row against every pick at every step
+        value = base * np.minimum(1.0, d / tau)
+        value[naive] = -1
+        naive.append(int(np.argmax(value)))
+        d = np.minimum(d, (1.0 - X @ X[naive[-1]]) / 2.0)
+    order, dist = gated(X, base, 40, tau)
+    assert order.tolist() == naive and dist[0] == 1.0
+    assert dist[1:].min() > 0  # no pick repeats an earlier one
+
+
 def test_mix_weights_coverage_by_quality() -> None:
     X, cluster = planted([20, 20])
     q = np.where(np.arange(40) % 2 == 0, 1.0, 0.4)  # within each cluster, half the rows are of low quality

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from conftest import SAMPLE, wait_for_app
+from conftest import SAMPLE, rerun, wait_for_app
 from curate import select as selection, versions
 from curate.ingest import ingest
 
@@ -31,11 +31,9 @@ def test_select_view_previews_and_creates_a_version(workspace, tmp_path, ui_serv
     counts = page.locator(".st-key-sel_counts [data-testid='stDataFrame'] td")
     counts.first.wait_for(state="attached")
     page.get_by_text(re.compile(rf"{pool // 4} of {pool} pool rows")).wait_for()
-    slider = page.get_by_role("slider")
-    slider.focus()
+    slider = page.get_by_role("slider")   # one key per rerun (see conftest.rerun)
     for _ in range(5):
-        slider.press("ArrowRight")
-    wait_for_app(page)
+        rerun(page, lambda: slider.press("ArrowRight"))
     budget = pool // 4 + 5
     page.get_by_text(re.compile(rf"{budget} of {pool} pool rows")).wait_for()
     page.locator("[data-testid='stVegaLiteChart'], [data-testid='stArrowVegaLiteChart']").first.wait_for()

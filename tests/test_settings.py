@@ -130,7 +130,8 @@ def test_a_widget_is_built_from_its_field() -> None:
         widget(st, SuspectParams, "accept_above", "Accept", key="acc", slider=True, step=0.01)
         widget(st, DedupParams, "method", "Method", key="method")
 
-    at = AppTest.from_function(page).run()
+    # AppTest's default of 3 s is too short for the first run's imports on a loaded machine
+    at = AppTest.from_function(page, default_timeout=60).run()
     assert not at.exception
     perm, = at.number_input
     assert (perm.min, perm.max, perm.value) == (16, 1024, 128)

@@ -159,3 +159,34 @@ def test_two_workspaces_in_one_process_stay_apart(tmp_path) -> None:
 def schema_of(ws: Workspace) -> list[tuple]:
     with ws.connect() as con:
         return [r for r in schema(con) if r[0] not in ("only_a", "only_b")]
+
+
+
+# Run with `python -c` (no `__main__.__file__`), DuckDB's Python client takes the process for an
+# interactive one and turns its progress bar on for `duckdb.connect()`: a statement over 2 s then draws
+# it on stdout, a pipe too. A DETACH checkpointing a big ingest on a loaded machine put one into a
+# loader's result line (tests/test_concurrency.py).
+BAR_SETTINGS = """
+import json, sys
+from curate.store import workspace as w
+ws, q = w.Workspace(sys.argv[1]), "SELECT current_setting('enable_progress_bar')"
+with ws.connect() as con:
+    with w._OPEN_CLOSE:
+        host = w._host().execute(q).fetchall()[0][0]
+    unit = con.execute(q).fetchall()[0][0]
+with ws.read() as con:
+    read = con.execute(q).fetchall()[0][0]
+with w.scratch() as con:
+    side = con.execute(q).fetchall()[0][0]
+print(json.dumps({"host": host, "unit": unit, "read": read, "scratch": side}))
+"""
+
+
+def test_no_connection_draws_duckdbs_progress_bar_even_in_python_c(workspace: Workspace) -> None:
+    import json
+    from pathlib import Path
+
+    done = subprocess.run([sys.executable, "-c", BAR_SETTINGS, str(workspace.root)], capture_output=True, text=True,
+                          env={"PYTHONPATH": str(Path(__file__).resolve().parent.parent), "PATH": "/usr/bin:/bin"})
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"host": False, "unit": False, "read": False, "scratch": False}

@@ -35,9 +35,9 @@ def swap(value: str, left: str) -> str:
     return {"1": "2", "2": "1"}.get(value, value) if left == "2" else value
 
 
-def shown_left(value: str, origin: str | None) -> str | None:
-    """The response a stored answer had on the left, None when it was never shown (see the module docstring)."""
-    answer = json.loads(value)
+def shown_left(answer: dict[str, Any], origin: str | None) -> str | None:
+    """The response a stored answer (decoded) had on the left, None when it was never shown (see the
+    module docstring)."""
     if answer.get("left") in RESPONSES:
         return answer["left"]
     return "1" if origin == "ui" else None
@@ -48,8 +48,8 @@ def position_bias(answers: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     that are not ties: ``picks``, how many took the ``left`` side, and ``left_share``."""
     counts: dict[str, list[int]] = {}
     for a in answers:
-        left = shown_left(a["value"], a.get("origin"))
-        choice = json.loads(a["value"])["choice"]
+        answer = json.loads(a["value"])
+        left, choice = shown_left(answer, a.get("origin")), answer["choice"]
         if left is None or choice not in RESPONSES:
             continue
         n = counts.setdefault(a["annotator"], [0, 0])

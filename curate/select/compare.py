@@ -12,7 +12,7 @@ import statistics
 from typing import Any, Callable
 
 from curate.errors import CurateError
-from curate.select.core import create
+from curate.select.core import Selection, create
 from curate.store import catalog, select as store
 from curate.store.workspace import Workspace
 from curate.versions.refs import parse_ref
@@ -25,6 +25,14 @@ def _score(scores: dict[str, dict[str, float | None]], ref: str, metric: str) ->
         if value is not None:
             return name, float(value)
     return None, None
+
+
+def _version(made: Selection) -> str:
+    """The version a selection wrote (``create`` with purpose ``train``, as here, always writes one)."""
+    if made.ref is None:
+        raise CurateError(f"selection {made.selection_id} made the labelling queue {made.queue!r}, not a version; "
+                          f"fix: compare a selection made for training (--for train)")
+    return made.ref
 
 
 def train_and_score(workspace: Workspace, ref: str, *, finetune: bool, params=None, metric: str = "accuracy",
@@ -55,16 +63,15 @@ def compare_random(workspace: Workspace, ref: str, budget: int, strategy: str, n
     if k < 1:
         raise CurateError("--compare-random needs at least 1 random subset; fix: e.g. --compare-random 3")
     made = create(workspace, ref, budget, strategy, name, seed=seed, balance=balance)
-    assert made.ref is not None     # purpose "train": a version
-    selected = {**train_and_score(workspace, made.ref, finetune=finetune, params=params, metric=metric,
+    made_ref = _version(made)
+    selected = {**train_and_score(workspace, made_ref, finetune=finetune, params=params, metric=metric,
                                   on_update=on_update), "role": "selected"}
     randoms = []
     dataset, _ = parse_ref(ref)
     for i in range(1, k + 1):
         rand = create(workspace, ref, made.selected, "random", f"{name}-random{i}", seed=seed + i, balance=balance,
-                      note=f"random control {i} of {k} for {made.ref}")
-        assert rand.ref is not None
-        randoms.append({**train_and_score(workspace, rand.ref, finetune=finetune, params=params, metric=metric,
+                      note=f"random control {i} of {k} for {made_ref}")
+        randoms.append({**train_and_score(workspace, _version(rand), finetune=finetune, params=params, metric=metric,
                                           on_update=on_update), "role": "random"})
     values = [r["value"] for r in randoms if r["value"] is not None]
     mean = statistics.fmean(values) if values else None
@@ -72,7 +79,7 @@ def compare_random(workspace: Workspace, ref: str, budget: int, strategy: str, n
     win = None if mean is None or selected["value"] is None else selected["value"] - mean
     with workspace.transaction() as con:
         store.save_compare(con, made.selection_id, [selected, *randoms])
-    return {"selection_id": made.selection_id, "ref": made.ref, "size": made.selected,
+    return {"selection_id": made.selection_id, "ref": made_ref, "size": made.selected,
             "kind": "fine-tune" if finetune else "baseline", "metric": metric, "selected": selected,
             "random": randoms, "random_mean": mean, "random_spread": spread, "win": win,
             "wins": win is not None and win > spread, "dataset": dataset}

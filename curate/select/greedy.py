@@ -1,13 +1,14 @@
-"""The greedy passes behind ``diversity`` and ``mix``: pure functions over L2-normalised embeddings.
+"""The greedy passes behind ``diversity``, ``mix`` and ``kcenter``: pure functions over L2-normalised embeddings.
 
 - ``facility``: facility location, lazy greedy: maximise ``sum_c max_{s in S} w_s * sim(c, s)`` over the
   pool's rows ``c`` (a seeded sample of at most ``CLIENTS`` of them), ``sim`` the cosine similarity
   clipped at 0 and ``w`` the rows' quality. Each pick covers the rows near it, so
   picks go where the pool is dense (representative rows), one per region before a second, and a
-  near-duplicate of a pick adds nothing. Used by ``diversity`` and ``mix``.
+  near-duplicate of a pick adds nothing. Used by ``diversity``.
 - ``kcenter``: k-center greedy, each pick the row farthest from the picks so far (favours outliers: a
   row far from everything is picked early, and label noise is often such a row).
 - ``gated``: deita's gate, ``base * min(1, d / tau)``: a row within ``tau`` of a pick is worth little.
+  Used by ``mix``.
 
 Each returns the pool positions in pick order and one figure per pick: the distance to the nearest
 earlier pick (``kcenter``, ``gated``) or the pick's coverage gain as a share of the first's (``facility``).

@@ -14,7 +14,7 @@ STRATEGIES: dict[str, str] = {
     "diversity": "facility location over MiniLM embeddings: each pick covers the most rows not yet near a pick",
     "uncertainty": "smallest margin of the pre-label model first (for labelling budgets)",
     "clean": "leave out rows the suspects run flagged as likely label errors",
-    "mix": "deita-like: quality x diversity (facility location weighted by quality; near-duplicates of a pick add 0)",
+    "mix": "deita-like: quality x diversity (best quality first; a near-duplicate of a pick (cosine > 0.7) counts less)",
     "kcenter": "k-center greedy over MiniLM embeddings: each pick farthest from the picks so far (favours outliers)",
 }
 

@@ -61,6 +61,9 @@ def _host() -> duckdb.DuckDBPyConnection:
     if _HOST is None:
         spill = Path(tempfile.gettempdir()) / f"curate-duckdb-{os.getpid()}"
         _HOST = duckdb.connect(config={"temp_directory": str(spill)})
+        # Under ``python -c`` or in a notebook DuckDB draws a progress bar on stdout for a statement over 2 s
+        # on this connection: a slow DETACH (checkpoint) put one into a loader's result line.
+        _HOST.execute("SET enable_progress_bar = false")
     return _HOST
 
 
