@@ -37,6 +37,16 @@ neither engine had the two cores; the figures are noisy and the 2-worker runs ha
   workers: reading (export to shards) 0.8 / 0.4 s, signing 4.0 / 3.0 s, buckets and verification 2.4 /
   1.6 s, components 0.2 / 0.2 s, member similarities (driver) 1.0 / 1.0 s; the local engine signs in
   3.0 s (1 thread: 4.0 s). All engines: the same 14,318 clusters.
+- quiet (load 0.4-2, nothing else running), 18:10-18:24 UTC, after the recipe's tasks were held to one
+  CPU each (``ray_recipe.ONE_CPU``: lingua's rayon pool had spread every worker over both cores):
+  ``--rows 200000``: recipe local 1,925, Ray 1 worker 1,263, Ray 2 workers 2,208 rows/s (**2w/1w 1.75x**,
+  1w/local 0.66x: the local engine's lingua uses both cores; per 10k-row batch 4.7 s on two cores vs
+  7.3 s on one); dedup local 40,103, local 1 thread 30,942, Ray 1 worker 21,896, Ray 2 workers 21,363
+  rows/s (1w/local 0.55x, 1w/local 1 thread 0.71x, 2w/1w 0.98x: the whole Ray run is ~9 s, ~4 s of it
+  fixed). ``--rows 1000000 --stages dedup``: local 34,121, local 1 thread 23,767, Ray 1 worker 21,262,
+  Ray 2 workers 27,515 rows/s (1w/local 0.62x, **1w/local 1 thread 0.89x**, 2w/1w 1.29x); Ray stages 1 /
+  2 workers: signing 18.4 / 15.9 s (does not scale: the next thing to find), buckets and verification
+  18.6 / 11.6 s, components 0.9 / 0.6 s, member similarities (driver) 5.9 / 5.9 s. Same 25,949 clusters.
 """
 
 from __future__ import annotations
