@@ -13,7 +13,7 @@ the pool and is selected on its own.
 Why ``mix`` is deita's gate and not facility location (measured with ``bench/selection.py``, fine-tuned
 MiniLM on SST-2 dev, 1,000 of the 6,816 rows the recipe kept): facility location picks each region's most typical rows,
 which a linear probe on frozen embeddings likes (quick baseline +0.011 over random) but a fine-tune does
-not (``mix,clean`` with facility location 0.831 against ``random,clean`` 0.845 and random 0.835-0.843): a
+not (``mix,clean`` with facility location 0.831 against ``random,clean`` 0.845 and random 0.833-0.843): a
 fine-tuned model learns more from rows spread like the pool than from its prototypes. The gate keeps the
 pool's spread and only stops near-duplicates from filling the budget.
 """
