@@ -32,6 +32,10 @@ set's 6,920 rows and 1,971 of the noisy set's (1,384 labels were flipped):
   deita's gate instead: 0.8452 / 0.8234; random,clean (seed 1) 0.8452: at 1,000 the gain is clean's.
   scale: 60,000 rows (GLUE SST-2 train phrases), embeddings cached: read pool + embeddings + mix,clean
          pick of 2,000 2.8 s; create the version 2.9 s (embedding them the first time: 1,054 s, loaded).
+Quick baseline, same session, deita-gate mix (``--only sst2 noisy trec``, 4 min at load ~1.5):
+  clean mix,clean 3 of 3 (500 0.7970 vs 0.7733 ± 0.0093, 1000 0.8062 vs 0.7852 ± 0.0048, 2000 0.8165 vs
+  0.7940 ± 0.0078); mix alone 0 of 3; noisy mix,clean 3 of 3 (+0.065 / +0.057 / +0.047; random,clean
+  +0.065 / +0.046 / +0.044); TREC 500 mix 0.7620 vs 0.8293 ± 0.0122 (loses, as the fine-tune does).
 Earlier (session 1, quick baseline = MiniLM embeddings + logistic regression, facility-location mix):
   clean mix 2 of 3 (500 0.8131 vs 0.7733 ± 0.0093, 1000 0.7959 vs 0.7852 ± 0.0048, 2000 no);
   noisy mix,clean 3 of 3; TREC 500 0.8080 vs 0.8293 ± 0.0122. A linear probe on frozen embeddings likes
