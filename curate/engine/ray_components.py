@@ -21,6 +21,8 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from curate.engine.ray_pairs import by_owner
+
 
 def _split(block: pa.Table, parts: int) -> list[pa.Table]:
     """Both directions of a block's edges, split by the owner of the source node."""
@@ -28,8 +30,7 @@ def _split(block: pa.Table, parts: int) -> list[pa.Table]:
         block = pa.table({"a": pa.array([], pa.int64()), "b": pa.array([], pa.int64())})
     a, b = block.column("a").to_numpy(), block.column("b").to_numpy()
     src, dst = np.concatenate([a, b]), np.concatenate([b, a])
-    owner = src % parts
-    out = [pa.table({"src": src[owner == k], "dst": dst[owner == k]}) for k in range(parts)]
+    out = [pa.table({"src": s, "dst": d}) for s, d in by_owner((src, dst), src % parts, parts)]
     return out if parts > 1 else out[0]   # one return value per ref (num_returns=parts)
 
 
@@ -66,8 +67,7 @@ def _round(graph: tuple[np.ndarray, np.ndarray, np.ndarray], labels: np.ndarray 
     first = np.ones(len(to), bool)
     first[1:] = to[1:] != to[:-1]
     to, offer = to[first], offer[first]
-    owner = to % parts
-    out = [pa.table({"node": to[owner == k], "label": offer[owner == k]}) for k in range(parts)]
+    out = [pa.table({"node": n, "label": o}) for n, o in by_owner((to, offer), to % parts, parts)]
     return [labels, *out, int(fell.sum())]
 
 

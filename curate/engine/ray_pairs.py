@@ -37,8 +37,9 @@ LOWEST = np.iinfo(np.int64).min
 Rows = tuple[np.ndarray, ...]
 
 
-def _parts(columns: Rows, owner: np.ndarray, parts: int) -> list[Rows]:
-    """``columns`` split into ``parts`` by ``owner`` (0..parts-1), each part in its input order."""
+def by_owner(columns: Rows, owner: np.ndarray, parts: int) -> list[Rows]:
+    """``columns`` split into ``parts`` by ``owner`` (0..parts-1), each part in its input order (one sort,
+    not a mask per part; ``ray_components`` splits its edges and offers with it too)."""
     order = np.argsort(owner, kind="stable")
     cuts = np.cumsum(np.bincount(owner, minlength=parts))[:-1]
     return [tuple(piece) for piece in zip(*[np.split(c[order], cuts) for c in columns])] if parts > 1 else \
@@ -50,7 +51,7 @@ def _split(block: pa.Table, parts: int, exact: bool) -> list[Any]:
     block's metadata."""
     n = block.num_rows
     if n == 0:   # an empty block may carry its upstream's columns
-        return [*_parts((np.zeros(0, np.uint64), np.zeros(0, np.uint64), np.zeros(0, np.int64)),
+        return [*by_owner((np.zeros(0, np.uint64), np.zeros(0, np.uint64), np.zeros(0, np.int64)),
                         np.zeros(0, np.int64), parts), {"rows": 0, "compared": 0, "valid": 0, "lo": None, "hi": None}]
     valid = block.column("valid").to_numpy(zero_copy_only=False)
     ids = block.column("id").to_numpy()[valid]
@@ -66,7 +67,7 @@ def _split(block: pa.Table, parts: int, exact: bool) -> list[Any]:
             "valid": int(valid.sum()), "lo": int(ids.min()) if len(ids) else None,
             "hi": int(ids.max()) if len(ids) else None}
     owner = (key % np.uint64(parts)).astype(np.int64)
-    return [*_parts((band.astype(np.uint64), key.astype(np.uint64), ids.astype(np.int64)), owner, parts), meta]
+    return [*by_owner((band.astype(np.uint64), key.astype(np.uint64), ids.astype(np.int64)), owner, parts), meta]
 
 
 def _group(ids: np.ndarray, bounds: np.ndarray) -> np.ndarray:
@@ -91,7 +92,7 @@ def _star(*pieces: Rows, bounds: np.ndarray) -> list[Any]:
     first = np.minimum.reduceat(sid, np.flatnonzero(new))[np.cumsum(new) - 1] if len(sid) else sid
     keep = first != sid
     a, b = first[keep], sid[keep]
-    return [*[pa.table({"a": x, "b": y}) for x, y in _parts((a, b), _group(a, bounds), len(bounds))], len(a)]
+    return [*[pa.table({"a": x, "b": y}) for x, y in by_owner((a, b), _group(a, bounds), len(bounds))], len(a)]
 
 
 def _locate(blocks: Sequence[pa.Table], wanted: np.ndarray) -> tuple[np.ndarray, pa.Array]:
@@ -125,11 +126,8 @@ def _attach(*args: Any, pieces: int, bounds: np.ndarray) -> list[pa.Table]:
     a, b = _unique_pairs(edges.column("a").to_numpy(), edges.column("b").to_numpy())
     order, sets = _locate(blocks, a)
     a, b = a[order], b[order]
-    owner = _group(b, bounds)
-    out = []
-    for g in range(len(bounds)):
-        mine = np.flatnonzero(owner == g)
-        out.append(pa.table({"a": a[mine], "b": b[mine], "sh_a": sets.take(pa.array(mine))}))
+    out = [pa.table({"a": x, "b": y, "sh_a": sets.take(pa.array(at))})
+           for x, y, at in by_owner((a, b, np.arange(len(a))), _group(b, bounds), len(bounds))]
     return out if len(bounds) > 1 else out[0]
 
 
